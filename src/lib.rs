@@ -1,0 +1,2 @@
+//! zmqx placeholder
+pub use zmq_sys as sys;

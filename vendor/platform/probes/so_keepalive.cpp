@@ -1,0 +1,11 @@
+/* ZMQ_HAVE_SO_KEEPALIVE: SO_KEEPALIVE can be set on a TCP socket. */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <unistd.h>
+int main(void) {
+    int opt = 1, s = socket(PF_INET, SOCK_STREAM, 0);
+    if (s < 0) return 1;
+    int rc = setsockopt(s, SOL_SOCKET, SO_KEEPALIVE, (char *) &opt, sizeof opt);
+    close(s);
+    return rc != 0;
+}

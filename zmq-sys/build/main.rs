@@ -1,0 +1,133 @@
+//! Build script of zmq-sys: find or build libzmq, then describe it.
+//!
+//! Probe order (documented in the README's "Building" section):
+//!
+//! 1. `LIBZMQ_PREFIX`, or `LIBZMQ_LIB_DIR` + `LIBZMQ_INCLUDE_DIR`: link that copy
+//!    (`LIBZMQ_STATIC=1` links `libzmq.a`).
+//! 2. The `vendored` feature, unless `LIBZMQ_NO_VENDOR=1`: build libzmq 4.3.5
+//!    from `zeromq-src` with libsodium from `libsodium-sys-stable`, statically,
+//!    with the platform features probed the way libzmq's own build does.
+//! 3. pkg-config `libzmq >= 4.3.2`.
+//! 4. Otherwise fail with a message that says what to install or set.
+//!
+//! Whatever was found is published as `cargo:` metadata (`DEP_ZMQ_*` for
+//! dependants): `version`, `vendored`, `source`, `curve`, `draft`, `include`,
+//! `platform`.
+
+mod bindings;
+mod env;
+mod header;
+mod platform;
+mod prefix;
+mod system;
+mod vendored;
+
+use std::path::PathBuf;
+
+/// What the probe found: the library to describe to dependants.
+pub struct Found {
+    /// How it was found: `prefix`, `vendored` or `pkg-config`.
+    pub source: &'static str,
+    /// Directory holding `zmq.h`, when known (pkg-config may rely on the
+    /// compiler's default search path).
+    pub include_dir: Option<PathBuf>,
+    /// Directories to search for the library when running probe programs.
+    pub lib_dirs: Vec<PathBuf>,
+    /// Link arguments for probe programs (`-lzmq` and friends).
+    pub link_args: Vec<String>,
+    /// `(major, minor, patch)`.
+    pub version: (u32, u32, u32),
+    /// CURVE support, `None` when it could not be determined at build time.
+    pub curve: Option<bool>,
+    /// DRAFT API compiled in, `None` when unknown.
+    pub draft: Option<bool>,
+    /// Platform defines passed to a vendored build.
+    pub platform: Vec<String>,
+}
+
+fn main() {
+    env::announce_all();
+    let draft_wanted = env::feature("DRAFT");
+
+    let mut tried = Vec::new();
+    let found = prefix::find(&mut tried)
+        .or_else(|| vendored::build(draft_wanted, &mut tried))
+        .or_else(|| system::find(&mut tried));
+
+    let Some(mut found) = found else {
+        fail(&tried);
+    };
+
+    if found.source != "vendored" {
+        header::probe_capabilities(&mut found);
+    }
+    if draft_wanted && found.draft == Some(false) {
+        println!(
+            "cargo:warning=zmq-sys: the `draft` feature is on but the linked libzmq ({}) was built \
+             without the DRAFT API; DRAFT calls will fail at link or run time. Use the vendored \
+             build (feature `vendored`, without LIBZMQ_NO_VENDOR) or a libzmq built with \
+             --enable-drafts.",
+            found.source
+        );
+    }
+
+    bindings::generate(&found, draft_wanted);
+    publish(&found);
+}
+
+/// Print the `cargo:` metadata that dependants read as `DEP_ZMQ_*`.
+fn publish(found: &Found) {
+    let (major, minor, patch) = found.version;
+    let flag = |v: Option<bool>| match v {
+        Some(true) => "1",
+        Some(false) => "0",
+        None => "unknown",
+    };
+    println!("cargo:version={major}.{minor}.{patch}");
+    println!("cargo:version_number={}", major * 10000 + minor * 100 + patch);
+    println!("cargo:source={}", found.source);
+    println!(
+        "cargo:vendored={}",
+        if found.source == "vendored" { 1 } else { 0 }
+    );
+    println!("cargo:curve={}", flag(found.curve));
+    println!("cargo:draft={}", flag(found.draft));
+    if let Some(dir) = &found.include_dir {
+        println!("cargo:include={}", dir.display());
+    }
+    println!("cargo:platform={}", found.platform.join(","));
+    // The same facts for this crate's own constants.
+    println!("cargo:rustc-env=ZMQ_SYS_SOURCE={}", found.source);
+    println!("cargo:rustc-env=ZMQ_SYS_VERSION={major}.{minor}.{patch}");
+    println!("cargo:rustc-env=ZMQ_SYS_PLATFORM={}", found.platform.join(","));
+    let include = found.include_dir.as_ref().map(|d| d.display().to_string());
+    println!("cargo:rustc-env=ZMQ_SYS_INCLUDE={}", include.unwrap_or_default());
+}
+
+fn fail(tried: &[String]) -> ! {
+    let mut msg = String::from(
+        "\n\nzmq-sys could not find or build libzmq (>= 4.3.2).\n\nWhat was tried:\n",
+    );
+    for t in tried {
+        msg.push_str("  - ");
+        msg.push_str(t);
+        msg.push('\n');
+    }
+    msg.push_str(
+        "\nHow to fix it, any one of:\n\
+         \x20 - Build the bundled copy: enable the `vendored` feature (on by default in zmqx)\n\
+         \x20   and do not set LIBZMQ_NO_VENDOR. It needs only a C/C++ compiler and make.\n\
+         \x20 - Install libzmq with its headers and pkg-config file:\n\
+         \x20     Debian/Ubuntu: apt-get install libzmq3-dev pkg-config\n\
+         \x20     Fedora:        dnf install zeromq-devel pkgconf\n\
+         \x20     macOS:         brew install zeromq pkg-config\n\
+         \x20 - Point at an installed copy:\n\
+         \x20     LIBZMQ_PREFIX=/opt/zeromq          (uses $PREFIX/lib and $PREFIX/include)\n\
+         \x20     LIBZMQ_LIB_DIR=... LIBZMQ_INCLUDE_DIR=...\n\
+         \x20     LIBZMQ_STATIC=1                    (link libzmq.a instead of the shared library)\n\
+         \nEnvironment variables read: LIBZMQ_PREFIX, LIBZMQ_LIB_DIR, LIBZMQ_INCLUDE_DIR,\n\
+         LIBZMQ_STATIC, LIBZMQ_NO_VENDOR, PKG_CONFIG_PATH (and pkg-config's own).\n",
+    );
+    eprintln!("{msg}");
+    std::process::exit(1);
+}
