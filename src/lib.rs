@@ -1,2 +1,104 @@
-//! zmqx placeholder
+//! # zmqx: ZeroMQ for Rust that simply works
+//!
+//! Safe, fast bindings over libzmq 4.3.5, with CURVE on out of the box (the
+//! vendored build links libsodium), no hang on exit, and the batteries pyzmq
+//! ships.
+//!
+//! ```
+//! use std::time::Duration;
+//! use zmqx::{Context, RecvFlags, SendFlags, SocketType};
+//!
+//! fn main() -> zmqx::Result<()> {
+//!     let ctx = Context::new();
+//!
+//!     // Request/reply over TCP on a port the OS picks.
+//!     let server = ctx.socket(SocketType::Rep)?;
+//!     server.bind("tcp://127.0.0.1:*")?;
+//!     let client = ctx.socket(SocketType::Req)?;
+//!     client.set_rcvtimeo(Some(Duration::from_secs(5)))?;
+//!     client.connect(&server.last_endpoint()?)?;
+//!
+//!     client.send("hello", SendFlags::empty())?;
+//!     let request = server.recv_msg(RecvFlags::empty())?;
+//!     server.send_multipart([&b"world"[..], &request[..]], SendFlags::empty())?;
+//!     let reply = client.recv_multipart(RecvFlags::empty())?;
+//!     assert_eq!(reply[0], "world");
+//!     assert_eq!(reply[1], "hello");
+//!
+//!     // CURVE: an encrypted, authenticated pair.
+//!     let server_keys = zmqx::curve_keypair()?;
+//!     let client_keys = zmqx::curve_keypair()?;
+//!     let pull = ctx.socket(SocketType::Pull)?;
+//!     pull.set_curve_server(true)?;
+//!     pull.set_curve_secretkey(server_keys.secret.as_bytes())?;
+//!     pull.bind("tcp://127.0.0.1:*")?;
+//!     let push = ctx.socket(SocketType::Push)?;
+//!     push.set_curve_serverkey(server_keys.public.to_z85())?;
+//!     push.set_curve_publickey(client_keys.public.as_bytes())?;
+//!     push.set_curve_secretkey(client_keys.secret.as_bytes())?;
+//!     push.connect(&pull.last_endpoint()?)?;
+//!     push.send("secret", SendFlags::empty())?;
+//!     pull.set_rcvtimeo(Some(Duration::from_secs(5)))?;
+//!     assert_eq!(pull.recv_string(RecvFlags::empty())?, "secret");
+//!     Ok(())
+//! }
+//! ```
+//!
+//! ## The pieces
+//!
+//! - [`Context`] (`zmq_ctx_*`): `Send + Sync`, cloneable; [`Context::instance`]
+//!   is the process-wide one.
+//! - [`Socket`] (`zmq_socket`): `Send`, not `Sync`; typed options generated
+//!   from one table ([`SocketOption`]); sends take any [`Sendable`], receives
+//!   return [`Message`]s without copying.
+//! - [`Message`] (`zmq_msg_t`, pyzmq's `Frame`) and [`MessageTracker`].
+//! - [`Poller`] and [`select`] (`zmq_poll`).
+//! - [`z85`] and [`curve`]: Z85 text and CURVE keys.
+//! - [`Error`]: one error type; "would block" is `Ok(None)` on `try_*` calls.
+//!
+//! ## Linger: zmqx never hangs on exit unless asked
+//!
+//! libzmq's default linger is infinite, so a program with unsent messages for
+//! an absent peer hangs forever at exit. zmqx gives every socket a linger of
+//! [`DEFAULT_LINGER`] (one second) instead; set it per context
+//! ([`Context::set_default_linger`]) or per socket ([`Socket::set_linger`]),
+//! `None` being libzmq's infinite wait.
+//!
+//! ## Differences from pyzmq
+//!
+//! - No pickle: the "pyobj" helpers will use serde (see the batteries work).
+//! - Sockets are closed by dropping them; use-after-close does not compile.
+//! - [`Context::destroy`] cannot close sockets owned by other threads (Rust
+//!   ownership); it shuts the context down so their owners see
+//!   [`Error::ContextTerminated`] and drop them.
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(missing_docs)]
+
+pub mod constants;
+mod context;
+pub mod curve;
+mod error;
+mod functions;
+mod message;
+pub mod options;
+mod poll;
+mod socket;
+mod tracker;
+pub mod z85;
+
 pub use zmq_sys as sys;
+
+pub use constants::{
+    ContextOption, DeviceType, Event, GssapiNameType, Mechanism, MessageOption, NormMode,
+    PollEvents, ReconnectStop, RecvFlags, RouterNotify, SendFlags, SocketType,
+};
+pub use context::{Context, DEFAULT_LINGER};
+pub use curve::{CurveKey, CurveKeyPair, KeyError, KeyFormat};
+pub use error::{Error, Result, Version, strerror};
+pub use functions::{CRATE_VERSION, curve_keypair, curve_public, has, version, version_info};
+pub use message::{DEFAULT_COPY_THRESHOLD, Message, copy_threshold, set_copy_threshold};
+pub use options::{OptionValue, SocketOption};
+pub use poll::{PollTarget, Poller, RawFd, Selected, select};
+pub use socket::{Bound, Connected, Sendable, Socket};
+pub use tracker::MessageTracker;
+pub use z85::Z85Error;

@@ -35,7 +35,11 @@ pub fn generate(found: &Found, draft: bool) {
 
 #[cfg(feature = "bindgen")]
 fn render(header: &std::path::Path, version: &str, draft: bool) -> String {
-    let api = if draft { "stable and DRAFT API" } else { "stable API" };
+    let api = if draft {
+        "stable and DRAFT API"
+    } else {
+        "stable API"
+    };
     let mut b = bindgen::Builder::default()
         .header(header.display().to_string())
         .raw_line(format!(

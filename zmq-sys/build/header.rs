@@ -60,11 +60,17 @@ pub fn probe_capabilities(found: &mut Found) {
     }
     cmd.arg(&src).arg("-o").arg(&exe).args(&found.link_args);
     if !matches!(cmd.output(), Ok(o) if o.status.success()) {
-        println!("cargo:warning=zmq-sys: could not link a probe against libzmq; CURVE/DRAFT support unknown at build time");
+        println!(
+            "cargo:warning=zmq-sys: could not link a probe against libzmq; CURVE/DRAFT support unknown at build time"
+        );
         return;
     }
     let mut run = Command::new(&exe);
-    let paths: Vec<_> = found.lib_dirs.iter().map(|p| p.display().to_string()).collect();
+    let paths: Vec<_> = found
+        .lib_dirs
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
     if !paths.is_empty() {
         run.env("LD_LIBRARY_PATH", paths.join(":"));
     }

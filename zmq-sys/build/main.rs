@@ -50,7 +50,15 @@ fn main() {
     let draft_wanted = env::feature("DRAFT");
 
     let mut tried = Vec::new();
-    let found = prefix::find(&mut tried)
+    let explicit = ["LIBZMQ_PREFIX", "LIBZMQ_LIB_DIR", "LIBZMQ_INCLUDE_DIR"]
+        .iter()
+        .any(|v| env::var(v).is_some());
+    let from_prefix = prefix::find(&mut tried);
+    if explicit && from_prefix.is_none() {
+        // The user named a libzmq: linking another one instead would surprise.
+        fail(&tried);
+    }
+    let found = from_prefix
         .or_else(|| vendored::build(draft_wanted, &mut tried))
         .or_else(|| system::find(&mut tried));
 
@@ -84,7 +92,10 @@ fn publish(found: &Found) {
         None => "unknown",
     };
     println!("cargo:version={major}.{minor}.{patch}");
-    println!("cargo:version_number={}", major * 10000 + minor * 100 + patch);
+    println!(
+        "cargo:version_number={}",
+        major * 10000 + minor * 100 + patch
+    );
     println!("cargo:source={}", found.source);
     println!(
         "cargo:vendored={}",
@@ -99,15 +110,20 @@ fn publish(found: &Found) {
     // The same facts for this crate's own constants.
     println!("cargo:rustc-env=ZMQ_SYS_SOURCE={}", found.source);
     println!("cargo:rustc-env=ZMQ_SYS_VERSION={major}.{minor}.{patch}");
-    println!("cargo:rustc-env=ZMQ_SYS_PLATFORM={}", found.platform.join(","));
+    println!(
+        "cargo:rustc-env=ZMQ_SYS_PLATFORM={}",
+        found.platform.join(",")
+    );
     let include = found.include_dir.as_ref().map(|d| d.display().to_string());
-    println!("cargo:rustc-env=ZMQ_SYS_INCLUDE={}", include.unwrap_or_default());
+    println!(
+        "cargo:rustc-env=ZMQ_SYS_INCLUDE={}",
+        include.unwrap_or_default()
+    );
 }
 
 fn fail(tried: &[String]) -> ! {
-    let mut msg = String::from(
-        "\n\nzmq-sys could not find or build libzmq (>= 4.3.2).\n\nWhat was tried:\n",
-    );
+    let mut msg =
+        String::from("\n\nzmq-sys could not find or build libzmq (>= 4.3.2).\n\nWhat was tried:\n");
     for t in tried {
         msg.push_str("  - ");
         msg.push_str(t);

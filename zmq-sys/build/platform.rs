@@ -43,11 +43,17 @@ fn read_table(dir: &Path) -> Vec<Row> {
         let row = match cols.as_slice() {
             [define, "compile", probe] => Some((define, Mode::Compile, probe)),
             [define, "run", probe] => Some((define, Mode::Run, probe)),
-            [define, "value", probe, default] => Some((define, Mode::Value(default.to_string()), probe)),
+            [define, "value", probe, default] => {
+                Some((define, Mode::Value(default.to_string()), probe))
+            }
             _ => None,
         };
         let Some((define, mode, probe)) = row else {
-            panic!("zmq-sys: {}:{}: malformed row {line:?}", table.display(), n + 1);
+            panic!(
+                "zmq-sys: {}:{}: malformed row {line:?}",
+                table.display(),
+                n + 1
+            );
         };
         rows.push(Row {
             define: define.to_string(),

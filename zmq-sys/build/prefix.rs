@@ -99,9 +99,15 @@ pub fn find(tried: &mut Vec<String>) -> Option<Found> {
 }
 
 fn has_libzmq(dir: &std::path::Path) -> bool {
-    ["libzmq.so", "libzmq.a", "libzmq.dylib", "zmq.lib", "libzmq.lib"]
-        .iter()
-        .any(|f| dir.join(f).exists())
+    [
+        "libzmq.so",
+        "libzmq.a",
+        "libzmq.dylib",
+        "zmq.lib",
+        "libzmq.lib",
+    ]
+    .iter()
+    .any(|f| dir.join(f).exists())
 }
 
 /// `Libs.private` of `<lib_dir>/pkgconfig/libzmq.pc`, as library names.

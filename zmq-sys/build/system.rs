@@ -43,7 +43,12 @@ pub fn find(tried: &mut Vec<String>) -> Option<Found> {
             })
         }
         Err(e) => {
-            let first = e.to_string().lines().next().unwrap_or_default().to_string();
+            let text = e.to_string();
+            let first = text
+                .lines()
+                .map(str::trim)
+                .find(|l| !l.is_empty())
+                .unwrap_or("not found");
             tried.push(format!("pkg-config libzmq >= 4.3.2: {first}"));
             None
         }

@@ -23,7 +23,9 @@ pub fn build(draft: bool, tried: &mut Vec<String>) -> Option<Found> {
     let sodium_include = std::env::var_os("DEP_SODIUM_INCLUDE").map(PathBuf::from);
     let sodium_lib = std::env::var_os("DEP_SODIUM_LIB").map(PathBuf::from);
     let (Some(sodium_include), Some(sodium_lib)) = (sodium_include, sodium_lib) else {
-        tried.push("vendored build: libsodium-sys-stable did not report DEP_SODIUM_INCLUDE/LIB".into());
+        tried.push(
+            "vendored build: libsodium-sys-stable did not report DEP_SODIUM_INCLUDE/LIB".into(),
+        );
         return None;
     };
 
@@ -32,7 +34,9 @@ pub fn build(draft: bool, tried: &mut Vec<String>) -> Option<Found> {
     let defines = platform::probe();
     let target = std::env::var("TARGET").expect("cargo sets TARGET");
     let key = format!("CXXFLAGS_{}", target.replace('-', "_"));
-    let mut flags = user_cxxflags(&target);
+    // cc appends every CXXFLAGS* variable it finds, so the user's own
+    // CXXFLAGS still apply; ours go in the most specific one.
+    let mut flags = std::env::var(&key).unwrap_or_default();
     for d in &defines {
         flags.push_str(" -D");
         flags.push_str(d);
@@ -62,25 +66,4 @@ pub fn build(draft: bool, tried: &mut Vec<String>) -> Option<Found> {
         draft: Some(draft),
         platform: defines,
     })
-}
-
-/// The C++ flags `cc` would have used from the environment, so that ours are
-/// added to the user's instead of replacing them. Same precedence as `cc`.
-#[cfg(feature = "vendored")]
-fn user_cxxflags(target: &str) -> String {
-    let host = std::env::var("HOST").unwrap_or_default();
-    let kind = if host == target { "HOST" } else { "TARGET" };
-    let names = [
-        format!("CXXFLAGS_{target}"),
-        format!("CXXFLAGS_{}", target.replace('-', "_")),
-        format!("{kind}_CXXFLAGS"),
-        "CXXFLAGS".to_string(),
-    ];
-    names
-        .iter()
-        .find_map(|n| {
-            println!("cargo:rerun-if-env-changed={n}");
-            std::env::var(n).ok()
-        })
-        .unwrap_or_default()
 }

@@ -1,0 +1,524 @@
+//! [`Context`]: the owner of libzmq's `void *context`.
+//!
+//! A `Context` is a cheap, cloneable handle (`Send + Sync`) to one libzmq
+//! context. Every [`Socket`] keeps the context alive, so the context is
+//! terminated (`zmq_ctx_term`) when the last handle *and* the last socket are
+//! gone — which can never block forever, because zmqx gives every socket a
+//! finite default linger (see [`DEFAULT_LINGER`]).
+
+use std::ffi::c_void;
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::time::Duration;
+
+use crate::constants::{ContextOption, SocketType};
+use crate::error::{Error, Result, check};
+use crate::options::OptionValue;
+use crate::socket::Socket;
+
+/// The linger zmqx gives every new socket unless told otherwise: one second.
+///
+/// libzmq's own default is infinite: a program whose socket holds unsent
+/// messages for a peer that never comes hangs forever in `zmq_ctx_term` at
+/// exit. zmqx never hangs without being asked to: pending messages get one
+/// second to leave, then are dropped. Ask for libzmq's behaviour with
+/// `ctx.set_default_linger(None)` or `socket.set_linger(None)`; for pyzmq's
+/// common `ctx.linger = 0`, use `ctx.set_default_linger(Some(Duration::ZERO))`.
+pub const DEFAULT_LINGER: Duration = Duration::from_secs(1);
+
+/// Marker for "no forced linger" in [`Shared::forced_linger`].
+const NO_FORCED_LINGER: i32 = i32::MIN;
+
+/// The state shared by a context's handles and sockets.
+pub(crate) struct Shared {
+    /// The libzmq context; null once terminated. Readers (socket creation,
+    /// options) hold the read lock during their call so termination, which
+    /// takes the write lock to null it, cannot free it under them.
+    raw: RwLock<*mut c_void>,
+    /// Socket options applied to every new socket (pyzmq's `ctx.linger = 0`).
+    defaults: Mutex<Vec<(i32, OptionValue)>>,
+    /// Linger forced on sockets as they close, set by [`Context::destroy`].
+    forced_linger: AtomicI32,
+}
+
+// SAFETY: libzmq contexts are thread-safe (zmq_ctx_* and zmq_socket may be
+// called from any thread); the pointer itself is guarded by the RwLock.
+unsafe impl Send for Shared {}
+// SAFETY: as above.
+unsafe impl Sync for Shared {}
+
+impl Shared {
+    /// Runs `f` with the live context pointer, or fails with
+    /// [`Error::ContextTerminated`].
+    pub(crate) fn with_raw<T>(&self, f: impl FnOnce(*mut c_void) -> Result<T>) -> Result<T> {
+        let guard = self.raw.read().unwrap_or_else(|e| e.into_inner());
+        if guard.is_null() {
+            return Err(Error::ContextTerminated);
+        }
+        f(*guard)
+    }
+
+    /// The linger [`Context::destroy`] asked closing sockets to use, in ms.
+    pub(crate) fn forced_linger(&self) -> Option<i32> {
+        let v = self.forced_linger.load(Ordering::Acquire);
+        (v != NO_FORCED_LINGER).then_some(v)
+    }
+
+    /// Terminates the libzmq context if still alive. Blocks until every socket
+    /// is closed.
+    fn terminate(&self) -> Result<()> {
+        let raw = {
+            let mut guard = self.raw.write().unwrap_or_else(|e| e.into_inner());
+            std::mem::replace(&mut *guard, std::ptr::null_mut())
+        };
+        if raw.is_null() {
+            return Ok(());
+        }
+        loop {
+            // SAFETY: raw is the live context; it is no longer reachable from
+            // `self.raw`, so nothing else will use it after this returns.
+            let rc = unsafe { zmq_sys::zmq_ctx_term(raw) };
+            match check(rc) {
+                Ok(_) => return Ok(()),
+                Err(Error::Interrupted) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        // Every socket holds an Arc<Shared>, so all are closed by now and this
+        // waits at most for their linger.
+        let _ = self.terminate();
+    }
+}
+
+/// A ZeroMQ context (`zmq_ctx_new`): the container of sockets and I/O threads.
+///
+/// `Context` is `Send + Sync` and cheap to clone (all clones are the same
+/// context). Sockets can be created from any thread.
+///
+/// ```
+/// # fn main() -> zmqx::Result<()> {
+/// let ctx = zmqx::Context::new();
+/// let push = ctx.socket(zmqx::SocketType::Push)?;
+/// let pull = ctx.socket(zmqx::SocketType::Pull)?;
+/// pull.bind("inproc://example")?;
+/// push.connect("inproc://example")?;
+/// push.send("hello", zmqx::SendFlags::empty())?;
+/// assert_eq!(pull.recv_string(zmqx::RecvFlags::empty())?, "hello");
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Context {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let raw = *self.shared.raw.read().unwrap_or_else(|e| e.into_inner());
+        f.debug_struct("Context").field("raw", &raw).finish()
+    }
+}
+
+impl Default for Context {
+    fn default() -> Context {
+        Context::new()
+    }
+}
+
+impl Context {
+    /// A new context with one I/O thread (`zmq_ctx_new`).
+    ///
+    /// # Panics
+    ///
+    /// Only if libzmq cannot create a context at all (out of file
+    /// descriptors or memory); use [`Context::try_new`] to get an error instead.
+    pub fn new() -> Context {
+        match Context::try_new() {
+            Ok(ctx) => ctx,
+            Err(e) => panic!("zmq_ctx_new failed: {e}"),
+        }
+    }
+
+    /// A new context (`zmq_ctx_new`), or the error libzmq reported.
+    pub fn try_new() -> Result<Context> {
+        // SAFETY: zmq_ctx_new has no preconditions.
+        let raw = unsafe { zmq_sys::zmq_ctx_new() };
+        if raw.is_null() {
+            return Err(Error::last());
+        }
+        let ctx = Context {
+            shared: Arc::new(Shared {
+                raw: RwLock::new(raw),
+                defaults: Mutex::new(Vec::new()),
+                forced_linger: AtomicI32::new(NO_FORCED_LINGER),
+            }),
+        };
+        ctx.set_default(
+            crate::options::SocketOption::LINGER,
+            OptionValue::Int(DEFAULT_LINGER.as_millis() as i32),
+        );
+        Ok(ctx)
+    }
+
+    /// A new context with `io_threads` I/O threads (`ZMQ_IO_THREADS`).
+    pub fn with_io_threads(io_threads: i32) -> Result<Context> {
+        let ctx = Context::try_new()?;
+        ctx.set(ContextOption::IoThreads, io_threads)?;
+        Ok(ctx)
+    }
+
+    /// The process-wide shared context (pyzmq's `Context.instance()`), created
+    /// on first use. It lives until the process exits.
+    pub fn instance() -> Context {
+        static INSTANCE: OnceLock<Context> = OnceLock::new();
+        INSTANCE.get_or_init(Context::new).clone()
+    }
+
+    /// A new socket of the given type (`zmq_socket`), with this context's
+    /// default socket options applied.
+    pub fn socket(&self, kind: SocketType) -> Result<Socket> {
+        let raw = self.shared.with_raw(|ctx| {
+            // SAFETY: ctx is live (guarded by the read lock for this call).
+            let s = unsafe { zmq_sys::zmq_socket(ctx, kind.raw()) };
+            if s.is_null() {
+                Err(Error::last())
+            } else {
+                Ok(s)
+            }
+        })?;
+        // SAFETY: raw is a fresh socket of this context, owned by nobody else.
+        let socket = unsafe { Socket::from_parts(raw, self.shared.clone()) };
+        let defaults = self
+            .shared
+            .defaults
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        for (id, value) in defaults {
+            match socket.set_raw_value(id, &value) {
+                // An option that does not apply to this socket type is skipped,
+                // as pyzmq does with context defaults.
+                Ok(()) | Err(Error::InvalidArgument) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(socket)
+    }
+
+    /// Stores a socket option applied to every socket created afterwards
+    /// (pyzmq's `ctx.setsockopt` / `ctx.linger = …`). Sockets that already
+    /// exist are not changed.
+    pub fn set_default(&self, option: crate::options::SocketOption, value: OptionValue) {
+        let mut defaults = self
+            .shared
+            .defaults
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let id = option.id();
+        defaults.retain(|(o, _)| *o != id);
+        defaults.push((id, value));
+    }
+
+    /// Removes a default socket option; new sockets get libzmq's default for it.
+    pub fn clear_default(&self, option: crate::options::SocketOption) {
+        let mut defaults = self
+            .shared
+            .defaults
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        defaults.retain(|(o, _)| *o != option.id());
+    }
+
+    /// The default value of a socket option, if one is stored.
+    pub fn get_default(&self, option: crate::options::SocketOption) -> Option<OptionValue> {
+        let defaults = self
+            .shared
+            .defaults
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        defaults
+            .iter()
+            .find(|(o, _)| *o == option.id())
+            .map(|(_, v)| v.clone())
+    }
+
+    /// Sets the linger of sockets created afterwards; `None` is infinite
+    /// (libzmq's own default). See [`DEFAULT_LINGER`].
+    pub fn set_default_linger(&self, linger: Option<Duration>) -> Result<()> {
+        let ms = crate::options::duration_to_ms(linger, "linger")?;
+        self.set_default(crate::options::SocketOption::LINGER, OptionValue::Int(ms));
+        Ok(())
+    }
+
+    /// Sets a context option (`zmq_ctx_set`). Read-only options
+    /// (`SOCKET_LIMIT`, `MSG_T_SIZE`) are an [`Error::InvalidInput`].
+    pub fn set(&self, option: ContextOption, value: i32) -> Result<()> {
+        if matches!(option, ContextOption::SocketLimit | ContextOption::MsgTSize) {
+            return Err(Error::invalid(
+                format!("context option {option:?}"),
+                "the option is read-only",
+            ));
+        }
+        self.shared.with_raw(|ctx| {
+            // SAFETY: ctx is live for the call.
+            check(unsafe { zmq_sys::zmq_ctx_set(ctx, option.id(), value) }).map(drop)
+        })
+    }
+
+    /// Reads a context option (`zmq_ctx_get`). Write-only options (thread
+    /// priority, affinity, name prefix) are an [`Error::InvalidInput`].
+    pub fn get(&self, option: ContextOption) -> Result<i32> {
+        if matches!(
+            option,
+            ContextOption::ThreadPriority
+                | ContextOption::ThreadAffinityCpuAdd
+                | ContextOption::ThreadAffinityCpuRemove
+                | ContextOption::ThreadNamePrefix
+        ) {
+            return Err(Error::invalid(
+                format!("context option {option:?}"),
+                "the option is write-only",
+            ));
+        }
+        self.shared.with_raw(|ctx| {
+            // SAFETY: ctx is live for the call.
+            check(unsafe { zmq_sys::zmq_ctx_get(ctx, option.id()) })
+        })
+    }
+
+    /// `ZMQ_IO_THREADS`.
+    pub fn io_threads(&self) -> Result<i32> {
+        self.get(ContextOption::IoThreads)
+    }
+
+    /// Sets `ZMQ_IO_THREADS` (only effective before the first socket).
+    pub fn set_io_threads(&self, n: i32) -> Result<()> {
+        self.set(ContextOption::IoThreads, n)
+    }
+
+    /// `ZMQ_MAX_SOCKETS`.
+    pub fn max_sockets(&self) -> Result<i32> {
+        self.get(ContextOption::MaxSockets)
+    }
+
+    /// Sets `ZMQ_MAX_SOCKETS`.
+    pub fn set_max_sockets(&self, n: i32) -> Result<()> {
+        self.set(ContextOption::MaxSockets, n)
+    }
+
+    /// `ZMQ_SOCKET_LIMIT`: the largest value `ZMQ_MAX_SOCKETS` accepts.
+    pub fn socket_limit(&self) -> Result<i32> {
+        self.get(ContextOption::SocketLimit)
+    }
+
+    /// `ZMQ_IPV6`.
+    pub fn ipv6(&self) -> Result<bool> {
+        Ok(self.get(ContextOption::Ipv6)? != 0)
+    }
+
+    /// Sets `ZMQ_IPV6` for sockets created afterwards.
+    pub fn set_ipv6(&self, on: bool) -> Result<()> {
+        self.set(ContextOption::Ipv6, on as i32)
+    }
+
+    /// `ZMQ_BLOCKY`.
+    pub fn blocky(&self) -> Result<bool> {
+        Ok(self.get(ContextOption::Blocky)? != 0)
+    }
+
+    /// Sets `ZMQ_BLOCKY`.
+    pub fn set_blocky(&self, on: bool) -> Result<()> {
+        self.set(ContextOption::Blocky, on as i32)
+    }
+
+    /// `ZMQ_MAX_MSGSZ`.
+    pub fn max_msgsz(&self) -> Result<i32> {
+        self.get(ContextOption::MaxMsgSz)
+    }
+
+    /// Sets `ZMQ_MAX_MSGSZ`.
+    pub fn set_max_msgsz(&self, n: i32) -> Result<()> {
+        self.set(ContextOption::MaxMsgSz, n)
+    }
+
+    /// `ZMQ_MSG_T_SIZE`: the size of libzmq's `zmq_msg_t`.
+    pub fn msg_t_size(&self) -> Result<i32> {
+        self.get(ContextOption::MsgTSize)
+    }
+
+    /// `ZMQ_THREAD_SCHED_POLICY`.
+    pub fn thread_sched_policy(&self) -> Result<i32> {
+        self.get(ContextOption::ThreadSchedPolicy)
+    }
+
+    /// Sets `ZMQ_THREAD_SCHED_POLICY`.
+    pub fn set_thread_sched_policy(&self, policy: i32) -> Result<()> {
+        self.set(ContextOption::ThreadSchedPolicy, policy)
+    }
+
+    /// Sets `ZMQ_THREAD_PRIORITY`.
+    pub fn set_thread_priority(&self, priority: i32) -> Result<()> {
+        self.set(ContextOption::ThreadPriority, priority)
+    }
+
+    /// Adds a CPU to the I/O threads' affinity (`ZMQ_THREAD_AFFINITY_CPU_ADD`).
+    pub fn add_thread_affinity_cpu(&self, cpu: i32) -> Result<()> {
+        self.set(ContextOption::ThreadAffinityCpuAdd, cpu)
+    }
+
+    /// Removes a CPU from the I/O threads' affinity (`ZMQ_THREAD_AFFINITY_CPU_REMOVE`).
+    pub fn remove_thread_affinity_cpu(&self, cpu: i32) -> Result<()> {
+        self.set(ContextOption::ThreadAffinityCpuRemove, cpu)
+    }
+
+    /// Sets `ZMQ_THREAD_NAME_PREFIX` (I/O threads are named `ZMQbg/<prefix>/IO/n`).
+    pub fn set_thread_name_prefix(&self, prefix: i32) -> Result<()> {
+        self.set(ContextOption::ThreadNamePrefix, prefix)
+    }
+
+    /// Shuts the context down (`zmq_ctx_shutdown`): every blocking call on its
+    /// sockets, now and later, fails with [`Error::ContextTerminated`], so the
+    /// threads that own them can close them. Does not block.
+    pub fn shutdown(&self) -> Result<()> {
+        self.shared.with_raw(|ctx| {
+            // SAFETY: ctx is live for the call.
+            check(unsafe { zmq_sys::zmq_ctx_shutdown(ctx) }).map(drop)
+        })
+    }
+
+    /// Terminates the context (`zmq_ctx_term`), blocking until every socket of
+    /// it is closed, then waiting for their linger.
+    ///
+    /// Sockets owned by other threads keep working until those threads close
+    /// them; blocking calls on them fail with [`Error::ContextTerminated`]
+    /// from now on. Other `Context` handles see the context as terminated:
+    /// creating a socket fails with `ContextTerminated`. Terminating twice is
+    /// not an error.
+    pub fn term(&self) -> Result<()> {
+        self.shared.terminate()
+    }
+
+    /// pyzmq's `ctx.destroy(linger)`: makes every socket of this context close
+    /// with `linger` (`None` keeps each socket's own), shuts the context down so
+    /// blocked calls return [`Error::ContextTerminated`], then terminates it.
+    ///
+    /// Rust sockets are owned by their threads, so unlike pyzmq this does not
+    /// close them from here: the owning threads must drop them (they will see
+    /// `ContextTerminated`). Sockets owned by the calling thread must be
+    /// dropped before calling this, or it blocks until they are.
+    pub fn destroy(&self, linger: Option<Duration>) -> Result<()> {
+        if let Some(l) = linger {
+            let ms = crate::options::duration_to_ms(Some(l), "linger")?;
+            self.shared.forced_linger.store(ms, Ordering::Release);
+        }
+        match self.shutdown() {
+            Ok(()) | Err(Error::ContextTerminated) => {}
+            Err(e) => return Err(e),
+        }
+        self.term()
+    }
+
+    /// Whether [`term`](Context::term) or [`destroy`](Context::destroy) was
+    /// called (pyzmq's `ctx.closed`).
+    pub fn is_terminated(&self) -> bool {
+        self.shared
+            .raw
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_null()
+    }
+
+    /// The raw `void *` of the context (null once terminated).
+    ///
+    /// It stays valid while this `Context` (or any clone or socket of it) is
+    /// alive and [`term`](Context::term) has not been called.
+    pub fn as_raw(&self) -> *mut c_void {
+        *self.shared.raw.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn from_shared(shared: Arc<Shared>) -> Context {
+        Context { shared }
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn context_is_send_and_sync() {
+        assert_send_sync::<Context>();
+    }
+
+    #[test]
+    fn options_round_trip() -> Result<()> {
+        let ctx = Context::new();
+        assert_eq!(ctx.io_threads()?, 1);
+        ctx.set_io_threads(2)?;
+        assert_eq!(ctx.io_threads()?, 2);
+        ctx.set_max_sockets(100)?;
+        assert_eq!(ctx.max_sockets()?, 100);
+        assert!(ctx.socket_limit()? > 0);
+        ctx.set_ipv6(true)?;
+        assert!(ctx.ipv6()?);
+        assert!(ctx.blocky()?);
+        ctx.set_blocky(false)?;
+        assert!(!ctx.blocky()?);
+        assert_eq!(ctx.msg_t_size()?, 64);
+        ctx.set_max_msgsz(1 << 20)?;
+        assert_eq!(ctx.max_msgsz()?, 1 << 20);
+        Ok(())
+    }
+
+    #[test]
+    fn bad_option_value_is_an_error() {
+        let ctx = Context::new();
+        assert!(matches!(
+            ctx.set_io_threads(-1),
+            Err(Error::InvalidArgument)
+        ));
+        assert!(matches!(
+            ctx.set(ContextOption::SocketLimit, 5),
+            Err(Error::InvalidInput { .. })
+        ));
+        assert!(matches!(
+            ctx.get(ContextOption::ThreadPriority),
+            Err(Error::InvalidInput { .. })
+        ));
+    }
+
+    #[test]
+    fn instance_is_shared() {
+        let a = Context::instance();
+        let b = Context::instance();
+        assert_eq!(a.as_raw(), b.as_raw());
+    }
+
+    #[test]
+    fn term_twice_and_after() -> Result<()> {
+        let ctx = Context::new();
+        let clone = ctx.clone();
+        ctx.term()?;
+        ctx.term()?;
+        assert!(clone.is_terminated());
+        assert!(matches!(
+            clone.socket(SocketType::Pair),
+            Err(Error::ContextTerminated)
+        ));
+        assert!(matches!(
+            clone.get(ContextOption::IoThreads),
+            Err(Error::ContextTerminated)
+        ));
+        Ok(())
+    }
+}

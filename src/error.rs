@@ -1,0 +1,306 @@
+//! The one error type of zmqx.
+//!
+//! Every failing libzmq call is turned into an [`Error`] right after it
+//! returns, with `zmq_errno()` read at once. Errno values libzmq documents get
+//! their own variant; anything else is kept as [`Error::Other`], never a panic.
+
+use std::fmt;
+
+/// `Result<T, zmqx::Error>`.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A libzmq version as `(major, minor, patch)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Version(pub i32, pub i32, pub i32);
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}.{}", self.0, self.1, self.2)
+    }
+}
+
+/// Everything that can go wrong in zmqx (pyzmq's `ZMQError` family).
+///
+/// The errno-based variants carry libzmq's message (`zmq_strerror`) as their
+/// `Display`. Convert to [`std::io::Error`] with `?` or `into()`.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// `EAGAIN`: the operation would block (non-blocking call, or a send/receive
+    /// timeout expired). Non-blocking `try_*` methods report this as `Ok(None)`.
+    #[error("{}", strerror(libc::EAGAIN))]
+    Again,
+    /// `EINTR`: interrupted by a signal. Blocking calls of zmqx retry on it;
+    /// you only see it from `poll` and where a retry would be wrong.
+    #[error("{}", strerror(libc::EINTR))]
+    Interrupted,
+    /// `ETERM`: the context was terminated (or shut down).
+    #[error("{}", strerror(zmq_sys::ETERM))]
+    ContextTerminated,
+    /// `EFSM`: the operation is not valid in the socket's current state
+    /// (for example two sends in a row on REQ).
+    #[error("{}", strerror(zmq_sys::EFSM))]
+    InvalidState,
+    /// `ENOCOMPATPROTO`: the transport is not compatible with the socket type.
+    #[error("{}", strerror(zmq_sys::ENOCOMPATPROTO))]
+    IncompatibleProtocol,
+    /// `EMTHREAD`: no I/O thread is available.
+    #[error("{}", strerror(zmq_sys::EMTHREAD))]
+    NoIoThread,
+    /// `EHOSTUNREACH`: the message cannot be routed (ROUTER_MANDATORY, or a
+    /// peer that is gone).
+    #[error("{}", strerror(libc::EHOSTUNREACH))]
+    HostUnreachable,
+    /// `EINVAL`: an invalid argument (bad endpoint syntax, bad option value…).
+    #[error("{}", strerror(libc::EINVAL))]
+    InvalidArgument,
+    /// `ENOTSUP`: the operation is not supported by this socket type or build.
+    #[error("{}", strerror(libc::ENOTSUP))]
+    NotSupported,
+    /// `EPROTONOSUPPORT`: the transport protocol is not supported.
+    #[error("{}", strerror(libc::EPROTONOSUPPORT))]
+    ProtocolNotSupported,
+    /// `EADDRINUSE`: the address is already in use.
+    #[error("{}", strerror(libc::EADDRINUSE))]
+    AddressInUse,
+    /// `EADDRNOTAVAIL`: the address is not local.
+    #[error("{}", strerror(libc::EADDRNOTAVAIL))]
+    AddressNotAvailable,
+    /// `ENODEV`: the named interface does not exist.
+    #[error("{}", strerror(libc::ENODEV))]
+    NoDevice,
+    /// `ENOENT`: the endpoint was not bound or connected (unbind/disconnect).
+    #[error("{}", strerror(libc::ENOENT))]
+    NotFound,
+    /// `ENOTSOCK`: the socket is invalid (closed).
+    #[error("{}", strerror(libc::ENOTSOCK))]
+    NotSocket,
+    /// `EMFILE`: too many open sockets or files.
+    #[error("{}", strerror(libc::EMFILE))]
+    TooManyOpenFiles,
+    /// `ENOMEM`: out of memory.
+    #[error("{}", strerror(libc::ENOMEM))]
+    OutOfMemory,
+    /// `EFAULT`: libzmq was handed an invalid object.
+    #[error("{}", strerror(libc::EFAULT))]
+    Fault,
+    /// Any other errno value, kept as is.
+    #[error("{} (errno {})", strerror(*.0), .0)]
+    Other(i32),
+
+    /// A [`MessageTracker`](crate::MessageTracker) wait timed out before libzmq
+    /// released the tracked messages (pyzmq's `NotDone`).
+    #[error("the tracked messages are still in use by libzmq")]
+    NotDone,
+    /// The linked libzmq is too old for what was asked.
+    #[error("{what} needs libzmq {required}, but the linked libzmq is {linked}")]
+    Version {
+        /// The feature, option or call that was asked for.
+        what: String,
+        /// The oldest libzmq version that has it.
+        required: Version,
+        /// The version actually linked.
+        linked: Version,
+    },
+    /// The linked libzmq was built without a capability (`zmq_has`).
+    #[error("{what} needs libzmq built with {capability:?}, which the linked libzmq lacks")]
+    MissingCapability {
+        /// The feature, option or call that was asked for.
+        what: String,
+        /// The `zmq_has` capability name (for example `"curve"`, `"draft"`).
+        capability: &'static str,
+    },
+    /// `bind_to_random_port` found no free port (pyzmq's `ZMQBindError`).
+    #[error("could not bind {addr} to a port in {min}..{max} after {tries} tries")]
+    Bind {
+        /// The address without port.
+        addr: String,
+        /// Lowest port tried.
+        min: u16,
+        /// One past the highest port tried.
+        max: u16,
+        /// How many ports were tried.
+        tries: u32,
+    },
+    /// An argument zmqx checked before calling libzmq: an interior NUL, a value
+    /// out of range, an option that does not apply…
+    #[error("invalid {what}: {reason}")]
+    InvalidInput {
+        /// What was wrong (an endpoint, an option…).
+        what: String,
+        /// Why.
+        reason: String,
+    },
+    /// A string receive got bytes that are not UTF-8. The bytes are handed back:
+    /// nothing is lost.
+    #[error("received a message that is not valid UTF-8: {source}")]
+    Utf8 {
+        /// The message as received.
+        bytes: Vec<u8>,
+        /// Where the UTF-8 decoding failed.
+        source: std::str::Utf8Error,
+    },
+    /// A bad CURVE key or Z85 text.
+    #[error(transparent)]
+    Key(#[from] crate::curve::KeyError),
+    /// Bad Z85 text or a length that Z85 cannot encode.
+    #[error(transparent)]
+    Z85(#[from] crate::z85::Z85Error),
+}
+
+impl Error {
+    /// Map an errno value (as from `zmq_errno()`) to an [`Error`].
+    pub fn from_errno(errno: i32) -> Error {
+        match errno {
+            libc::EAGAIN => Error::Again,
+            libc::EINTR => Error::Interrupted,
+            zmq_sys::ETERM => Error::ContextTerminated,
+            zmq_sys::EFSM => Error::InvalidState,
+            zmq_sys::ENOCOMPATPROTO => Error::IncompatibleProtocol,
+            zmq_sys::EMTHREAD => Error::NoIoThread,
+            libc::EHOSTUNREACH => Error::HostUnreachable,
+            libc::EINVAL => Error::InvalidArgument,
+            libc::ENOTSUP => Error::NotSupported,
+            libc::EPROTONOSUPPORT => Error::ProtocolNotSupported,
+            libc::EADDRINUSE => Error::AddressInUse,
+            libc::EADDRNOTAVAIL => Error::AddressNotAvailable,
+            libc::ENODEV => Error::NoDevice,
+            libc::ENOENT => Error::NotFound,
+            libc::ENOTSOCK => Error::NotSocket,
+            libc::EMFILE => Error::TooManyOpenFiles,
+            libc::ENOMEM => Error::OutOfMemory,
+            libc::EFAULT => Error::Fault,
+            other => Error::Other(other),
+        }
+    }
+
+    /// The errno value behind this error, for the errno-based variants.
+    pub fn errno(&self) -> Option<i32> {
+        Some(match self {
+            Error::Again => libc::EAGAIN,
+            Error::Interrupted => libc::EINTR,
+            Error::ContextTerminated => zmq_sys::ETERM,
+            Error::InvalidState => zmq_sys::EFSM,
+            Error::IncompatibleProtocol => zmq_sys::ENOCOMPATPROTO,
+            Error::NoIoThread => zmq_sys::EMTHREAD,
+            Error::HostUnreachable => libc::EHOSTUNREACH,
+            Error::InvalidArgument => libc::EINVAL,
+            Error::NotSupported => libc::ENOTSUP,
+            Error::ProtocolNotSupported => libc::EPROTONOSUPPORT,
+            Error::AddressInUse => libc::EADDRINUSE,
+            Error::AddressNotAvailable => libc::EADDRNOTAVAIL,
+            Error::NoDevice => libc::ENODEV,
+            Error::NotFound => libc::ENOENT,
+            Error::NotSocket => libc::ENOTSOCK,
+            Error::TooManyOpenFiles => libc::EMFILE,
+            Error::OutOfMemory => libc::ENOMEM,
+            Error::Fault => libc::EFAULT,
+            Error::Other(e) => *e,
+            _ => return None,
+        })
+    }
+
+    /// Builds an [`Error::InvalidInput`].
+    pub(crate) fn invalid(what: impl Into<String>, reason: impl Into<String>) -> Error {
+        Error::InvalidInput {
+            what: what.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// The error libzmq reported for the call that just failed.
+    #[inline]
+    pub(crate) fn last() -> Error {
+        Error::from_errno(crate::functions::errno())
+    }
+}
+
+/// libzmq's message for an errno value (`zmq_strerror`).
+pub fn strerror(errno: i32) -> String {
+    crate::functions::strerror(errno)
+}
+
+impl From<Error> for std::io::Error {
+    fn from(e: Error) -> std::io::Error {
+        use std::io::ErrorKind as K;
+        let kind = match &e {
+            Error::Again => K::WouldBlock,
+            Error::Interrupted => K::Interrupted,
+            Error::InvalidArgument | Error::InvalidInput { .. } | Error::Key(_) | Error::Z85(_) => {
+                K::InvalidInput
+            }
+            Error::Utf8 { .. } => K::InvalidData,
+            Error::NotSupported | Error::ProtocolNotSupported | Error::IncompatibleProtocol => {
+                K::Unsupported
+            }
+            Error::AddressInUse | Error::Bind { .. } => K::AddrInUse,
+            Error::AddressNotAvailable => K::AddrNotAvailable,
+            Error::NotFound => K::NotFound,
+            Error::OutOfMemory => K::OutOfMemory,
+            Error::NotDone => K::TimedOut,
+            Error::HostUnreachable => K::HostUnreachable,
+            _ => K::Other,
+        };
+        std::io::Error::new(kind, e)
+    }
+}
+
+/// Turn a libzmq return code into a `Result`, reading errno at once on failure.
+#[inline(always)]
+pub(crate) fn check(rc: i32) -> Result<i32> {
+    if rc >= 0 { Ok(rc) } else { Err(Error::last()) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errno_round_trip() {
+        for e in [
+            libc::EAGAIN,
+            libc::EINTR,
+            zmq_sys::ETERM,
+            zmq_sys::EFSM,
+            zmq_sys::ENOCOMPATPROTO,
+            zmq_sys::EMTHREAD,
+            libc::EHOSTUNREACH,
+            libc::EINVAL,
+            libc::ENOTSUP,
+            libc::ENOENT,
+            12345,
+            -7,
+        ] {
+            assert_eq!(Error::from_errno(e).errno(), Some(e));
+        }
+    }
+
+    #[test]
+    fn unknown_errno_has_a_message() {
+        let e = Error::from_errno(98765);
+        assert!(matches!(e, Error::Other(98765)));
+        assert!(e.to_string().contains("98765"));
+    }
+
+    #[test]
+    fn display_uses_zmq_strerror() {
+        assert_eq!(
+            Error::ContextTerminated.to_string(),
+            strerror(zmq_sys::ETERM)
+        );
+        assert!(
+            Error::InvalidState
+                .to_string()
+                .to_lowercase()
+                .contains("state")
+        );
+    }
+
+    #[test]
+    fn into_io_error() {
+        let io: std::io::Error = Error::Again.into();
+        assert_eq!(io.kind(), std::io::ErrorKind::WouldBlock);
+        let io: std::io::Error = Error::Interrupted.into();
+        assert_eq!(io.kind(), std::io::ErrorKind::Interrupted);
+    }
+}

@@ -1,0 +1,425 @@
+//! [`Socket`]: the owner of a libzmq `void *socket`.
+
+mod io;
+
+use std::cell::Cell;
+use std::ffi::{CString, c_void};
+use std::marker::PhantomData;
+use std::ops::Range;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use io::Sendable;
+
+use crate::constants::Event;
+use crate::context::{Context, Shared};
+use crate::error::{Error, Result, check};
+use crate::options::{OptionKind, OptionValue, SocketOption};
+
+/// A ZeroMQ socket (`zmq_socket`).
+///
+/// `Socket` is `Send` (it may move to another thread) but not `Sync`: libzmq
+/// sockets must not be used from two threads at once. It keeps its
+/// [`Context`] alive and is closed (`zmq_close`) when dropped, with its linger
+/// (zmqx's default: [`DEFAULT_LINGER`](crate::DEFAULT_LINGER), never forever
+/// unless you ask).
+///
+/// Options have typed accessors (`set_linger`, `sndhwm`, `set_curve_server`…,
+/// generated from one table; see [`SocketOption`]).
+///
+/// ```
+/// # fn main() -> zmqx::Result<()> {
+/// use zmqx::{Context, SocketType, SendFlags, RecvFlags};
+/// let ctx = Context::new();
+/// let rep = ctx.socket(SocketType::Rep)?;
+/// rep.bind("tcp://127.0.0.1:*")?;
+/// let endpoint = rep.last_endpoint()?;
+/// let req = ctx.socket(SocketType::Req)?;
+/// req.connect(&endpoint)?;
+/// req.send("ping", SendFlags::empty())?;
+/// assert_eq!(rep.recv_msg(RecvFlags::empty())?, "ping");
+/// rep.send("pong", SendFlags::empty())?;
+/// assert_eq!(req.recv_string(RecvFlags::empty())?, "pong");
+/// # Ok(()) }
+/// ```
+///
+/// A socket cannot be shared between threads (`!Sync`):
+///
+/// ```compile_fail
+/// fn shared<T: Sync>() {}
+/// shared::<zmqx::Socket>();
+/// ```
+///
+/// A closed socket cannot be used: `close` takes it by value.
+///
+/// ```compile_fail
+/// # fn main() -> zmqx::Result<()> {
+/// let ctx = zmqx::Context::new();
+/// let s = ctx.socket(zmqx::SocketType::Push)?;
+/// s.close();
+/// s.bind("inproc://x")?; // error: use of moved value
+/// # Ok(()) }
+/// ```
+pub struct Socket {
+    raw: *mut c_void,
+    ctx: Arc<Shared>,
+    /// Makes `Socket` `!Sync` (libzmq sockets are not thread-safe).
+    _not_sync: PhantomData<Cell<()>>,
+}
+
+// SAFETY: a libzmq socket may be used from any thread as long as only one
+// thread uses it at a time (and a full memory barrier separates them, which
+// moving a value between threads provides). `!Sync` keeps it to one thread.
+unsafe impl Send for Socket {}
+
+impl std::fmt::Debug for Socket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("Socket");
+        d.field("raw", &self.raw);
+        if let Ok(t) = self.socket_type() {
+            d.field("type", &t);
+        }
+        d.finish()
+    }
+}
+
+/// An endpoint bound by [`Socket::bind_scoped`]; unbinds when dropped
+/// (pyzmq's `with socket.bind(...)`).
+#[must_use = "the endpoint is unbound as soon as the guard is dropped"]
+#[derive(Debug)]
+pub struct Bound<'a> {
+    socket: &'a Socket,
+    endpoint: String,
+}
+
+impl Bound<'_> {
+    /// The endpoint actually bound (with the real port for `:*` / `:0`).
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+}
+
+impl Drop for Bound<'_> {
+    fn drop(&mut self) {
+        // The context may be gone or the endpoint already unbound: nothing to do then.
+        let _ = self.socket.unbind(&self.endpoint);
+    }
+}
+
+/// An endpoint connected by [`Socket::connect_scoped`]; disconnects when dropped.
+#[must_use = "the endpoint is disconnected as soon as the guard is dropped"]
+#[derive(Debug)]
+pub struct Connected<'a> {
+    socket: &'a Socket,
+    endpoint: String,
+}
+
+impl Connected<'_> {
+    /// The endpoint connected.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+}
+
+impl Drop for Connected<'_> {
+    fn drop(&mut self) {
+        let _ = self.socket.disconnect(&self.endpoint);
+    }
+}
+
+/// An endpoint as a C string, or a typed error for an interior NUL.
+fn endpoint_cstr(endpoint: &str) -> Result<CString> {
+    CString::new(endpoint)
+        .map_err(|_| Error::invalid(format!("endpoint {endpoint:?}"), "interior NUL byte"))
+}
+
+impl Socket {
+    /// # Safety
+    ///
+    /// `raw` must be a live socket of the context `ctx`, owned by nobody else.
+    pub(crate) unsafe fn from_parts(raw: *mut c_void, ctx: Arc<Shared>) -> Socket {
+        Socket {
+            raw,
+            ctx,
+            _not_sync: PhantomData,
+        }
+    }
+
+    /// Wraps a raw libzmq socket (for sockets created by C code).
+    ///
+    /// # Safety
+    ///
+    /// `raw` must be a live socket created from `ctx`'s context, not used by
+    /// anything else from now on: the returned `Socket` owns it and closes it
+    /// when dropped.
+    pub unsafe fn from_raw(raw: *mut c_void, ctx: &Context) -> Socket {
+        // SAFETY: forwarded from the caller.
+        unsafe { Socket::from_parts(raw, ctx.shared().clone()) }
+    }
+
+    /// The raw `void *` socket, for calls zmqx does not wrap. It stays valid
+    /// while this `Socket` is alive; do not close it.
+    #[inline]
+    pub fn as_raw(&self) -> *mut c_void {
+        self.raw
+    }
+
+    /// Gives up ownership of the raw socket without closing it. The context
+    /// is then kept alive for good, since zmqx can no longer tell when the raw
+    /// socket is closed.
+    pub fn into_raw(self) -> *mut c_void {
+        // Not dropping `self` also leaks its context reference, on purpose.
+        let me = std::mem::ManuallyDrop::new(self);
+        me.raw
+    }
+
+    /// The context this socket belongs to (pyzmq's `socket.context`).
+    pub fn context(&self) -> Context {
+        Context::from_shared(self.ctx.clone())
+    }
+
+    /// Closes the socket (`zmq_close`) with its current linger.
+    pub fn close(self) {
+        drop(self);
+    }
+
+    /// Closes the socket after setting its linger (`None`: wait forever for
+    /// pending messages).
+    pub fn close_with_linger(self, linger: Option<Duration>) -> Result<()> {
+        self.set_linger(linger)?;
+        drop(self);
+        Ok(())
+    }
+
+    /// Accepts connections on an endpoint (`zmq_bind`): `tcp://127.0.0.1:5555`,
+    /// `tcp://*:*` (any free port; read [`last_endpoint`](Socket::last_endpoint)),
+    /// `tcp://lo:0`, `ipc:///tmp/sock`, `inproc://name`…
+    pub fn bind(&self, endpoint: &str) -> Result<()> {
+        let c = endpoint_cstr(endpoint)?;
+        // SAFETY: raw is a live socket; c is a valid C string.
+        check(unsafe { zmq_sys::zmq_bind(self.raw, c.as_ptr()) }).map(drop)
+    }
+
+    /// Connects to an endpoint (`zmq_connect`).
+    pub fn connect(&self, endpoint: &str) -> Result<()> {
+        let c = endpoint_cstr(endpoint)?;
+        // SAFETY: raw is a live socket; c is a valid C string.
+        check(unsafe { zmq_sys::zmq_connect(self.raw, c.as_ptr()) }).map(drop)
+    }
+
+    /// Stops accepting on an endpoint (`zmq_unbind`). For a wildcard bind, pass
+    /// the endpoint [`last_endpoint`](Socket::last_endpoint) reported.
+    pub fn unbind(&self, endpoint: &str) -> Result<()> {
+        let c = endpoint_cstr(endpoint)?;
+        // SAFETY: raw is a live socket; c is a valid C string.
+        check(unsafe { zmq_sys::zmq_unbind(self.raw, c.as_ptr()) }).map(drop)
+    }
+
+    /// Disconnects from an endpoint (`zmq_disconnect`).
+    pub fn disconnect(&self, endpoint: &str) -> Result<()> {
+        let c = endpoint_cstr(endpoint)?;
+        // SAFETY: raw is a live socket; c is a valid C string.
+        check(unsafe { zmq_sys::zmq_disconnect(self.raw, c.as_ptr()) }).map(drop)
+    }
+
+    /// Binds, returning a guard that unbinds when dropped. The guard knows the
+    /// real endpoint, so wildcard binds (`tcp://127.0.0.1:*`) unbind correctly.
+    pub fn bind_scoped(&self, endpoint: &str) -> Result<Bound<'_>> {
+        self.bind(endpoint)?;
+        let endpoint = self.last_endpoint()?;
+        Ok(Bound {
+            socket: self,
+            endpoint,
+        })
+    }
+
+    /// Connects, returning a guard that disconnects when dropped.
+    pub fn connect_scoped(&self, endpoint: &str) -> Result<Connected<'_>> {
+        self.connect(endpoint)?;
+        Ok(Connected {
+            socket: self,
+            endpoint: endpoint.to_string(),
+        })
+    }
+
+    /// Binds `addr` (like `tcp://127.0.0.1`, no port) to a random port in
+    /// `ports`, trying at most `max_tries` ports; returns the port
+    /// (pyzmq's `bind_to_random_port`).
+    ///
+    /// With the full dynamic range `49152..65535` (pyzmq's default), the OS
+    /// picks the port (`:*`), which never collides. Fails with
+    /// [`Error::Bind`] when every try hit a port in use.
+    pub fn bind_to_random_port(
+        &self,
+        addr: &str,
+        ports: Range<u16>,
+        max_tries: u32,
+    ) -> Result<u16> {
+        if ports.start == 49152 && ports.end >= 65535 {
+            self.bind(&format!("{addr}:*"))?;
+            return port_of(&self.last_endpoint()?);
+        }
+        if ports.is_empty() {
+            return Err(Error::invalid("port range", format!("{ports:?} is empty")));
+        }
+        let span = u64::from(ports.end - ports.start);
+        for _ in 0..max_tries {
+            let port = ports.start + (random_u64() % span) as u16;
+            match self.bind(&format!("{addr}:{port}")) {
+                Ok(()) => return Ok(port),
+                Err(Error::AddressInUse)
+                | Err(Error::Other(_))
+                | Err(Error::AddressNotAvailable) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(Error::Bind {
+            addr: addr.to_string(),
+            min: ports.start,
+            max: ports.end,
+            tries: max_tries,
+        })
+    }
+
+    /// Starts publishing this socket's monitor events on a PAIR socket bound at
+    /// `endpoint` (`zmq_socket_monitor`, an `inproc://` address).
+    /// Receive the events with a PAIR socket connected to `endpoint`.
+    pub fn monitor(&self, endpoint: &str, events: Event) -> Result<()> {
+        let c = endpoint_cstr(endpoint)?;
+        // SAFETY: raw is a live socket; c is a valid C string.
+        check(unsafe { zmq_sys::zmq_socket_monitor(self.raw, c.as_ptr(), events.bits() as i32) })
+            .map(drop)
+    }
+
+    /// Stops the socket monitor (`zmq_socket_monitor` with a null endpoint).
+    pub fn disable_monitor(&self) -> Result<()> {
+        // SAFETY: raw is a live socket; a null endpoint stops monitoring.
+        check(unsafe { zmq_sys::zmq_socket_monitor(self.raw, std::ptr::null(), 0) }).map(drop)
+    }
+
+    /// Reads a raw option value of the given kind (`zmq_getsockopt`).
+    pub(crate) fn get_raw_value(&self, id: i32, kind: OptionKind) -> Result<OptionValue> {
+        match kind {
+            OptionKind::Int => {
+                let mut v: i32 = 0;
+                self.getsockopt(id, (&raw mut v).cast(), size_of::<i32>())?;
+                Ok(OptionValue::Int(v))
+            }
+            OptionKind::Int64 => {
+                let mut v: i64 = 0;
+                self.getsockopt(id, (&raw mut v).cast(), size_of::<i64>())?;
+                Ok(OptionValue::Int64(v))
+            }
+            OptionKind::UInt64 => {
+                let mut v: u64 = 0;
+                self.getsockopt(id, (&raw mut v).cast(), size_of::<u64>())?;
+                Ok(OptionValue::UInt64(v))
+            }
+            OptionKind::Bytes => {
+                // CURVE keys come back binary only when asked for exactly 32 bytes.
+                let is_key = matches!(
+                    SocketOption::from_raw(id),
+                    Some(
+                        SocketOption::CURVE_PUBLICKEY
+                            | SocketOption::CURVE_SECRETKEY
+                            | SocketOption::CURVE_SERVERKEY
+                    )
+                );
+                let mut buf = vec![0u8; if is_key { 32 } else { 1024 }];
+                let len = self.getsockopt(id, buf.as_mut_ptr().cast(), buf.len())?;
+                buf.truncate(len);
+                if SocketOption::from_raw(id).is_some_and(|o| o.is_string())
+                    && buf.last() == Some(&0)
+                {
+                    buf.pop();
+                }
+                Ok(OptionValue::Bytes(buf))
+            }
+        }
+    }
+
+    /// Sets a raw option value (`zmq_setsockopt`).
+    pub(crate) fn set_raw_value(&self, id: i32, value: &OptionValue) -> Result<()> {
+        match value {
+            OptionValue::Int(v) => self.setsockopt(id, (v as *const i32).cast(), size_of::<i32>()),
+            OptionValue::Int64(v) => {
+                self.setsockopt(id, (v as *const i64).cast(), size_of::<i64>())
+            }
+            OptionValue::UInt64(v) => {
+                self.setsockopt(id, (v as *const u64).cast(), size_of::<u64>())
+            }
+            OptionValue::Bytes(b) => self.set_raw_bytes(id, b),
+        }
+    }
+
+    /// Sets a binary or string option (`zmq_setsockopt`).
+    pub(crate) fn set_raw_bytes(&self, id: i32, value: &[u8]) -> Result<()> {
+        self.setsockopt(id, value.as_ptr().cast(), value.len())
+    }
+
+    fn setsockopt(&self, id: i32, ptr: *const c_void, len: usize) -> Result<()> {
+        // SAFETY: raw is a live socket; ptr points to len readable bytes.
+        check(unsafe { zmq_sys::zmq_setsockopt(self.raw, id, ptr, len) }).map(drop)
+    }
+
+    fn getsockopt(&self, id: i32, ptr: *mut c_void, len: usize) -> Result<usize> {
+        let mut size = len;
+        // SAFETY: raw is a live socket; ptr points to `len` writable bytes and
+        // size tells libzmq so; libzmq writes back the size used.
+        check(unsafe { zmq_sys::zmq_getsockopt(self.raw, id, ptr, &mut size) })?;
+        Ok(size.min(len))
+    }
+}
+
+impl Drop for Socket {
+    fn drop(&mut self) {
+        if let Some(ms) = self.ctx.forced_linger() {
+            let _ = self.setsockopt(
+                zmq_sys::ZMQ_LINGER,
+                (&raw const ms).cast(),
+                size_of::<i32>(),
+            );
+        }
+        // SAFETY: raw is a live socket owned by self; closed exactly once.
+        // zmq_close only fails for an invalid socket, which cannot happen here.
+        unsafe { zmq_sys::zmq_close(self.raw) };
+    }
+}
+
+/// The port of `tcp://host:port`.
+fn port_of(endpoint: &str) -> Result<u16> {
+    endpoint
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .ok_or_else(|| Error::invalid("endpoint", format!("no port in {endpoint:?}")))
+}
+
+/// A random number without a dependency: std's per-process random hash keys
+/// mixed with a counter.
+fn random_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    h.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send<T: Send>() {}
+
+    #[test]
+    fn socket_is_send() {
+        assert_send::<Socket>();
+    }
+
+    #[test]
+    fn ports() {
+        assert_eq!(port_of("tcp://127.0.0.1:5555").ok(), Some(5555));
+        assert!(port_of("inproc://x").is_err());
+    }
+}
