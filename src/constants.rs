@@ -22,6 +22,8 @@ macro_rules! int_enum {
 
         impl $name {
             /// Every variant this build has, in declaration order.
+            // One push per variant, since some variants only exist with a feature.
+            #[allow(clippy::vec_init_then_push)]
             pub fn all() -> Vec<$name> {
                 let mut all = Vec::new();
                 $( $(#[cfg($cfg)])? all.push($name::$variant); )*
@@ -273,9 +275,10 @@ int_enum! {
         ThreadAffinityCpuAdd = 7,
         /// `ZMQ_THREAD_AFFINITY_CPU_REMOVE`: unpin a CPU (write-only).
         ThreadAffinityCpuRemove = 8,
-        /// `ZMQ_THREAD_NAME_PREFIX`: numeric prefix of I/O thread names (write-only).
+        /// `ZMQ_THREAD_NAME_PREFIX`: numeric prefix of I/O thread names.
         ThreadNamePrefix = 9,
-        /// `ZMQ_ZERO_COPY_RECV` (DRAFT): receive without copying from the kernel buffer.
+        /// `ZMQ_ZERO_COPY_RECV` (DRAFT section of `zmq.h`, in every 4.3.5 build):
+        /// decode received messages without copying them out of the read buffer.
         ZeroCopyRecv = 10,
         /// `ZMQ_IPV6`: new sockets use IPv6.
         Ipv6 = 42,

@@ -6,9 +6,10 @@
 //! gone — which can never block forever, because zmqx gives every socket a
 //! finite default linger (see [`DEFAULT_LINGER`]).
 
+use std::collections::HashSet;
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicI32, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use crate::constants::{ContextOption, SocketType};
@@ -39,6 +40,10 @@ pub(crate) struct Shared {
     defaults: Mutex<Vec<(i32, OptionValue)>>,
     /// Linger forced on sockets as they close, set by [`Context::destroy`].
     forced_linger: AtomicI32,
+    /// The live sockets of this context (their `void *` as `usize`), so that
+    /// [`Context::destroy`] can set their linger. A socket removes itself
+    /// (under this lock) before `zmq_close`, so every entry is a live socket.
+    sockets: Mutex<HashSet<usize>>,
 }
 
 // SAFETY: libzmq contexts are thread-safe (zmq_ctx_* and zmq_socket may be
@@ -62,6 +67,47 @@ impl Shared {
     pub(crate) fn forced_linger(&self) -> Option<i32> {
         let v = self.forced_linger.load(Ordering::Acquire);
         (v != NO_FORCED_LINGER).then_some(v)
+    }
+
+    /// Records a live socket of this context.
+    pub(crate) fn register_socket(&self, raw: *mut c_void) {
+        self.sockets
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(raw as usize);
+    }
+
+    /// Runs `close` (which closes or gives away `raw`) after removing `raw`
+    /// from the live sockets, under the lock, so that [`Context::destroy`]
+    /// never touches a closed socket.
+    pub(crate) fn unregister_socket(&self, raw: *mut c_void, close: impl FnOnce()) {
+        let mut sockets = self.sockets.lock().unwrap_or_else(|e| e.into_inner());
+        sockets.remove(&(raw as usize));
+        close();
+    }
+
+    /// Sets `ZMQ_LINGER` on every live socket (pyzmq's `destroy(linger)`).
+    fn set_linger_of_all(&self, ms: i32) {
+        let sockets = self.sockets.lock().unwrap_or_else(|e| e.into_inner());
+        for &raw in sockets.iter() {
+            // SAFETY: `raw` is a live socket: sockets leave this set under
+            // this lock before they are closed. It may be in use by its owner
+            // thread right now, which libzmq 4.3.5 tolerates for ZMQ_LINGER
+            // alone (pyzmq's destroy relies on it): the value is stored in an
+            // atomic, no socket type's own option handler acts on it, and it
+            // touches no pipe. This runs before the context is shut down, so
+            // the socket's termination flag that setsockopt reads is not being
+            // written. A failure (a socket already stopped) is ignored: that
+            // socket closes with its own linger.
+            unsafe {
+                zmq_sys::zmq_setsockopt(
+                    raw as *mut c_void,
+                    zmq_sys::ZMQ_LINGER,
+                    (&raw const ms).cast(),
+                    size_of::<i32>(),
+                )
+            };
+        }
     }
 
     /// Terminates the libzmq context if still alive. Blocks until every socket
@@ -155,6 +201,7 @@ impl Context {
                 raw: RwLock::new(raw),
                 defaults: Mutex::new(Vec::new()),
                 forced_linger: AtomicI32::new(NO_FORCED_LINGER),
+                sockets: Mutex::new(HashSet::new()),
             }),
         };
         ctx.set_default(
@@ -172,10 +219,20 @@ impl Context {
     }
 
     /// The process-wide shared context (pyzmq's `Context.instance()`), created
-    /// on first use. It lives until the process exits.
+    /// on first use. It lives until the process exits, unless it is
+    /// terminated ([`term`](Context::term), [`destroy`](Context::destroy)):
+    /// then the next call creates a new one, as pyzmq does.
     pub fn instance() -> Context {
-        static INSTANCE: OnceLock<Context> = OnceLock::new();
-        INSTANCE.get_or_init(Context::new).clone()
+        static INSTANCE: Mutex<Option<Context>> = Mutex::new(None);
+        let mut instance = INSTANCE.lock().unwrap_or_else(|e| e.into_inner());
+        match &*instance {
+            Some(ctx) if !ctx.is_terminated() => ctx.clone(),
+            _ => {
+                let ctx = Context::new();
+                *instance = Some(ctx.clone());
+                ctx
+            }
+        }
     }
 
     /// A new socket of the given type (`zmq_socket`), with this context's
@@ -270,14 +327,13 @@ impl Context {
     }
 
     /// Reads a context option (`zmq_ctx_get`). Write-only options (thread
-    /// priority, affinity, name prefix) are an [`Error::InvalidInput`].
+    /// priority, affinity) are an [`Error::InvalidInput`].
     pub fn get(&self, option: ContextOption) -> Result<i32> {
         if matches!(
             option,
             ContextOption::ThreadPriority
                 | ContextOption::ThreadAffinityCpuAdd
                 | ContextOption::ThreadAffinityCpuRemove
-                | ContextOption::ThreadNamePrefix
         ) {
             return Err(Error::invalid(
                 format!("context option {option:?}"),
@@ -286,7 +342,21 @@ impl Context {
         }
         self.shared.with_raw(|ctx| {
             // SAFETY: ctx is live for the call.
-            check(unsafe { zmq_sys::zmq_ctx_get(ctx, option.id()) })
+            let rc = unsafe { zmq_sys::zmq_ctx_get(ctx, option.id()) };
+            // zmq_ctx_get returns -1 both on error and for a value of -1, and
+            // leaves errno untouched in the second case. These two options
+            // can hold -1 (the scheduling policy's default, a negative name
+            // prefix); for a live context and a readable option libzmq cannot
+            // fail, so -1 is their value. For every other option -1 is an error.
+            if rc == -1
+                && matches!(
+                    option,
+                    ContextOption::ThreadSchedPolicy | ContextOption::ThreadNamePrefix
+                )
+            {
+                return Ok(-1);
+            }
+            check(rc)
         })
     }
 
@@ -380,6 +450,23 @@ impl Context {
         self.set(ContextOption::ThreadNamePrefix, prefix)
     }
 
+    /// `ZMQ_THREAD_NAME_PREFIX`.
+    pub fn thread_name_prefix(&self) -> Result<i32> {
+        self.get(ContextOption::ThreadNamePrefix)
+    }
+
+    /// `ZMQ_ZERO_COPY_RECV`: whether received messages point into the
+    /// decoder's buffer instead of being copied out of it (libzmq's default:
+    /// on). In the DRAFT section of `zmq.h`, implemented by every 4.3.5 build.
+    pub fn zero_copy_recv(&self) -> Result<bool> {
+        Ok(self.get(ContextOption::ZeroCopyRecv)? != 0)
+    }
+
+    /// Sets `ZMQ_ZERO_COPY_RECV` for sockets created afterwards.
+    pub fn set_zero_copy_recv(&self, on: bool) -> Result<()> {
+        self.set(ContextOption::ZeroCopyRecv, on as i32)
+    }
+
     /// Shuts the context down (`zmq_ctx_shutdown`): every blocking call on its
     /// sockets, now and later, fails with [`Error::ContextTerminated`], so the
     /// threads that own them can close them. Does not block.
@@ -414,6 +501,10 @@ impl Context {
         if let Some(l) = linger {
             let ms = crate::options::duration_to_ms(Some(l), "linger")?;
             self.shared.forced_linger.store(ms, Ordering::Release);
+            // Sockets whose owners are blocked (and will see ETERM before they
+            // can close) must get the linger now: libzmq refuses setsockopt
+            // on a socket that has seen the context stop.
+            self.shared.set_linger_of_all(ms);
         }
         match self.shutdown() {
             Ok(()) | Err(Error::ContextTerminated) => {}

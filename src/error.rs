@@ -146,6 +146,102 @@ pub enum Error {
     /// Bad Z85 text or a length that Z85 cannot encode.
     #[error(transparent)]
     Z85(#[from] crate::z85::Z85Error),
+    /// A value could not be serialized for sending (JSON, postcard, a
+    /// [`Serializer`](crate::serialize::Serializer), a string encoding).
+    /// Nothing was sent.
+    #[error("could not encode a message as {format}: {source}")]
+    Serialize {
+        /// The format or encoding (`"json"`, `"postcard"`, `"latin-1"`…).
+        format: &'static str,
+        /// What the encoder reported.
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A received message could not be decoded (malformed JSON, postcard, a
+    /// custom deserializer's error, bytes invalid in a text encoding). The
+    /// message is handed back in `frames`: nothing is lost.
+    #[error("could not decode a {len}-part message as {format}: {source}", len = frames.len())]
+    Deserialize {
+        /// The format or encoding that was expected.
+        format: &'static str,
+        /// The message as received.
+        frames: crate::Frames,
+        /// What the decoder reported.
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A received message was larger than the limit given for decoding it
+    /// (`recv_json_limited` and friends). It was not decoded; it is handed
+    /// back in `frames`.
+    #[error("received a {size}-byte message, over the {limit}-byte limit for decoding")]
+    TooLarge {
+        /// The message's size in bytes (all parts together).
+        size: usize,
+        /// The limit it broke.
+        limit: usize,
+        /// The message as received.
+        frames: crate::Frames,
+    },
+    /// A socket monitor message that is not a well-formed event
+    /// ([`parse_monitor_message`](crate::monitor::parse_monitor_message)).
+    /// The frames are handed back.
+    #[error("malformed socket monitor event: {reason}")]
+    MonitorEvent {
+        /// What is wrong with it.
+        reason: crate::monitor::MalformedEvent,
+        /// The message as received.
+        frames: crate::Frames,
+    },
+    /// The async API cannot drive this socket: the thread-safe DRAFT socket
+    /// types (SERVER, CLIENT, RADIO, DISH…) have no `ZMQ_FD`.
+    #[error(
+        "{socket_type} sockets have no ZMQ_FD (thread-safe DRAFT type), so they cannot be async"
+    )]
+    AsyncUnsupported {
+        /// The socket type.
+        socket_type: String,
+    },
+    /// The tokio reactor could not watch a socket: no runtime in this
+    /// context, a runtime shutting down, or an fd epoll refuses.
+    #[error("tokio reactor: {0}")]
+    Reactor(#[source] std::io::Error),
+    /// A [`ZmqStream`](crate::asynchronous::ZmqStream) callback panicked;
+    /// the panic was caught and the stream goes on.
+    #[error("the {callback} callback panicked: {message}")]
+    CallbackPanicked {
+        /// Which callback (`"on_recv"`, `"on_send"`, `"send completion"`).
+        callback: &'static str,
+        /// The panic message.
+        message: String,
+    },
+    /// An SSH tunnel could not be opened or closed
+    /// ([`zmqx::ssh`](crate::ssh); pyzmq raises `SSHException`,
+    /// `RuntimeError` or a paramiko error).
+    #[error("ssh: {kind}: {message}")]
+    Ssh {
+        /// What went wrong.
+        kind: crate::ssh::SshErrorKind,
+        /// The details, with the SSH client's own message where it gave one.
+        message: String,
+    },
+    /// A background device's thread ([`zmqx::devices`](crate::devices))
+    /// panicked, or a `configure_*` closure run in it did. The panic was
+    /// caught in that thread and its message is handed to the device's owner.
+    #[error("a device thread panicked: {message}")]
+    DevicePanicked {
+        /// The panic message.
+        message: String,
+    },
+    /// A CURVE certificate file or directory that cannot be read or parsed
+    /// ([`zmqx::auth`](crate::auth)): the file, the 1-based line when the
+    /// problem is on one, and what is wrong.
+    #[error("{}", crate::auth::describe_certificate_error(path, *line, reason))]
+    Certificate {
+        /// The file or directory (empty for text parsed from memory).
+        path: std::path::PathBuf,
+        /// The line of the problem, when it is on one.
+        line: Option<usize>,
+        /// What is wrong.
+        reason: String,
+    },
 }
 
 impl Error {
@@ -229,7 +325,12 @@ impl From<Error> for std::io::Error {
             Error::InvalidArgument | Error::InvalidInput { .. } | Error::Key(_) | Error::Z85(_) => {
                 K::InvalidInput
             }
-            Error::Utf8 { .. } => K::InvalidData,
+            Error::Utf8 { .. }
+            | Error::Deserialize { .. }
+            | Error::TooLarge { .. }
+            | Error::MonitorEvent { .. }
+            | Error::Certificate { .. } => K::InvalidData,
+            Error::Serialize { .. } => K::InvalidInput,
             Error::NotSupported | Error::ProtocolNotSupported | Error::IncompatibleProtocol => {
                 K::Unsupported
             }
@@ -238,7 +339,19 @@ impl From<Error> for std::io::Error {
             Error::NotFound => K::NotFound,
             Error::OutOfMemory => K::OutOfMemory,
             Error::NotDone => K::TimedOut,
+            Error::AsyncUnsupported { .. } => K::Unsupported,
             Error::HostUnreachable => K::HostUnreachable,
+            Error::Ssh { kind, .. } => {
+                use crate::ssh::SshErrorKind as S;
+                match kind {
+                    S::Auth | S::HostKey => K::PermissionDenied,
+                    S::Unreachable => K::ConnectionRefused,
+                    S::MissingBinary => K::NotFound,
+                    S::Timeout => K::TimedOut,
+                    S::Unsupported => K::Unsupported,
+                    _ => K::Other,
+                }
+            }
             _ => K::Other,
         };
         std::io::Error::new(kind, e)

@@ -54,6 +54,32 @@
 //! - [`Message`] (`zmq_msg_t`, pyzmq's `Frame`) and [`MessageTracker`].
 //! - [`Poller`] and [`select`] (`zmq_poll`).
 //! - [`z85`] and [`curve`]: Z85 text and CURVE keys.
+//! - [`auth`] (security; pyzmq's `zmq.auth`): PLAIN and CURVE in a few
+//!   calls ([`Socket::set_curve_server_keys`], [`Socket::set_curve_client`],
+//!   [`Socket::set_plain_client`]); a ZAP authenticator with IP allow/deny
+//!   lists, PLAIN passwords, CURVE keys from certificate directories or a
+//!   [`CredentialsProvider`](auth::CredentialsProvider), and user ids,
+//!   served by a [`ThreadAuthenticator`](auth::ThreadAuthenticator); and
+//!   certificate files compatible with pyzmq and czmq
+//!   ([`create_certificates`](auth::create_certificates),
+//!   [`load_certificate`](auth::load_certificate)). Note that without a
+//!   running authenticator libzmq accepts CURVE clients with any key.
+//! - [`serialize`]: `send_json`/`recv_json`, `send_postcard`/`recv_postcard`
+//!   (pyzmq's `send_pyobj`), custom [`Serializer`](serialize::Serializer)s,
+//!   text [`Encoding`](serialize::Encoding)s, size limits for untrusted peers.
+//! - [`monitor`]: socket events as typed [`MonitorEvent`](monitor::MonitorEvent)s
+//!   ([`Socket::get_monitor_socket`], [`parse_monitor_message`](monitor::parse_monitor_message)).
+//! - [`asynchronous`] (feature `tokio`, on by default; Unix): [`AsyncSocket`]
+//!   (pyzmq's `zmq.asyncio`) with `Send` cancel-safe futures, `Stream`/`Sink`
+//!   and split halves; an async poller, awaitable trackers, and
+//!   [`ZmqStream`](asynchronous::ZmqStream) callbacks.
+//! - [`ssh`]: SSH tunnels to sockets behind an SSH server (`tunnel_connection`,
+//!   `open_tunnel`), through the system `ssh` or, with the `russh` feature,
+//!   in process (pyzmq's `zmq.ssh`).
+//! - [`proxy`](proxy()) (`zmq_proxy`), [`proxy_steerable`] (PAUSE/RESUME/TERMINATE/STATISTICS
+//!   as documented, in Rust), [`monitored_queue`]; background devices in
+//!   [`devices`] (pyzmq's `ThreadDevice`, `ThreadProxy`, `ThreadProxySteerable`,
+//!   `ThreadMonitoredQueue`).
 //! - [`Error`]: one error type; "would block" is `Ok(None)` on `try_*` calls.
 //!
 //! ## Linger: zmqx never hangs on exit unless asked
@@ -66,7 +92,8 @@
 //!
 //! ## Differences from pyzmq
 //!
-//! - No pickle: the "pyobj" helpers will use serde (see the batteries work).
+//! - No pickle: [`Socket::send_postcard`] / [`Socket::recv_postcard`] carry any
+//!   serde type in a compact binary format instead (see [`serialize`]).
 //! - Sockets are closed by dropping them; use-after-close does not compile.
 //! - [`Context::destroy`] cannot close sockets owned by other threads (Rust
 //!   ownership); it shuts the context down so their owners see
@@ -74,19 +101,30 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
+#[cfg(all(feature = "tokio", unix))]
+pub mod asynchronous;
+pub mod auth;
 pub mod constants;
 mod context;
 pub mod curve;
+pub mod devices;
 mod error;
 mod functions;
 mod message;
+pub mod monitor;
 pub mod options;
 mod poll;
+pub mod proxy;
+pub mod serialize;
 mod socket;
+pub mod ssh;
 mod tracker;
 pub mod z85;
 
 pub use zmq_sys as sys;
+
+#[cfg(all(feature = "tokio", unix))]
+pub use asynchronous::{AsyncReceiver, AsyncSender, AsyncSocket};
 
 pub use constants::{
     ContextOption, DeviceType, Event, GssapiNameType, Mechanism, MessageOption, NormMode,
@@ -96,9 +134,11 @@ pub use context::{Context, DEFAULT_LINGER};
 pub use curve::{CurveKey, CurveKeyPair, KeyError, KeyFormat};
 pub use error::{Error, Result, Version, strerror};
 pub use functions::{CRATE_VERSION, curve_keypair, curve_public, has, version, version_info};
-pub use message::{DEFAULT_COPY_THRESHOLD, Message, copy_threshold, set_copy_threshold};
+pub use message::{DEFAULT_COPY_THRESHOLD, Frames, Message, copy_threshold, set_copy_threshold};
 pub use options::{OptionValue, SocketOption};
 pub use poll::{PollTarget, Poller, RawFd, Selected, select};
+#[allow(deprecated)]
+pub use proxy::{device, monitored_queue, proxy, proxy_steerable};
 pub use socket::{Bound, Connected, Sendable, Socket};
 pub use tracker::MessageTracker;
 pub use z85::Z85Error;

@@ -221,13 +221,15 @@ impl Message {
     /// `"Socket-Type"`, `"Routing-Id"`, `"User-Id"`, `"Peer-Address"`, or an
     /// application property. `Ok(None)` when absent (or the name has a NUL);
     /// an [`Error::Utf8`] when the value is not UTF-8.
+    ///
+    /// `"Routing-Id"` works as documented: libzmq 4.3.5 stores the peer's
+    /// routing id only under its wire name `"Identity"` (the deprecated
+    /// alias), so zmqx looks that up when `"Routing-Id"` is absent.
     pub fn gets(&self, property: &str) -> Result<Option<String>> {
-        let Ok(name) = CString::new(property) else {
-            return Ok(None);
-        };
-        // SAFETY: raw is an initialised message and name a valid C string.
-        // zmq_msg_gets takes a non-const pointer but only reads the message.
-        let ptr = unsafe { zmq_sys::zmq_msg_gets(&self.raw, name.as_ptr()) };
+        let mut ptr = self.gets_raw(property);
+        if ptr.is_null() && property == "Routing-Id" {
+            ptr = self.gets_raw("Identity");
+        }
         if ptr.is_null() {
             return Ok(None);
         }
@@ -238,6 +240,17 @@ impl Message {
             source: e.utf8_error(),
             bytes: e.into_bytes(),
         })
+    }
+
+    /// `zmq_msg_gets`, null when absent or when the name has a NUL.
+    fn gets_raw(&self, property: &str) -> *const std::ffi::c_char {
+        let Ok(name) = CString::new(property) else {
+            return std::ptr::null();
+        };
+        // SAFETY: raw is an initialised message and name a valid C string.
+        // zmq_msg_gets takes a non-const pointer but only reads the message;
+        // the result points into the message's metadata (or is null).
+        unsafe { zmq_sys::zmq_msg_gets(&self.raw, name.as_ptr()) }
     }
 
     /// The bytes as a `&str`, if they are UTF-8 (pyzmq's `Frame.bytes.decode()`).
@@ -491,6 +504,106 @@ impl From<&Message> for Message {
 impl From<Message> for Vec<u8> {
     fn from(m: Message) -> Vec<u8> {
         m.to_vec()
+    }
+}
+
+/// Received message parts handed back inside an [`Error`] (a payload that
+/// did not decode, a message over a size limit…), so nothing is lost.
+///
+/// It holds the [`Message`]s themselves, not copies. Unlike `Message` it is
+/// `Sync`, which keeps [`Error`] `Send + Sync` (and convertible to
+/// [`std::io::Error`]): through a shared `&Frames` only the bytes can be
+/// read; the messages come back by value with [`Frames::into_messages`].
+///
+/// ```
+/// let frames = zmqx::Frames::from(vec![zmqx::Message::from("a"), zmqx::Message::from("bc")]);
+/// assert_eq!(frames.len(), 2);
+/// assert_eq!(&frames[1], b"bc");
+/// assert_eq!(frames.total_len(), 3);
+/// let messages: Vec<zmqx::Message> = frames.into_messages();
+/// assert_eq!(messages[0], "a");
+/// ```
+#[derive(Default)]
+pub struct Frames(Vec<Message>);
+
+// SAFETY: Message is !Sync only because `Clone` (zmq_msg_copy) writes to the
+// source message's reference count and flags. A shared `&Frames` exposes
+// nothing but the bytes and sizes (zmq_msg_data / zmq_msg_size, which only
+// read the message); it never hands out `&Message`, so no clone can happen
+// through it. The messages leave only by value (`into_messages`).
+unsafe impl Sync for Frames {}
+
+impl Frames {
+    /// Wraps received messages.
+    pub fn new(messages: Vec<Message>) -> Frames {
+        Frames(messages)
+    }
+
+    /// The number of parts.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are no parts.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The bytes of part `index`, if there is one.
+    pub fn get(&self, index: usize) -> Option<&[u8]> {
+        self.0.get(index).map(|m| &m[..])
+    }
+
+    /// The bytes of every part, in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &[u8]> + '_ {
+        self.0.iter().map(|m| &m[..])
+    }
+
+    /// The size of all parts together, in bytes.
+    pub fn total_len(&self) -> usize {
+        self.0.iter().map(|m| m.len()).sum()
+    }
+
+    /// The messages, as received (without copying).
+    pub fn into_messages(self) -> Vec<Message> {
+        self.0
+    }
+
+    /// A copy of every part's bytes (pyzmq's `recv_multipart()` list).
+    pub fn to_vecs(&self) -> Vec<Vec<u8>> {
+        self.iter().map(<[u8]>::to_vec).collect()
+    }
+}
+
+impl std::ops::Index<usize> for Frames {
+    type Output = [u8];
+
+    fn index(&self, index: usize) -> &[u8] {
+        &self.0[index]
+    }
+}
+
+impl From<Vec<Message>> for Frames {
+    fn from(messages: Vec<Message>) -> Frames {
+        Frames(messages)
+    }
+}
+
+impl From<Message> for Frames {
+    fn from(message: Message) -> Frames {
+        Frames(vec![message])
+    }
+}
+
+impl From<Frames> for Vec<Message> {
+    fn from(frames: Frames) -> Vec<Message> {
+        frames.0
+    }
+}
+
+impl fmt::Debug for Frames {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.0.iter()).finish()
     }
 }
 

@@ -7,8 +7,13 @@
 //! and read back as [`CurveKey`], enums and flag sets are typed.
 //!
 //! DRAFT options exist at compile time on every build (their numbers are
-//! stable); on a libzmq without the DRAFT API they fail with
-//! [`Error::MissingCapability`].
+//! stable). Those that libzmq 4.3.5 only implements when built with the
+//! DRAFT API (`ROUTER_NOTIFY`, `HELLO_MSG`, `BUSY_POLL`…) fail on other builds
+//! with [`Error::MissingCapability`], and so do options of a missing
+//! capability (CURVE, GSSAPI, NORM, WSS, VMCI); see
+//! [`SocketOption::required_capabilities`]. The DRAFT-section options that
+//! every 4.3.5 build implements (`TOPICS_COUNT`, `RECONNECT_STOP`,
+//! `SOCKS_USERNAME`, `XPUB_MANUAL_LAST_VALUE`…) just work.
 
 use std::time::Duration;
 
@@ -334,6 +339,63 @@ macro_rules! access_of {
     };
 }
 
+/// Whether an API tag of the table is in `zmq.h`'s DRAFT section.
+macro_rules! draft_of {
+    (stable) => {
+        false
+    };
+    (curve) => {
+        false
+    };
+    (gssapi) => {
+        false
+    };
+    (vmci) => {
+        false
+    };
+    (draft_any) => {
+        true
+    };
+    (draft) => {
+        true
+    };
+    (draft_norm) => {
+        true
+    };
+    (draft_wss) => {
+        true
+    };
+}
+
+/// The `zmq_has` capabilities an API tag of the table needs.
+macro_rules! caps_of {
+    (stable) => {
+        &[]
+    };
+    (curve) => {
+        &["curve"]
+    };
+    (gssapi) => {
+        &["gssapi"]
+    };
+    (vmci) => {
+        &["vmci"]
+    };
+    // In the DRAFT section of zmq.h, but built into every libzmq 4.3.5.
+    (draft_any) => {
+        &[]
+    };
+    (draft) => {
+        &["draft"]
+    };
+    (draft_norm) => {
+        &["draft", "norm"]
+    };
+    (draft_wss) => {
+        &["draft", "WSS"]
+    };
+}
+
 macro_rules! methods {
     (rw $kind:ident $v:ident $doc:literal $get:ident, $set:ident) => {
         accessor!(get $kind $get $v $doc);
@@ -393,9 +455,21 @@ macro_rules! socket_options {
                 match self { $(SocketOption::$v => matches!(stringify!($kind).as_bytes(), b"str"),)* }
             }
 
-            /// Whether it belongs to libzmq's DRAFT API.
+            /// Whether it belongs to libzmq's DRAFT API (the DRAFT section of
+            /// `zmq.h`). Some of these are implemented by every libzmq 4.3.5
+            /// build; [`required_capabilities`](SocketOption::required_capabilities)
+            /// tells which need a DRAFT build.
             pub const fn is_draft(self) -> bool {
-                match self { $(SocketOption::$v => matches!(stringify!($api).as_bytes(), b"draft"),)* }
+                match self { $(SocketOption::$v => draft_of!($api),)* }
+            }
+
+            /// The [`has`](crate::has) capabilities libzmq must be built with
+            /// for this option to exist (`"draft"`, `"curve"`, `"gssapi"`,
+            /// `"norm"`, `"WSS"`, `"vmci"`); empty when every build has it.
+            /// Using an option whose capability is missing is an
+            /// [`Error::MissingCapability`].
+            pub const fn required_capabilities(self) -> &'static [&'static str] {
+                match self { $(SocketOption::$v => caps_of!($api),)* }
             }
 
             /// The option with this number, `None` if unknown. Numbers shared
@@ -450,10 +524,10 @@ socket_options! {
     rw PLAIN_SERVER = 44 : bool stable, "act as PLAIN server." => plain_server, set_plain_server;
     rw PLAIN_USERNAME = 45 : str stable, "PLAIN client username." => plain_username, set_plain_username;
     rw PLAIN_PASSWORD = 46 : str stable, "PLAIN client password." => plain_password, set_plain_password;
-    rw CURVE_SERVER = 47 : bool stable, "act as CURVE server." => curve_server, set_curve_server;
-    rw CURVE_PUBLICKEY = 48 : key stable, "this socket's long-term public key." => curve_publickey, set_curve_publickey;
-    rw CURVE_SECRETKEY = 49 : key stable, "this socket's long-term secret key." => curve_secretkey, set_curve_secretkey;
-    rw CURVE_SERVERKEY = 50 : key stable, "the server's public key (CURVE clients)." => curve_serverkey, set_curve_serverkey;
+    rw CURVE_SERVER = 47 : bool curve, "act as CURVE server." => curve_server, set_curve_server;
+    rw CURVE_PUBLICKEY = 48 : key curve, "this socket's long-term public key." => curve_publickey, set_curve_publickey;
+    rw CURVE_SECRETKEY = 49 : key curve, "this socket's long-term secret key." => curve_secretkey, set_curve_secretkey;
+    rw CURVE_SERVERKEY = 50 : key curve, "the server's public key (CURVE clients)." => curve_serverkey, set_curve_serverkey;
     w PROBE_ROUTER = 51 : bool stable, "send an empty message to ROUTER peers on connect." => set_probe_router;
     w REQ_CORRELATE = 52 : bool stable, "REQ matches replies to requests." => set_req_correlate;
     w REQ_RELAXED = 53 : bool stable, "REQ may send again without a reply." => set_req_relaxed;
@@ -465,10 +539,10 @@ socket_options! {
     w IPC_FILTER_UID = 59 : int stable, "accept IPC peers of this user id." => set_ipc_filter_uid;
     w IPC_FILTER_GID = 60 : int stable, "accept IPC peers of this group id." => set_ipc_filter_gid;
     w CONNECT_ROUTING_ID = 61 : bytes stable, "routing id of the next connected peer (ROUTER, STREAM)." => set_connect_routing_id;
-    rw GSSAPI_SERVER = 62 : bool stable, "act as GSSAPI server." => gssapi_server, set_gssapi_server;
-    rw GSSAPI_PRINCIPAL = 63 : str stable, "GSSAPI principal name." => gssapi_principal, set_gssapi_principal;
-    rw GSSAPI_SERVICE_PRINCIPAL = 64 : str stable, "GSSAPI service principal name." => gssapi_service_principal, set_gssapi_service_principal;
-    rw GSSAPI_PLAINTEXT = 65 : bool stable, "GSSAPI without encryption." => gssapi_plaintext, set_gssapi_plaintext;
+    rw GSSAPI_SERVER = 62 : bool gssapi, "act as GSSAPI server." => gssapi_server, set_gssapi_server;
+    rw GSSAPI_PRINCIPAL = 63 : str gssapi, "GSSAPI principal name." => gssapi_principal, set_gssapi_principal;
+    rw GSSAPI_SERVICE_PRINCIPAL = 64 : str gssapi, "GSSAPI service principal name." => gssapi_service_principal, set_gssapi_service_principal;
+    rw GSSAPI_PLAINTEXT = 65 : bool gssapi, "GSSAPI without encryption." => gssapi_plaintext, set_gssapi_plaintext;
     rw HANDSHAKE_IVL = 66 : ms stable, "maximum handshake time (0 or `Some(ZERO)`: none)." => handshake_ivl, set_handshake_ivl;
     rw SOCKS_PROXY = 68 : str stable, "SOCKS5 proxy address." => socks_proxy, set_socks_proxy;
     w XPUB_NODROP = 69 : bool stable, "XPUB fails with EAGAIN at the HWM instead of dropping." => set_xpub_nodrop;
@@ -484,46 +558,46 @@ socket_options! {
     rw TCP_MAXRT = 80 : ms stable, "TCP_USER_TIMEOUT: maximum retransmission time." => tcp_maxrt, set_tcp_maxrt;
     r THREAD_SAFE = 81 : bool stable, "the socket type is thread-safe." => thread_safe;
     rw MULTICAST_MAXTPDU = 84 : int stable, "maximum multicast transport data unit." => multicast_maxtpdu, set_multicast_maxtpdu;
-    rw VMCI_BUFFER_SIZE = 85 : u64 stable, "VMCI buffer size." => vmci_buffer_size, set_vmci_buffer_size;
-    rw VMCI_BUFFER_MIN_SIZE = 86 : u64 stable, "VMCI minimum buffer size." => vmci_buffer_min_size, set_vmci_buffer_min_size;
-    rw VMCI_BUFFER_MAX_SIZE = 87 : u64 stable, "VMCI maximum buffer size." => vmci_buffer_max_size, set_vmci_buffer_max_size;
-    rw VMCI_CONNECT_TIMEOUT = 88 : ms stable, "VMCI connect timeout." => vmci_connect_timeout, set_vmci_connect_timeout;
+    rw VMCI_BUFFER_SIZE = 85 : u64 vmci, "VMCI buffer size." => vmci_buffer_size, set_vmci_buffer_size;
+    rw VMCI_BUFFER_MIN_SIZE = 86 : u64 vmci, "VMCI minimum buffer size." => vmci_buffer_min_size, set_vmci_buffer_min_size;
+    rw VMCI_BUFFER_MAX_SIZE = 87 : u64 vmci, "VMCI maximum buffer size." => vmci_buffer_max_size, set_vmci_buffer_max_size;
+    rw VMCI_CONNECT_TIMEOUT = 88 : ms vmci, "VMCI connect timeout." => vmci_connect_timeout, set_vmci_connect_timeout;
     rw USE_FD = 89 : int stable, "use this pre-created listening fd for the next bind." => use_fd, set_use_fd;
-    rw GSSAPI_PRINCIPAL_NAMETYPE = 90 : GssapiNameType stable, "name type of GSSAPI_PRINCIPAL." => gssapi_principal_nametype, set_gssapi_principal_nametype;
-    rw GSSAPI_SERVICE_PRINCIPAL_NAMETYPE = 91 : GssapiNameType stable, "name type of GSSAPI_SERVICE_PRINCIPAL." => gssapi_service_principal_nametype, set_gssapi_service_principal_nametype;
+    rw GSSAPI_PRINCIPAL_NAMETYPE = 90 : GssapiNameType gssapi, "name type of GSSAPI_PRINCIPAL." => gssapi_principal_nametype, set_gssapi_principal_nametype;
+    rw GSSAPI_SERVICE_PRINCIPAL_NAMETYPE = 91 : GssapiNameType gssapi, "name type of GSSAPI_SERVICE_PRINCIPAL." => gssapi_service_principal_nametype, set_gssapi_service_principal_nametype;
     rw BINDTODEVICE = 92 : str stable, "SO_BINDTODEVICE interface name." => bindtodevice, set_bindtodevice;
-    rw ZAP_ENFORCE_DOMAIN = 93 : bool draft, "require a ZAP domain for ZAP to apply." => zap_enforce_domain, set_zap_enforce_domain;
-    rw LOOPBACK_FASTPATH = 94 : bool draft, "Windows loopback fast path." => loopback_fastpath, set_loopback_fastpath;
-    w METADATA = 95 : str draft, "an application metadata property \"X-Name:value\"." => set_metadata;
-    rw MULTICAST_LOOP = 96 : bool draft, "multicast loopback." => multicast_loop, set_multicast_loop;
+    rw ZAP_ENFORCE_DOMAIN = 93 : bool draft_any, "require a ZAP domain for ZAP to apply." => zap_enforce_domain, set_zap_enforce_domain;
+    rw LOOPBACK_FASTPATH = 94 : bool draft_any, "Windows loopback fast path." => loopback_fastpath, set_loopback_fastpath;
+    w METADATA = 95 : str draft_any, "an application metadata property \"X-Name:value\"." => set_metadata;
+    rw MULTICAST_LOOP = 96 : bool draft_any, "multicast loopback." => multicast_loop, set_multicast_loop;
     rw ROUTER_NOTIFY = 97 : RouterNotify draft, "ROUTER delivers empty messages on peer connect/disconnect." => router_notify, set_router_notify;
-    w XPUB_MANUAL_LAST_VALUE = 98 : bool draft, "XPUB manual mode with last-value caching." => set_xpub_manual_last_value;
-    rw SOCKS_USERNAME = 99 : str draft, "SOCKS5 username." => socks_username, set_socks_username;
-    rw SOCKS_PASSWORD = 100 : str draft, "SOCKS5 password." => socks_password, set_socks_password;
+    w XPUB_MANUAL_LAST_VALUE = 98 : bool draft_any, "XPUB manual mode with last-value caching." => set_xpub_manual_last_value;
+    rw SOCKS_USERNAME = 99 : str draft_any, "SOCKS5 username." => socks_username, set_socks_username;
+    rw SOCKS_PASSWORD = 100 : str draft_any, "SOCKS5 password." => socks_password, set_socks_password;
     rw IN_BATCH_SIZE = 101 : int draft, "bytes read from the kernel per batch." => in_batch_size, set_in_batch_size;
     rw OUT_BATCH_SIZE = 102 : int draft, "bytes written to the kernel per batch." => out_batch_size, set_out_batch_size;
-    w WSS_KEY_PEM = 103 : str draft, "WSS private key (PEM)." => set_wss_key_pem;
-    w WSS_CERT_PEM = 104 : str draft, "WSS certificate (PEM)." => set_wss_cert_pem;
-    w WSS_TRUST_PEM = 105 : str draft, "WSS trusted certificate (PEM)." => set_wss_trust_pem;
-    w WSS_HOSTNAME = 106 : str draft, "WSS server hostname to verify." => set_wss_hostname;
-    w WSS_TRUST_SYSTEM = 107 : bool draft, "WSS trusts the system certificate store." => set_wss_trust_system;
-    w ONLY_FIRST_SUBSCRIBE = 108 : bool draft, "only the first part of a multipart is a subscription." => set_only_first_subscribe;
-    rw RECONNECT_STOP = 109 : ReconnectStop draft, "when to stop reconnecting." => reconnect_stop, set_reconnect_stop;
+    w WSS_KEY_PEM = 103 : str draft_wss, "WSS private key (PEM)." => set_wss_key_pem;
+    w WSS_CERT_PEM = 104 : str draft_wss, "WSS certificate (PEM)." => set_wss_cert_pem;
+    w WSS_TRUST_PEM = 105 : str draft_wss, "WSS trusted certificate (PEM)." => set_wss_trust_pem;
+    w WSS_HOSTNAME = 106 : str draft_wss, "WSS server hostname to verify." => set_wss_hostname;
+    w WSS_TRUST_SYSTEM = 107 : bool draft_wss, "WSS trusts the system certificate store." => set_wss_trust_system;
+    w ONLY_FIRST_SUBSCRIBE = 108 : bool draft_any, "only the first part of a multipart is a subscription." => set_only_first_subscribe;
+    rw RECONNECT_STOP = 109 : ReconnectStop draft_any, "when to stop reconnecting." => reconnect_stop, set_reconnect_stop;
     w HELLO_MSG = 110 : bytes draft, "message sent to each new peer." => set_hello_msg;
     w DISCONNECT_MSG = 111 : bytes draft, "message received when a peer disconnects." => set_disconnect_msg;
     rw PRIORITY = 112 : int draft, "SO_PRIORITY of the socket's connections." => priority, set_priority;
     rw BUSY_POLL = 113 : bool draft, "SO_BUSY_POLL on the socket's connections." => busy_poll, set_busy_poll;
     w HICCUP_MSG = 114 : bytes draft, "message received when the connection hiccups." => set_hiccup_msg;
     w XSUB_VERBOSE_UNSUBSCRIBE = 115 : bool draft, "XSUB passes on every unsubscription." => set_xsub_verbose_unsubscribe;
-    r TOPICS_COUNT = 116 : int draft, "number of topics subscribed (XPUB/XSUB/SUB)." => topics_count;
-    rw NORM_MODE = 117 : NormMode draft, "NORM congestion mode." => norm_mode, set_norm_mode;
-    rw NORM_UNICAST_NACK = 118 : bool draft, "NORM unicast NACKs." => norm_unicast_nack, set_norm_unicast_nack;
-    rw NORM_BUFFER_SIZE = 119 : int draft, "NORM buffer size in kB." => norm_buffer_size, set_norm_buffer_size;
-    rw NORM_SEGMENT_SIZE = 120 : int draft, "NORM segment size in bytes." => norm_segment_size, set_norm_segment_size;
-    rw NORM_BLOCK_SIZE = 121 : int draft, "NORM block size." => norm_block_size, set_norm_block_size;
-    rw NORM_NUM_PARITY = 122 : int draft, "NORM parity segments." => norm_num_parity, set_norm_num_parity;
-    rw NORM_NUM_AUTOPARITY = 123 : int draft, "NORM automatic parity segments." => norm_num_autoparity, set_norm_num_autoparity;
-    rw NORM_PUSH = 124 : bool draft, "NORM push mode." => norm_push, set_norm_push;
+    r TOPICS_COUNT = 116 : int draft_any, "number of topics subscribed (XPUB/XSUB/SUB)." => topics_count;
+    rw NORM_MODE = 117 : NormMode draft_norm, "NORM congestion mode." => norm_mode, set_norm_mode;
+    rw NORM_UNICAST_NACK = 118 : bool draft_norm, "NORM unicast NACKs." => norm_unicast_nack, set_norm_unicast_nack;
+    rw NORM_BUFFER_SIZE = 119 : int draft_norm, "NORM buffer size in kB." => norm_buffer_size, set_norm_buffer_size;
+    rw NORM_SEGMENT_SIZE = 120 : int draft_norm, "NORM segment size in bytes." => norm_segment_size, set_norm_segment_size;
+    rw NORM_BLOCK_SIZE = 121 : int draft_norm, "NORM block size." => norm_block_size, set_norm_block_size;
+    rw NORM_NUM_PARITY = 122 : int draft_norm, "NORM parity segments." => norm_num_parity, set_norm_num_parity;
+    rw NORM_NUM_AUTOPARITY = 123 : int draft_norm, "NORM automatic parity segments." => norm_num_autoparity, set_norm_num_autoparity;
+    rw NORM_PUSH = 124 : bool draft_norm, "NORM push mode." => norm_push, set_norm_push;
 }
 
 impl Socket {
@@ -587,13 +661,18 @@ impl Socket {
     }
 
     /// Turns libzmq's bare EINVAL for options this build lacks into a
-    /// [`Error::MissingCapability`].
+    /// [`Error::MissingCapability`] naming the missing capability.
     fn explain(&self, option: SocketOption, e: Error) -> Error {
-        if matches!(e, Error::InvalidArgument) && option.is_draft() && !crate::has("draft") {
-            return Error::MissingCapability {
-                what: format!("socket option ZMQ_{}", option.name()),
-                capability: "draft",
-            };
+        if !matches!(e, Error::InvalidArgument) {
+            return e;
+        }
+        for &capability in option.required_capabilities() {
+            if !crate::has(capability) {
+                return Error::MissingCapability {
+                    what: format!("socket option ZMQ_{}", option.name()),
+                    capability,
+                };
+            }
         }
         e
     }
@@ -615,6 +694,25 @@ mod tests {
         assert_eq!(SocketOption::from_raw(-3), None);
         assert!(SocketOption::ROUTER_NOTIFY.is_draft());
         assert!(!SocketOption::LINGER.is_draft());
+        assert_eq!(
+            SocketOption::ROUTER_NOTIFY.required_capabilities(),
+            ["draft"]
+        );
+        assert!(SocketOption::TOPICS_COUNT.is_draft());
+        assert!(
+            SocketOption::TOPICS_COUNT
+                .required_capabilities()
+                .is_empty()
+        );
+        assert_eq!(
+            SocketOption::CURVE_SERVER.required_capabilities(),
+            ["curve"]
+        );
+        assert_eq!(
+            SocketOption::NORM_MODE.required_capabilities(),
+            ["draft", "norm"]
+        );
+        assert!(SocketOption::LINGER.required_capabilities().is_empty());
         let mut ids: Vec<i32> = SocketOption::ALL.iter().map(|o| o.id()).collect();
         ids.sort();
         ids.dedup();

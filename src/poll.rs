@@ -52,6 +52,9 @@ fn timeout_ms(timeout: Option<Duration>) -> Result<std::os::raw::c_long> {
 
 /// Polls raw items, retrying on `EINTR` with the remaining time.
 fn poll_items(items: &mut [zmq_sys::zmq_pollitem_t], timeout: Option<Duration>) -> Result<usize> {
+    // Refuse an out-of-range timeout before computing a deadline with it
+    // (which could overflow `Instant`).
+    timeout_ms(timeout)?;
     let deadline = timeout.map(|t| std::time::Instant::now() + t);
     loop {
         let remaining = deadline.map(|d| d.saturating_duration_since(std::time::Instant::now()));
@@ -185,7 +188,18 @@ impl<'a> Poller<'a> {
         Ok(ready)
     }
 
-    /// The events a target got in the last [`poll`](Poller::poll), if registered.
+    /// Waits like [`poll`](Poller::poll) but only returns how many targets
+    /// are ready, without allocating: read each one's events with
+    /// [`revents`](Poller::revents). Meant for hot loops (zmqx's proxies).
+    pub fn wait(&mut self, timeout: Option<Duration>) -> Result<usize> {
+        for item in &mut self.items {
+            item.revents = 0;
+        }
+        poll_items(&mut self.items, timeout)
+    }
+
+    /// The events a target got in the last [`poll`](Poller::poll) or
+    /// [`wait`](Poller::wait), if registered.
     pub fn revents(&self, target: impl Into<PollTarget<'a>>) -> Option<PollEvents> {
         self.position(target.into())
             .map(|i| PollEvents::from_bits_retain(self.items[i].revents))

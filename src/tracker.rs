@@ -68,7 +68,8 @@ impl MessageTracker {
     /// Blocks until done, or fails with [`Error::NotDone`] after `timeout`
     /// (`None`: wait forever). pyzmq's `wait`.
     pub fn wait(&self, timeout: Option<Duration>) -> Result<()> {
-        let deadline = timeout.map(|t| Instant::now() + t);
+        // A timeout too large for `Instant` is as good as none.
+        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
         let mut guard = self.state.wakers.lock().unwrap_or_else(|e| e.into_inner());
         while !self.done() {
             guard = match deadline {
@@ -148,6 +149,17 @@ mod tests {
         let t = MessageTracker::new();
         assert!(t.done());
         t.wait(Some(Duration::ZERO))
+    }
+
+    #[test]
+    fn huge_timeout_does_not_overflow() -> Result<()> {
+        let t = MessageTracker::new();
+        t.wait(Some(Duration::MAX))?;
+        let g = t.guard();
+        let h = std::thread::spawn(move || drop(g));
+        t.wait(Some(Duration::from_secs(u64::MAX)))?;
+        h.join().expect("thread");
+        Ok(())
     }
 
     #[test]

@@ -84,6 +84,16 @@ static void print_lat(int size, int roundtrips, long long elapsed)
     fflush(stdout);
 }
 
+/* Rejects a negative size or a count below one. */
+static int bad_numbers(int size, int count)
+{
+    if (size >= 0 && count >= 1)
+        return 0;
+    printf("message size must be >= 0 and counts >= 1\n");
+    fflush(stdout);
+    return 1;
+}
+
 /* Receives `count` messages of `size` bytes on s; the clock starts after the
  * first one. Returns the elapsed microseconds, or -1. */
 static long long receive_all(void *s, int size, int count)
@@ -193,10 +203,8 @@ int c_local_thr(int argc, char **argv)
         return 1;
     }
     int size = atoi(argv[2]), count = atoi(argv[3]);
-    if (size < 0 || count < 1) {
-        printf("message size must be >= 0 and message count >= 1\n");
+    if (bad_numbers(size, count))
         return 1;
-    }
     void *ctx = zmq_ctx_new();
     void *s = zmq_socket(ctx, ZMQ_PULL);
     if (!s)
@@ -220,6 +228,8 @@ int c_remote_thr(int argc, char **argv)
         return 1;
     }
     int size = atoi(argv[2]), count = atoi(argv[3]);
+    if (bad_numbers(size, count))
+        return 1;
     void *ctx = zmq_ctx_new();
     void *s = zmq_socket(ctx, ZMQ_PUSH);
     if (!s)
@@ -240,6 +250,8 @@ int c_local_lat(int argc, char **argv)
         return 1;
     }
     int size = atoi(argv[2]), roundtrips = atoi(argv[3]);
+    if (bad_numbers(size, roundtrips))
+        return 1;
     void *ctx = zmq_ctx_new();
     void *s = zmq_socket(ctx, ZMQ_REP);
     if (!s)
@@ -261,6 +273,8 @@ int c_remote_lat(int argc, char **argv)
         return 1;
     }
     int size = atoi(argv[2]), roundtrips = atoi(argv[3]);
+    if (bad_numbers(size, roundtrips))
+        return 1;
     void *ctx = zmq_ctx_new();
     void *s = zmq_socket(ctx, ZMQ_REQ);
     if (!s)
@@ -313,10 +327,8 @@ int c_inproc_thr(int argc, char **argv)
         return 1;
     }
     int size = atoi(argv[1]), count = atoi(argv[2]);
-    if (size < 0 || count < 1) {
-        printf("message size must be >= 0 and message count >= 1\n");
+    if (bad_numbers(size, count))
         return 1;
-    }
     void *ctx = zmq_ctx_new();
     void *s = zmq_socket(ctx, ZMQ_PULL);
     if (!s)
@@ -346,6 +358,8 @@ int c_inproc_lat(int argc, char **argv)
         return 1;
     }
     int size = atoi(argv[1]), roundtrips = atoi(argv[2]);
+    if (bad_numbers(size, roundtrips))
+        return 1;
     void *ctx = zmq_ctx_new();
     void *s = zmq_socket(ctx, ZMQ_REQ);
     if (!s)

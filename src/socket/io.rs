@@ -160,12 +160,21 @@ impl Socket {
     /// libzmq delivers multipart messages atomically: the peer gets all parts
     /// or none. With `DONTWAIT`, only the first part can fail with
     /// [`Error::Again`]; later parts are then always accepted.
+    ///
+    /// A message has at least one part: no parts at all is an
+    /// [`Error::InvalidInput`] (nothing is sent).
     pub fn send_multipart<I, D>(&self, parts: I, flags: SendFlags) -> Result<()>
     where
         I: IntoIterator<Item = D>,
         D: Sendable,
     {
         let mut parts = parts.into_iter().peekable();
+        if parts.peek().is_none() {
+            return Err(Error::invalid(
+                "multipart message",
+                "it has no parts; send at least one (possibly empty) part",
+            ));
+        }
         let base = flags - SendFlags::SNDMORE;
         let mut first = true;
         while let Some(part) = parts.next() {

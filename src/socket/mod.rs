@@ -1,6 +1,7 @@
 //! [`Socket`]: the owner of a libzmq `void *socket`.
 
 mod io;
+mod proxy;
 
 use std::cell::Cell;
 use std::ffi::{CString, c_void};
@@ -10,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use io::Sendable;
+pub(crate) use proxy::{libzmq_device, libzmq_proxy};
 
 use crate::constants::Event;
 use crate::context::{Context, Shared};
@@ -127,10 +129,44 @@ impl Drop for Connected<'_> {
     }
 }
 
+/// The largest string option value read back (1 KiB, then 16 KiB … 16 MiB).
+const MAX_STRING_OPTION: usize = 16 << 20;
+
 /// An endpoint as a C string, or a typed error for an interior NUL.
 fn endpoint_cstr(endpoint: &str) -> Result<CString> {
     CString::new(endpoint)
         .map_err(|_| Error::invalid(format!("endpoint {endpoint:?}"), "interior NUL byte"))
+}
+
+/// Checks the port of a `tcp://` or `udp://` endpoint before libzmq sees
+/// it: libzmq parses ports with `atoi`-like leniency, so `:99999` would bind
+/// port 34463, `:-1` port 65535 and `:12x` port 12. A port is `*` or a
+/// decimal number up to 65535 (for `connect`'s `source;destination` form,
+/// the destination's).
+fn check_port(endpoint: &str) -> Result<()> {
+    let Some(address) = endpoint
+        .strip_prefix("tcp://")
+        .or_else(|| endpoint.strip_prefix("udp://"))
+    else {
+        return Ok(());
+    };
+    let destination = address.rsplit(';').next().unwrap_or(address);
+    // No port at all (`tcp://`, `tcp://host`) is libzmq's to refuse.
+    let Some((_, port)) = destination.rsplit_once(':') else {
+        return Ok(());
+    };
+    let valid = port == "*"
+        || (!port.is_empty()
+            && port.bytes().all(|b| b.is_ascii_digit())
+            && port.parse::<u32>().is_ok_and(|p| p <= 65535));
+    if valid {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            format!("endpoint {endpoint:?}"),
+            format!("port {port:?} is not `*` or a number from 0 to 65535"),
+        ))
+    }
 }
 
 impl Socket {
@@ -138,6 +174,7 @@ impl Socket {
     ///
     /// `raw` must be a live socket of the context `ctx`, owned by nobody else.
     pub(crate) unsafe fn from_parts(raw: *mut c_void, ctx: Arc<Shared>) -> Socket {
+        ctx.register_socket(raw);
         Socket {
             raw,
             ctx,
@@ -170,6 +207,7 @@ impl Socket {
     pub fn into_raw(self) -> *mut c_void {
         // Not dropping `self` also leaks its context reference, on purpose.
         let me = std::mem::ManuallyDrop::new(self);
+        me.ctx.unregister_socket(me.raw, || {});
         me.raw
     }
 
@@ -196,6 +234,7 @@ impl Socket {
     /// `tcp://lo:0`, `ipc:///tmp/sock`, `inproc://name`…
     pub fn bind(&self, endpoint: &str) -> Result<()> {
         let c = endpoint_cstr(endpoint)?;
+        check_port(endpoint)?;
         // SAFETY: raw is a live socket; c is a valid C string.
         check(unsafe { zmq_sys::zmq_bind(self.raw, c.as_ptr()) }).map(drop)
     }
@@ -203,6 +242,7 @@ impl Socket {
     /// Connects to an endpoint (`zmq_connect`).
     pub fn connect(&self, endpoint: &str) -> Result<()> {
         let c = endpoint_cstr(endpoint)?;
+        check_port(endpoint)?;
         // SAFETY: raw is a live socket; c is a valid C string.
         check(unsafe { zmq_sys::zmq_connect(self.raw, c.as_ptr()) }).map(drop)
     }
@@ -255,7 +295,7 @@ impl Socket {
         ports: Range<u16>,
         max_tries: u32,
     ) -> Result<u16> {
-        if ports.start == 49152 && ports.end >= 65535 {
+        if ports.start == 49152 && ports.end == u16::MAX {
             self.bind(&format!("{addr}:*"))?;
             return port_of(&self.last_endpoint()?);
         }
@@ -325,12 +365,26 @@ impl Socket {
                             | SocketOption::CURVE_SERVERKEY
                     )
                 );
-                let mut buf = vec![0u8; if is_key { 32 } else { 1024 }];
-                let len = self.getsockopt(id, buf.as_mut_ptr().cast(), buf.len())?;
-                buf.truncate(len);
-                if SocketOption::from_raw(id).is_some_and(|o| o.is_string())
-                    && buf.last() == Some(&0)
-                {
+                let is_string = SocketOption::from_raw(id).is_some_and(|o| o.is_string());
+                let mut cap = if is_key { 32 } else { 1024 };
+                let mut buf = loop {
+                    let mut buf = vec![0u8; cap];
+                    match self.getsockopt(id, buf.as_mut_ptr().cast(), buf.len()) {
+                        Ok(len) => {
+                            buf.truncate(len);
+                            break buf;
+                        }
+                        // libzmq answers EINVAL, without the size it needs, when
+                        // a string does not fit (a long inproc endpoint, a SOCKS
+                        // proxy URL): retry with more room, up to a bound so a
+                        // truly invalid option stays cheap.
+                        Err(Error::InvalidArgument) if is_string && cap < MAX_STRING_OPTION => {
+                            cap = (cap * 16).min(MAX_STRING_OPTION);
+                        }
+                        Err(e) => return Err(e),
+                    }
+                };
+                if is_string && buf.last() == Some(&0) {
                     buf.pop();
                 }
                 Ok(OptionValue::Bytes(buf))
@@ -380,9 +434,12 @@ impl Drop for Socket {
                 size_of::<i32>(),
             );
         }
-        // SAFETY: raw is a live socket owned by self; closed exactly once.
-        // zmq_close only fails for an invalid socket, which cannot happen here.
-        unsafe { zmq_sys::zmq_close(self.raw) };
+        let raw = self.raw;
+        self.ctx.unregister_socket(raw, || {
+            // SAFETY: raw is a live socket owned by self; closed exactly once.
+            // zmq_close only fails for an invalid socket, which cannot happen here.
+            unsafe { zmq_sys::zmq_close(raw) };
+        });
     }
 }
 
@@ -415,6 +472,42 @@ mod tests {
     #[test]
     fn socket_is_send() {
         assert_send::<Socket>();
+    }
+
+    #[test]
+    fn port_checks() {
+        for ok in [
+            "tcp://127.0.0.1:5555",
+            "tcp://*:*",
+            "tcp://127.0.0.1:0",
+            "tcp://[::1]:65535",
+            "tcp://eth0;127.0.0.1:80",
+            "tcp://127.0.0.1:5555;127.0.0.1:6666",
+            "tcp://",
+            "tcp://host",
+            "inproc://a:b:99999",
+            "ipc:///tmp/x:1",
+            "udp://127.0.0.1:5555",
+        ] {
+            assert!(check_port(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "tcp://127.0.0.1:99999",
+            "tcp://127.0.0.1:65536",
+            "tcp://127.0.0.1:-1",
+            "tcp://127.0.0.1:+1",
+            "tcp://127.0.0.1:12x",
+            "tcp://127.0.0.1:",
+            "tcp://127.0.0.1:notaport",
+            "tcp://127.0.0.1:99999999999999999999",
+            "udp://127.0.0.1:99999",
+            "tcp://eth0;127.0.0.1:99999",
+        ] {
+            assert!(
+                matches!(check_port(bad), Err(Error::InvalidInput { .. })),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

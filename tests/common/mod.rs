@@ -99,7 +99,10 @@ pub fn wait_child(mut child: Child, timeout: Duration) -> std::io::Result<std::p
             let out = child.wait_with_output()?;
             return Err(std::io::Error::new(
                 std::io::ErrorKind::TimedOut,
-                format!("child overran {timeout:?}; stdout: {}", String::from_utf8_lossy(&out.stdout)),
+                format!(
+                    "child overran {timeout:?}; stdout: {}",
+                    String::from_utf8_lossy(&out.stdout)
+                ),
             ));
         }
         std::thread::sleep(Duration::from_millis(10));

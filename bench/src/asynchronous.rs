@@ -1,0 +1,190 @@
+//! The perf tools written with zmqx's async API ([`AsyncSocket`] on tokio).
+//!
+//! Each side runs on its own thread with a current-thread runtime, so the
+//! thread layout is the same as the blocking tools' and the C tools': the
+//! comparison measures what the async layer adds per message (readiness
+//! bookkeeping, the socket's mutex, a `Message` per receive).
+
+use std::future::Future;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use zmqx::{AsyncSocket, Context, Message, SocketType};
+
+use crate::{Args, BenchError, report_endpoint, report_lat, report_thr};
+
+/// Runs `f` to completion on a fresh current-thread runtime.
+fn block_on<T>(f: impl Future<Output = Result<T, BenchError>>) -> Result<T, BenchError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(BenchError::Io)?
+        .block_on(f)
+}
+
+/// An async socket whose close waits for every queued message (libzmq's
+/// default, not zmqx's one-second linger). Must run inside the runtime.
+fn socket(ctx: &Context, kind: SocketType) -> Result<AsyncSocket, BenchError> {
+    let s = ctx.socket(kind)?;
+    s.set_linger(None)?;
+    Ok(AsyncSocket::new(s)?)
+}
+
+#[inline]
+fn check_size(msg: &Message, size: usize) -> Result<(), BenchError> {
+    if msg.len() == size {
+        Ok(())
+    } else {
+        Err(BenchError::WrongSize)
+    }
+}
+
+async fn receive_all(s: &AsyncSocket, size: usize, count: u32) -> Result<Duration, BenchError> {
+    check_size(&s.recv().await?, size)?;
+    let start = Instant::now();
+    for _ in 1..count {
+        check_size(&s.recv().await?, size)?;
+    }
+    Ok(start.elapsed())
+}
+
+async fn send_all(s: &AsyncSocket, size: usize, count: u32) -> Result<(), BenchError> {
+    let buf = vec![0u8; size];
+    for _ in 0..count {
+        s.send(&buf[..]).await?;
+    }
+    Ok(())
+}
+
+async fn echo_all(s: &AsyncSocket, size: usize, roundtrips: u32) -> Result<(), BenchError> {
+    for _ in 0..roundtrips {
+        let msg = s.recv().await?;
+        check_size(&msg, size)?;
+        s.send(msg).await?;
+    }
+    Ok(())
+}
+
+async fn ping_all(s: &AsyncSocket, size: usize, roundtrips: u32) -> Result<Duration, BenchError> {
+    let mut msg = Message::from_slice(&vec![0u8; size]);
+    let start = Instant::now();
+    for _ in 0..roundtrips {
+        s.send(msg).await?;
+        msg = s.recv().await?;
+        check_size(&msg, size)?;
+    }
+    Ok(start.elapsed())
+}
+
+/// `local_thr`, async.
+pub fn local_thr(a: &Args) -> Result<(), BenchError> {
+    let ctx = Context::new();
+    let elapsed = block_on(async {
+        let s = socket(&ctx, SocketType::Pull)?;
+        s.bind(&a.endpoint)?;
+        report_endpoint(&a.endpoint, || s.last_endpoint())?;
+        receive_all(&s, a.size, a.count).await
+    })?;
+    report_thr(a.size, a.count, elapsed);
+    Ok(())
+}
+
+/// `remote_thr`, async.
+pub fn remote_thr(a: &Args) -> Result<(), BenchError> {
+    let ctx = Context::new();
+    block_on(async {
+        let s = socket(&ctx, SocketType::Push)?;
+        s.connect(&a.endpoint)?;
+        send_all(&s, a.size, a.count).await
+    })
+}
+
+/// `local_lat`, async.
+pub fn local_lat(a: &Args) -> Result<(), BenchError> {
+    let ctx = Context::new();
+    block_on(async {
+        let s = socket(&ctx, SocketType::Rep)?;
+        s.bind(&a.endpoint)?;
+        report_endpoint(&a.endpoint, || s.last_endpoint())?;
+        echo_all(&s, a.size, a.count).await
+    })
+}
+
+/// `remote_lat`, async.
+pub fn remote_lat(a: &Args) -> Result<(), BenchError> {
+    let ctx = Context::new();
+    let elapsed = block_on(async {
+        let s = socket(&ctx, SocketType::Req)?;
+        s.connect(&a.endpoint)?;
+        ping_all(&s, a.size, a.count).await
+    })?;
+    report_lat(a.size, a.count, elapsed);
+    Ok(())
+}
+
+/// Runs `main` here and `worker` on another thread, each on its own runtime;
+/// `main` binds `endpoint` before the worker starts.
+fn two_threads<T: Send + 'static>(
+    ctx: &Context,
+    bind: SocketType,
+    connect: SocketType,
+    endpoint: &'static str,
+    main: impl AsyncFnOnce(AsyncSocket) -> Result<T, BenchError>,
+    worker: impl AsyncFnOnce(AsyncSocket) -> Result<(), BenchError> + Send + 'static,
+) -> Result<T, BenchError> {
+    block_on(async {
+        let s = socket(ctx, bind)?;
+        s.bind(endpoint)?;
+        let worker = {
+            let ctx = ctx.clone();
+            thread::spawn(move || {
+                block_on(async {
+                    let s = socket(&ctx, connect)?;
+                    s.connect(endpoint)?;
+                    worker(s).await
+                })
+            })
+        };
+        let result = main(s).await;
+        if result.is_err() {
+            // Unblock the worker so the join below cannot hang.
+            ctx.shutdown()?;
+        }
+        let worked = worker.join().map_err(|_| BenchError::WorkerPanicked)?;
+        let value = result?;
+        worked?;
+        Ok(value)
+    })
+}
+
+/// `inproc_thr`, async.
+pub fn inproc_thr(a: &Args) -> Result<(), BenchError> {
+    let ctx = Context::new();
+    let (size, count) = (a.size, a.count);
+    let elapsed = two_threads(
+        &ctx,
+        SocketType::Pull,
+        SocketType::Push,
+        "inproc://thr_test",
+        async move |s| receive_all(&s, size, count).await,
+        async move |s| send_all(&s, size, count).await,
+    )?;
+    report_thr(size, count, elapsed);
+    Ok(())
+}
+
+/// `inproc_lat`, async.
+pub fn inproc_lat(a: &Args) -> Result<(), BenchError> {
+    let ctx = Context::new();
+    let (size, count) = (a.size, a.count);
+    let elapsed = two_threads(
+        &ctx,
+        SocketType::Req,
+        SocketType::Rep,
+        "inproc://lat_test",
+        async move |s| ping_all(&s, size, count).await,
+        async move |s| echo_all(&s, size, count).await,
+    )?;
+    report_lat(size, count, elapsed);
+    Ok(())
+}

@@ -1,0 +1,103 @@
+//! The tools and the runner work end to end: every implementation over
+//! inproc and tcp, with tiny message counts (a few seconds in all).
+
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+/// Generous: a debug build on a busy 2-core machine.
+const TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Runs `cmd` to completion, failing the test if it takes too long.
+fn output(mut cmd: Command) -> (bool, String, String) {
+    let child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start");
+    let id = child.id();
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(TIMEOUT) {
+        Ok(out) => {
+            let out = out.expect("wait");
+            (
+                out.status.success(),
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            )
+        }
+        Err(_) => {
+            // The child is still running: kill it by its pid, then fail.
+            let _ = Command::new("kill").arg("-9").arg(id.to_string()).status();
+            panic!("{cmd:?} did not finish within {TIMEOUT:?}");
+        }
+    }
+}
+
+#[test]
+fn runner_prints_a_full_table() {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bench-runner"));
+    cmd.args(["--rounds", "1", "--scale", "0.0005", "--sizes", "1,65536"]);
+    let (ok, stdout, stderr) = output(cmd);
+    assert!(ok, "runner failed:\n{stdout}\n{stderr}");
+    let rows: Vec<&str> = stdout.lines().filter(|l| l.starts_with("| ")).collect();
+    // Header plus 2 transports x 2 sizes.
+    assert_eq!(rows.len(), 5, "{stdout}");
+    assert!(
+        rows[0].contains("zmqx/C") && rows[0].contains("async/sync"),
+        "{stdout}"
+    );
+    for row in &rows[1..] {
+        // No cell is missing: every implementation produced its numbers.
+        assert!(!row.contains('–'), "missing result in {row}\n{stderr}");
+    }
+}
+
+#[test]
+fn tools_keep_libzmq_output_format() {
+    for imp in ["c", "zmqx", "async"] {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_inproc_lat"));
+        cmd.args(["--impl", imp, "32", "50"]);
+        let (ok, stdout, stderr) = output(cmd);
+        assert!(ok, "{imp}: {stdout}{stderr}");
+        let lines: Vec<&str> = stdout.lines().collect();
+        assert_eq!(lines.len(), 3, "{imp}: {stdout}");
+        assert_eq!(lines[0], "message size: 32 [B]");
+        assert_eq!(lines[1], "roundtrip count: 50");
+        assert!(lines[2].starts_with("average latency: ") && lines[2].ends_with(" [us]"));
+
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_inproc_thr"));
+        cmd.args(["--impl", imp, "32", "500"]);
+        let (ok, stdout, stderr) = output(cmd);
+        assert!(ok, "{imp}: {stdout}{stderr}");
+        let lines: Vec<&str> = stdout.lines().collect();
+        assert_eq!(lines.len(), 4, "{imp}: {stdout}");
+        assert_eq!(lines[0], "message size: 32 [B]");
+        assert_eq!(lines[1], "message count: 500");
+        assert!(lines[2].ends_with(" [msg/s]") && lines[3].ends_with(" [Mb/s]"));
+    }
+}
+
+#[test]
+fn bad_arguments_are_refused() {
+    for imp in ["c", "zmqx", "async"] {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_inproc_thr"));
+        cmd.args(["--impl", imp, "1"]);
+        let (ok, stdout, _) = output(cmd);
+        assert!(!ok, "{imp} accepted a missing count");
+        assert!(stdout.starts_with("usage: inproc_thr"), "{imp}: {stdout}");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_inproc_thr"));
+        cmd.args(["--impl", imp, "1", "0"]);
+        let (ok, _, _) = output(cmd);
+        assert!(!ok, "{imp} accepted a zero count");
+    }
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_local_thr"));
+    cmd.args(["--impl", "fortran", "tcp://127.0.0.1:*", "1", "1"]);
+    let (ok, stdout, _) = output(cmd);
+    assert!(!ok && stdout.starts_with("usage: local_thr"), "{stdout}");
+}

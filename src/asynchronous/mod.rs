@@ -1,0 +1,122 @@
+//! Async sockets on tokio: pyzmq's `zmq.asyncio`, `zmq.eventloop.future` and
+//! `ZMQStream`, for Rust (feature `tokio`, on by default; Unix).
+//!
+//! ```
+//! use zmqx::{AsyncSocket, Context, SocketType};
+//!
+//! #[tokio::main]
+//! async fn main() -> zmqx::Result<()> {
+//!     let ctx = Context::new();
+//!     let server = AsyncSocket::new(ctx.socket(SocketType::Rep)?)?;
+//!     server.bind("tcp://127.0.0.1:*")?;
+//!     let endpoint = server.last_endpoint()?;
+//!
+//!     // Futures are Send: the server runs on another worker thread.
+//!     let task = tokio::spawn(async move {
+//!         let request = server.recv_string().await?;
+//!         server.send(format!("hello, {request}")).await
+//!     });
+//!
+//!     let client = AsyncSocket::new(ctx.socket(SocketType::Req)?)?;
+//!     client.connect(&endpoint)?;
+//!     client.send("world").await?;
+//!     assert_eq!(client.recv_string().await?, "hello, world");
+//!     task.await.expect("server task")?;
+//!     Ok(())
+//! }
+//! ```
+//!
+//! ## The pieces
+//!
+//! - [`AsyncSocket`]: `async` send/recv of parts, multipart messages, text,
+//!   JSON and [`Serializer`](crate::serialize::Serializer)s; `poll`;
+//!   [`Stream`](futures_core::Stream) of incoming multipart messages and
+//!   [`Sink`](futures_sink::Sink) of outgoing ones;
+//!   [`split`](AsyncSocket::split) into an [`AsyncSender`] and an
+//!   [`AsyncReceiver`] for two tasks.
+//! - [`AsyncPoller`]: waits on many async sockets and plain fds (pyzmq's
+//!   `zmq.asyncio.Poller`).
+//! - [`MessageTracker`](crate::MessageTracker) can be awaited
+//!   ([`TrackerWait`]).
+//! - [`ZmqStream`]: pyzmq's callback interface (`on_recv`, `on_send`,
+//!   `flush`…), driven by a tokio task.
+//!
+//! ## Differences from pyzmq
+//!
+//! - An async socket wraps a [`Socket`](crate::Socket) you made
+//!   ([`AsyncSocket::new`]); there is no async `Context` class. It must be
+//!   made inside a tokio runtime with IO enabled.
+//! - Futures are lazy, as always in Rust: `let f = socket.recv()` does
+//!   nothing until awaited, where pyzmq's future is already running.
+//!   Concurrent receives on one socket get messages in no particular order.
+//! - `RCVTIMEO`/`SNDTIMEO` are honoured as pyzmq does ([`Error::Again`]
+//!   when they expire); `tokio::time::timeout` is the Rust way.
+//! - Thread-safe DRAFT socket types have no `ZMQ_FD`: [`AsyncSocket::new`]
+//!   refuses them with [`Error::AsyncUnsupported`].
+//!
+//! ## Cancellation
+//!
+//! Every future may be dropped at any point (a `select!` branch, a
+//! `tokio::time::timeout`) without losing or corrupting anything:
+//!
+//! - **Receives** take a message from libzmq only inside the poll that
+//!   returns it. A future never holds a received message between polls, so
+//!   dropping it leaves the message in the socket for the next receive.
+//! - **Sends** keep their message until libzmq accepts the first part. Only
+//!   the first part of a multipart message can block (libzmq counts the
+//!   high-water mark in whole messages), so the other parts are sent in the
+//!   same call: a dropped send future has sent all parts or none, never half
+//!   a message.
+//!
+//! ## How readiness works
+//!
+//! libzmq gives each socket a notification fd (`ZMQ_FD`). It is not a data
+//! socket: it only says "the socket's state may have changed", edge-
+//! triggered, and only ever as *readable*. The truth is in `ZMQ_EVENTS`
+//! (`POLLIN`, `POLLOUT`), and reading `ZMQ_EVENTS`, like every send and
+//! receive, processes libzmq's pending commands and may consume the edge.
+//! Treating the fd as "a message is ready", or not re-checking after an
+//! operation, loses wakeups: a socket at its high-water mark then never
+//! wakes again. So:
+//!
+//! 1. Operations are tried first, non-blocking. When data flows, that is the
+//!    only libzmq call.
+//! 2. When an operation would block, the future registers its waker with the
+//!    socket *before* looking at `ZMQ_EVENTS` (so whoever changes the state
+//!    after the look will see it), then looks. Looking drains libzmq's
+//!    command mailbox, so any later state change signals the fd again.
+//! 3. Then it waits for the fd through tokio's `AsyncFd`. When tokio reports
+//!    it readable, `ZMQ_EVENTS` is read again, after taking the readiness
+//!    guard; readiness is cleared only if the wanted event is absent. An edge
+//!    that arrives after that look carries a newer readiness tick, which
+//!    clearing leaves in place.
+//! 4. The fd has one reader waker in tokio, but a socket has two directions
+//!    and maybe several waiters. zmqx registers a single "fan-out" waker with
+//!    tokio that wakes every waiter of the socket; each re-checks
+//!    `ZMQ_EVENTS` for itself.
+//! 5. After every successful operation, and every look at `ZMQ_EVENTS`, any
+//!    *other* waiter whose event is now set is woken: the operation may have
+//!    consumed the edge that waiter was waiting for (a receive on a split
+//!    socket can process the command that makes it writable again). When
+//!    nobody waits, this costs one atomic load.
+//! 6. If an operation would block although `ZMQ_EVENTS` says it should not
+//!    (a `ROUTER_MANDATORY` socket reports `POLLOUT` when *any* peer has
+//!    room), the future waits for the next edge instead of spinning.
+//!
+//! When nothing happens, nothing runs: an idle socket costs no CPU. The
+//! socket sits behind a mutex (a libzmq socket is not thread-safe, and the
+//! halves of a split socket work from two threads), held only for the
+//! non-blocking libzmq call, never across an `.await`. Operations also take
+//! part in tokio's cooperative scheduling, so a socket that is always ready
+//! does not starve other tasks.
+
+mod engine;
+mod poller;
+mod socket;
+mod tracker;
+mod zmqstream;
+
+pub use poller::{AsyncPollable, AsyncPoller};
+pub use socket::{AsyncReceiver, AsyncSender, AsyncSocket, ReuniteError};
+pub use tracker::TrackerWait;
+pub use zmqstream::ZmqStream;

@@ -1,0 +1,322 @@
+//! [`AsyncPoller`]: wait on many async sockets and file descriptors at once
+//! (pyzmq's `zmq.asyncio.Poller`).
+
+use std::future::poll_fn;
+use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use tokio::io::Interest;
+use tokio::io::unix::AsyncFd;
+
+use super::engine::{Inner, Slot};
+use super::socket::{AsyncReceiver, AsyncSender, AsyncSocket};
+use crate::constants::PollEvents;
+use crate::error::{Error, Result};
+
+mod sealed {
+    pub trait Sealed {
+        fn engine(&self) -> &super::Inner;
+    }
+}
+
+/// What an [`AsyncPoller`] can watch: an [`AsyncSocket`] or one of its halves.
+pub trait AsyncPollable: sealed::Sealed {}
+
+impl sealed::Sealed for AsyncSocket {
+    fn engine(&self) -> &Inner {
+        self.inner()
+    }
+}
+impl AsyncPollable for AsyncSocket {}
+impl sealed::Sealed for AsyncSender {
+    fn engine(&self) -> &Inner {
+        self.inner()
+    }
+}
+impl AsyncPollable for AsyncSender {}
+impl sealed::Sealed for AsyncReceiver {
+    fn engine(&self) -> &Inner {
+        self.inner()
+    }
+}
+impl AsyncPollable for AsyncReceiver {}
+
+/// A borrowed fd registered with tokio; the borrow keeps it open.
+struct PlainFd(RawFd);
+
+impl AsRawFd for PlainFd {
+    fn as_raw_fd(&self) -> RawFd {
+        self.0
+    }
+}
+
+enum Target<'a> {
+    Socket(&'a Inner),
+    Fd(AsyncFd<PlainFd>, std::marker::PhantomData<BorrowedFd<'a>>),
+}
+
+struct Entry<'a> {
+    target: Target<'a>,
+    events: PollEvents,
+    slot: Slot,
+}
+
+/// Waits on many async sockets and plain file descriptors (pyzmq's
+/// `zmq.asyncio.Poller`, async `zmq_poll`).
+///
+/// Register targets, then `poll(timeout).await` returns the keys of the
+/// ready ones with their events. The poller borrows what it watches; the
+/// sockets stay usable (send and receive take `&self`).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> zmqx::Result<()> {
+/// use std::time::Duration;
+/// use zmqx::asynchronous::AsyncPoller;
+/// use zmqx::{AsyncSocket, Context, PollEvents, SocketType};
+/// let ctx = Context::new();
+/// let a = AsyncSocket::new(ctx.socket(SocketType::Pull)?)?;
+/// a.bind("inproc://async-poller-doc")?;
+/// let b = AsyncSocket::new(ctx.socket(SocketType::Push)?)?;
+/// b.connect("inproc://async-poller-doc")?;
+///
+/// let mut poller = AsyncPoller::new();
+/// let key = poller.register(&a, PollEvents::POLLIN);
+/// b.send("hi").await?;
+/// let ready = poller.poll(Some(Duration::from_secs(5))).await?;
+/// assert_eq!(ready, vec![(key, PollEvents::POLLIN)]);
+/// # Ok(()) }
+/// ```
+#[derive(Default)]
+pub struct AsyncPoller<'a> {
+    entries: Vec<Option<Entry<'a>>>,
+}
+
+impl std::fmt::Debug for AsyncPoller<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AsyncPoller")
+            .field("registered", &self.len())
+            .finish()
+    }
+}
+
+impl<'a> AsyncPoller<'a> {
+    /// An empty poller.
+    pub fn new() -> AsyncPoller<'a> {
+        AsyncPoller::default()
+    }
+
+    /// Watches a socket for `events` (`POLLIN`, `POLLOUT`) and returns its
+    /// key (pyzmq's `register`). Registering the same socket again changes
+    /// its events and keeps its key.
+    pub fn register<S: AsyncPollable>(&mut self, socket: &'a S, events: PollEvents) -> usize {
+        let inner = sealed::Sealed::engine(socket);
+        let found = self.entries.iter().position(|e| {
+            matches!(e, Some(Entry { target: Target::Socket(s), .. }) if std::ptr::eq(*s, inner))
+        });
+        if let Some(key) = found {
+            self.modify(key, events);
+            return key;
+        }
+        self.insert(Entry {
+            target: Target::Socket(inner),
+            events,
+            slot: Slot::default(),
+        })
+    }
+
+    /// Watches a plain file descriptor (a pipe, a TCP socket…) for `POLLIN`
+    /// and/or `POLLOUT`; readiness is level-triggered, as with `zmq_poll`.
+    /// Fails with [`Error::Reactor`] when tokio cannot watch it (regular
+    /// files, or outside a runtime).
+    pub fn register_fd(&mut self, fd: BorrowedFd<'a>, events: PollEvents) -> Result<usize> {
+        if let Err(e) = tokio::runtime::Handle::try_current() {
+            return Err(Error::Reactor(std::io::Error::other(e)));
+        }
+        // SAFETY: `fd` is borrowed for 'a, so it stays open while the poller
+        // (which lives at most 'a) holds the registration; PlainFd always
+        // returns the same fd.
+        let afd = unsafe {
+            AsyncFd::register_with_interest(
+                PlainFd(fd.as_raw_fd()),
+                Interest::READABLE | Interest::WRITABLE,
+            )
+        }
+        .map_err(|e| Error::Reactor(e.into_parts().1))?;
+        Ok(self.insert(Entry {
+            target: Target::Fd(afd, std::marker::PhantomData),
+            events,
+            slot: Slot::default(),
+        }))
+    }
+
+    fn insert(&mut self, entry: Entry<'a>) -> usize {
+        if let Some(key) = self.entries.iter().position(Option::is_none) {
+            self.entries[key] = Some(entry);
+            key
+        } else {
+            self.entries.push(Some(entry));
+            self.entries.len() - 1
+        }
+    }
+
+    /// Changes the events of a registered key (pyzmq's `modify`); returns
+    /// whether the key was registered.
+    pub fn modify(&mut self, key: usize, events: PollEvents) -> bool {
+        match self.entries.get_mut(key) {
+            Some(Some(e)) => {
+                e.events = events;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Stops watching a key (pyzmq's `unregister`); returns whether it was
+    /// registered.
+    pub fn unregister(&mut self, key: usize) -> bool {
+        match self.entries.get_mut(key).and_then(Option::take) {
+            Some(mut e) => {
+                if let Target::Socket(inner) = e.target {
+                    inner.release(&mut e.slot);
+                }
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// How many targets are registered.
+    pub fn len(&self) -> usize {
+        self.entries.iter().flatten().count()
+    }
+
+    /// Whether nothing is registered.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Waits until a target is ready or `timeout` passes (`None`: no limit)
+    /// and returns the ready keys with their events, empty on timeout
+    /// (pyzmq's `await poller.poll(timeout)`). A zero timeout only looks.
+    pub async fn poll(&mut self, timeout: Option<Duration>) -> Result<Vec<(usize, PollEvents)>> {
+        let result = {
+            let wait = poll_fn(|cx| self.poll_entries(cx));
+            match timeout {
+                None => wait.await,
+                Some(t) => tokio::time::timeout(t, wait)
+                    .await
+                    .unwrap_or(Ok(Vec::new())),
+            }
+        };
+        self.release_all();
+        result
+    }
+
+    fn release_all(&mut self) {
+        for e in self.entries.iter_mut().flatten() {
+            if let Target::Socket(inner) = e.target {
+                inner.release(&mut e.slot);
+            }
+        }
+    }
+
+    fn poll_entries(&mut self, cx: &mut Context<'_>) -> Poll<Result<Vec<(usize, PollEvents)>>> {
+        let mut ready = Vec::new();
+        for (key, e) in self.entries.iter_mut().enumerate() {
+            let Some(e) = e else { continue };
+            let want = e.events & (PollEvents::POLLIN | PollEvents::POLLOUT | PollEvents::POLLERR);
+            if want.is_empty() {
+                continue;
+            }
+            let events = match &e.target {
+                Target::Socket(inner) => match inner.poll_ready(cx, &mut e.slot, want, true) {
+                    Poll::Ready(Ok(ev)) => ev,
+                    Poll::Ready(Err(err)) => return Poll::Ready(Err(err)),
+                    Poll::Pending => PollEvents::empty(),
+                },
+                Target::Fd(afd, _) => poll_fd(afd, want, cx)?,
+            };
+            if !events.is_empty() {
+                ready.push((key, events));
+            }
+        }
+        if ready.is_empty() {
+            Poll::Pending
+        } else {
+            Poll::Ready(Ok(ready))
+        }
+    }
+}
+
+impl Drop for AsyncPoller<'_> {
+    fn drop(&mut self) {
+        self.release_all();
+    }
+}
+
+/// The events of a plain fd now (`poll(2)` with a zero timeout).
+fn level(fd: RawFd, want: PollEvents) -> Result<PollEvents> {
+    let mut pfd = libc::pollfd {
+        fd,
+        events: 0,
+        revents: 0,
+    };
+    if want.contains(PollEvents::POLLIN) {
+        pfd.events |= libc::POLLIN;
+    }
+    if want.contains(PollEvents::POLLOUT) {
+        pfd.events |= libc::POLLOUT;
+    }
+    loop {
+        // SAFETY: one valid pollfd, a zero timeout.
+        let rc = unsafe { libc::poll(&mut pfd, 1, 0) };
+        if rc >= 0 {
+            break;
+        }
+        let err = std::io::Error::last_os_error();
+        if err.kind() != std::io::ErrorKind::Interrupted {
+            return Err(Error::Reactor(err));
+        }
+    }
+    let mut out = PollEvents::empty();
+    if pfd.revents & (libc::POLLIN | libc::POLLHUP) != 0 && want.contains(PollEvents::POLLIN) {
+        out |= PollEvents::POLLIN;
+    }
+    if pfd.revents & libc::POLLOUT != 0 && want.contains(PollEvents::POLLOUT) {
+        out |= PollEvents::POLLOUT;
+    }
+    if pfd.revents & (libc::POLLERR | libc::POLLNVAL) != 0 && want.contains(PollEvents::POLLERR) {
+        out |= PollEvents::POLLERR;
+    }
+    Ok(out)
+}
+
+/// Level-triggered readiness of a plain fd on top of tokio's edge-triggered
+/// reactor: look with `poll(2)`; clear tokio's readiness only after a look
+/// found nothing, then look again.
+fn poll_fd(afd: &AsyncFd<PlainFd>, want: PollEvents, cx: &mut Context<'_>) -> Result<PollEvents> {
+    loop {
+        let now = level(afd.get_ref().0, want)?;
+        if !now.is_empty() {
+            return Ok(now);
+        }
+        let mut cleared = false;
+        if want.intersects(PollEvents::POLLIN | PollEvents::POLLERR) {
+            if let Poll::Ready(r) = afd.poll_read_ready(cx) {
+                r.map_err(Error::Reactor)?.clear_ready();
+                cleared = true;
+            }
+        }
+        if want.contains(PollEvents::POLLOUT) {
+            if let Poll::Ready(r) = afd.poll_write_ready(cx) {
+                r.map_err(Error::Reactor)?.clear_ready();
+                cleared = true;
+            }
+        }
+        if !cleared {
+            return Ok(PollEvents::empty());
+        }
+    }
+}

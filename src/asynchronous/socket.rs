@@ -1,0 +1,718 @@
+//! [`AsyncSocket`] and its halves, [`AsyncSender`] and [`AsyncReceiver`].
+
+use std::future::{Future, poll_fn};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use futures_core::Stream;
+use futures_sink::Sink;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::engine::{Inner, Slot};
+use crate::constants::{PollEvents, RecvFlags, SendFlags};
+use crate::error::{Error, Result};
+use crate::message::Message;
+use crate::serialize::Serializer;
+use crate::socket::Socket;
+use crate::tracker::MessageTracker;
+
+/// The state of one operation future: its waiter slot and the socket's
+/// `RCVTIMEO`/`SNDTIMEO`, read the first time it has to wait.
+struct Op<'a> {
+    inner: &'a Inner,
+    slot: Slot,
+    want: PollEvents,
+    timeout: Timeout,
+}
+
+enum Timeout {
+    Unknown,
+    Never,
+    At(Pin<Box<tokio::time::Sleep>>),
+}
+
+impl<'a> Op<'a> {
+    fn new(inner: &'a Inner, want: PollEvents) -> Op<'a> {
+        Op {
+            inner,
+            slot: Slot::default(),
+            want,
+            timeout: Timeout::Unknown,
+        }
+    }
+
+    fn poll<R>(
+        &mut self,
+        cx: &mut Context<'_>,
+        op: impl FnMut(&Socket) -> Result<Option<R>>,
+    ) -> Poll<Result<R>> {
+        if let Poll::Ready(r) = self.inner.poll_op(cx, &mut self.slot, self.want, op) {
+            return Poll::Ready(r);
+        }
+        if let Timeout::Unknown = self.timeout {
+            let receiving = self.want == PollEvents::POLLIN;
+            let t = self.inner.peek(|s| {
+                if receiving {
+                    s.rcvtimeo()
+                } else {
+                    s.sndtimeo()
+                }
+            });
+            self.timeout = match t {
+                Ok(Some(d)) if d.is_zero() => return Poll::Ready(Err(Error::Again)),
+                Ok(Some(d)) => Timeout::At(Box::pin(tokio::time::sleep(d))),
+                _ => Timeout::Never,
+            };
+        }
+        if let Timeout::At(sleep) = &mut self.timeout {
+            if sleep.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(Err(Error::Again));
+            }
+        }
+        Poll::Pending
+    }
+}
+
+impl Drop for Op<'_> {
+    fn drop(&mut self) {
+        self.inner.release(&mut self.slot);
+    }
+}
+
+fn recv_msg_op(s: &Socket) -> Result<Option<Message>> {
+    s.try_recv_msg(RecvFlags::empty())
+}
+
+fn recv_multipart_op(s: &Socket) -> Result<Option<Vec<Message>>> {
+    s.try_recv_multipart(RecvFlags::empty())
+}
+
+fn empty_multipart() -> Error {
+    Error::invalid("multipart message", "a message needs at least one part")
+}
+
+fn utf8(msg: Message) -> Result<String> {
+    String::from_utf8(msg.to_vec()).map_err(|e| Error::Utf8 {
+        source: e.utf8_error(),
+        bytes: e.into_bytes(),
+    })
+}
+
+fn json_frames<T: Serialize + ?Sized>(value: &T) -> Result<Message> {
+    serde_json::to_vec(value)
+        .map(Message::from)
+        .map_err(|e| Error::Serialize {
+            format: "json",
+            source: Box::new(e),
+        })
+}
+
+fn from_json<T: DeserializeOwned>(msg: Message) -> Result<T> {
+    serde_json::from_slice(&msg).map_err(|e| Error::Deserialize {
+        format: "json",
+        frames: msg.into(),
+        source: Box::new(e),
+    })
+}
+
+/// The operations, shared by the socket and its halves.
+impl Inner {
+    fn send_msg(&self, mut msg: Message) -> impl Future<Output = Result<()>> + Send + '_ {
+        async move {
+            let mut op = Op::new(self, PollEvents::POLLOUT);
+            // `&mut Message` is left untouched when the send would block, so
+            // the message stays in this future until libzmq takes it.
+            poll_fn(|cx| op.poll(cx, |s| s.try_send(&mut msg, SendFlags::empty()))).await
+        }
+    }
+
+    fn send_parts(&self, parts: Vec<Message>) -> impl Future<Output = Result<()>> + Send + '_ {
+        let mut parts = parts;
+        async move {
+            if parts.is_empty() {
+                return Err(empty_multipart());
+            }
+            let mut op = Op::new(self, PollEvents::POLLOUT);
+            // Only the first part can block; once libzmq has taken it, the
+            // others are taken in the same call. So a dropped future has sent
+            // all parts or none.
+            poll_fn(|cx| {
+                op.poll(cx, |s| {
+                    s.try_send_multipart(parts.iter_mut(), SendFlags::empty())
+                })
+            })
+            .await
+        }
+    }
+
+    fn recv_msg(&self) -> impl Future<Output = Result<Message>> + Send + '_ {
+        async move {
+            let mut op = Op::new(self, PollEvents::POLLIN);
+            poll_fn(|cx| op.poll(cx, recv_msg_op)).await
+        }
+    }
+
+    fn recv_parts(&self) -> impl Future<Output = Result<Vec<Message>>> + Send + '_ {
+        async move {
+            let mut op = Op::new(self, PollEvents::POLLIN);
+            poll_fn(|cx| op.poll(cx, recv_multipart_op)).await
+        }
+    }
+
+    fn poll_events(
+        &self,
+        events: PollEvents,
+        timeout: Option<Duration>,
+    ) -> impl Future<Output = Result<PollEvents>> + Send + '_ {
+        async move {
+            let mut slot = Slot::default();
+            let wait = poll_fn(|cx| self.poll_ready(cx, &mut slot, events, true));
+            let result = match timeout {
+                None => wait.await,
+                Some(t) => tokio::time::timeout(t, wait)
+                    .await
+                    .unwrap_or(Ok(PollEvents::empty())),
+            };
+            self.release(&mut slot);
+            result
+        }
+    }
+
+    fn try_recv_now(&self) -> Result<Option<Vec<Message>>> {
+        self.with_socket(recv_multipart_op)
+    }
+
+    fn try_send_now(&self, parts: &mut [Message]) -> Result<bool> {
+        if parts.is_empty() {
+            return Err(empty_multipart());
+        }
+        self.with_socket(|s| s.try_send_multipart(parts.iter_mut(), SendFlags::empty()))
+            .map(|sent| sent.is_some())
+    }
+}
+
+/// The receive side of `Stream`: a slot kept across polls.
+#[derive(Debug, Default)]
+struct StreamState {
+    slot: Slot,
+    terminated: bool,
+}
+
+impl StreamState {
+    fn poll_next(
+        &mut self,
+        inner: &Inner,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Vec<Message>>>> {
+        if self.terminated {
+            return Poll::Ready(None);
+        }
+        match inner.poll_op(cx, &mut self.slot, PollEvents::POLLIN, recv_multipart_op) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Ok(m)) => Poll::Ready(Some(Ok(m))),
+            Poll::Ready(Err(e)) => {
+                // The socket cannot be used any more: report it once, then end.
+                if matches!(e, Error::ContextTerminated | Error::NotSocket) {
+                    self.terminated = true;
+                }
+                Poll::Ready(Some(Err(e)))
+            }
+        }
+    }
+}
+
+/// The send side of `Sink`: at most one message that `start_send` could not
+/// hand to libzmq at once.
+#[derive(Debug, Default)]
+struct SinkState {
+    slot: Slot,
+    pending: Option<Vec<Message>>,
+}
+
+impl SinkState {
+    fn start_send(&mut self, inner: &Inner, mut item: Vec<Message>) -> Result<()> {
+        if item.is_empty() {
+            return Err(empty_multipart());
+        }
+        debug_assert!(self.pending.is_none(), "start_send without poll_ready");
+        if !inner.try_send_now(&mut item)? {
+            self.pending = Some(item);
+        }
+        Ok(())
+    }
+
+    fn poll_flush(&mut self, inner: &Inner, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        let Some(parts) = self.pending.as_mut() else {
+            return Poll::Ready(Ok(()));
+        };
+        let result =
+            std::task::ready!(inner.poll_op(cx, &mut self.slot, PollEvents::POLLOUT, |s| {
+                s.try_send_multipart(parts.iter_mut(), SendFlags::empty())
+            }));
+        self.pending = None;
+        Poll::Ready(result)
+    }
+}
+
+macro_rules! socket_access {
+    () => {
+        /// Runs `f` with the socket, for options and calls without an async
+        /// form (`bind`, `subscribe`, `set_*`…). The socket is locked for the
+        /// call: keep it short and do not block in it. Waiters are re-checked
+        /// afterwards, as the call may have changed the socket's state.
+        pub fn with_socket<R>(&self, f: impl FnOnce(&Socket) -> R) -> R {
+            self.inner.with_socket(f)
+        }
+
+        /// `zmq_bind`, see [`Socket::bind`].
+        pub fn bind(&self, endpoint: &str) -> Result<()> {
+            self.with_socket(|s| s.bind(endpoint))
+        }
+
+        /// `zmq_connect`, see [`Socket::connect`].
+        pub fn connect(&self, endpoint: &str) -> Result<()> {
+            self.with_socket(|s| s.connect(endpoint))
+        }
+
+        /// The last endpoint bound or connected (`ZMQ_LAST_ENDPOINT`).
+        pub fn last_endpoint(&self) -> Result<String> {
+            self.inner.peek(|s| s.last_endpoint())
+        }
+
+        /// What the socket can do now (`ZMQ_EVENTS`), without waiting.
+        pub fn events(&self) -> Result<PollEvents> {
+            self.with_socket(|s| s.events())
+        }
+    };
+}
+
+macro_rules! send_methods {
+    () => {
+        /// Sends one message part (pyzmq's `await socket.send(data)`),
+        /// waiting while the socket cannot send (high-water mark reached,
+        /// no peer, REQ waiting for its reply…).
+        ///
+        /// Anything that converts to a [`Message`] can be sent: `&[u8]` and
+        /// `&str` are copied once (as `zmq_send` would), owned buffers of
+        /// [`copy_threshold`](crate::copy_threshold) bytes and more are not
+        /// copied. Honours `SNDTIMEO` like pyzmq: [`Error::Again`] when it
+        /// expires.
+        ///
+        /// Cancel-safe: dropping the future before it completes sends nothing.
+        pub fn send(
+            &self,
+            data: impl Into<Message>,
+        ) -> impl Future<Output = Result<()>> + Send + '_ {
+            self.inner.send_msg(data.into())
+        }
+
+        /// Sends a multipart message (pyzmq's `send_multipart`). The parts
+        /// are converted to messages at once; the future then owns them.
+        ///
+        /// Cancel-safe and atomic: dropping the future sends all parts or
+        /// none (only the first part can block; once libzmq has accepted it,
+        /// the others follow in the same call).
+        pub fn send_multipart<I>(&self, parts: I) -> impl Future<Output = Result<()>> + Send + '_
+        where
+            I: IntoIterator,
+            I::Item: Into<Message>,
+        {
+            self.inner
+                .send_parts(parts.into_iter().map(Into::into).collect())
+        }
+
+        /// Sends `value` as JSON in one part (pyzmq's `send_json`). An
+        /// encoding error is [`Error::Serialize`] and nothing is sent.
+        pub fn send_json<T: Serialize + ?Sized>(
+            &self,
+            value: &T,
+        ) -> impl Future<Output = Result<()>> + Send + '_ {
+            let msg = json_frames(value);
+            async move { self.inner.send_msg(msg?).await }
+        }
+
+        /// Sends `value` as the parts `serializer` makes of it (pyzmq's
+        /// `send_serialized`). The value is encoded at once; an encoding
+        /// error is [`Error::Serialize`] and nothing is sent.
+        pub fn send_serialized<T, S>(
+            &self,
+            value: &T,
+            serializer: &S,
+        ) -> impl Future<Output = Result<()>> + Send + '_
+        where
+            S: Serializer<T> + ?Sized,
+        {
+            let parts = serializer
+                .serialize(value)
+                .map_err(|source| Error::Serialize {
+                    format: serializer.format(),
+                    source,
+                });
+            async move { self.inner.send_parts(parts?).await }
+        }
+
+        /// Sends `data` without copying it and returns a tracker that
+        /// completes when libzmq has released it (pyzmq's
+        /// `send(data, copy=False, track=True)`). Await the tracker
+        /// ([`MessageTracker`] is [`IntoFuture`](std::future::IntoFuture)).
+        pub fn send_tracked<T>(
+            &self,
+            data: T,
+        ) -> impl Future<Output = Result<MessageTracker>> + Send + '_
+        where
+            T: AsRef<[u8]> + Send + 'static,
+        {
+            let (msg, tracker) = Message::tracked(data);
+            async move {
+                self.inner.send_msg(msg).await?;
+                Ok(tracker)
+            }
+        }
+
+        /// Sends a multipart message at once if the socket can take it:
+        /// `Ok(false)` when it would block, and then `parts` are left as they
+        /// were (pyzmq's `send_multipart(flags=DONTWAIT)`).
+        pub fn try_send_multipart(&self, parts: &mut [Message]) -> Result<bool> {
+            self.inner.try_send_now(parts)
+        }
+    };
+}
+
+macro_rules! recv_methods {
+    () => {
+        /// Receives one message part (pyzmq's `await socket.recv()`).
+        /// Honours `RCVTIMEO` like pyzmq: [`Error::Again`] when it expires.
+        ///
+        /// Cancel-safe: the message is taken from libzmq only in the poll
+        /// that returns it, so dropping the future (a `select!` branch, a
+        /// `tokio::time::timeout`) never loses one.
+        pub fn recv(&self) -> impl Future<Output = Result<Message>> + Send + '_ {
+            self.inner.recv_msg()
+        }
+
+        /// Receives all parts of one message (pyzmq's `recv_multipart`).
+        /// Cancel-safe, like [`recv`](Self::recv).
+        pub fn recv_multipart(&self) -> impl Future<Output = Result<Vec<Message>>> + Send + '_ {
+            self.inner.recv_parts()
+        }
+
+        /// Receives one part as UTF-8 text (pyzmq's `recv_string`). Invalid
+        /// UTF-8 is an [`Error::Utf8`] that carries the bytes.
+        pub fn recv_string(&self) -> impl Future<Output = Result<String>> + Send + '_ {
+            let recv = self.inner.recv_msg();
+            async move { utf8(recv.await?) }
+        }
+
+        /// Receives one part and decodes it as JSON (pyzmq's `recv_json`).
+        /// Bad JSON is an [`Error::Deserialize`] that hands the part back.
+        pub fn recv_json<T: DeserializeOwned>(
+            &self,
+        ) -> impl Future<Output = Result<T>> + Send + '_ {
+            let recv = self.inner.recv_msg();
+            async move { from_json(recv.await?) }
+        }
+
+        /// Receives all parts of one message and decodes them with
+        /// `serializer` (pyzmq's `recv_serialized`). A decoding error is an
+        /// [`Error::Deserialize`] that hands the parts back.
+        pub async fn recv_serialized<T, S>(&self, serializer: &S) -> Result<T>
+        where
+            S: Serializer<T> + ?Sized,
+        {
+            let frames = self.inner.recv_parts().await?;
+            serializer
+                .deserialize(&frames)
+                .map_err(|source| Error::Deserialize {
+                    format: serializer.format(),
+                    frames: frames.into(),
+                    source,
+                })
+        }
+
+        /// Receives a multipart message if one is there, without waiting
+        /// (pyzmq's `recv_multipart(flags=DONTWAIT)`).
+        pub fn try_recv_multipart(&self) -> Result<Option<Vec<Message>>> {
+            self.inner.try_recv_now()
+        }
+    };
+}
+
+/// A socket driven by tokio (pyzmq's `zmq.asyncio.Socket`): `async` send and
+/// receive, [`Stream`] of incoming messages and [`Sink`] of outgoing ones.
+///
+/// Create it from a [`Socket`] inside a tokio runtime with IO enabled
+/// ([`AsyncSocket::new`]). Its futures are `Send`, so they run under
+/// `tokio::spawn` on the multi-thread runtime, and its methods take `&self`,
+/// so one socket can be shared (in an `Arc`) by several tasks: several
+/// receivers get the messages in no particular order. [`split`](Self::split)
+/// gives a send half and a receive half for two tasks.
+///
+/// Receive futures are cancel-safe and send futures are atomic: see the
+/// [module docs](super).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> zmqx::Result<()> {
+/// use zmqx::{AsyncSocket, Context, SocketType};
+/// let ctx = Context::new();
+/// let pull = AsyncSocket::new(ctx.socket(SocketType::Pull)?)?;
+/// pull.bind("tcp://127.0.0.1:*")?;
+/// let push = AsyncSocket::new(ctx.socket(SocketType::Push)?)?;
+/// push.connect(&pull.last_endpoint()?)?;
+///
+/// push.send_multipart(["job", "42"]).await?;
+/// let msg = pull.recv_multipart().await?;
+/// assert_eq!(msg, ["job", "42"]);
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct AsyncSocket {
+    inner: Arc<Inner>,
+    stream: StreamState,
+    sink: SinkState,
+}
+
+impl AsyncSocket {
+    /// Drives `socket` with the current tokio runtime (registers its
+    /// `ZMQ_FD` with tokio's reactor).
+    ///
+    /// Fails with [`Error::AsyncUnsupported`] for the thread-safe DRAFT
+    /// socket types (SERVER, CLIENT, RADIO, DISH, …), which have no `ZMQ_FD`,
+    /// and with [`Error::Reactor`] outside a tokio runtime. A runtime built
+    /// without `enable_io` makes tokio panic.
+    pub fn new(socket: Socket) -> Result<AsyncSocket> {
+        Ok(AsyncSocket::from_inner(Arc::new(Inner::new(socket)?)))
+    }
+
+    fn from_inner(inner: Arc<Inner>) -> AsyncSocket {
+        AsyncSocket {
+            inner,
+            stream: StreamState::default(),
+            sink: SinkState::default(),
+        }
+    }
+
+    pub(crate) fn inner(&self) -> &Inner {
+        &self.inner
+    }
+
+    /// Leaves the reactor and gives the socket back. A message that the
+    /// [`Sink`] had not sent yet is dropped: flush the sink first.
+    pub fn into_socket(mut self) -> Socket {
+        self.inner.release(&mut self.stream.slot);
+        self.inner.release(&mut self.sink.slot);
+        let inner = self.inner.clone();
+        drop(self);
+        match Arc::try_unwrap(inner) {
+            Ok(inner) => inner.into_socket(),
+            // The socket and its halves are the only owners, and `split`
+            // consumes the socket: no one else can hold it.
+            Err(_) => unreachable!("an AsyncSocket is the only owner of its Inner"),
+        }
+    }
+
+    /// Splits the socket into a send half and a receive half that work at
+    /// the same time from two tasks. [`AsyncSender::reunite`] puts them back.
+    pub fn split(mut self) -> (AsyncSender, AsyncReceiver) {
+        self.inner.release(&mut self.stream.slot);
+        self.inner.release(&mut self.sink.slot);
+        let pending = self.sink.pending.take();
+        let inner = self.inner.clone();
+        drop(self);
+        (
+            AsyncSender {
+                inner: inner.clone(),
+                sink: SinkState {
+                    slot: Slot::default(),
+                    pending,
+                },
+            },
+            AsyncReceiver {
+                inner,
+                stream: StreamState::default(),
+            },
+        )
+    }
+
+    /// Waits until the socket is ready for any of `events` (`POLLIN`,
+    /// `POLLOUT`) and returns those ready, or empty after `timeout` (`None`:
+    /// no limit). pyzmq's `await socket.poll(timeout, flags)`.
+    pub fn poll(
+        &self,
+        events: PollEvents,
+        timeout: Option<Duration>,
+    ) -> impl Future<Output = Result<PollEvents>> + Send + '_ {
+        self.inner.poll_events(events, timeout)
+    }
+
+    socket_access!();
+    send_methods!();
+    recv_methods!();
+}
+
+impl Drop for AsyncSocket {
+    fn drop(&mut self) {
+        self.inner.release(&mut self.stream.slot);
+        self.inner.release(&mut self.sink.slot);
+    }
+}
+
+impl Stream for AsyncSocket {
+    type Item = Result<Vec<Message>>;
+
+    /// Receives the next multipart message. The stream ends after reporting
+    /// [`Error::ContextTerminated`]; other errors are reported and it goes on.
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let me = self.get_mut();
+        me.stream.poll_next(&me.inner, cx)
+    }
+}
+
+impl Sink<Vec<Message>> for AsyncSocket {
+    type Error = Error;
+
+    fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        let me = self.get_mut();
+        me.sink.poll_flush(&me.inner, cx)
+    }
+
+    fn start_send(self: Pin<&mut Self>, item: Vec<Message>) -> Result<()> {
+        let me = self.get_mut();
+        me.sink.start_send(&me.inner, item)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        let me = self.get_mut();
+        me.sink.poll_flush(&me.inner, cx)
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        self.poll_flush(cx)
+    }
+}
+
+/// The send half of a split [`AsyncSocket`]: async sends and a [`Sink`].
+#[derive(Debug)]
+pub struct AsyncSender {
+    inner: Arc<Inner>,
+    sink: SinkState,
+}
+
+impl AsyncSender {
+    /// Waits until the socket can send (`POLLOUT`); `false` after `timeout`.
+    pub async fn writable(&self, timeout: Option<Duration>) -> Result<bool> {
+        let ev = self.inner.poll_events(PollEvents::POLLOUT, timeout).await?;
+        Ok(!ev.is_empty())
+    }
+
+    /// Puts the halves back together; fails, handing them back, when they
+    /// come from different sockets.
+    pub fn reunite(
+        mut self,
+        mut receiver: AsyncReceiver,
+    ) -> std::result::Result<AsyncSocket, ReuniteError> {
+        if !Arc::ptr_eq(&self.inner, &receiver.inner) {
+            return Err(ReuniteError(self, receiver));
+        }
+        self.inner.release(&mut self.sink.slot);
+        receiver.inner.release(&mut receiver.stream.slot);
+        let pending = self.sink.pending.take();
+        let inner = self.inner.clone();
+        drop(self);
+        drop(receiver);
+        let mut socket = AsyncSocket::from_inner(inner);
+        socket.sink.pending = pending;
+        Ok(socket)
+    }
+
+    pub(crate) fn inner(&self) -> &Inner {
+        &self.inner
+    }
+
+    socket_access!();
+    send_methods!();
+}
+
+impl Drop for AsyncSender {
+    fn drop(&mut self) {
+        self.inner.release(&mut self.sink.slot);
+    }
+}
+
+impl Sink<Vec<Message>> for AsyncSender {
+    type Error = Error;
+
+    fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        let me = self.get_mut();
+        me.sink.poll_flush(&me.inner, cx)
+    }
+
+    fn start_send(self: Pin<&mut Self>, item: Vec<Message>) -> Result<()> {
+        let me = self.get_mut();
+        me.sink.start_send(&me.inner, item)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        let me = self.get_mut();
+        me.sink.poll_flush(&me.inner, cx)
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        self.poll_flush(cx)
+    }
+}
+
+/// The receive half of a split [`AsyncSocket`]: async receives and a
+/// [`Stream`].
+#[derive(Debug)]
+pub struct AsyncReceiver {
+    inner: Arc<Inner>,
+    stream: StreamState,
+}
+
+impl AsyncReceiver {
+    /// Waits until a message can be received (`POLLIN`); `false` after
+    /// `timeout`.
+    pub async fn readable(&self, timeout: Option<Duration>) -> Result<bool> {
+        let ev = self.inner.poll_events(PollEvents::POLLIN, timeout).await?;
+        Ok(!ev.is_empty())
+    }
+
+    pub(crate) fn inner(&self) -> &Inner {
+        &self.inner
+    }
+
+    socket_access!();
+    recv_methods!();
+}
+
+impl Drop for AsyncReceiver {
+    fn drop(&mut self) {
+        self.inner.release(&mut self.stream.slot);
+    }
+}
+
+impl Stream for AsyncReceiver {
+    type Item = Result<Vec<Message>>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let me = self.get_mut();
+        me.stream.poll_next(&me.inner, cx)
+    }
+}
+
+/// [`AsyncSender::reunite`] was given halves of two different sockets; here
+/// they are back.
+#[derive(Debug)]
+pub struct ReuniteError(pub AsyncSender, pub AsyncReceiver);
+
+impl std::fmt::Display for ReuniteError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("tried to reunite halves of two different sockets")
+    }
+}
+
+impl std::error::Error for ReuniteError {}

@@ -1,0 +1,154 @@
+//! Interoperability of the core API with pyzmq peers: a pyzmq REP server
+//! answering a zmqx REQ client over TCP, and a zmqx publisher feeding a
+//! pyzmq SUB with a topic filter. The Python side reports on stdout; every
+//! wait has a timeout and a child that overruns is killed.
+//!
+//! Skipped (with a message) when `ZMQX_PYTHON` is unset outside CI.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::Child;
+use std::sync::mpsc::{self, Receiver};
+use std::thread;
+
+use common::{TIMEOUT, bind_tcp, python, socket, spawn_python, wait_child};
+use zmqx::{Context, RecvFlags, Result, SendFlags, SocketType};
+
+/// A Python child whose stdout lines arrive on a channel.
+struct PyChild {
+    child: Child,
+    lines: Receiver<String>,
+}
+
+impl PyChild {
+    fn spawn(script: &str, args: &[&str]) -> Option<PyChild> {
+        let python = python()?;
+        let mut child = spawn_python(&python, script, args).expect("start python");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, lines) = mpsc::channel();
+        thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Some(PyChild { child, lines })
+    }
+
+    /// The next stdout line; kills the child and fails after TIMEOUT.
+    fn line(&mut self) -> String {
+        match self.lines.recv_timeout(TIMEOUT) {
+            Ok(line) => line,
+            Err(e) => {
+                let _ = self.child.kill();
+                panic!("no line from python within {TIMEOUT:?}: {e}");
+            }
+        }
+    }
+
+    /// Waits for a clean exit and returns the remaining lines.
+    fn finish(self) -> Vec<String> {
+        let out = wait_child(self.child, TIMEOUT).expect("python exits");
+        assert!(out.status.success(), "python failed: {:?}", out.status);
+        // The reader thread ends at EOF, closing the channel.
+        let mut rest = Vec::new();
+        loop {
+            match self.lines.recv_timeout(TIMEOUT) {
+                Ok(line) => rest.push(line),
+                Err(mpsc::RecvTimeoutError::Disconnected) => return rest,
+                Err(e) => panic!("python's stdout did not close: {e}"),
+            }
+        }
+    }
+}
+
+const REP_SERVER: &str = r#"
+import sys, zmq
+n = int(sys.argv[1])
+ctx = zmq.Context()
+rep = ctx.socket(zmq.REP)
+rep.linger = 0
+rep.rcvtimeo = 10000
+port = rep.bind_to_random_port("tcp://127.0.0.1")
+print(port, flush=True)
+for _ in range(n):
+    parts = rep.recv_multipart()
+    rep.send_multipart([b"echo:" + parts[0]] + parts[1:])
+print("served", n, flush=True)
+rep.close()
+ctx.term()
+"#;
+
+#[test]
+fn zmqx_req_to_pyzmq_rep() -> Result<()> {
+    let Some(mut py) = PyChild::spawn(REP_SERVER, &["3"]) else {
+        return Ok(());
+    };
+    let port: u16 = py.line().parse().expect("a port");
+    let ctx = Context::new();
+    let req = socket(&ctx, SocketType::Req)?;
+    req.connect(&format!("tcp://127.0.0.1:{port}"))?;
+    req.send("hello", SendFlags::empty())?;
+    assert_eq!(req.recv_string(RecvFlags::empty())?, "echo:hello");
+    req.send_multipart(["multi", "part"], SendFlags::empty())?;
+    let reply = req.recv_multipart_bytes(RecvFlags::empty())?;
+    assert_eq!(reply, vec![b"echo:multi".to_vec(), b"part".to_vec()]);
+    let big = vec![0xabu8; 200_000];
+    req.send(big.clone(), SendFlags::empty())?;
+    let reply = req.recv_bytes(RecvFlags::empty())?;
+    assert_eq!(&reply[..5], b"echo:");
+    assert_eq!(&reply[5..], &big[..]);
+    let rest = py.finish();
+    assert_eq!(rest, vec!["served 3".to_string()]);
+    Ok(())
+}
+
+const SUB_CLIENT: &str = r#"
+import sys, zmq
+ctx = zmq.Context()
+sub = ctx.socket(zmq.SUB)
+sub.linger = 0
+sub.rcvtimeo = 10000
+sub.setsockopt(zmq.SUBSCRIBE, b"weather")
+sub.connect(sys.argv[1])
+while True:
+    msg = sub.recv_multipart()
+    print(b"|".join(msg).decode(), flush=True)
+    if msg[-1] == b"END":
+        break
+sub.close()
+ctx.term()
+"#;
+
+#[test]
+fn zmqx_pub_to_pyzmq_sub_with_topic_filter() -> Result<()> {
+    let ctx = Context::new();
+    // XPUB: the subscription arrives as a message, so there is no
+    // slow-joiner guesswork.
+    let xpub = socket(&ctx, SocketType::XPub)?;
+    let ep = bind_tcp(&xpub)?;
+    let Some(py) = PyChild::spawn(SUB_CLIENT, &[&ep]) else {
+        return Ok(());
+    };
+    assert_eq!(xpub.recv_bytes(RecvFlags::empty())?, b"\x01weather");
+    xpub.send("sports: 3-1", SendFlags::empty())?;
+    xpub.send("weather: sunny", SendFlags::empty())?;
+    xpub.send("news: none", SendFlags::empty())?;
+    xpub.send_multipart(["weather.rain", "10mm"], SendFlags::empty())?;
+    xpub.send("weatherman", SendFlags::empty())?;
+    xpub.send_multipart(["weather", "END"], SendFlags::empty())?;
+    let lines = py.finish();
+    assert_eq!(
+        lines,
+        vec![
+            "weather: sunny",
+            "weather.rain|10mm",
+            "weatherman",
+            "weather|END"
+        ]
+    );
+    Ok(())
+}

@@ -1,0 +1,569 @@
+//! Socket options: one representative of every kind of option in the table
+//! (int, bool, milliseconds, i64, u64, bytes, string, CURVE key, enum, flag
+//! set), the generic `get`/`set`, access misuse, capabilities and options
+//! that do not apply to a socket type.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{bind_tcp, inproc, socket};
+use zmqx::options::{Access, OptionKind};
+use zmqx::{
+    Context, CurveKey, Error, Mechanism, OptionValue, PollEvents, ReconnectStop, RecvFlags, Result,
+    RouterNotify, SendFlags, SocketOption, SocketType,
+};
+
+/// `SocketOption` numbers match `zmq.h` for every option the stable
+/// bindings declare.
+#[test]
+fn option_numbers_match_zmq_h() {
+    // Spelled out against zmq-sys (bindgen's constants from zmq.h): the
+    // table in options.rs is written by hand, so a typo there shows here.
+    let pairs: &[(SocketOption, i32)] = &[
+        (SocketOption::AFFINITY, zmqx::sys::ZMQ_AFFINITY),
+        (SocketOption::ROUTING_ID, zmqx::sys::ZMQ_ROUTING_ID),
+        (SocketOption::SUBSCRIBE, zmqx::sys::ZMQ_SUBSCRIBE),
+        (SocketOption::UNSUBSCRIBE, zmqx::sys::ZMQ_UNSUBSCRIBE),
+        (SocketOption::RATE, zmqx::sys::ZMQ_RATE),
+        (SocketOption::RECOVERY_IVL, zmqx::sys::ZMQ_RECOVERY_IVL),
+        (SocketOption::SNDBUF, zmqx::sys::ZMQ_SNDBUF),
+        (SocketOption::RCVBUF, zmqx::sys::ZMQ_RCVBUF),
+        (SocketOption::RCVMORE, zmqx::sys::ZMQ_RCVMORE),
+        (SocketOption::FD, zmqx::sys::ZMQ_FD),
+        (SocketOption::EVENTS, zmqx::sys::ZMQ_EVENTS),
+        (SocketOption::TYPE, zmqx::sys::ZMQ_TYPE),
+        (SocketOption::LINGER, zmqx::sys::ZMQ_LINGER),
+        (SocketOption::RECONNECT_IVL, zmqx::sys::ZMQ_RECONNECT_IVL),
+        (SocketOption::BACKLOG, zmqx::sys::ZMQ_BACKLOG),
+        (
+            SocketOption::RECONNECT_IVL_MAX,
+            zmqx::sys::ZMQ_RECONNECT_IVL_MAX,
+        ),
+        (SocketOption::MAXMSGSIZE, zmqx::sys::ZMQ_MAXMSGSIZE),
+        (SocketOption::SNDHWM, zmqx::sys::ZMQ_SNDHWM),
+        (SocketOption::RCVHWM, zmqx::sys::ZMQ_RCVHWM),
+        (SocketOption::MULTICAST_HOPS, zmqx::sys::ZMQ_MULTICAST_HOPS),
+        (SocketOption::RCVTIMEO, zmqx::sys::ZMQ_RCVTIMEO),
+        (SocketOption::SNDTIMEO, zmqx::sys::ZMQ_SNDTIMEO),
+        (SocketOption::IPV4ONLY, zmqx::sys::ZMQ_IPV4ONLY),
+        (SocketOption::LAST_ENDPOINT, zmqx::sys::ZMQ_LAST_ENDPOINT),
+        (
+            SocketOption::ROUTER_MANDATORY,
+            zmqx::sys::ZMQ_ROUTER_MANDATORY,
+        ),
+        (SocketOption::TCP_KEEPALIVE, zmqx::sys::ZMQ_TCP_KEEPALIVE),
+        (
+            SocketOption::TCP_KEEPALIVE_CNT,
+            zmqx::sys::ZMQ_TCP_KEEPALIVE_CNT,
+        ),
+        (
+            SocketOption::TCP_KEEPALIVE_IDLE,
+            zmqx::sys::ZMQ_TCP_KEEPALIVE_IDLE,
+        ),
+        (
+            SocketOption::TCP_KEEPALIVE_INTVL,
+            zmqx::sys::ZMQ_TCP_KEEPALIVE_INTVL,
+        ),
+        (
+            SocketOption::TCP_ACCEPT_FILTER,
+            zmqx::sys::ZMQ_TCP_ACCEPT_FILTER,
+        ),
+        (SocketOption::IMMEDIATE, zmqx::sys::ZMQ_IMMEDIATE),
+        (SocketOption::XPUB_VERBOSE, zmqx::sys::ZMQ_XPUB_VERBOSE),
+        (SocketOption::ROUTER_RAW, zmqx::sys::ZMQ_ROUTER_RAW),
+        (SocketOption::IPV6, zmqx::sys::ZMQ_IPV6),
+        (SocketOption::MECHANISM, zmqx::sys::ZMQ_MECHANISM),
+        (SocketOption::PLAIN_SERVER, zmqx::sys::ZMQ_PLAIN_SERVER),
+        (SocketOption::PLAIN_USERNAME, zmqx::sys::ZMQ_PLAIN_USERNAME),
+        (SocketOption::PLAIN_PASSWORD, zmqx::sys::ZMQ_PLAIN_PASSWORD),
+        (SocketOption::CURVE_SERVER, zmqx::sys::ZMQ_CURVE_SERVER),
+        (
+            SocketOption::CURVE_PUBLICKEY,
+            zmqx::sys::ZMQ_CURVE_PUBLICKEY,
+        ),
+        (
+            SocketOption::CURVE_SECRETKEY,
+            zmqx::sys::ZMQ_CURVE_SECRETKEY,
+        ),
+        (
+            SocketOption::CURVE_SERVERKEY,
+            zmqx::sys::ZMQ_CURVE_SERVERKEY,
+        ),
+        (SocketOption::PROBE_ROUTER, zmqx::sys::ZMQ_PROBE_ROUTER),
+        (SocketOption::REQ_CORRELATE, zmqx::sys::ZMQ_REQ_CORRELATE),
+        (SocketOption::REQ_RELAXED, zmqx::sys::ZMQ_REQ_RELAXED),
+        (SocketOption::CONFLATE, zmqx::sys::ZMQ_CONFLATE),
+        (SocketOption::ZAP_DOMAIN, zmqx::sys::ZMQ_ZAP_DOMAIN),
+        (
+            SocketOption::ROUTER_HANDOVER,
+            zmqx::sys::ZMQ_ROUTER_HANDOVER,
+        ),
+        (SocketOption::TOS, zmqx::sys::ZMQ_TOS),
+        (SocketOption::IPC_FILTER_PID, zmqx::sys::ZMQ_IPC_FILTER_PID),
+        (SocketOption::IPC_FILTER_UID, zmqx::sys::ZMQ_IPC_FILTER_UID),
+        (SocketOption::IPC_FILTER_GID, zmqx::sys::ZMQ_IPC_FILTER_GID),
+        (
+            SocketOption::CONNECT_ROUTING_ID,
+            zmqx::sys::ZMQ_CONNECT_ROUTING_ID,
+        ),
+        (SocketOption::GSSAPI_SERVER, zmqx::sys::ZMQ_GSSAPI_SERVER),
+        (
+            SocketOption::GSSAPI_PRINCIPAL,
+            zmqx::sys::ZMQ_GSSAPI_PRINCIPAL,
+        ),
+        (
+            SocketOption::GSSAPI_SERVICE_PRINCIPAL,
+            zmqx::sys::ZMQ_GSSAPI_SERVICE_PRINCIPAL,
+        ),
+        (
+            SocketOption::GSSAPI_PLAINTEXT,
+            zmqx::sys::ZMQ_GSSAPI_PLAINTEXT,
+        ),
+        (SocketOption::HANDSHAKE_IVL, zmqx::sys::ZMQ_HANDSHAKE_IVL),
+        (SocketOption::SOCKS_PROXY, zmqx::sys::ZMQ_SOCKS_PROXY),
+        (SocketOption::XPUB_NODROP, zmqx::sys::ZMQ_XPUB_NODROP),
+        (SocketOption::XPUB_MANUAL, zmqx::sys::ZMQ_XPUB_MANUAL),
+        (
+            SocketOption::XPUB_WELCOME_MSG,
+            zmqx::sys::ZMQ_XPUB_WELCOME_MSG,
+        ),
+        (SocketOption::STREAM_NOTIFY, zmqx::sys::ZMQ_STREAM_NOTIFY),
+        (
+            SocketOption::INVERT_MATCHING,
+            zmqx::sys::ZMQ_INVERT_MATCHING,
+        ),
+        (SocketOption::HEARTBEAT_IVL, zmqx::sys::ZMQ_HEARTBEAT_IVL),
+        (SocketOption::HEARTBEAT_TTL, zmqx::sys::ZMQ_HEARTBEAT_TTL),
+        (
+            SocketOption::HEARTBEAT_TIMEOUT,
+            zmqx::sys::ZMQ_HEARTBEAT_TIMEOUT,
+        ),
+        (SocketOption::XPUB_VERBOSER, zmqx::sys::ZMQ_XPUB_VERBOSER),
+        (
+            SocketOption::CONNECT_TIMEOUT,
+            zmqx::sys::ZMQ_CONNECT_TIMEOUT,
+        ),
+        (SocketOption::TCP_MAXRT, zmqx::sys::ZMQ_TCP_MAXRT),
+        (SocketOption::THREAD_SAFE, zmqx::sys::ZMQ_THREAD_SAFE),
+        (
+            SocketOption::MULTICAST_MAXTPDU,
+            zmqx::sys::ZMQ_MULTICAST_MAXTPDU,
+        ),
+        (
+            SocketOption::VMCI_BUFFER_SIZE,
+            zmqx::sys::ZMQ_VMCI_BUFFER_SIZE,
+        ),
+        (
+            SocketOption::VMCI_BUFFER_MIN_SIZE,
+            zmqx::sys::ZMQ_VMCI_BUFFER_MIN_SIZE,
+        ),
+        (
+            SocketOption::VMCI_BUFFER_MAX_SIZE,
+            zmqx::sys::ZMQ_VMCI_BUFFER_MAX_SIZE,
+        ),
+        (
+            SocketOption::VMCI_CONNECT_TIMEOUT,
+            zmqx::sys::ZMQ_VMCI_CONNECT_TIMEOUT,
+        ),
+        (SocketOption::USE_FD, zmqx::sys::ZMQ_USE_FD),
+        (
+            SocketOption::GSSAPI_PRINCIPAL_NAMETYPE,
+            zmqx::sys::ZMQ_GSSAPI_PRINCIPAL_NAMETYPE,
+        ),
+        (
+            SocketOption::GSSAPI_SERVICE_PRINCIPAL_NAMETYPE,
+            zmqx::sys::ZMQ_GSSAPI_SERVICE_PRINCIPAL_NAMETYPE,
+        ),
+        (SocketOption::BINDTODEVICE, zmqx::sys::ZMQ_BINDTODEVICE),
+    ];
+    for &(option, id) in pairs {
+        assert_eq!(option.id(), id, "{option:?}");
+        assert_eq!(SocketOption::from_raw(id), Some(option));
+        assert!(!option.is_draft(), "{option:?}");
+    }
+    let stable = SocketOption::ALL.iter().filter(|o| !o.is_draft()).count();
+    assert_eq!(stable, pairs.len(), "every stable option is listed above");
+}
+
+#[test]
+fn int_bool_and_duration_options() -> Result<()> {
+    let ctx = Context::new();
+    let s = ctx.socket(SocketType::Dealer)?;
+    // int
+    s.set_sndbuf(65536)?;
+    assert_eq!(s.sndbuf()?, 65536);
+    s.set_backlog(17)?;
+    assert_eq!(s.backlog()?, 17);
+    assert_eq!(s.get(SocketOption::BACKLOG)?, OptionValue::Int(17));
+    // bool
+    assert!(!s.immediate()?);
+    s.set_immediate(true)?;
+    assert!(s.immediate()?);
+    s.set(SocketOption::CONFLATE, OptionValue::Int(1))?;
+    assert!(s.conflate()?);
+    // milliseconds: Option<Duration>, None is -1
+    assert_eq!(s.rcvtimeo()?, None);
+    assert_eq!(s.get(SocketOption::RCVTIMEO)?, OptionValue::Int(-1));
+    s.set_rcvtimeo(Some(Duration::from_millis(250)))?;
+    assert_eq!(s.rcvtimeo()?, Some(Duration::from_millis(250)));
+    s.set_rcvtimeo(Some(Duration::from_micros(10)))?;
+    assert_eq!(s.rcvtimeo()?, Some(Duration::from_millis(1)), "rounded up");
+    s.set_rcvtimeo(Some(Duration::ZERO))?;
+    assert_eq!(s.rcvtimeo()?, Some(Duration::ZERO));
+    s.set_rcvtimeo(None)?;
+    assert_eq!(s.rcvtimeo()?, None);
+    s.set_reconnect_ivl(None)?;
+    assert_eq!(s.reconnect_ivl()?, None);
+    s.set_handshake_ivl(Some(Duration::from_secs(3)))?;
+    assert_eq!(s.handshake_ivl()?, Some(Duration::from_secs(3)));
+    Ok(())
+}
+
+#[test]
+fn wide_integer_options() -> Result<()> {
+    let ctx = Context::new();
+    let s = ctx.socket(SocketType::Pull)?;
+    // i64
+    assert_eq!(s.maxmsgsize()?, -1);
+    s.set_maxmsgsize(1 << 40)?;
+    assert_eq!(s.maxmsgsize()?, 1 << 40);
+    assert_eq!(
+        s.get(SocketOption::MAXMSGSIZE)?,
+        OptionValue::Int64(1 << 40)
+    );
+    // u64
+    assert_eq!(s.affinity()?, 0);
+    s.set_affinity(0b101)?;
+    assert_eq!(s.affinity()?, 0b101);
+    s.set(SocketOption::AFFINITY, OptionValue::UInt64(u64::MAX))?;
+    assert_eq!(
+        s.get(SocketOption::AFFINITY)?,
+        OptionValue::UInt64(u64::MAX)
+    );
+    Ok(())
+}
+
+#[test]
+fn maxmsgsize_is_enforced() -> Result<()> {
+    let ctx = Context::new();
+    let pull = socket(&ctx, SocketType::Pull)?;
+    // Not too small: the limit applies to ZMTP handshake commands as well.
+    pull.set_maxmsgsize(100)?;
+    let ep = bind_tcp(&pull)?;
+    let mon_ep = inproc("maxmsgsize-monitor");
+    pull.monitor(&mon_ep, zmqx::Event::DISCONNECTED)?;
+    let mon = socket(&ctx, SocketType::Pair)?;
+    mon.connect(&mon_ep)?;
+    let push = socket(&ctx, SocketType::Push)?;
+    push.connect(&ep)?;
+    push.send("short", SendFlags::empty())?;
+    assert_eq!(pull.recv_string(RecvFlags::empty())?, "short");
+    push.send(vec![b'x'; 1000], SendFlags::empty())?;
+    // The oversized message makes the receiver drop the connection...
+    let event = mon.recv_multipart(RecvFlags::empty())?;
+    let id = u16::from_le_bytes([event[0][0], event[0][1]]);
+    assert_eq!(u32::from(id), zmqx::Event::DISCONNECTED.bits());
+    // ...and it is never delivered.
+    assert_eq!(pull.try_recv_msg(RecvFlags::empty())?, None);
+    Ok(())
+}
+
+#[test]
+fn bytes_and_string_options() -> Result<()> {
+    let ctx = Context::new();
+    let s = ctx.socket(SocketType::Router)?;
+    // bytes (binary, NULs kept)
+    s.set_routing_id(b"\0id\xff")?;
+    assert_eq!(s.routing_id()?, b"\0id\xff");
+    s.set_connect_routing_id(b"peer")?;
+    // strings (the NUL libzmq adds is not part of the value)
+    assert_eq!(s.zap_domain()?, "");
+    s.set_zap_domain("global")?;
+    assert_eq!(s.zap_domain()?, "global");
+    assert_eq!(
+        s.get(SocketOption::ZAP_DOMAIN)?,
+        OptionValue::Bytes(b"global".to_vec())
+    );
+    s.set_plain_username("admin")?;
+    s.set_plain_password("secret")?;
+    assert_eq!(s.plain_username()?, "admin");
+    assert_eq!(s.plain_password()?, "secret");
+    assert_eq!(s.mechanism()?, Mechanism::Plain);
+    s.set(
+        SocketOption::SOCKS_PROXY,
+        OptionValue::Bytes(b"127.0.0.1:1080".to_vec()),
+    )?;
+    assert_eq!(s.socks_proxy()?, "127.0.0.1:1080");
+    // Interior NUL in a string option is refused before libzmq sees it.
+    assert!(matches!(
+        s.set_zap_domain("bad\0domain"),
+        Err(Error::InvalidInput { .. })
+    ));
+    assert_eq!(s.zap_domain()?, "global");
+    Ok(())
+}
+
+#[test]
+fn long_string_options_read_back() -> Result<()> {
+    // Longer than zmqx's first 1 KiB buffer: libzmq answers EINVAL without
+    // the size it needs, and zmqx retries with more room.
+    let ctx = Context::new();
+    let s = ctx.socket(SocketType::Pair)?;
+    let name = inproc(&"n".repeat(5000));
+    s.bind(&name)?;
+    assert_eq!(s.last_endpoint()?, name);
+    let proxy = format!("{}:1080", "h".repeat(70_000));
+    s.set_socks_proxy(&proxy)?;
+    assert_eq!(s.socks_proxy()?, proxy);
+    Ok(())
+}
+
+#[test]
+fn curve_key_options() -> Result<()> {
+    if !zmqx::has("curve") {
+        let s = Context::new().socket(SocketType::Pub)?;
+        assert!(matches!(
+            s.set_curve_server(true),
+            Err(Error::MissingCapability {
+                capability: "curve",
+                ..
+            })
+        ));
+        return Ok(());
+    }
+    let ctx = Context::new();
+    let s = ctx.socket(SocketType::Pub)?;
+    let server = zmqx::curve_keypair()?;
+    let client = zmqx::curve_keypair()?;
+    // 32 raw bytes...
+    s.set_curve_secretkey(server.secret.as_bytes())?;
+    assert_eq!(s.curve_secretkey()?, server.secret);
+    // ...or 40 Z85 characters, as &str or bytes; always read back as CurveKey.
+    s.set_curve_publickey(server.public.to_z85())?;
+    assert_eq!(s.curve_publickey()?, server.public);
+    s.set_curve_serverkey(client.public.to_z85().as_bytes())?;
+    assert_eq!(s.curve_serverkey()?, client.public);
+    s.set_curve_serverkey(client.public)?;
+    assert_eq!(s.curve_serverkey()?.to_z85(), client.public.to_z85());
+    // The generic getter returns the 32 raw bytes.
+    assert_eq!(
+        s.get(SocketOption::CURVE_PUBLICKEY)?,
+        OptionValue::Bytes(server.public.as_bytes().to_vec())
+    );
+    s.set_curve_server(true)?;
+    assert!(s.curve_server()?);
+    assert_eq!(s.mechanism()?, Mechanism::Curve);
+    // Wrong lengths and bad Z85 are typed key errors.
+    assert!(matches!(
+        s.set_curve_secretkey([1u8; 31]),
+        Err(Error::Key(_))
+    ));
+    assert!(matches!(
+        s.set_curve_publickey(&server.public.to_z85()[..39]),
+        Err(Error::Key(_))
+    ));
+    assert!(matches!(
+        s.set_curve_publickey("~".repeat(40)),
+        Err(Error::Key(_))
+    ));
+    assert_eq!(CurveKey::from_z85(&server.public.to_z85())?, server.public);
+    Ok(())
+}
+
+#[test]
+fn enum_and_flag_options() -> Result<()> {
+    let ctx = Context::new();
+    let s = ctx.socket(SocketType::Dealer)?;
+    assert_eq!(s.mechanism()?, Mechanism::Null);
+    assert_eq!(s.socket_type()?, SocketType::Dealer);
+    assert_eq!(s.events()?, PollEvents::empty());
+    // RECONNECT_STOP is in zmq.h's DRAFT section but every 4.3.5 build has it.
+    assert_eq!(s.reconnect_stop()?, ReconnectStop::empty());
+    s.set_reconnect_stop(ReconnectStop::CONN_REFUSED | ReconnectStop::AFTER_DISCONNECT)?;
+    assert_eq!(
+        s.reconnect_stop()?,
+        ReconnectStop::CONN_REFUSED | ReconnectStop::AFTER_DISCONNECT
+    );
+    Ok(())
+}
+
+#[test]
+fn draft_options_need_a_draft_build() -> Result<()> {
+    let ctx = Context::new();
+    let router = ctx.socket(SocketType::Router)?;
+    let draft = zmqx::has("draft");
+    let set = router.set_router_notify(RouterNotify::CONNECT);
+    let get = router.router_notify();
+    let hello = router.set_hello_msg(b"hi");
+    if draft {
+        set?;
+        assert_eq!(get?, RouterNotify::CONNECT);
+        hello?;
+    } else {
+        for r in [set.err(), get.err(), hello.err()] {
+            assert!(
+                matches!(
+                    r,
+                    Some(Error::MissingCapability {
+                        capability: "draft",
+                        ..
+                    })
+                ),
+                "{r:?}"
+            );
+        }
+    }
+    // NORM options need NORM as well (never in the vendored build).
+    if !zmqx::has("norm") {
+        let e = router.set_norm_push(true).expect_err("no NORM");
+        assert!(matches!(e, Error::MissingCapability { .. }), "{e:?}");
+        let io: std::io::Error = e.into();
+        assert_eq!(io.kind(), std::io::ErrorKind::Other);
+    }
+    // DRAFT-section options that every 4.3.5 build implements just work.
+    let xpub = ctx.socket(SocketType::XPub)?;
+    assert_eq!(xpub.topics_count()?, 0);
+    xpub.set_xpub_manual_last_value(true)?;
+    xpub.set_only_first_subscribe(true)?;
+    router.set_socks_username("user")?;
+    assert_eq!(router.socks_username()?, "user");
+    router.set_metadata("X-Tag:blue")?;
+    router.set_multicast_loop(false)?;
+    assert!(!router.multicast_loop()?);
+    router.set_zap_enforce_domain(true)?;
+    assert!(router.zap_enforce_domain()?);
+    Ok(())
+}
+
+#[test]
+fn missing_capabilities_are_named() -> Result<()> {
+    let s = Context::new().socket(SocketType::Req)?;
+    if !zmqx::has("gssapi") {
+        let e = s.set_gssapi_server(true).expect_err("no GSSAPI");
+        assert!(
+            matches!(e, Error::MissingCapability { capability: "gssapi", ref what } if what.contains("GSSAPI_SERVER")),
+            "{e:?}"
+        );
+        assert!(e.to_string().contains("gssapi"), "{e}");
+    }
+    if !zmqx::has("vmci") {
+        assert!(matches!(
+            s.vmci_buffer_size(),
+            Err(Error::MissingCapability {
+                capability: "vmci",
+                ..
+            })
+        ));
+    }
+    Ok(())
+}
+
+#[test]
+fn generic_get_and_set() -> Result<()> {
+    let ctx = Context::new();
+    let s = ctx.socket(SocketType::Sub)?;
+    for &option in SocketOption::ALL {
+        let value = match option.kind() {
+            OptionKind::Int => OptionValue::Int(1),
+            OptionKind::Int64 => OptionValue::Int64(1),
+            OptionKind::UInt64 => OptionValue::UInt64(1),
+            OptionKind::Bytes => OptionValue::Bytes(b"x".to_vec()),
+            _ => continue,
+        };
+        // A value of the wrong kind is refused before libzmq sees it.
+        let wrong = match value {
+            OptionValue::Bytes(_) => OptionValue::Int(1),
+            _ => OptionValue::Bytes(b"1".to_vec()),
+        };
+        assert!(
+            matches!(s.set(option, wrong), Err(Error::InvalidInput { .. })),
+            "{option:?}"
+        );
+        match option.access() {
+            Access::Read => assert!(
+                matches!(s.set(option, value), Err(Error::InvalidInput { .. })),
+                "{option:?} is read-only"
+            ),
+            Access::Write => assert!(
+                matches!(s.get(option), Err(Error::InvalidInput { .. })),
+                "{option:?} is write-only"
+            ),
+            Access::ReadWrite => {}
+        }
+    }
+    s.set(
+        SocketOption::SUBSCRIBE,
+        OptionValue::Bytes(b"topic".to_vec()),
+    )?;
+    s.set(SocketOption::RCVHWM, OptionValue::Int(12))?;
+    assert_eq!(s.get(SocketOption::RCVHWM)?, OptionValue::Int(12));
+    assert_eq!(s.rcvhwm()?, 12);
+    Ok(())
+}
+
+#[test]
+fn options_that_do_not_apply_to_the_type() -> Result<()> {
+    let ctx = Context::new();
+    let push = ctx.socket(SocketType::Push)?;
+    // pyzmq's test_bad_sockopts: EINVAL, a typed error.
+    assert!(matches!(push.subscribe(b"hi"), Err(Error::InvalidArgument)));
+    assert!(matches!(
+        push.unsubscribe(b"hi"),
+        Err(Error::InvalidArgument)
+    ));
+    assert!(matches!(
+        push.set_xpub_verbose(true),
+        Err(Error::InvalidArgument)
+    ));
+    assert!(matches!(
+        push.set_router_mandatory(true),
+        Err(Error::InvalidArgument)
+    ));
+    assert!(matches!(
+        push.set_req_relaxed(true),
+        Err(Error::InvalidArgument)
+    ));
+    // A DRAFT-section option every build has: still "does not apply", not
+    // "missing capability".
+    assert!(matches!(push.topics_count(), Err(Error::InvalidArgument)));
+    let pub_socket = ctx.socket(SocketType::Pub)?;
+    assert!(matches!(
+        pub_socket.subscribe(b"hi"),
+        Err(Error::InvalidArgument)
+    ));
+    Ok(())
+}
+
+#[test]
+fn subscriptions_filter() -> Result<()> {
+    let ctx = Context::new();
+    let publisher = socket(&ctx, SocketType::XPub)?;
+    let ep = bind_tcp(&publisher)?;
+    let sub = socket(&ctx, SocketType::Sub)?;
+    sub.connect(&ep)?;
+    sub.subscribe("a")?;
+    sub.set(SocketOption::SUBSCRIBE, OptionValue::Bytes(b"b".to_vec()))?;
+    // Both subscriptions reached the publisher.
+    let mut subs = vec![
+        publisher.recv_bytes(RecvFlags::empty())?,
+        publisher.recv_bytes(RecvFlags::empty())?,
+    ];
+    subs.sort();
+    assert_eq!(subs, vec![b"\x01a".to_vec(), b"\x01b".to_vec()]);
+    for m in ["a1", "c1", "b1"] {
+        publisher.send(m, SendFlags::empty())?;
+    }
+    assert_eq!(sub.recv_string(RecvFlags::empty())?, "a1");
+    assert_eq!(sub.recv_string(RecvFlags::empty())?, "b1");
+    sub.unsubscribe("a")?;
+    assert_eq!(publisher.recv_bytes(RecvFlags::empty())?, b"\x00a");
+    publisher.send("a2", SendFlags::empty())?;
+    publisher.send("b2", SendFlags::empty())?;
+    assert_eq!(sub.recv_string(RecvFlags::empty())?, "b2");
+    assert!(
+        sub.poll(PollEvents::POLLIN, Some(Duration::ZERO))?
+            .is_empty()
+    );
+    Ok(())
+}
