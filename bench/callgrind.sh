@@ -4,6 +4,7 @@
 #
 #   bench/callgrind.sh                  # C, zmqx and async, 1 B
 #   SIZE=64 IMPLS="c zmqx" bench/callgrind.sh
+#   TOOL=inproc_lat SMALL=2000 LARGE=22000 bench/callgrind.sh   # per roundtrip
 #
 # Method: callgrind counts every instruction the process executes, in all its
 # threads (valgrind runs them one at a time). Each implementation runs twice,
@@ -14,11 +15,13 @@
 # little between runs (how often the receiver finds the pipe empty and has to
 # sleep), so each pair is run REPEAT times and the median is reported.
 #
-# Variables: SIZE (1), SMALL (20000), LARGE (220000), REPEAT (3),
-# IMPLS ("c zmqx async"), CARGO_TARGET_DIR (target).
+# Variables: TOOL (inproc_thr, or inproc_lat: then per roundtrip), SIZE (1),
+# SMALL (20000), LARGE (220000), REPEAT (3), IMPLS ("c zmqx async"),
+# CARGO_TARGET_DIR (target).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
+TOOL=${TOOL:-inproc_thr}
 SIZE=${SIZE:-1}
 SMALL=${SMALL:-20000}
 LARGE=${LARGE:-220000}
@@ -31,8 +34,12 @@ if ! command -v valgrind >/dev/null; then
     apt-get install -y valgrind >/dev/null
 fi
 
-cargo build --release -p zmqx-bench --bin inproc_thr >&2
-bin="$TARGET/release/inproc_thr"
+case "$TOOL" in
+inproc_thr | inproc_lat) ;;
+*) echo "TOOL must be inproc_thr or inproc_lat" >&2; exit 2 ;;
+esac
+cargo build --release -p zmqx-bench --bin "$TOOL" >&2
+bin="$TARGET/release/$TOOL"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -59,13 +66,15 @@ for impl in $IMPLS; do
         samples+=("$(awk -v a="$small" -v b="$large" -v n=$((LARGE - SMALL)) 'BEGIN { printf "%.1f", (b - a) / n }')")
     done
     per_msg[$impl]=$(printf '%s\n' "${samples[@]}" | median)
-    echo "$impl: ${samples[*]} instructions/message (median ${per_msg[$impl]})" >&2
+    echo "$impl: ${samples[*]} instructions each (median ${per_msg[$impl]})" >&2
 done
 
 echo
-echo "inproc_thr, $SIZE B, ($LARGE - $SMALL messages), callgrind Ir per message, median of $REPEAT:"
+unit=message
+[[ "$TOOL" == inproc_lat ]] && unit=roundtrip
+echo "$TOOL, $SIZE B, ($LARGE - $SMALL ${unit}s), callgrind Ir per $unit, median of $REPEAT:"
 echo
-echo "| implementation | instructions/message | ratio to C |"
+echo "| implementation | instructions/$unit | ratio to C |"
 echo "|---|---:|---:|"
 for impl in $IMPLS; do
     ratio="–"

@@ -9,6 +9,9 @@
 #   bench/run.sh --raw                   # also print every sample (stderr)
 #
 # Run it on a quiet machine: every other process competes for the cores.
+# When allowed (root, or a raised RLIMIT_NICE), the runner and the tools run
+# at nice -20, so that ordinary jobs (a compiler) take little CPU from them;
+# BENCH_NICE=0 turns that off.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -19,4 +22,10 @@ model=$(lscpu 2>/dev/null | awk -F: '/^Model name/ { gsub(/^ +/, "", $2); print 
 echo "Machine: ${model:-unknown CPU}, $(nproc) cores, $(uname -sr);" \
     "load average before the run: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
 echo
+nice_level=${BENCH_NICE:--20}
+if [[ "$nice_level" != 0 ]] && nice -n "$nice_level" true 2>/dev/null; then
+    echo "(the runner and the tools ran at nice $nice_level)"
+    echo
+    exec nice -n "$nice_level" "$target/release/bench-runner" "$@"
+fi
 exec "$target/release/bench-runner" "$@"

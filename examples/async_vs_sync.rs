@@ -4,9 +4,10 @@
 //! (two workers) and on its current-thread runtime.
 //!
 //! Run it optimised: `cargo run --release --example async_vs_sync`.
-//! `--quick` sends fewer messages, `--only tcp/1024` runs one case. Each
-//! case runs five times, sync and async interleaved, and keeps the best of
-//! each, to smooth out noise from other processes.
+//! `--quick` runs fewer rounds, `--only tcp/1024` runs one case. Each case
+//! runs many short rounds, sync and async interleaved, and keeps the best
+//! round of each: on a busy machine, the best round is the one least
+//! disturbed by other processes.
 
 use std::time::{Duration, Instant};
 
@@ -103,12 +104,13 @@ fn main() -> Result<()> {
     );
     for tcp in [false, true] {
         for size in [1usize, 1024, 65536] {
-            let base = match size {
-                1 => 400_000,
-                1024 => 200_000,
-                _ => 20_000,
+            let count = match (size, tcp) {
+                (1, _) => 100_000,
+                (1024, _) => 50_000,
+                (_, false) => 5_000,
+                (_, true) => 2_000,
             };
-            let count = if quick { base / 10 } else { base };
+            let rounds = if quick { 3 } else { 15 };
             let transport = if tcp { "tcp" } else { "inproc" };
             if only
                 .as_ref()
@@ -117,7 +119,7 @@ fn main() -> Result<()> {
                 continue;
             }
             let (mut sync, mut asyn, mut asyn1) = (Duration::MAX, Duration::MAX, Duration::MAX);
-            for i in 0..5 {
+            for i in 0..rounds {
                 sync = sync.min(sync_run(&ctx, tcp, size, count, &format!("s{size}-{i}"))?);
                 asyn = asyn.min(async_run(
                     &rt,

@@ -493,6 +493,11 @@ impl Context {
     /// with `linger` (`None` keeps each socket's own), shuts the context down so
     /// blocked calls return [`Error::ContextTerminated`], then terminates it.
     ///
+    /// The linger is set on every live socket (`ZMQ_LINGER`, which libzmq
+    /// allows from another thread) before the shutdown, so even a socket with
+    /// an infinite linger and unsent messages cannot make this hang once its
+    /// owner drops it.
+    ///
     /// Rust sockets are owned by their threads, so unlike pyzmq this does not
     /// close them from here: the owning threads must drop them (they will see
     /// `ContextTerminated`). Sockets owned by the calling thread must be

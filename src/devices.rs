@@ -71,7 +71,8 @@
 //!   command-line tool (see the logging/CLI work), or spawn their own binary.
 //! - There is no `daemon` flag: dropping the device stops it.
 //! - `bind_*` return the endpoint actually bound.
-//! - Out of range ports are given as a `Range` (`bind_in_to_random_port_range`).
+//! - A port range is a `Range` argument (`bind_in_to_random_port_range(addr,
+//!   ports, max_tries)`) instead of `min_port`/`max_port`/`max_tries` keywords.
 
 use std::any::Any;
 use std::ops::Range;

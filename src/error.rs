@@ -416,4 +416,19 @@ mod tests {
         let io: std::io::Error = Error::Interrupted.into();
         assert_eq!(io.kind(), std::io::ErrorKind::Interrupted);
     }
+
+    #[test]
+    fn error_is_send_and_sync() {
+        // Error::Deserialize and friends carry received frames (`Frames`);
+        // they must not make Error lose Sync, which io::Error needs.
+        fn send_sync<T: Send + Sync + 'static>() {}
+        send_sync::<Error>();
+        let io: std::io::Error = Error::Deserialize {
+            format: "json",
+            frames: crate::Message::from("{").into(),
+            source: "eof".into(),
+        }
+        .into();
+        assert_eq!(io.kind(), std::io::ErrorKind::InvalidData);
+    }
 }

@@ -80,6 +80,11 @@
 //!   as documented, in Rust), [`monitored_queue`]; background devices in
 //!   [`devices`] (pyzmq's `ThreadDevice`, `ThreadProxy`, `ThreadProxySteerable`,
 //!   `ThreadMonitoredQueue`).
+//! - [`log`](mod@log) (feature `log`, on by default): logging over PUB, a
+//!   `log::Log` [`PubHandler`](log::PubHandler) and a
+//!   [`TopicLogger`](log::TopicLogger) (pyzmq's `zmq.log.handlers`); the
+//!   `zmqx` binary (feature `cli`) has `logwatch`, `keygen`, `proxy` and
+//!   `monitor` subcommands.
 //! - [`Error`]: one error type; "would block" is `Ok(None)` on `try_*` calls.
 //!
 //! ## Linger: zmqx never hangs on exit unless asked
@@ -110,6 +115,8 @@ pub mod curve;
 pub mod devices;
 mod error;
 mod functions;
+#[cfg(feature = "log")]
+pub mod log;
 mod message;
 pub mod monitor;
 pub mod options;

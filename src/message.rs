@@ -529,8 +529,9 @@ pub struct Frames(Vec<Message>);
 // SAFETY: Message is !Sync only because `Clone` (zmq_msg_copy) writes to the
 // source message's reference count and flags. A shared `&Frames` exposes
 // nothing but the bytes and sizes (zmq_msg_data / zmq_msg_size, which only
-// read the message); it never hands out `&Message`, so no clone can happen
-// through it. The messages leave only by value (`into_messages`).
+// read the message); it never hands out `&Message` (its own `Debug` only
+// reads the bytes), so no clone can happen through it. The messages leave
+// only by value (`into_messages`).
 unsafe impl Sync for Frames {}
 
 impl Frames {

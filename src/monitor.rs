@@ -78,6 +78,7 @@ use crate::socket::Socket;
 ///
 /// Ids libzmq may add later are kept as [`EventKind::Unknown`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum EventKind {
     /// `ZMQ_EVENT_CONNECTED`: a connection to a peer is up.
     Connected,
@@ -381,6 +382,7 @@ impl std::fmt::Display for ProtocolError {
 /// The value of a monitor event, decoded according to its kind (the 32-bit
 /// number of the first frame).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum EventValue {
     /// The OS socket of the connection or listener (`CONNECTED`, `LISTENING`,
     /// `ACCEPTED`, `CLOSED`, `DISCONNECTED`). It may already be closed when
@@ -624,6 +626,22 @@ impl Monitor {
         self.socket
             .as_ref()
             .expect("the monitor socket is present until drop")
+    }
+
+    /// Lends the PAIR socket to the async monitor
+    /// ([`AsyncMonitor`](crate::asynchronous::AsyncMonitor)); it is put back
+    /// with [`restore_socket`](Self::restore_socket) before this is dropped.
+    #[cfg(all(feature = "tokio", unix))]
+    pub(crate) fn take_socket(&mut self) -> Option<Socket> {
+        self.socket.take()
+    }
+
+    /// Puts back the socket lent by [`take_socket`](Self::take_socket),
+    /// noting whether `MONITOR_STOPPED` was seen meanwhile.
+    #[cfg(all(feature = "tokio", unix))]
+    pub(crate) fn restore_socket(&mut self, socket: Socket, stopped: bool) {
+        self.socket = Some(socket);
+        self.stopped |= stopped;
     }
 
     /// The `inproc://` endpoint the events are published on.

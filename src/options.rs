@@ -13,7 +13,8 @@
 //! capability (CURVE, GSSAPI, NORM, WSS, VMCI); see
 //! [`SocketOption::required_capabilities`]. The DRAFT-section options that
 //! every 4.3.5 build implements (`TOPICS_COUNT`, `RECONNECT_STOP`,
-//! `SOCKS_USERNAME`, `XPUB_MANUAL_LAST_VALUE`…) just work.
+//! `SOCKS_USERNAME`, `XPUB_MANUAL_LAST_VALUE`…) just work. Options newer than
+//! the linked libzmq (`TOPICS_COUNT` on 4.3.4) fail with [`Error::Version`].
 
 use std::time::Duration;
 
@@ -21,7 +22,7 @@ use crate::constants::{
     GssapiNameType, Mechanism, NormMode, PollEvents, ReconnectStop, RouterNotify, SocketType,
 };
 use crate::curve::CurveKey;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Version};
 use crate::socket::Socket;
 
 /// A raw option value for the generic [`Socket::get`] / [`Socket::set`] and
@@ -600,6 +601,31 @@ socket_options! {
     rw NORM_PUSH = 124 : bool draft_norm, "NORM push mode." => norm_push, set_norm_push;
 }
 
+/// The libzmq release that added an option, for those newer than 4.3.2 (the
+/// oldest libzmq zmqx links).
+fn since(option: SocketOption) -> Option<Version> {
+    use SocketOption as O;
+    Some(match option {
+        O::ONLY_FIRST_SUBSCRIBE | O::RECONNECT_STOP | O::HELLO_MSG | O::DISCONNECT_MSG => {
+            Version(4, 3, 3)
+        }
+        O::PRIORITY => Version(4, 3, 4),
+        O::BUSY_POLL
+        | O::HICCUP_MSG
+        | O::XSUB_VERBOSE_UNSUBSCRIBE
+        | O::TOPICS_COUNT
+        | O::NORM_MODE
+        | O::NORM_UNICAST_NACK
+        | O::NORM_BUFFER_SIZE
+        | O::NORM_SEGMENT_SIZE
+        | O::NORM_BLOCK_SIZE
+        | O::NORM_NUM_PARITY
+        | O::NORM_NUM_AUTOPARITY
+        | O::NORM_PUSH => Version(4, 3, 5),
+        _ => return None,
+    })
+}
+
 impl Socket {
     /// Sets both high-water marks (pyzmq's `set_hwm`, `SNDHWM` and `RCVHWM`).
     pub fn set_hwm(&self, hwm: i32) -> Result<()> {
@@ -665,6 +691,16 @@ impl Socket {
     fn explain(&self, option: SocketOption, e: Error) -> Error {
         if !matches!(e, Error::InvalidArgument) {
             return e;
+        }
+        if let Some(required) = since(option) {
+            let linked = crate::version_info();
+            if linked < required {
+                return Error::Version {
+                    what: format!("socket option ZMQ_{}", option.name()),
+                    required,
+                    linked,
+                };
+            }
         }
         for &capability in option.required_capabilities() {
             if !crate::has(capability) {

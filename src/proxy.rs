@@ -701,7 +701,7 @@ impl<'a> Engine<'a> {
     fn send_waiting(
         &mut self,
         socket: &Socket,
-        parts: &mut Vec<Message>,
+        parts: &mut [Message],
         serve_control: bool,
     ) -> Result<ControlFlow<()>> {
         loop {

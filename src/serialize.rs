@@ -88,6 +88,7 @@
 //! A value that cannot be encoded is an [`Error::Serialize`] and nothing is
 //! sent.
 
+use std::cell::RefCell;
 use std::fmt;
 use std::marker::PhantomData;
 use std::str::FromStr;
@@ -97,7 +98,7 @@ use serde::de::DeserializeOwned;
 
 use crate::constants::{RecvFlags, SendFlags};
 use crate::error::{Error, Result};
-use crate::message::{Frames, Message};
+use crate::message::{Frames, Message, copy_threshold};
 use crate::socket::Socket;
 
 /// Any error a serializer may report: `?` converts every error type into it.
@@ -463,6 +464,14 @@ pub struct DecodeError {
     pub byte: Option<u8>,
 }
 
+thread_local! {
+    /// The buffer `send_json` and `send_postcard` encode into, reused.
+    static ENCODE_BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The largest encode buffer kept for reuse (a bigger one is freed).
+const KEPT_BUFFER: usize = 1 << 20;
+
 /// Builds an [`Error::Deserialize`] that hands `frames` back.
 fn decode_error(format: &'static str, frames: impl Into<Frames>, source: BoxError) -> Error {
     Error::Deserialize {
@@ -486,6 +495,42 @@ impl Socket {
         Ok(msg)
     }
 
+    /// Encodes into a reused per-thread buffer and sends it: small messages
+    /// are copied by libzmq from the buffer (no allocation on our side),
+    /// large ones are handed over without copying.
+    fn send_encoded<E>(
+        &self,
+        flags: SendFlags,
+        format: &'static str,
+        encode: impl FnOnce(Vec<u8>) -> std::result::Result<Vec<u8>, E>,
+    ) -> Result<()>
+    where
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        // Taken out of the thread-local (not borrowed) while encoding, so a
+        // `Serialize` impl that itself sends is fine.
+        let mut buf = ENCODE_BUFFER
+            .with(|b| b.try_borrow_mut().map(|mut b| std::mem::take(&mut *b)))
+            .unwrap_or_default();
+        buf.clear();
+        let buf = encode(buf).map_err(|e| Error::Serialize {
+            format,
+            source: Box::new(e),
+        })?;
+        if buf.len() >= copy_threshold() {
+            return self.send(buf, flags);
+        }
+        let sent = self.send(&buf[..], flags);
+        if buf.capacity() <= KEPT_BUFFER {
+            ENCODE_BUFFER.with(|b| {
+                if let Ok(mut b) = b.try_borrow_mut() {
+                    *b = buf;
+                }
+            });
+        }
+        sent
+    }
+
     /// Sends `value` as JSON in one message part (pyzmq's `send_json`).
     /// With [`SendFlags::SNDMORE`] it starts a multipart message.
     ///
@@ -493,11 +538,9 @@ impl Socket {
     /// value (a map with non-string keys, a failing `Serialize` impl…);
     /// nothing is sent then.
     pub fn send_json<T: Serialize + ?Sized>(&self, value: &T, flags: SendFlags) -> Result<()> {
-        let bytes = serde_json::to_vec(value).map_err(|e| Error::Serialize {
-            format: "json",
-            source: Box::new(e),
-        })?;
-        self.send(bytes, flags)
+        self.send_encoded(flags, "json", |mut buf| {
+            serde_json::to_writer(&mut buf, value).map(|()| buf)
+        })
     }
 
     /// Receives one message part and decodes it as JSON (pyzmq's
@@ -524,11 +567,7 @@ impl Socket {
     /// [module docs](crate::serialize) for why postcard and not pickle or
     /// bincode). With [`SendFlags::SNDMORE`] it starts a multipart message.
     pub fn send_postcard<T: Serialize + ?Sized>(&self, value: &T, flags: SendFlags) -> Result<()> {
-        let bytes = postcard::to_allocvec(value).map_err(|e| Error::Serialize {
-            format: "postcard",
-            source: Box::new(e),
-        })?;
-        self.send(bytes, flags)
+        self.send_encoded(flags, "postcard", |buf| postcard::to_extend(value, buf))
     }
 
     /// Receives one message part and decodes it from postcard (pyzmq's

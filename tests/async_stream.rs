@@ -72,7 +72,7 @@ async fn split_halves_as_stream_and_sink() -> Result<()> {
         server_tx.send_all(&mut incoming).await?;
         Ok::<_, Error>(())
     });
-    let (mut tx, rx) = client.split();
+    let (tx, rx) = client.split();
     let sender = tokio::spawn(async move {
         for i in 0..N {
             within("client send", tx.send_multipart(msg(i))).await?;
@@ -142,5 +142,87 @@ async fn stream_ends_after_context_termination() -> Result<()> {
         "{first:?}"
     );
     assert!(within("end", pull.next()).await.is_none());
+    Ok(())
+}
+
+#[tokio::test]
+async fn monitor_events_as_a_stream() -> Result<()> {
+    use zmqx::Event;
+    use zmqx::monitor::EventKind;
+    let ctx = Context::new();
+    let server = AsyncSocket::new(ctx.socket(SocketType::Rep)?)?;
+    let mut events = server.monitor_events(Event::ALL)?;
+    let ep = server.with_socket(common::bind_tcp)?;
+    let first = within("listening", events.next())
+        .await
+        .expect("an event")?;
+    assert_eq!(first.kind, EventKind::Listening);
+    let client = ctx.socket(SocketType::Req)?;
+    client.set_linger(Some(Duration::ZERO))?;
+    client.connect(&ep)?;
+    // Accepted, then the handshake.
+    let mut kinds = Vec::new();
+    while !kinds.contains(&EventKind::HandshakeSucceeded) {
+        let e = within("handshake", events.next())
+            .await
+            .expect("an event")?;
+        kinds.push(e.kind);
+    }
+    assert!(kinds.contains(&EventKind::Accepted), "{kinds:?}");
+    // Closing the socket stops the monitor, and the stream ends.
+    drop(client);
+    let monitor = events.into_monitor();
+    let mut events = zmqx::asynchronous::AsyncMonitor::new(monitor)?;
+    drop(server);
+    let mut last = None;
+    while let Some(e) = within("rest", events.next()).await {
+        last = Some(e?.kind);
+    }
+    assert_eq!(last, Some(EventKind::MonitorStopped));
+    assert!(events.is_stopped());
+    Ok(())
+}
+
+#[tokio::test]
+async fn async_authenticator_answers_zap() -> Result<()> {
+    use zmqx::asynchronous::AsyncAuthenticator;
+    use zmqx::auth::Authenticator;
+    let ctx = Context::new();
+    let mut policy = Authenticator::new();
+    policy.configure_plain("*", [("admin", "secret")]);
+    let auth = AsyncAuthenticator::start(&ctx, policy)?;
+    assert!(auth.is_alive());
+    // A second handler in the same context is refused.
+    assert!(AsyncAuthenticator::start(&ctx, Authenticator::new()).is_err());
+
+    let server = AsyncSocket::new(common::socket(&ctx, SocketType::Pull)?)?;
+    server.with_socket(|s| s.set_plain_server(true))?;
+    let ep = server.with_socket(common::bind_tcp)?;
+    let mut monitor = server.monitor_events(zmqx::Event::ALL)?;
+    let connect = |password: &str| -> Result<AsyncSocket> {
+        let c = AsyncSocket::new(common::socket(&ctx, SocketType::Push)?)?;
+        c.with_socket(|s| {
+            s.set_plain_username("admin")?;
+            s.set_plain_password(password)
+        })?;
+        c.connect(&ep)?;
+        Ok(c)
+    };
+    // The wrong password: the handshake fails with a ZAP refusal.
+    let bad = connect("wrong")?;
+    loop {
+        let e = within("refusal", monitor.next()).await.expect("an event")?;
+        if e.kind == zmqx::monitor::EventKind::HandshakeFailedAuth {
+            break;
+        }
+    }
+    drop(bad);
+    // The right one gets through.
+    let good = connect("secret")?;
+    good.send("let me in").await?;
+    assert_eq!(within("recv", server.recv_string()).await?, "let me in");
+    // The policy can change while it runs.
+    auth.policy().configure_plain("*", [("admin", "changed")]);
+    within("stop", auth.stop()).await?;
     Ok(())
 }

@@ -556,6 +556,26 @@ fn one_handler_per_context() -> TestResult {
 }
 
 #[test]
+fn stop_is_prompt() -> TestResult {
+    // The wake-up message ends the thread's wait at once, well before its
+    // fallback interval (500 ms).
+    let ctx = Context::new();
+    let mut auth = ThreadAuthenticator::new(&ctx);
+    let mut slowest = Duration::ZERO;
+    for _ in 0..10 {
+        auth.start()?;
+        let start = Instant::now();
+        assert!(auth.stop());
+        slowest = slowest.max(start.elapsed());
+    }
+    assert!(
+        slowest < Duration::from_millis(400),
+        "slowest stop: {slowest:?}"
+    );
+    Ok(())
+}
+
+#[test]
 fn stop_never_hangs() -> TestResult {
     let certs = Certs::new()?;
     let (ctx, mut auth) = started()?;

@@ -200,8 +200,17 @@ fn thread_proxy_with_a_shared_context_and_inproc() -> Result<()> {
     // stop works without touching the shared context.
     dev.stop();
     joined(|t| dev.join(t))?;
+    // The shared context is still alive and usable.
     assert!(!ctx.is_terminated());
-    push.send("still usable", SendFlags::empty())?;
+    let (x, y) = (
+        socket(&ctx, SocketType::Pair)?,
+        socket(&ctx, SocketType::Pair)?,
+    );
+    let ep = inproc("after-stop");
+    x.bind(&ep)?;
+    y.connect(&ep)?;
+    x.send("still usable", SendFlags::empty())?;
+    assert_eq!(y.recv_string(RecvFlags::empty())?, "still usable");
     Ok(())
 }
 

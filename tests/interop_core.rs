@@ -15,10 +15,20 @@ use std::thread;
 use common::{TIMEOUT, bind_tcp, python, socket, spawn_python, wait_child};
 use zmqx::{Context, RecvFlags, Result, SendFlags, SocketType};
 
-/// A Python child whose stdout lines arrive on a channel.
+/// A Python child whose stdout lines arrive on a channel. Killed if the
+/// test fails before it exits.
 struct PyChild {
-    child: Child,
+    child: Option<Child>,
     lines: Receiver<String>,
+}
+
+impl Drop for PyChild {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
 }
 
 impl PyChild {
@@ -35,23 +45,24 @@ impl PyChild {
                 }
             }
         });
-        Some(PyChild { child, lines })
+        Some(PyChild {
+            child: Some(child),
+            lines,
+        })
     }
 
     /// The next stdout line; kills the child and fails after TIMEOUT.
     fn line(&mut self) -> String {
         match self.lines.recv_timeout(TIMEOUT) {
             Ok(line) => line,
-            Err(e) => {
-                let _ = self.child.kill();
-                panic!("no line from python within {TIMEOUT:?}: {e}");
-            }
+            Err(e) => panic!("no line from python within {TIMEOUT:?}: {e}"),
         }
     }
 
     /// Waits for a clean exit and returns the remaining lines.
-    fn finish(self) -> Vec<String> {
-        let out = wait_child(self.child, TIMEOUT).expect("python exits");
+    fn finish(mut self) -> Vec<String> {
+        let child = self.child.take().expect("running");
+        let out = wait_child(child, TIMEOUT).expect("python exits");
         assert!(out.status.success(), "python failed: {:?}", out.status);
         // The reader thread ends at EOF, closing the channel.
         let mut rest = Vec::new();
@@ -67,24 +78,29 @@ impl PyChild {
 
 const REP_SERVER: &str = r#"
 import sys, zmq
-n = int(sys.argv[1])
 ctx = zmq.Context()
 rep = ctx.socket(zmq.REP)
 rep.linger = 0
 rep.rcvtimeo = 10000
 port = rep.bind_to_random_port("tcp://127.0.0.1")
 print(port, flush=True)
-for _ in range(n):
+served = 0
+while True:
     parts = rep.recv_multipart()
+    if parts == [b"quit"]:
+        rep.send(b"bye")
+        break
     rep.send_multipart([b"echo:" + parts[0]] + parts[1:])
-print("served", n, flush=True)
+    served += 1
+    print("replied", served, file=sys.stderr, flush=True)
+print("served", served, flush=True)
 rep.close()
 ctx.term()
 "#;
 
 #[test]
 fn zmqx_req_to_pyzmq_rep() -> Result<()> {
-    let Some(mut py) = PyChild::spawn(REP_SERVER, &["3"]) else {
+    let Some(mut py) = PyChild::spawn(REP_SERVER, &[]) else {
         return Ok(());
     };
     let port: u16 = py.line().parse().expect("a port");
@@ -101,8 +117,9 @@ fn zmqx_req_to_pyzmq_rep() -> Result<()> {
     let reply = req.recv_bytes(RecvFlags::empty())?;
     assert_eq!(&reply[..5], b"echo:");
     assert_eq!(&reply[5..], &big[..]);
-    let rest = py.finish();
-    assert_eq!(rest, vec!["served 3".to_string()]);
+    req.send("quit", SendFlags::empty())?;
+    assert_eq!(req.recv_string(RecvFlags::empty())?, "bye");
+    assert_eq!(py.finish(), vec!["served 3".to_string()]);
     Ok(())
 }
 

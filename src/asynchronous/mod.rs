@@ -40,6 +40,10 @@
 //!   ([`TrackerWait`]).
 //! - [`ZmqStream`]: pyzmq's callback interface (`on_recv`, `on_send`,
 //!   `flush`…), driven by a tokio task.
+//! - [`AsyncMonitor`]: socket monitor events as a
+//!   [`Stream`](futures_core::Stream) ([`AsyncSocket::monitor_events`]).
+//! - [`AsyncAuthenticator`]: the ZAP handler as a tokio task, with an
+//!   [`Authenticator`](crate::auth::Authenticator) policy.
 //!
 //! ## Differences from pyzmq
 //!
@@ -49,10 +53,10 @@
 //! - Futures are lazy, as always in Rust: `let f = socket.recv()` does
 //!   nothing until awaited, where pyzmq's future is already running.
 //!   Concurrent receives on one socket get messages in no particular order.
-//! - `RCVTIMEO`/`SNDTIMEO` are honoured as pyzmq does ([`Error::Again`]
+//! - `RCVTIMEO`/`SNDTIMEO` are honoured as pyzmq does ([`Error::Again`](crate::Error::Again)
 //!   when they expire); `tokio::time::timeout` is the Rust way.
 //! - Thread-safe DRAFT socket types have no `ZMQ_FD`: [`AsyncSocket::new`]
-//!   refuses them with [`Error::AsyncUnsupported`].
+//!   refuses them with [`Error::AsyncUnsupported`](crate::Error::AsyncUnsupported).
 //!
 //! ## Cancellation
 //!
@@ -110,12 +114,16 @@
 //! part in tokio's cooperative scheduling, so a socket that is always ready
 //! does not starve other tasks.
 
+mod auth;
 mod engine;
+mod monitor;
 mod poller;
 mod socket;
 mod tracker;
 mod zmqstream;
 
+pub use auth::AsyncAuthenticator;
+pub use monitor::AsyncMonitor;
 pub use poller::{AsyncPollable, AsyncPoller};
 pub use socket::{AsyncReceiver, AsyncSender, AsyncSocket, ReuniteError};
 pub use tracker::TrackerWait;

@@ -120,13 +120,11 @@ fn from_json<T: DeserializeOwned>(msg: Message) -> Result<T> {
 
 /// The operations, shared by the socket and its halves.
 impl Inner {
-    fn send_msg(&self, mut msg: Message) -> impl Future<Output = Result<()>> + Send + '_ {
-        async move {
-            let mut op = Op::new(self, PollEvents::POLLOUT);
-            // `&mut Message` is left untouched when the send would block, so
-            // the message stays in this future until libzmq takes it.
-            poll_fn(|cx| op.poll(cx, |s| s.try_send(&mut msg, SendFlags::empty()))).await
-        }
+    async fn send_msg(&self, mut msg: Message) -> Result<()> {
+        let mut op = Op::new(self, PollEvents::POLLOUT);
+        // `&mut Message` is left untouched when the send would block, so the
+        // message stays in this future until libzmq takes it.
+        poll_fn(|cx| op.poll(cx, |s| s.try_send(&mut msg, SendFlags::empty()))).await
     }
 
     fn send_parts(&self, parts: Vec<Message>) -> impl Future<Output = Result<()>> + Send + '_ {
@@ -148,37 +146,31 @@ impl Inner {
         }
     }
 
-    fn recv_msg(&self) -> impl Future<Output = Result<Message>> + Send + '_ {
-        async move {
-            let mut op = Op::new(self, PollEvents::POLLIN);
-            poll_fn(|cx| op.poll(cx, recv_msg_op)).await
-        }
+    async fn recv_msg(&self) -> Result<Message> {
+        let mut op = Op::new(self, PollEvents::POLLIN);
+        poll_fn(|cx| op.poll(cx, recv_msg_op)).await
     }
 
-    fn recv_parts(&self) -> impl Future<Output = Result<Vec<Message>>> + Send + '_ {
-        async move {
-            let mut op = Op::new(self, PollEvents::POLLIN);
-            poll_fn(|cx| op.poll(cx, recv_multipart_op)).await
-        }
+    async fn recv_parts(&self) -> Result<Vec<Message>> {
+        let mut op = Op::new(self, PollEvents::POLLIN);
+        poll_fn(|cx| op.poll(cx, recv_multipart_op)).await
     }
 
-    fn poll_events(
+    async fn poll_events(
         &self,
         events: PollEvents,
         timeout: Option<Duration>,
-    ) -> impl Future<Output = Result<PollEvents>> + Send + '_ {
-        async move {
-            let mut slot = Slot::default();
-            let wait = poll_fn(|cx| self.poll_ready(cx, &mut slot, events, true));
-            let result = match timeout {
-                None => wait.await,
-                Some(t) => tokio::time::timeout(t, wait)
-                    .await
-                    .unwrap_or(Ok(PollEvents::empty())),
-            };
-            self.release(&mut slot);
-            result
-        }
+    ) -> Result<PollEvents> {
+        let mut slot = Slot::default();
+        let wait = poll_fn(|cx| self.poll_ready(cx, &mut slot, events, true));
+        let result = match timeout {
+            None => wait.await,
+            Some(t) => tokio::time::timeout(t, wait)
+                .await
+                .unwrap_or(Ok(PollEvents::empty())),
+        };
+        self.release(&mut slot);
+        result
     }
 
     fn try_recv_now(&self) -> Result<Option<Vec<Message>>> {

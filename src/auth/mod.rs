@@ -52,7 +52,7 @@
 //! - Socket options, typed: [`Socket::set_plain_server`],
 //!   [`Socket::set_plain_username`], [`Socket::set_curve_server`],
 //!   [`Socket::set_curve_publickey`] (32 bytes or 40 Z85 characters),
-//!   [`Socket::curve_serverkey`] (a [`CurveKey`](crate::CurveKey)),
+//!   [`Socket::curve_serverkey`] (a [`CurveKey`]),
 //!   [`Socket::set_zap_domain`], `set_gssapi_*`, and [`Socket::mechanism`]
 //!   to see what a socket uses; plus the shortcuts
 //!   [`Socket::set_curve_server_keys`], [`Socket::set_curve_client`] and

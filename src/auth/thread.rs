@@ -366,9 +366,10 @@ fn wake(ctx: &Context, endpoint: &str) {
     let Ok(pipe) = ctx.socket(SocketType::Pair) else {
         return; // The context is gone: so is the thread.
     };
-    // A linger lets the message reach the thread after `pipe` is dropped;
-    // dropping never blocks here, and the thread reads it at once.
-    let _ = pipe.set_linger(Some(Duration::from_secs(1)));
+    // No linger: a message already in an attached inproc pipe still reaches
+    // the reader (its side of the pipe waits for the delimiter), and if the
+    // thread is already gone nothing keeps `Context::term` waiting.
+    let _ = pipe.set_linger(Some(Duration::ZERO));
     if pipe.connect(endpoint).is_ok() {
         let _ = pipe.try_send(&b"TERMINATE"[..], SendFlags::empty());
     }

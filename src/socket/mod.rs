@@ -323,7 +323,13 @@ impl Socket {
 
     /// Starts publishing this socket's monitor events on a PAIR socket bound at
     /// `endpoint` (`zmq_socket_monitor`, an `inproc://` address).
-    /// Receive the events with a PAIR socket connected to `endpoint`.
+    /// Receive the events with a PAIR socket connected to `endpoint`, and
+    /// decode them with [`recv_monitor_message`](crate::monitor::recv_monitor_message).
+    ///
+    /// libzmq sends events with a blocking send: read them until
+    /// `MONITOR_STOPPED`, or call [`disable_monitor`](Socket::disable_monitor)
+    /// before closing your PAIR socket, or a libzmq thread can block for good.
+    /// [`get_monitor_socket`](Socket::get_monitor_socket) does all of this.
     pub fn monitor(&self, endpoint: &str, events: Event) -> Result<()> {
         let c = endpoint_cstr(endpoint)?;
         // SAFETY: raw is a live socket; c is a valid C string.
@@ -341,9 +347,20 @@ impl Socket {
     pub(crate) fn get_raw_value(&self, id: i32, kind: OptionKind) -> Result<OptionValue> {
         match kind {
             OptionKind::Int => {
-                let mut v: i32 = 0;
-                self.getsockopt(id, (&raw mut v).cast(), size_of::<i32>())?;
-                Ok(OptionValue::Int(v))
+                // A value libzmq never stores, to see whether it wrote one.
+                const UNSET: i32 = i32::MIN;
+                let mut v: i32 = UNSET;
+                match self.getsockopt(id, (&raw mut v).cast(), size_of::<i32>()) {
+                    Ok(_) => Ok(OptionValue::Int(v)),
+                    // libzmq 4.3.5 (DRAFT build) writes ZMQ_BUSY_POLL's value
+                    // but then reports EINVAL (a missing `return 0`).
+                    Err(Error::InvalidArgument)
+                        if id == SocketOption::BUSY_POLL.id() && v != UNSET =>
+                    {
+                        Ok(OptionValue::Int(v))
+                    }
+                    Err(e) => Err(e),
+                }
             }
             OptionKind::Int64 => {
                 let mut v: i64 = 0;

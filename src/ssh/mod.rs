@@ -56,7 +56,7 @@
 //!
 //! # Failures
 //!
-//! Every failure is an [`Error::Ssh`](crate::Error::Ssh) with an
+//! Every failure is an [`Error::Ssh`] with an
 //! [`SshErrorKind`] (authentication, unreachable server, missing `ssh`
 //! binary, timeout, host key…) and the client's own message, and it comes
 //! within the timeout given.
@@ -95,7 +95,7 @@ mod openssh;
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// What went wrong with an SSH tunnel (the kind of an
-/// [`Error::Ssh`](crate::Error::Ssh)).
+/// [`Error::Ssh`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum SshErrorKind {

@@ -99,7 +99,8 @@ fn kill_and_reap(child: &mut Child) -> io::Result<ExitStatus> {
 struct StderrDrain {
     text: Arc<Mutex<Vec<u8>>>,
     thread: JoinHandle<()>,
-    done: Receiver<()>,
+    /// Signalled when the reader ends (in a mutex so the tunnel is `Sync`).
+    done: Mutex<Receiver<()>>,
 }
 
 impl StderrDrain {
@@ -128,7 +129,11 @@ impl StderrDrain {
                 }
                 let _ = done_tx.send(());
             })?;
-        Ok(StderrDrain { text, thread, done })
+        Ok(StderrDrain {
+            text,
+            thread,
+            done: Mutex::new(done),
+        })
     }
 
     fn snapshot(&self) -> String {
@@ -141,7 +146,12 @@ impl StderrDrain {
     /// `ProxyCommand` that left the process group) could keep it open: after
     /// [`STDERR_GRACE`] the reader is left to finish on its own.
     fn join(self) -> String {
-        let finished = self.done.recv_timeout(STDERR_GRACE).is_ok();
+        let finished = self
+            .done
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .recv_timeout(STDERR_GRACE)
+            .is_ok();
         let text = self.snapshot();
         if finished {
             let _ = self.thread.join();

@@ -1,0 +1,144 @@
+//! [`AsyncMonitor`]: socket monitor events as a `Stream` (pyzmq's
+//! `await monitor_socket.recv_multipart()` + `parse_monitor_message`).
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_core::Stream;
+
+use super::engine::Slot;
+use super::socket::AsyncSocket;
+use crate::constants::{Event, PollEvents, RecvFlags};
+use crate::error::{Error, Result};
+use crate::monitor::{EventKind, Monitor, MonitorEvent, parse_monitor_message};
+
+/// The events of a [`Monitor`] as a [`Stream`] of [`MonitorEvent`]s, ending
+/// after `MONITOR_STOPPED` (or a terminated context).
+///
+/// A malformed event message is an [`Error::MonitorEvent`] item that hands
+/// the frames back; the stream goes on. Dropping it at any time is safe: the
+/// [`Monitor`]'s own drop logic (which never leaves libzmq blocked on an
+/// unread event) takes over.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> zmqx::Result<()> {
+/// use futures_util::StreamExt;
+/// use zmqx::asynchronous::AsyncMonitor;
+/// use zmqx::monitor::EventKind;
+/// use zmqx::{Context, Event, SocketType};
+/// let ctx = Context::new();
+/// let server = ctx.socket(SocketType::Rep)?;
+/// let mut events = AsyncMonitor::new(server.get_monitor_socket(Event::ALL)?)?;
+/// server.bind("tcp://127.0.0.1:*")?;
+/// let first = events.next().await.expect("an event")?;
+/// assert_eq!(first.kind, EventKind::Listening);
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct AsyncMonitor {
+    /// The monitor whose socket is lent to `socket`; `None` only after
+    /// `into_monitor`.
+    monitor: Option<Monitor>,
+    socket: Option<AsyncSocket>,
+    slot: Slot,
+    stopped: bool,
+}
+
+impl AsyncMonitor {
+    /// Drives a [`Monitor`] (from [`Socket::get_monitor_socket`](crate::Socket::get_monitor_socket))
+    /// with the current tokio runtime.
+    pub fn new(mut monitor: Monitor) -> Result<AsyncMonitor> {
+        let stopped = monitor.is_stopped();
+        let Some(socket) = monitor.take_socket() else {
+            return Err(Error::NotSocket);
+        };
+        match AsyncSocket::new(socket) {
+            Ok(socket) => Ok(AsyncMonitor {
+                monitor: Some(monitor),
+                socket: Some(socket),
+                slot: Slot::default(),
+                stopped,
+            }),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The next event; `None` once the stream has ended.
+    pub async fn next_event(&mut self) -> Option<Result<MonitorEvent>> {
+        std::future::poll_fn(|cx| self.poll_event(cx)).await
+    }
+
+    /// Whether `MONITOR_STOPPED` was received: no event will follow.
+    pub fn is_stopped(&self) -> bool {
+        self.stopped
+    }
+
+    /// Gives the blocking [`Monitor`] back.
+    pub fn into_monitor(mut self) -> Monitor {
+        self.restore();
+        self.monitor
+            .take()
+            .expect("the monitor is present until into_monitor")
+    }
+
+    /// Puts the socket back into the monitor (anything queued stays there).
+    fn restore(&mut self) {
+        if let (Some(socket), Some(monitor)) = (self.socket.take(), self.monitor.as_mut()) {
+            socket.inner().release(&mut self.slot);
+            monitor.restore_socket(socket.into_socket(), self.stopped);
+        }
+    }
+
+    fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<MonitorEvent>>> {
+        if self.stopped {
+            return Poll::Ready(None);
+        }
+        let Some(socket) = &self.socket else {
+            return Poll::Ready(None);
+        };
+        let frames = std::task::ready!(socket.inner().poll_op(
+            cx,
+            &mut self.slot,
+            PollEvents::POLLIN,
+            |s| s.try_recv_multipart(RecvFlags::empty()),
+        ));
+        let event = frames.and_then(|frames| {
+            parse_monitor_message(&frames).map_err(|e| match e {
+                Error::MonitorEvent { reason, .. } => Error::MonitorEvent {
+                    reason,
+                    frames: frames.into(),
+                },
+                other => other,
+            })
+        });
+        match &event {
+            Ok(e) if e.kind == EventKind::MonitorStopped => self.stopped = true,
+            Err(Error::ContextTerminated) => self.stopped = true,
+            _ => {}
+        }
+        Poll::Ready(Some(event))
+    }
+}
+
+impl Drop for AsyncMonitor {
+    fn drop(&mut self) {
+        self.restore();
+    }
+}
+
+impl Stream for AsyncMonitor {
+    type Item = Result<MonitorEvent>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.get_mut().poll_event(cx)
+    }
+}
+
+impl AsyncSocket {
+    /// Starts monitoring this socket and returns its events as a stream
+    /// (pyzmq's `get_monitor_socket` on an async socket).
+    pub fn monitor_events(&self, events: Event) -> Result<AsyncMonitor> {
+        AsyncMonitor::new(self.with_socket(|s| s.get_monitor_socket(events))?)
+    }
+}
