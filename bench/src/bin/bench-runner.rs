@@ -282,7 +282,7 @@ fn fmt_size(size: usize) -> String {
     }
 }
 
-/// Median of per-round ratios a[i] / b[i].
+/// Median of per-round ratios `a[i] / b[i]`.
 fn ratio(a: &[f64], b: &[f64]) -> Option<f64> {
     let r: Vec<f64> = a.iter().zip(b).map(|(x, y)| x / y).collect();
     median(&r)
