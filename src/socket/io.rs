@@ -168,28 +168,23 @@ impl Socket {
         I: IntoIterator<Item = D>,
         D: Sendable,
     {
-        let mut parts = parts.into_iter().peekable();
-        if parts.peek().is_none() {
+        let mut parts = parts.into_iter();
+        let Some(mut current) = parts.next() else {
             return Err(Error::invalid(
                 "multipart message",
                 "it has no parts; send at least one (possibly empty) part",
             ));
-        }
+        };
         let base = flags - SendFlags::SNDMORE;
-        let mut first = true;
-        while let Some(part) = parts.next() {
-            let f = if parts.peek().is_some() {
-                base | SendFlags::SNDMORE
-            } else {
-                base
-            };
+        let mut f = base;
+        for next in parts {
+            current.send_on(self, (f | SendFlags::SNDMORE).bits())?;
             // Only the first part may be non-blocking: once it is queued, the
             // rest must follow or the message would be cut in half.
-            let f = if first { f } else { f - SendFlags::DONTWAIT };
-            part.send_on(self, f.bits())?;
-            first = false;
+            f = base - SendFlags::DONTWAIT;
+            current = next;
         }
-        Ok(())
+        current.send_on(self, f.bits())
     }
 
     /// Sends a multipart message without blocking: `Ok(None)` when the first
@@ -303,14 +298,24 @@ impl Socket {
     /// vector to avoid its allocation). Only the first part honours
     /// `DONTWAIT`: the rest are always there once the first has arrived.
     pub fn recv_multipart_into(&self, parts: &mut Vec<Message>, flags: RecvFlags) -> Result<()> {
-        let mut msg = self.recv_msg(flags)?;
-        let rest = flags - RecvFlags::DONTWAIT;
-        while msg.more() {
-            let next = self.recv_msg(rest)?;
-            parts.push(std::mem::replace(&mut msg, next));
+        // Receive each part in place in the vector: no move per part.
+        let mut f = flags;
+        loop {
+            let idx = parts.len();
+            parts.push(Message::new());
+            let part = &mut parts[idx];
+            let more = match self.recv_msg_into(part, f) {
+                Ok(()) => part.more(),
+                Err(e) => {
+                    parts.pop();
+                    return Err(e);
+                }
+            };
+            if !more {
+                return Ok(());
+            }
+            f = flags - RecvFlags::DONTWAIT;
         }
-        parts.push(msg);
-        Ok(())
     }
 
     /// Receives a multipart message without blocking: `Ok(None)` when nothing
