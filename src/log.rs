@@ -595,3 +595,105 @@ impl TopicLogger {
         self.log(Level::Critical, topic, message);
     }
 }
+
+/// A [`tracing_subscriber::Layer`] that publishes `tracing` events through a
+/// [`PubHandler`], with the same topics and formats as the `log` handler
+/// (pyzmq's `PUBHandler` for Rust's `tracing`).
+///
+/// Levels map as for `log`: `TRACE` and `DEBUG` to `DEBUG`, `WARN` to
+/// `WARNING`. The event's `message` field is the message (split at `::` into
+/// a subtopic, as pyzmq does); other fields follow it as ` name=value`.
+/// Publishing never blocks: see [`PubHandler::dropped`].
+///
+/// ```
+/// use std::sync::Arc;
+/// use tracing_subscriber::layer::SubscriberExt;
+/// # fn main() -> zmqx::Result<()> {
+/// let handler = Arc::new(zmqx::log::PubHandler::bind("inproc://tracing-doc")?);
+/// let subscriber = tracing_subscriber::registry().with(zmqx::log::PubLayer::new(handler.clone()));
+/// tracing::subscriber::with_default(subscriber, || {
+///     tracing::info!(user = "ada", "net::connected");
+/// });
+/// assert_eq!(handler.published() + handler.dropped(), 1);
+/// # Ok(()) }
+/// ```
+#[cfg(feature = "tracing")]
+#[derive(Debug, Clone)]
+pub struct PubLayer {
+    handler: Arc<PubHandler>,
+}
+
+#[cfg(feature = "tracing")]
+impl PubLayer {
+    /// A layer publishing through `handler`.
+    pub fn new(handler: Arc<PubHandler>) -> PubLayer {
+        PubLayer { handler }
+    }
+
+    /// The handler it publishes through (for its counters).
+    pub fn handler(&self) -> &Arc<PubHandler> {
+        &self.handler
+    }
+}
+
+#[cfg(feature = "tracing")]
+impl From<tracing::Level> for Level {
+    fn from(level: tracing::Level) -> Level {
+        match level {
+            tracing::Level::ERROR => Level::Error,
+            tracing::Level::WARN => Level::Warning,
+            tracing::Level::INFO => Level::Info,
+            _ => Level::Debug,
+        }
+    }
+}
+
+/// Collects an event's `message` and its other fields.
+#[cfg(feature = "tracing")]
+#[derive(Default)]
+struct EventText {
+    message: String,
+    fields: String,
+}
+
+#[cfg(feature = "tracing")]
+impl tracing::field::Visit for EventText {
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        if field.name() == "message" {
+            self.message.push_str(value);
+        } else {
+            use std::fmt::Write;
+            let _ = write!(self.fields, " {}={value}", field.name());
+        }
+    }
+
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        use std::fmt::Write;
+        if field.name() == "message" {
+            let _ = write!(self.message, "{value:?}");
+        } else {
+            let _ = write!(self.fields, " {}={value:?}", field.name());
+        }
+    }
+}
+
+#[cfg(feature = "tracing")]
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for PubLayer {
+    fn on_event(
+        &self,
+        event: &tracing::Event<'_>,
+        _ctx: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        let meta = event.metadata();
+        let mut text = EventText::default();
+        event.record(&mut text);
+        text.message.push_str(&text.fields);
+        self.handler.emit(
+            Level::from(*meta.level()),
+            &text.message,
+            meta.target(),
+            meta.file(),
+            meta.line(),
+        );
+    }
+}

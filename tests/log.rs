@@ -390,3 +390,36 @@ fn install_as_the_global_logger() -> Result<()> {
     assert!(Arc::new(other).install(log::LevelFilter::Info).is_err());
     Ok(())
 }
+
+/// The `tracing` layer publishes events with pyzmq's topics: level mapping,
+/// the `::` subtopic split, and extra fields after the message.
+#[cfg(feature = "tracing")]
+#[test]
+fn tracing_layer_publishes_events() -> Result<()> {
+    use tracing_subscriber::layer::SubscriberExt;
+    let ctx = Context::new();
+    let (handler, sub) = handed(&ctx, &["svc."])?;
+    let handler = Arc::new(
+        handler
+            .with_root_topic("svc")
+            .with_format(None, Format::new("%(message)s")),
+    );
+    let subscriber = tracing_subscriber::registry().with(zmqx::log::PubLayer::new(handler.clone()));
+    tracing::subscriber::with_default(subscriber, || {
+        tracing::warn!("db::slow query");
+        tracing::trace!(peer = "10.0.0.1", attempt = 3, "net::retry");
+        tracing::error!("plain");
+    });
+    assert_eq!(recv2(&sub)?, ("svc.WARNING.db".into(), "slow query".into()));
+    assert_eq!(
+        recv2(&sub)?,
+        (
+            "svc.DEBUG.net".into(),
+            "retry peer=10.0.0.1 attempt=3".into()
+        )
+    );
+    assert_eq!(recv2(&sub)?, ("svc.ERROR".into(), "plain".into()));
+    assert_eq!(handler.published(), 3);
+    assert_eq!(handler.dropped(), 0);
+    Ok(())
+}
