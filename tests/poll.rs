@@ -153,11 +153,17 @@ fn pub_sub_states() -> Result<()> {
     // Publish until the subscription is in place and s2 becomes readable;
     // PUB stays writable throughout.
     let deadline = Instant::now() + TIMEOUT;
+    // Wait on s2 alone: the poller would return at once (s1 is always
+    // writable), and a tight loop could fill the HWM and drop the fence.
     loop {
         s1.send("msg1", SendFlags::empty())?;
-        let ready = poller.poll(Some(Duration::from_millis(20)))?;
-        assert_eq!(events_of(&ready, t1), PollEvents::POLLOUT);
-        if events_of(&ready, t2) == PollEvents::POLLIN {
+        if !s2
+            .poll(PollEvents::POLLIN, Some(Duration::from_millis(20)))?
+            .is_empty()
+        {
+            let ready = poller.poll(Some(Duration::ZERO))?;
+            assert_eq!(events_of(&ready, t1), PollEvents::POLLOUT);
+            assert_eq!(events_of(&ready, t2), PollEvents::POLLIN);
             break;
         }
         assert!(Instant::now() < deadline, "never readable");
