@@ -563,28 +563,36 @@ impl Stream for AsyncSocket {
     }
 }
 
-impl Sink<Vec<Message>> for AsyncSocket {
-    type Error = Error;
+/// `Sink` of multipart messages for a type with `inner` and `sink` fields:
+/// readiness is a flush of the pending item.
+macro_rules! impl_sink {
+    ($t:ty) => {
+        impl Sink<Vec<Message>> for $t {
+            type Error = Error;
 
-    fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
-        let me = self.get_mut();
-        me.sink.poll_flush(&me.inner, cx)
-    }
+            fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
+                let me = self.get_mut();
+                me.sink.poll_flush(&me.inner, cx)
+            }
 
-    fn start_send(self: Pin<&mut Self>, item: Vec<Message>) -> Result<()> {
-        let me = self.get_mut();
-        me.sink.start_send(&me.inner, item)
-    }
+            fn start_send(self: Pin<&mut Self>, item: Vec<Message>) -> Result<()> {
+                let me = self.get_mut();
+                me.sink.start_send(&me.inner, item)
+            }
 
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
-        let me = self.get_mut();
-        me.sink.poll_flush(&me.inner, cx)
-    }
+            fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
+                let me = self.get_mut();
+                me.sink.poll_flush(&me.inner, cx)
+            }
 
-    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
-        self.poll_flush(cx)
-    }
+            fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
+                self.poll_flush(cx)
+            }
+        }
+    };
 }
+
+impl_sink!(AsyncSocket);
 
 /// The send half of a split [`AsyncSocket`]: async sends and a [`Sink`].
 #[derive(Debug)]
@@ -634,28 +642,7 @@ impl Drop for AsyncSender {
     }
 }
 
-impl Sink<Vec<Message>> for AsyncSender {
-    type Error = Error;
-
-    fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
-        let me = self.get_mut();
-        me.sink.poll_flush(&me.inner, cx)
-    }
-
-    fn start_send(self: Pin<&mut Self>, item: Vec<Message>) -> Result<()> {
-        let me = self.get_mut();
-        me.sink.start_send(&me.inner, item)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
-        let me = self.get_mut();
-        me.sink.poll_flush(&me.inner, cx)
-    }
-
-    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
-        self.poll_flush(cx)
-    }
-}
+impl_sink!(AsyncSender);
 
 /// The receive half of a split [`AsyncSocket`]: async receives and a
 /// [`Stream`].
