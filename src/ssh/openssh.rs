@@ -285,19 +285,8 @@ pub(super) fn open(
     args.push("--".into());
     args.push(server.host.clone().into());
 
-    let mut child = spawn(command(options, args)).map_err(|e| spawn_error(options, e))?;
+    let (child, drain) = spawn_drained(options, args)?;
     let pid = child.id();
-    let drain = match child.stderr.take().map(StderrDrain::start) {
-        Some(Ok(drain)) => Some(drain),
-        Some(Err(e)) => {
-            let _ = kill_and_reap(&mut child);
-            return Err(ssh_error(
-                SshErrorKind::Io,
-                format!("reading ssh's stderr: {e}"),
-            ));
-        }
-        None => None,
-    };
     let mut process = SshProcess {
         child: Some(child),
         pid,
@@ -418,18 +407,7 @@ pub(super) fn try_passwordless(options: &SshOptions, server: &SshServer) -> Resu
     args.push("--".into());
     args.push(server.host.clone().into());
     args.push("exit".into());
-    let mut child = spawn(command(options, args)).map_err(|e| spawn_error(options, e))?;
-    let drain = match child.stderr.take().map(StderrDrain::start) {
-        Some(Ok(d)) => Some(d),
-        Some(Err(e)) => {
-            let _ = kill_and_reap(&mut child);
-            return Err(ssh_error(
-                SshErrorKind::Io,
-                format!("reading ssh's stderr: {e}"),
-            ));
-        }
-        None => None,
-    };
+    let (mut child, drain) = spawn_drained(options, args)?;
     loop {
         match child.try_wait() {
             Ok(Some(status)) => {
@@ -470,6 +448,27 @@ pub(super) fn try_passwordless(options: &SshOptions, server: &SshServer) -> Resu
 
 /// Starts the client: on Linux from the process-wide spawner thread, with
 /// `PR_SET_PDEATHSIG`; elsewhere directly.
+/// Starts ssh with `args` and a thread draining its stderr; kills it if the
+/// drain cannot start.
+fn spawn_drained(
+    options: &SshOptions,
+    args: Vec<OsString>,
+) -> crate::Result<(Child, Option<StderrDrain>)> {
+    let mut child = spawn(command(options, args)).map_err(|e| spawn_error(options, e))?;
+    let drain = match child.stderr.take().map(StderrDrain::start) {
+        Some(Ok(d)) => Some(d),
+        Some(Err(e)) => {
+            let _ = kill_and_reap(&mut child);
+            return Err(ssh_error(
+                SshErrorKind::Io,
+                format!("reading ssh's stderr: {e}"),
+            ));
+        }
+        None => None,
+    };
+    Ok((child, drain))
+}
+
 fn spawn(mut cmd: Command) -> io::Result<Child> {
     #[cfg(unix)]
     {
