@@ -73,6 +73,11 @@
 //!   (pyzmq's `zmq.asyncio`) with `Send` cancel-safe futures, `Stream`/`Sink`
 //!   and split halves; an async poller, awaitable trackers, and
 //!   [`ZmqStream`](asynchronous::ZmqStream) callbacks.
+//! - [`txzmq`] (feature `tokio`; Unix): txZMQ's patterns on async sockets,
+//!   wire-compatible with txZMQ 1.0: a [`Factory`](txzmq::Factory) that
+//!   shuts all its connections down, PUB/SUB with tags, PUSH/PULL, a
+//!   request client with timeouts and cancellation, a reply server, raw
+//!   ROUTER/DEALER.
 //! - [`ssh`]: SSH tunnels to sockets behind an SSH server (`tunnel_connection`,
 //!   `open_tunnel`), through the system `ssh` or, with the `russh` feature,
 //!   in process (pyzmq's `zmq.ssh`).
@@ -85,6 +90,11 @@
 //!   [`TopicLogger`](log::TopicLogger) (pyzmq's `zmq.log.handlers`); the
 //!   `zmqx` binary (feature `cli`) has `logwatch`, `keygen`, `proxy` and
 //!   `monitor` subcommands.
+//! - `draft` (feature `draft`): libzmq's DRAFT API: thread-safe, `Sync`
+//!   SERVER/CLIENT/RADIO/DISH/GATHER/SCATTER/PEER/CHANNEL sockets
+//!   (`ThreadSafeSocket`, `Context::thread_safe_socket`) with routing ids,
+//!   groups and `connect_peer`; `ZmqPoller` (`zmq_poller_*`); version-2
+//!   monitor events; `AsyncThreadSafeSocket` on tokio.
 //! - [`Error`]: one error type; "would block" is `Ok(None)` on `try_*` calls.
 //!
 //! ## Linger: zmqx never hangs on exit unless asked
@@ -113,6 +123,8 @@ pub mod constants;
 mod context;
 pub mod curve;
 pub mod devices;
+#[cfg(feature = "draft")]
+pub mod draft;
 mod error;
 mod functions;
 #[cfg(feature = "log")]
@@ -126,6 +138,8 @@ pub mod serialize;
 mod socket;
 pub mod ssh;
 mod tracker;
+#[cfg(all(feature = "tokio", unix))]
+pub mod txzmq;
 pub mod z85;
 
 pub use zmq_sys as sys;
@@ -139,6 +153,8 @@ pub use constants::{
 };
 pub use context::{Context, DEFAULT_LINGER};
 pub use curve::{CurveKey, CurveKeyPair, KeyError, KeyFormat};
+#[cfg(feature = "draft")]
+pub use draft::{ThreadSafeSocket, ZmqPoller};
 pub use error::{Error, Result, Version, strerror};
 pub use functions::{CRATE_VERSION, curve_keypair, curve_public, has, version, version_info};
 pub use message::{DEFAULT_COPY_THRESHOLD, Frames, Message, copy_threshold, set_copy_threshold};

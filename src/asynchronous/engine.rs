@@ -5,9 +5,10 @@
 //! the comments here point back to it.
 
 use std::os::fd::{AsRawFd, RawFd};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Wake, Waker, ready};
+use std::time::Duration;
 
 use tokio::io::Interest;
 use tokio::io::unix::AsyncFd;
@@ -76,6 +77,7 @@ impl Waiters {
         self.len.store(list.len(), Ordering::Release);
     }
 
+    #[cold]
     fn unregister(&self, id: u64) {
         if self.is_empty() {
             return;
@@ -87,14 +89,19 @@ impl Waiters {
         }
     }
 
+    #[inline]
     fn is_empty(&self) -> bool {
         self.len.load(Ordering::Acquire) == 0
     }
 
+    fn len(&self) -> usize {
+        self.len.load(Ordering::Acquire)
+    }
+
     /// Removes the waiters other than `except` that wait for any of `ready`
     /// (all of them when `ready` is `None`, an error), returning their wakers.
-    fn take(&self, ready: Option<PollEvents>, except: u64) -> Vec<Waker> {
-        let mut out = Vec::new();
+    fn take(&self, ready: Option<PollEvents>, except: u64) -> Wakers {
+        let mut out = Wakers::None;
         if self.is_empty() || ready.is_some_and(|r| r.is_empty()) {
             return out;
         }
@@ -123,10 +130,43 @@ impl Wake for Waiters {
     }
 }
 
+/// Wakers taken from the list, to wake once its lock is released; the
+/// usual one without an allocation.
+#[derive(Default)]
+enum Wakers {
+    #[default]
+    None,
+    One(Waker),
+    Many(Vec<Waker>),
+}
+
+impl Wakers {
+    fn push(&mut self, waker: Waker) {
+        *self = match std::mem::take(self) {
+            Wakers::None => Wakers::One(waker),
+            Wakers::One(first) => Wakers::Many(vec![first, waker]),
+            Wakers::Many(mut all) => {
+                all.push(waker);
+                Wakers::Many(all)
+            }
+        };
+    }
+}
+
 /// Wakes outside of every lock: a waker may run arbitrary code.
-fn wake_all(wakers: Vec<Waker>) {
-    for w in wakers {
-        w.wake();
+#[inline]
+fn wake_all(wakers: Wakers) {
+    if !matches!(wakers, Wakers::None) {
+        wake_each(wakers);
+    }
+}
+
+#[cold]
+fn wake_each(wakers: Wakers) {
+    match wakers {
+        Wakers::None => {}
+        Wakers::One(w) => w.wake(),
+        Wakers::Many(all) => all.into_iter().for_each(Waker::wake),
     }
 }
 
@@ -152,7 +192,17 @@ pub struct Inner {
     fanout: Waker,
     next_id: AtomicU64,
     kind: Option<SocketType>,
+    /// `RCVTIMEO` and `SNDTIMEO`, in that order, as last read by an
+    /// operation that had to wait: milliseconds, [`NO_TIMEOUT`] or
+    /// [`UNKNOWN`]. Written under the socket's lock; `with_socket`, the only
+    /// way to change options of a driven socket, forgets them.
+    timeouts: [AtomicI64; 2],
 }
+
+/// A cached timeout that is not known.
+const UNKNOWN: i64 = -2;
+/// A cached timeout that is infinite.
+const NO_TIMEOUT: i64 = -1;
 
 impl std::fmt::Debug for Inner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -191,6 +241,7 @@ impl Inner {
             waiters,
             next_id: AtomicU64::new(1),
             kind,
+            timeouts: [AtomicI64::new(UNKNOWN), AtomicI64::new(UNKNOWN)],
         })
     }
 
@@ -201,6 +252,7 @@ impl Inner {
         socket.into_inner().unwrap_or_else(PoisonError::into_inner)
     }
 
+    #[inline]
     fn lock(&self) -> MutexGuard<'_, Socket> {
         // libzmq calls do not panic; a panic in a `with_socket` closure leaves
         // the socket as valid as before.
@@ -213,10 +265,38 @@ impl Inner {
         let (r, wake) = {
             let s = self.lock();
             let r = f(&s);
+            // `f` may have set RCVTIMEO or SNDTIMEO.
+            for t in &self.timeouts {
+                t.store(UNKNOWN, Ordering::Relaxed);
+            }
             (r, self.ready_waiters(&s, 0))
         };
         wake_all(wake);
         r
+    }
+
+    /// `RCVTIMEO` (`receiving`) or `SNDTIMEO`, `None` for no limit, read from
+    /// the socket the first time and remembered until `with_socket`.
+    pub(crate) fn timeout(&self, receiving: bool) -> Result<Option<Duration>> {
+        let cached = &self.timeouts[usize::from(!receiving)];
+        match cached.load(Ordering::Relaxed) {
+            UNKNOWN => {}
+            NO_TIMEOUT => return Ok(None),
+            ms => return Ok(Some(Duration::from_millis(ms.unsigned_abs()))),
+        }
+        let s = self.lock();
+        let t = if receiving {
+            s.rcvtimeo()?
+        } else {
+            s.sndtimeo()?
+        };
+        // Under the lock, so that a `with_socket` that changes the option
+        // forgets this value after it is stored, never before.
+        let ms = t.map_or(NO_TIMEOUT, |d| {
+            i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+        });
+        cached.store(ms, Ordering::Relaxed);
+        Ok(t)
     }
 
     /// Runs `f` on the socket for a read that processes no command (an
@@ -227,9 +307,10 @@ impl Inner {
 
     /// The waiters (other than `except`) that the state of `s` makes ready.
     /// Costs nothing when nobody waits.
-    fn ready_waiters(&self, s: &Socket, except: u64) -> Vec<Waker> {
+    #[inline]
+    fn ready_waiters(&self, s: &Socket, except: u64) -> Wakers {
         if self.waiters.is_empty() {
-            return Vec::new();
+            return Wakers::None;
         }
         self.waiters.take(s.events().ok(), except)
     }
@@ -255,11 +336,17 @@ impl Inner {
     }
 
     /// Forgets a slot's registration (when its future completes or drops).
+    #[inline]
     pub(crate) fn release(&self, slot: &mut Slot) {
         if slot.registered {
-            self.waiters.unregister(slot.id);
-            slot.registered = false;
+            self.unregister(slot);
         }
+    }
+
+    #[cold]
+    fn unregister(&self, slot: &mut Slot) {
+        self.waiters.unregister(slot.id);
+        slot.registered = false;
     }
 
     /// Runs the non-blocking `op` (`Ok(None)`: would block) as soon as the
@@ -267,7 +354,10 @@ impl Inner {
     ///
     /// `op` runs inside this poll and its result is returned from it at once,
     /// so a future dropped between polls never holds a received message or a
-    /// half-sent one.
+    /// half-sent one. An `op` that waits for `POLLIN` must be a libzmq
+    /// receive: when one would block, it has processed libzmq's pending
+    /// commands, as a look at `ZMQ_EVENTS` would (see [`park`](Self::park)).
+    #[inline]
     pub(crate) fn poll_op<R>(
         &self,
         cx: &mut Context<'_>,
@@ -278,40 +368,154 @@ impl Inner {
         // Take part in tokio's cooperative scheduling: a socket that is always
         // ready must not starve the other tasks of its worker thread.
         let coop = ready!(tokio::task::coop::poll_proceed(cx));
+        // Try first: when data is flowing this is the only libzmq call.
+        let s = self.lock();
+        if slot.registered {
+            // Parked before, polled again: probably woken by an edge.
+            self.forget_spent_edge();
+        }
+        match op(&s) {
+            Ok(Some(v)) => {
+                self.done(s, slot);
+                coop.made_progress();
+                Poll::Ready(Ok(v))
+            }
+            Err(e) => {
+                self.done(s, slot);
+                Poll::Ready(Err(e))
+            }
+            Ok(None) => self.poll_op_wait(cx, slot, want, op, coop, s),
+        }
+    }
+
+    /// Clears the fd's readiness that woke a waiter, when no waiter is
+    /// registered, so that its next wait need not look at `ZMQ_EVENTS` only to
+    /// find that readiness spent. Call with the socket locked, before the
+    /// operation.
+    ///
+    /// Clearing before a look is as safe as after one: an edge that comes
+    /// after the clear has a newer tick, which stays; the commands of the
+    /// cleared edges are processed by the next look. And every waiter looks
+    /// after registering and before waiting on the fd (a receive that would
+    /// block is such a look): one that registered before this call is seen
+    /// here (and then nothing is cleared), one that registers after looks
+    /// after this call (the look needs the socket's lock).
+    #[cold]
+    fn forget_spent_edge(&self) {
+        if !self.waiters.is_empty() {
+            return;
+        }
+        let mut fanout = Context::from_waker(&self.fanout);
+        if let Poll::Ready(Ok(mut guard)) = self.fd.poll_read_ready(&mut fanout) {
+            guard.clear_ready();
+        }
+    }
+
+    /// After an operation completed (or failed), with the socket still
+    /// locked (`s`): releases `slot` and wakes the other waiters the call
+    /// made ready. When nobody waits, that costs one atomic load.
+    #[inline(always)]
+    fn done(&self, s: MutexGuard<'_, Socket>, slot: &mut Slot) {
+        // Checked under the socket's lock, which every waiter holds when it
+        // registers or looks at `ZMQ_EVENTS`: a waiter that registers later
+        // will see the state this call left.
+        if slot.registered || !self.waiters.is_empty() {
+            let wake = self.settle(&s, slot);
+            drop(s);
+            wake_all(wake);
+        }
+    }
+
+    /// After an operation completed: forgets `slot`'s registration and takes
+    /// the waiters the call made ready (it may have processed the command
+    /// that would have woken them: look on their behalf).
+    #[cold]
+    fn settle(&self, s: &Socket, slot: &mut Slot) -> Wakers {
+        self.release(slot);
+        self.ready_waiters(s, slot.id)
+    }
+
+    /// The rest of [`poll_op`](Self::poll_op) when the operation would
+    /// block (`s`: the socket, still locked since): wait for readiness and
+    /// try again.
+    #[inline(never)]
+    fn poll_op_wait<'a, R>(
+        &'a self,
+        cx: &mut Context<'_>,
+        slot: &mut Slot,
+        want: PollEvents,
+        mut op: impl FnMut(&Socket) -> Result<Option<R>>,
+        coop: tokio::task::coop::RestoreOnPending,
+        mut s: MutexGuard<'a, Socket>,
+    ) -> Poll<Result<R>> {
         let mut tries = 0;
         loop {
-            // Try first: when data is flowing this is the only libzmq call.
-            let (done, wake) = {
-                let s = self.lock();
-                match op(&s) {
-                    Ok(None) => (None, Vec::new()),
-                    done => {
-                        self.release(slot);
-                        // The call may have processed the command that would
-                        // have woken someone else: look on their behalf.
-                        (Some(done), self.ready_waiters(&s, slot.id))
-                    }
-                }
-            };
-            match done {
-                Some(Ok(Some(v))) => {
-                    wake_all(wake);
-                    coop.made_progress();
-                    return Poll::Ready(Ok(v));
-                }
-                Some(Err(e)) => {
-                    wake_all(wake);
-                    return Poll::Ready(Err(e));
-                }
-                Some(Ok(None)) | None => {}
-            }
             tries += 1;
-            match self.poll_ready(cx, slot, want, tries <= TRUSTED_RETRIES) {
-                Poll::Ready(Ok(_)) => continue,
+            match self.park(cx, slot, want, tries <= TRUSTED_RETRIES, s) {
+                Poll::Ready(Ok(())) => {}
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                 Poll::Pending => return Poll::Pending,
             }
+            let again = self.lock();
+            match op(&again) {
+                Ok(Some(v)) => {
+                    self.done(again, slot);
+                    coop.made_progress();
+                    return Poll::Ready(Ok(v));
+                }
+                Err(e) => {
+                    self.done(again, slot);
+                    return Poll::Ready(Err(e));
+                }
+                Ok(None) => s = again,
+            }
         }
+    }
+
+    /// After an operation for `want` would block, with the socket still
+    /// locked (`s`) since: registers the waiter, then waits until the
+    /// operation is worth trying again.
+    fn park(
+        &self,
+        cx: &mut Context<'_>,
+        slot: &mut Slot,
+        want: PollEvents,
+        trust_events: bool,
+        s: MutexGuard<'_, Socket>,
+    ) -> Poll<Result<()>> {
+        let id = self.slot_id(slot);
+        // Registered before the socket is unlocked: whoever changes its state
+        // after our try holds the lock after us, and sees us.
+        self.waiters.register(id, want, cx.waker());
+        slot.registered = true;
+        if want == PollEvents::POLLIN && self.waiters.len() == 1 {
+            // A receive that would block has just processed libzmq's pending
+            // commands, as a look at `ZMQ_EVENTS` does: any later change
+            // signals the fd. And no one else waits whose edge it may have
+            // consumed. So there is nothing to look at: wait for the fd.
+            drop(s);
+        } else {
+            let events = s.events();
+            let wake = self.waiters.take(events.as_ref().ok().copied(), id);
+            drop(s);
+            wake_all(wake);
+            match events {
+                Ok(events) if trust_events && events.intersects(want) => {
+                    self.release(slot);
+                    return Poll::Ready(Ok(()));
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    self.release(slot);
+                    return Poll::Ready(Err(e));
+                }
+            }
+        }
+        let result = self.wait_fd(id, want, trust_events);
+        if result.is_ready() {
+            self.release(slot);
+        }
+        result.map_ok(drop)
     }
 
     /// Waits until `ZMQ_EVENTS` shows any of `want` (returned), parking the
@@ -350,26 +554,29 @@ impl Inner {
         if trust_events && events.intersects(want) {
             return Poll::Ready(Ok(events & want));
         }
+        self.wait_fd(id, want, trust_events)
+    }
+
+    /// Waits for an edge of the fd, after a look at `ZMQ_EVENTS` (or a
+    /// receive that would block) drained libzmq's command mailbox.
+    fn wait_fd(&self, id: u64, want: PollEvents, trust_events: bool) -> Poll<Result<PollEvents>> {
         let mut fanout = Context::from_waker(&self.fanout);
         loop {
             match self.fd.poll_read_ready(&mut fanout) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(Error::Reactor(e))),
                 Poll::Ready(Ok(mut guard)) => {
-                    // The edge may predate our look above, or be new: look
-                    // again, *after* taking the guard, and clear readiness
-                    // only when the wanted bit is absent. An edge that comes
-                    // after this look has a newer tick, which `clear_ready`
-                    // leaves alone.
+                    // The edge may predate our look, or be new: look again,
+                    // *after* taking the guard, then clear readiness. The
+                    // look drained libzmq's mailbox, so the readiness tokio
+                    // holds is spent (and kept, it would cost another look on
+                    // the next wait); an edge that comes after the look has a
+                    // newer tick, which `clear_ready` leaves alone.
                     let events = self.check(id)?;
-                    if !trust_events {
-                        guard.clear_ready();
-                        return Poll::Ready(Ok(events & want));
-                    }
-                    if events.intersects(want) {
-                        return Poll::Ready(Ok(events & want));
-                    }
                     guard.clear_ready();
+                    if !trust_events || events.intersects(want) {
+                        return Poll::Ready(Ok(events & want));
+                    }
                 }
             }
         }

@@ -83,26 +83,32 @@
 //! operation, loses wakeups: a socket at its high-water mark then never
 //! wakes again. So:
 //!
-//! 1. Operations are tried first, non-blocking. When data flows, that is the
-//!    only libzmq call.
+//! 1. Operations are tried first, non-blocking. When data is flowing, that
+//!    is the only libzmq call (and the socket's lock the only other cost).
 //! 2. When an operation would block, the future registers its waker with the
-//!    socket *before* looking at `ZMQ_EVENTS` (so whoever changes the state
-//!    after the look will see it), then looks. Looking drains libzmq's
-//!    command mailbox, so any later state change signals the fd again.
+//!    socket *before* the socket is unlocked (so whoever changes the state
+//!    after that sees it), then looks at `ZMQ_EVENTS`. Looking drains
+//!    libzmq's command mailbox, so any later state change signals the fd
+//!    again. A receive that would block has just done the same (libzmq
+//!    processes pending commands before it gives up), so a receive waiting
+//!    alone skips the look.
 //! 3. Then it waits for the fd through tokio's `AsyncFd`. When tokio reports
 //!    it readable, `ZMQ_EVENTS` is read again, after taking the readiness
-//!    guard; readiness is cleared only if the wanted event is absent. An edge
-//!    that arrives after that look carries a newer readiness tick, which
-//!    clearing leaves in place.
+//!    guard, and readiness is cleared: that look has drained the mailbox, and
+//!    an edge that arrives after it carries a newer readiness tick, which
+//!    clearing leaves in place. (A woken waiter with no other waiter around
+//!    clears the spent readiness before it retries, which is as safe, since
+//!    every waiter looks before it waits; its next wait then needs no look.)
 //! 4. The fd has one reader waker in tokio, but a socket has two directions
 //!    and maybe several waiters. zmqx registers a single "fan-out" waker with
 //!    tokio that wakes every waiter of the socket; each re-checks
 //!    `ZMQ_EVENTS` for itself.
-//! 5. After every successful operation, and every look at `ZMQ_EVENTS`, any
-//!    *other* waiter whose event is now set is woken: the operation may have
-//!    consumed the edge that waiter was waiting for (a receive on a split
-//!    socket can process the command that makes it writable again). When
-//!    nobody waits, this costs one atomic load.
+//! 5. After every successful operation, every look at `ZMQ_EVENTS`, and
+//!    every operation that would block while others wait, any *other* waiter
+//!    whose event is now set is woken: the operation may have consumed the
+//!    edge that waiter was waiting for (a receive on a split socket can
+//!    process the command that makes it writable again). When nobody waits,
+//!    this costs one atomic load.
 //! 6. If an operation would block although `ZMQ_EVENTS` says it should not
 //!    (a `ROUTER_MANDATORY` socket reports `POLLOUT` when *any* peer has
 //!    room), the future waits for the next edge instead of spinning.

@@ -21,53 +21,76 @@ use crate::tracker::MessageTracker;
 
 /// The state of one operation future: its waiter slot and the socket's
 /// `RCVTIMEO`/`SNDTIMEO`, read the first time it has to wait.
+///
+/// Kept small (40 bytes): a future is moved at least twice before it is
+/// first polled (returned, then pinned by `.await`).
 struct Op<'a> {
     inner: &'a Inner,
     slot: Slot,
     want: PollEvents,
-    timeout: Timeout,
+    /// Whether `timeout` has been set up (the first time the op waited).
+    timeout_known: bool,
+    timeout: Deadline,
 }
 
-enum Timeout {
-    Unknown,
-    Never,
-    At(Pin<Box<tokio::time::Sleep>>),
+/// The timer of an operation that waits with `RCVTIMEO`/`SNDTIMEO`; `None`:
+/// no timeout (or not known yet). Dropped out of line: most operations
+/// never wait, and their drop is then a single test.
+struct Deadline(Option<Pin<Box<tokio::time::Sleep>>>);
+
+impl Drop for Deadline {
+    #[inline]
+    fn drop(&mut self) {
+        if let Some(sleep) = self.0.take() {
+            drop_sleep(sleep);
+        }
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn drop_sleep(sleep: Pin<Box<tokio::time::Sleep>>) {
+    drop(sleep);
 }
 
 impl<'a> Op<'a> {
+    #[inline]
     fn new(inner: &'a Inner, want: PollEvents) -> Op<'a> {
         Op {
             inner,
             slot: Slot::default(),
             want,
-            timeout: Timeout::Unknown,
+            timeout_known: false,
+            timeout: Deadline(None),
         }
     }
 
+    #[inline]
     fn poll<R>(
         &mut self,
         cx: &mut Context<'_>,
         op: impl FnMut(&Socket) -> Result<Option<R>>,
     ) -> Poll<Result<R>> {
-        if let Poll::Ready(r) = self.inner.poll_op(cx, &mut self.slot, self.want, op) {
-            return Poll::Ready(r);
+        match self.inner.poll_op(cx, &mut self.slot, self.want, op) {
+            Poll::Ready(r) => Poll::Ready(r),
+            Poll::Pending => self.poll_timeout(cx),
         }
-        if let Timeout::Unknown = self.timeout {
-            let receiving = self.want == PollEvents::POLLIN;
-            let t = self.inner.peek(|s| {
-                if receiving {
-                    s.rcvtimeo()
-                } else {
-                    s.sndtimeo()
-                }
-            });
-            self.timeout = match t {
+    }
+
+    /// While the operation waits: `Error::Again` once `RCVTIMEO`/`SNDTIMEO`
+    /// has expired.
+    #[cold]
+    fn poll_timeout<R>(&mut self, cx: &mut Context<'_>) -> Poll<Result<R>> {
+        if !self.timeout_known {
+            let t = self.inner.timeout(self.want == PollEvents::POLLIN);
+            self.timeout_known = true;
+            match t {
                 Ok(Some(d)) if d.is_zero() => return Poll::Ready(Err(Error::Again)),
-                Ok(Some(d)) => Timeout::At(Box::pin(tokio::time::sleep(d))),
-                _ => Timeout::Never,
-            };
+                Ok(Some(d)) => self.timeout.0 = Some(Box::pin(tokio::time::sleep(d))),
+                _ => {}
+            }
         }
-        if let Timeout::At(sleep) = &mut self.timeout {
+        if let Some(sleep) = &mut self.timeout.0 {
             if sleep.as_mut().poll(cx).is_ready() {
                 return Poll::Ready(Err(Error::Again));
             }
@@ -77,13 +100,121 @@ impl<'a> Op<'a> {
 }
 
 impl Drop for Op<'_> {
+    #[inline]
     fn drop(&mut self) {
         self.inner.release(&mut self.slot);
     }
 }
 
+/// The future of [`AsyncSocket::send`]: owns the message until libzmq
+/// takes it. (`&mut Message` is left untouched when the send would block.)
+struct SendMsg<'a> {
+    op: Op<'a>,
+    /// `None` once sent.
+    msg: Option<Message>,
+}
+
+impl Future for SendMsg<'_> {
+    type Output = Result<()>;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        let me = self.get_mut();
+        let Some(msg) = me.msg.as_mut() else {
+            // Polled again after completion: the message was sent.
+            return Poll::Ready(Ok(()));
+        };
+        let sent = me
+            .op
+            .poll(cx, |s| s.try_send(&mut *msg, SendFlags::empty()));
+        if let Poll::Ready(Ok(())) = sent {
+            // libzmq has taken the content and left an empty message that
+            // needs no `zmq_msg_close` (zmq_msg_send(3)): skip that call.
+            std::mem::forget(me.msg.take());
+        }
+        sent
+    }
+}
+
+/// The future of a multipart send. Only the first part can block; once
+/// libzmq has taken it, the others are taken in the same call, so a dropped
+/// future has sent all parts or none.
+struct SendParts<'a> {
+    op: Op<'a>,
+    parts: Vec<Message>,
+}
+
+impl Future for SendParts<'_> {
+    type Output = Result<()>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        let me = self.get_mut();
+        if me.parts.is_empty() {
+            return Poll::Ready(Err(empty_multipart()));
+        }
+        let parts = &mut me.parts;
+        me.op.poll(cx, |s| {
+            s.try_send_multipart(parts.iter_mut(), SendFlags::empty())
+        })
+    }
+}
+
+/// The future of [`AsyncSocket::recv`].
+struct RecvMsg<'a> {
+    op: Op<'a>,
+}
+
+impl Future for RecvMsg<'_> {
+    type Output = Result<Message>;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<Message>> {
+        self.get_mut().op.poll(cx, recv_msg_op)
+    }
+}
+
+/// The future of [`AsyncSocket::recv_msg_into`].
+struct RecvInto<'a> {
+    op: Op<'a>,
+    msg: &'a mut Message,
+}
+
+impl Future for RecvInto<'_> {
+    type Output = Result<()>;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        let me = self.get_mut();
+        let msg = &mut *me.msg;
+        me.op.poll(cx, |s| recv_into_op(s, msg))
+    }
+}
+
+/// The future of [`AsyncSocket::recv_multipart`].
+struct RecvParts<'a> {
+    op: Op<'a>,
+}
+
+impl Future for RecvParts<'_> {
+    type Output = Result<Vec<Message>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<Vec<Message>>> {
+        self.get_mut().op.poll(cx, recv_multipart_op)
+    }
+}
+
+#[inline]
 fn recv_msg_op(s: &Socket) -> Result<Option<Message>> {
     s.try_recv_msg(RecvFlags::empty())
+}
+
+#[inline]
+fn recv_into_op(s: &Socket, msg: &mut Message) -> Result<Option<()>> {
+    match s.recv_msg_into(msg, RecvFlags::DONTWAIT) {
+        Ok(()) => Ok(Some(())),
+        Err(Error::Again) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 fn recv_multipart_op(s: &Socket) -> Result<Option<Vec<Message>>> {
@@ -120,40 +251,40 @@ fn from_json<T: DeserializeOwned>(msg: Message) -> Result<T> {
 
 /// The operations, shared by the socket and its halves.
 impl Inner {
-    async fn send_msg(&self, mut msg: Message) -> Result<()> {
-        let mut op = Op::new(self, PollEvents::POLLOUT);
-        // `&mut Message` is left untouched when the send would block, so the
-        // message stays in this future until libzmq takes it.
-        poll_fn(|cx| op.poll(cx, |s| s.try_send(&mut msg, SendFlags::empty()))).await
-    }
-
-    fn send_parts(&self, parts: Vec<Message>) -> impl Future<Output = Result<()>> + Send + '_ {
-        let mut parts = parts;
-        async move {
-            if parts.is_empty() {
-                return Err(empty_multipart());
-            }
-            let mut op = Op::new(self, PollEvents::POLLOUT);
-            // Only the first part can block; once libzmq has taken it, the
-            // others are taken in the same call. So a dropped future has sent
-            // all parts or none.
-            poll_fn(|cx| {
-                op.poll(cx, |s| {
-                    s.try_send_multipart(parts.iter_mut(), SendFlags::empty())
-                })
-            })
-            .await
+    #[inline]
+    fn send_msg(&self, msg: Message) -> SendMsg<'_> {
+        SendMsg {
+            op: Op::new(self, PollEvents::POLLOUT),
+            msg: Some(msg),
         }
     }
 
-    async fn recv_msg(&self) -> Result<Message> {
-        let mut op = Op::new(self, PollEvents::POLLIN);
-        poll_fn(|cx| op.poll(cx, recv_msg_op)).await
+    fn send_parts(&self, parts: Vec<Message>) -> SendParts<'_> {
+        SendParts {
+            op: Op::new(self, PollEvents::POLLOUT),
+            parts,
+        }
     }
 
-    async fn recv_parts(&self) -> Result<Vec<Message>> {
-        let mut op = Op::new(self, PollEvents::POLLIN);
-        poll_fn(|cx| op.poll(cx, recv_multipart_op)).await
+    #[inline]
+    fn recv_msg(&self) -> RecvMsg<'_> {
+        RecvMsg {
+            op: Op::new(self, PollEvents::POLLIN),
+        }
+    }
+
+    #[inline]
+    fn recv_into<'a>(&'a self, msg: &'a mut Message) -> RecvInto<'a> {
+        RecvInto {
+            op: Op::new(self, PollEvents::POLLIN),
+            msg,
+        }
+    }
+
+    fn recv_parts(&self) -> RecvParts<'_> {
+        RecvParts {
+            op: Op::new(self, PollEvents::POLLIN),
+        }
     }
 
     async fn poll_events(
@@ -383,6 +514,23 @@ macro_rules! recv_methods {
         /// `tokio::time::timeout`) never loses one.
         pub fn recv(&self) -> impl Future<Output = Result<Message>> + Send + '_ {
             self.inner.recv_msg()
+        }
+
+        /// Receives one message part into `msg`, replacing its content: the
+        /// form of [`recv`](Self::recv) for a loop that reuses one
+        /// [`Message`], as [`Socket::recv_msg_into`] is for blocking sockets
+        /// (zmqx's addition; pyzmq's `recv(copy=False)` makes a new frame
+        /// each time). Honours `RCVTIMEO` like [`recv`](Self::recv).
+        ///
+        /// Cancel-safe: a message is taken from libzmq only in the poll that
+        /// completes the future. libzmq releases the old content of `msg`
+        /// when it tries to receive, so after a dropped or failed receive
+        /// `msg` may be empty (never invalid).
+        pub fn recv_msg_into<'a>(
+            &'a self,
+            msg: &'a mut Message,
+        ) -> impl Future<Output = Result<()>> + Send + 'a {
+            self.inner.recv_into(msg)
         }
 
         /// Receives all parts of one message (pyzmq's `recv_multipart`).

@@ -84,7 +84,6 @@ pub struct ThreadAuthenticator {
 struct Worker {
     handle: JoinHandle<()>,
     shared: Arc<WorkerState>,
-    control: String,
 }
 
 #[derive(Default)]
@@ -92,6 +91,13 @@ struct WorkerState {
     stop: AtomicBool,
     done: Mutex<bool>,
     done_changed: Condvar,
+    /// The owner's end of the control pair, connected by `start` while the
+    /// thread's end surely exists; the thread closes it when it ends.
+    /// Connecting only at stop time raced with the thread closing its end
+    /// (on ETERM, or on its own after seeing the stop flag): libzmq then
+    /// left the late inproc connection unfinished and `zmq_ctx_term` hung
+    /// for good (found by `tests/shutdown_matrix.rs`).
+    waker: Mutex<Option<Socket>>,
 }
 
 /// Marks the worker done when the thread ends, however it ends.
@@ -183,8 +189,14 @@ impl ThreadAuthenticator {
         let control = self.ctx.socket(SocketType::Pair)?;
         control.set_linger(Some(Duration::ZERO))?;
         control.bind(&control_endpoint)?;
+        let waker = self.ctx.socket(SocketType::Pair)?;
+        waker.set_linger(Some(Duration::ZERO))?;
+        waker.connect(&control_endpoint)?;
 
-        let shared = Arc::new(WorkerState::default());
+        let shared = Arc::new(WorkerState {
+            waker: Mutex::new(Some(waker)),
+            ..WorkerState::default()
+        });
         let policy = self.policy.clone();
         let state = shared.clone();
         let handle = std::thread::Builder::new()
@@ -192,6 +204,8 @@ impl ThreadAuthenticator {
             .spawn(move || {
                 let _done = DoneGuard(state.clone());
                 run(&zap, &control, &policy, &state.stop);
+                // Under the lock: `stop` may be sending on it right now.
+                drop(state.waker.lock().unwrap_or_else(|e| e.into_inner()).take());
                 // Unbinding an inproc endpoint is immediate, while closing
                 // is finished later by libzmq's reaper: unbind first so that
                 // a new handler can bind as soon as `stop` returns.
@@ -205,11 +219,7 @@ impl ThreadAuthenticator {
                     format!("cannot spawn the thread: {e}"),
                 )
             })?;
-        self.worker = Some(Worker {
-            handle,
-            shared,
-            control: control_endpoint,
-        });
+        self.worker = Some(Worker { handle, shared });
         Ok(())
     }
 
@@ -235,7 +245,18 @@ impl ThreadAuthenticator {
             return true;
         };
         worker.shared.stop.store(true, Ordering::Release);
-        wake(&self.ctx, &worker.control);
+        // Best effort: the thread also checks the flag every WAKE_INTERVAL.
+        // A message in an attached inproc pipe reaches the reader even if
+        // the waker closes right after (linger 0 only drops what is not in
+        // the pipe yet).
+        if let Some(waker) = &*worker
+            .shared
+            .waker
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+        {
+            let _ = waker.try_send(&b"TERMINATE"[..], SendFlags::empty());
+        }
         let done = worker.shared.done.lock().unwrap_or_else(|e| e.into_inner());
         let (done, _) = worker
             .shared
@@ -357,21 +378,6 @@ impl ThreadAuthenticator {
 impl Drop for ThreadAuthenticator {
     fn drop(&mut self) {
         self.stop();
-    }
-}
-
-/// Sends the wake-up message to the thread's control socket. Best effort:
-/// the thread also checks its stop flag every [`WAKE_INTERVAL`].
-fn wake(ctx: &Context, endpoint: &str) {
-    let Ok(pipe) = ctx.socket(SocketType::Pair) else {
-        return; // The context is gone: so is the thread.
-    };
-    // No linger: a message already in an attached inproc pipe still reaches
-    // the reader (its side of the pipe waits for the delimiter), and if the
-    // thread is already gone nothing keeps `Context::term` waiting.
-    let _ = pipe.set_linger(Some(Duration::ZERO));
-    if pipe.connect(endpoint).is_ok() {
-        let _ = pipe.try_send(&b"TERMINATE"[..], SendFlags::empty());
     }
 }
 

@@ -133,7 +133,7 @@ impl Drop for Connected<'_> {
 const MAX_STRING_OPTION: usize = 16 << 20;
 
 /// An endpoint as a C string, or a typed error for an interior NUL.
-fn endpoint_cstr(endpoint: &str) -> Result<CString> {
+pub(crate) fn endpoint_cstr(endpoint: &str) -> Result<CString> {
     CString::new(endpoint)
         .map_err(|_| Error::invalid(format!("endpoint {endpoint:?}"), "interior NUL byte"))
 }
@@ -143,7 +143,7 @@ fn endpoint_cstr(endpoint: &str) -> Result<CString> {
 /// port 34463, `:-1` port 65535 and `:12x` port 12. A port is `*` or a
 /// decimal number up to 65535 (for `connect`'s `source;destination` form,
 /// the destination's).
-fn check_port(endpoint: &str) -> Result<()> {
+pub(crate) fn check_port(endpoint: &str) -> Result<()> {
     let Some(address) = endpoint
         .strip_prefix("tcp://")
         .or_else(|| endpoint.strip_prefix("udp://"))

@@ -70,11 +70,15 @@ fn main() {
         header::probe_capabilities(&mut found);
     }
     if draft_wanted && found.draft == Some(false) {
+        // A libzmq built without the DRAFT API does not export its symbols
+        // (zmq_poller_*, zmq_join…): linking would fail later with undefined
+        // references, or worse at load time. Stop here and say why.
+        fail_draft(&found);
+    }
+    if draft_wanted && found.draft.is_none() {
         println!(
-            "cargo:warning=zmq-sys: the `draft` feature is on but the linked libzmq ({}) was built \
-             without the DRAFT API; DRAFT calls will fail at link or run time. Use the vendored \
-             build (feature `vendored`, without LIBZMQ_NO_VENDOR) or a libzmq built with \
-             --enable-drafts.",
+            "cargo:warning=zmq-sys: the `draft` feature is on but whether the linked libzmq ({}) \
+             has the DRAFT API could not be probed; zmqx checks zmq_has(\"draft\") at run time.",
             found.source
         );
     }
@@ -119,6 +123,24 @@ fn publish(found: &Found) {
         "cargo:rustc-env=ZMQ_SYS_INCLUDE={}",
         include.unwrap_or_default()
     );
+}
+
+fn fail_draft(found: &Found) -> ! {
+    let (major, minor, patch) = found.version;
+    eprintln!(
+        "\n\nzmq-sys: the `draft` feature is on, but the libzmq {major}.{minor}.{patch} found \
+         through {} was built without the DRAFT API (zmq_has(\"draft\") is false), so its DRAFT \
+         symbols (zmq_poller_new, zmq_join, zmq_connect_peer…) do not exist.\n\n\
+         How to fix it, any one of:\n\
+         \x20 - Build the bundled copy with the DRAFT API: enable the `vendored` feature (on by\n\
+         \x20   default in zmqx) and unset LIBZMQ_NO_VENDOR, LIBZMQ_PREFIX, LIBZMQ_LIB_DIR and\n\
+         \x20   LIBZMQ_INCLUDE_DIR.\n\
+         \x20 - Point LIBZMQ_PREFIX at a libzmq configured with --enable-drafts\n\
+         \x20   (cmake: -DENABLE_DRAFTS=ON).\n\
+         \x20 - Turn the `draft` feature off.\n",
+        found.source
+    );
+    std::process::exit(1);
 }
 
 fn fail(tried: &[String]) -> ! {

@@ -1,0 +1,377 @@
+//! [`ThreadSafeSocket`]: libzmq's thread-safe DRAFT socket types, `Sync`.
+
+use std::ffi::{CString, c_void};
+use std::time::Duration;
+
+use crate::constants::{Event, RecvFlags, SendFlags, SocketType};
+use crate::context::Context;
+use crate::error::{Error, Result, check};
+use crate::message::Message;
+use crate::options::{OptionValue, SocketOption};
+use crate::socket::{Sendable, Socket, check_port, endpoint_cstr};
+
+use super::MonitorV2;
+use super::require_draft;
+
+/// The longest group name libzmq accepts (`ZMQ_GROUP_MAX_LENGTH`).
+const GROUP_MAX_LENGTH: usize = 255;
+
+impl SocketType {
+    /// Whether libzmq makes sockets of this type thread-safe
+    /// (`ZMQ_THREAD_SAFE`): SERVER, CLIENT, RADIO, DISH, GATHER, SCATTER,
+    /// PEER and CHANNEL (DRAFT). They are made as
+    /// [`ThreadSafeSocket`]s by [`Context::thread_safe_socket`].
+    pub const fn is_thread_safe(self) -> bool {
+        matches!(
+            self,
+            SocketType::Server
+                | SocketType::Client
+                | SocketType::Radio
+                | SocketType::Dish
+                | SocketType::Gather
+                | SocketType::Scatter
+                | SocketType::Peer
+                | SocketType::Channel
+        )
+    }
+}
+
+impl Context {
+    /// A new socket of a thread-safe DRAFT type (`zmq_socket` with
+    /// `ZMQ_SERVER`, `ZMQ_CLIENT`, `ZMQ_RADIO`, `ZMQ_DISH`, `ZMQ_GATHER`,
+    /// `ZMQ_SCATTER`, `ZMQ_PEER` or `ZMQ_CHANNEL`), with this context's
+    /// default socket options applied. pyzmq's `ctx.socket(zmq.SERVER)`.
+    ///
+    /// Other types are an [`Error::NotThreadSafe`]; a libzmq built without
+    /// the DRAFT API is an [`Error::MissingCapability`].
+    pub fn thread_safe_socket(&self, kind: SocketType) -> Result<ThreadSafeSocket> {
+        if !kind.is_thread_safe() {
+            return Err(Error::NotThreadSafe {
+                socket_type: kind.to_string(),
+            });
+        }
+        require_draft(&format!("ZMQ_{} sockets", kind.name()))?;
+        ThreadSafeSocket::new(self.socket(kind)?)
+    }
+}
+
+/// A socket of a thread-safe DRAFT type (SERVER, CLIENT, RADIO, DISH,
+/// GATHER, SCATTER, PEER, CHANNEL), made by
+/// [`Context::thread_safe_socket`].
+///
+/// libzmq serialises every call on these sockets with a mutex, so unlike
+/// [`Socket`] a `ThreadSafeSocket` is `Sync`: share it between threads
+/// (`&ThreadSafeSocket`, `Arc<ThreadSafeSocket>`) and send or receive from
+/// all of them at once. These types carry single-part messages: `SNDMORE`
+/// is an [`Error::MultipartUnsupported`]. Routing ids (SERVER, PEER) and
+/// groups (RADIO, DISH) travel on the [`Message`].
+///
+/// ```
+/// fn shared<T: Send + Sync>() {}
+/// shared::<zmqx::draft::ThreadSafeSocket>();
+/// ```
+///
+/// The classic [`Socket`] stays `!Sync`:
+///
+/// ```compile_fail
+/// fn shared<T: Sync>() {}
+/// shared::<zmqx::Socket>();
+/// ```
+///
+/// Like a [`Socket`], it keeps its context alive and is closed when dropped,
+/// with its linger.
+pub struct ThreadSafeSocket {
+    socket: Socket,
+    kind: SocketType,
+}
+
+// SAFETY: the wrapped socket is of a type libzmq makes thread-safe (checked
+// with ZMQ_THREAD_SAFE when it is wrapped): libzmq takes the socket's own
+// mutex in every call on it (options, bind/connect, send/recv, monitor,
+// close) and its mailbox is the thread-safe kind. On the Rust side `Socket`
+// holds only the raw pointer and an `Arc` of the (Sync) context state: its
+// `!Sync` marker stands for libzmq's rule, which these types lift.
+unsafe impl Sync for ThreadSafeSocket {}
+
+impl std::fmt::Debug for ThreadSafeSocket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ThreadSafeSocket")
+            .field("raw", &self.socket.as_raw())
+            .field("type", &self.kind)
+            .finish()
+    }
+}
+
+impl ThreadSafeSocket {
+    /// Wraps a [`Socket`] of a thread-safe type (one made by
+    /// [`Context::socket`] with `SocketType::Server`…). Fails with
+    /// [`Error::NotThreadSafe`] for other types, dropping the socket.
+    pub fn new(socket: Socket) -> Result<ThreadSafeSocket> {
+        let kind = socket.socket_type()?;
+        if !kind.is_thread_safe() || !socket.thread_safe()? {
+            return Err(Error::NotThreadSafe {
+                socket_type: kind.to_string(),
+            });
+        }
+        require_draft(&format!("ZMQ_{} sockets", kind.name()))?;
+        Ok(ThreadSafeSocket { socket, kind })
+    }
+
+    /// The socket type.
+    pub fn socket_type(&self) -> SocketType {
+        self.kind
+    }
+
+    /// The wrapped [`Socket`], for its typed option accessors
+    /// (`set_curve_server`, `set_heartbeat_ivl`…) and everything else it
+    /// has. Calls on it are as thread-safe as on `self`; multipart calls fail
+    /// with libzmq's `EINVAL` on these types.
+    pub fn as_socket(&self) -> &Socket {
+        &self.socket
+    }
+
+    /// Gives back the wrapped [`Socket`] (which is `!Sync`).
+    pub fn into_socket(self) -> Socket {
+        self.socket
+    }
+
+    /// The raw `void *` socket, valid while `self` is alive.
+    pub fn as_raw(&self) -> *mut c_void {
+        self.socket.as_raw()
+    }
+
+    /// The context this socket belongs to.
+    pub fn context(&self) -> Context {
+        self.socket.context()
+    }
+
+    /// Accepts connections on an endpoint (`zmq_bind`); see [`Socket::bind`].
+    pub fn bind(&self, endpoint: &str) -> Result<()> {
+        self.socket.bind(endpoint)
+    }
+
+    /// Connects to an endpoint (`zmq_connect`); see [`Socket::connect`].
+    pub fn connect(&self, endpoint: &str) -> Result<()> {
+        self.socket.connect(endpoint)
+    }
+
+    /// Stops accepting on an endpoint (`zmq_unbind`).
+    pub fn unbind(&self, endpoint: &str) -> Result<()> {
+        self.socket.unbind(endpoint)
+    }
+
+    /// Disconnects from an endpoint (`zmq_disconnect`).
+    pub fn disconnect(&self, endpoint: &str) -> Result<()> {
+        self.socket.disconnect(endpoint)
+    }
+
+    /// Connects a PEER socket to an endpoint and returns the routing id of
+    /// that peer, to address it with [`send_to`](Self::send_to)
+    /// (`zmq_connect_peer`).
+    pub fn connect_peer(&self, endpoint: &str) -> Result<u32> {
+        self.socket.connect_peer(endpoint)
+    }
+
+    /// Joins a group on a DISH socket (`zmq_join`; pyzmq's `dish.join`).
+    pub fn join(&self, group: &str) -> Result<()> {
+        self.socket.join(group)
+    }
+
+    /// Leaves a group on a DISH socket (`zmq_leave`; pyzmq's `dish.leave`).
+    pub fn leave(&self, group: &str) -> Result<()> {
+        self.socket.leave(group)
+    }
+
+    /// The endpoint last bound or connected (`ZMQ_LAST_ENDPOINT`).
+    pub fn last_endpoint(&self) -> Result<String> {
+        self.socket.last_endpoint()
+    }
+
+    /// Reads any option (`zmq_getsockopt`); see [`Socket::get`].
+    pub fn get(&self, option: SocketOption) -> Result<OptionValue> {
+        self.socket.get(option)
+    }
+
+    /// Sets any option (`zmq_setsockopt`); see [`Socket::set`].
+    pub fn set(&self, option: SocketOption, value: OptionValue) -> Result<()> {
+        self.socket.set(option, value)
+    }
+
+    /// `ZMQ_LINGER`: how long pending messages may wait after close.
+    pub fn linger(&self) -> Result<Option<Duration>> {
+        self.socket.linger()
+    }
+
+    /// Sets `ZMQ_LINGER` (`None`: wait forever).
+    pub fn set_linger(&self, linger: Option<Duration>) -> Result<()> {
+        self.socket.set_linger(linger)
+    }
+
+    /// `ZMQ_RCVTIMEO`: the receive timeout (`None`: block forever).
+    pub fn rcvtimeo(&self) -> Result<Option<Duration>> {
+        self.socket.rcvtimeo()
+    }
+
+    /// Sets `ZMQ_RCVTIMEO`.
+    pub fn set_rcvtimeo(&self, timeout: Option<Duration>) -> Result<()> {
+        self.socket.set_rcvtimeo(timeout)
+    }
+
+    /// `ZMQ_SNDTIMEO`: the send timeout (`None`: block forever).
+    pub fn sndtimeo(&self) -> Result<Option<Duration>> {
+        self.socket.sndtimeo()
+    }
+
+    /// Sets `ZMQ_SNDTIMEO`.
+    pub fn set_sndtimeo(&self, timeout: Option<Duration>) -> Result<()> {
+        self.socket.set_sndtimeo(timeout)
+    }
+
+    /// `ZMQ_SNDHWM`: the high-water mark of outbound messages.
+    pub fn sndhwm(&self) -> Result<i32> {
+        self.socket.sndhwm()
+    }
+
+    /// Sets `ZMQ_SNDHWM`.
+    pub fn set_sndhwm(&self, hwm: i32) -> Result<()> {
+        self.socket.set_sndhwm(hwm)
+    }
+
+    /// `ZMQ_RCVHWM`: the high-water mark of inbound messages.
+    pub fn rcvhwm(&self) -> Result<i32> {
+        self.socket.rcvhwm()
+    }
+
+    /// Sets `ZMQ_RCVHWM`.
+    pub fn set_rcvhwm(&self, hwm: i32) -> Result<()> {
+        self.socket.set_rcvhwm(hwm)
+    }
+
+    /// Refuses `SNDMORE`: these types carry single-part messages.
+    fn single_part(&self, flags: SendFlags) -> Result<i32> {
+        if flags.contains(SendFlags::SNDMORE) {
+            return Err(Error::MultipartUnsupported {
+                socket_type: self.kind.to_string(),
+            });
+        }
+        Ok(flags.bits())
+    }
+
+    /// Sends one message (`zmq_msg_send`), blocking unless `flags` has
+    /// `DONTWAIT`. On SERVER and PEER the message must carry a routing id
+    /// ([`send_to`](Self::send_to), [`Message::set_routing_id`]); on RADIO a
+    /// group ([`send_group`](Self::send_group), [`Message::set_group`]).
+    /// `SNDMORE` is an [`Error::MultipartUnsupported`].
+    ///
+    /// Sending `&mut Message` leaves it untouched when the send fails.
+    pub fn send<D: Sendable>(&self, data: D, flags: SendFlags) -> Result<()> {
+        let flags = self.single_part(flags)?;
+        data.send_on(&self.socket, flags)
+    }
+
+    /// Sends one message without blocking: `Ok(None)` when it would block.
+    pub fn try_send<D: Sendable>(&self, data: D, flags: SendFlags) -> Result<Option<()>> {
+        would_block(self.send(data, flags | SendFlags::DONTWAIT))
+    }
+
+    /// Sends `data` to the peer with this routing id (SERVER, PEER; pyzmq's
+    /// `send(data, routing_id=id)`). An unknown peer is
+    /// [`Error::HostUnreachable`].
+    pub fn send_to<D: Into<Message>>(
+        &self,
+        data: D,
+        routing_id: u32,
+        flags: SendFlags,
+    ) -> Result<()> {
+        let mut msg = data.into();
+        msg.set_routing_id(routing_id)?;
+        self.send(&mut msg, flags)
+    }
+
+    /// Sends `data` to a group (RADIO; pyzmq's `send(data, group=…)`).
+    pub fn send_group<D: Into<Message>>(
+        &self,
+        data: D,
+        group: &str,
+        flags: SendFlags,
+    ) -> Result<()> {
+        check_group(group)?;
+        let mut msg = data.into();
+        msg.set_group(group)?;
+        self.send(&mut msg, flags)
+    }
+
+    /// Receives one message (`zmq_msg_recv`), with its routing id (SERVER,
+    /// PEER) or group (DISH) on it.
+    pub fn recv(&self, flags: RecvFlags) -> Result<Message> {
+        self.socket.recv_msg(flags)
+    }
+
+    /// Receives one message into `msg`, reusing it.
+    pub fn recv_into(&self, msg: &mut Message, flags: RecvFlags) -> Result<()> {
+        self.socket.recv_msg_into(msg, flags)
+    }
+
+    /// Receives one message without blocking: `Ok(None)` when none is there.
+    pub fn try_recv(&self, flags: RecvFlags) -> Result<Option<Message>> {
+        self.socket.try_recv_msg(flags)
+    }
+
+    /// Starts monitoring with version-2 events; see
+    /// [`Socket::get_monitor_socket_v2`].
+    pub fn get_monitor_socket_v2(&self, events: Event) -> Result<MonitorV2> {
+        self.socket.get_monitor_socket_v2(events)
+    }
+}
+
+/// `Err(Again)` becomes `Ok(None)`.
+fn would_block<T>(r: Result<T>) -> Result<Option<T>> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(Error::Again) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// A group name as a C string: no NUL, at most 255 bytes.
+fn check_group(group: &str) -> Result<CString> {
+    if group.len() > GROUP_MAX_LENGTH {
+        return Err(Error::invalid(
+            format!("group {group:?}"),
+            format!("longer than {GROUP_MAX_LENGTH} bytes"),
+        ));
+    }
+    CString::new(group).map_err(|_| Error::invalid(format!("group {group:?}"), "interior NUL byte"))
+}
+
+impl Socket {
+    /// Joins a group on a DISH socket (`zmq_join`, DRAFT; pyzmq's
+    /// `dish.join`). Groups are at most 255 bytes.
+    pub fn join(&self, group: &str) -> Result<()> {
+        require_draft("zmq_join")?;
+        let c = check_group(group)?;
+        // SAFETY: as_raw is a live socket; c is a valid C string.
+        check(unsafe { zmq_sys::zmq_join(self.as_raw(), c.as_ptr()) }).map(drop)
+    }
+
+    /// Leaves a group on a DISH socket (`zmq_leave`, DRAFT). Leaving a group
+    /// not joined is an [`Error::InvalidArgument`].
+    pub fn leave(&self, group: &str) -> Result<()> {
+        require_draft("zmq_leave")?;
+        let c = check_group(group)?;
+        // SAFETY: as_raw is a live socket; c is a valid C string.
+        check(unsafe { zmq_sys::zmq_leave(self.as_raw(), c.as_ptr()) }).map(drop)
+    }
+
+    /// Connects a PEER socket and returns the new peer's routing id
+    /// (`zmq_connect_peer`, DRAFT). Other socket types are an
+    /// [`Error::NotSupported`].
+    pub fn connect_peer(&self, endpoint: &str) -> Result<u32> {
+        require_draft("zmq_connect_peer")?;
+        let c = endpoint_cstr(endpoint)?;
+        check_port(endpoint)?;
+        // SAFETY: as_raw is a live socket; c is a valid C string.
+        let id = unsafe { zmq_sys::zmq_connect_peer(self.as_raw(), c.as_ptr()) };
+        if id == 0 { Err(Error::last()) } else { Ok(id) }
+    }
+}
