@@ -81,11 +81,6 @@ skip_tests=(
     # the monitor socket overwrites errno when the monitor pipe is not
     # attached yet). Valgrind's timing makes it happen every time.
     monitor:bind_failed_and_connect_retried
-    # Open question for the async engine: fails under valgrind even alone
-    # ("no progress within 10s (lost wakeup?)"), passes natively and under
-    # ASan when run alone. Left out so this script reports memory errors;
-    # see fuzz/README.md, "Memory checks".
-    async_socket:split_halves_both_directions_at_hwm
 )
 
 in_list() {
