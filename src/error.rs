@@ -237,6 +237,7 @@ pub enum Error {
     /// An SSH tunnel could not be opened or closed
     /// ([`zmqx::ssh`](crate::ssh); pyzmq raises `SSHException`,
     /// `RuntimeError` or a paramiko error).
+    #[cfg(feature = "ssh")]
     #[error("ssh: {kind}: {message}")]
     Ssh {
         /// What went wrong.
@@ -268,7 +269,7 @@ pub enum Error {
     /// ([`zmqx::txzmq::wire`](crate::txzmq::wire)): a published frame with
     /// no tag separator, a request without its envelope… The message is
     /// handed back in `frames`.
-    #[cfg(all(feature = "tokio", unix))]
+    #[cfg(all(feature = "txzmq", unix))]
     #[error("malformed txZMQ message: {reason}")]
     TxzmqFraming {
         /// What is wrong with it.
@@ -454,7 +455,7 @@ impl From<Error> for std::io::Error {
             | Error::TooLarge { .. }
             | Error::MonitorEvent { .. }
             | Error::Certificate { .. } => K::InvalidData,
-            #[cfg(all(feature = "tokio", unix))]
+            #[cfg(all(feature = "txzmq", unix))]
             Error::TxzmqFraming { .. } => K::InvalidData,
             Error::UnknownMessageId { .. } => K::NotFound,
             Error::RequestTimeout { .. } => K::TimedOut,
@@ -473,6 +474,7 @@ impl From<Error> for std::io::Error {
             #[cfg(feature = "draft")]
             Error::MonitorEventV2 { .. } => K::InvalidData,
             Error::HostUnreachable => K::HostUnreachable,
+            #[cfg(feature = "ssh")]
             Error::Ssh { kind, .. } => {
                 use crate::ssh::SshErrorKind as S;
                 match kind {

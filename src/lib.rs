@@ -113,10 +113,12 @@
 //! - [`Context::destroy`] cannot close sockets owned by other threads (Rust
 //!   ownership); it shuts the context down so their owners see
 //!   [`Error::ContextTerminated`] and drop them.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
 #[cfg(all(feature = "tokio", unix))]
+#[cfg_attr(docsrs, doc(cfg(all(feature = "tokio", unix))))]
 pub mod asynchronous;
 pub mod auth;
 pub mod constants;
@@ -124,10 +126,12 @@ mod context;
 pub mod curve;
 pub mod devices;
 #[cfg(feature = "draft")]
+#[cfg_attr(docsrs, doc(cfg(feature = "draft")))]
 pub mod draft;
 mod error;
 mod functions;
 #[cfg(feature = "log")]
+#[cfg_attr(docsrs, doc(cfg(feature = "log")))]
 pub mod log;
 mod message;
 pub mod monitor;
@@ -136,15 +140,19 @@ mod poll;
 pub mod proxy;
 pub mod serialize;
 mod socket;
+#[cfg(feature = "ssh")]
+#[cfg_attr(docsrs, doc(cfg(feature = "ssh")))]
 pub mod ssh;
 mod tracker;
-#[cfg(all(feature = "tokio", unix))]
+#[cfg(all(feature = "txzmq", unix))]
+#[cfg_attr(docsrs, doc(cfg(all(feature = "txzmq", unix))))]
 pub mod txzmq;
 pub mod z85;
 
 pub use zmq_sys as sys;
 
 #[cfg(all(feature = "tokio", unix))]
+#[cfg_attr(docsrs, doc(cfg(all(feature = "tokio", unix))))]
 pub use asynchronous::{AsyncReceiver, AsyncSender, AsyncSocket};
 
 pub use constants::{
@@ -154,6 +162,7 @@ pub use constants::{
 pub use context::{Context, DEFAULT_LINGER};
 pub use curve::{CurveKey, CurveKeyPair, KeyError, KeyFormat};
 #[cfg(feature = "draft")]
+#[cfg_attr(docsrs, doc(cfg(feature = "draft")))]
 pub use draft::{ThreadSafeSocket, ZmqPoller};
 pub use error::{Error, Result, Version, strerror};
 pub use functions::{CRATE_VERSION, curve_keypair, curve_public, has, version, version_info};

@@ -88,16 +88,19 @@
 //! A value that cannot be encoded is an [`Error::Serialize`] and nothing is
 //! sent.
 
+#[cfg(any(feature = "json", feature = "postcard"))]
 use std::cell::RefCell;
 use std::fmt;
 use std::marker::PhantomData;
 use std::str::FromStr;
 
 use crate::error::{Error, Result};
-use crate::message::{Frames, Message, copy_threshold};
+#[cfg(any(feature = "json", feature = "postcard"))]
+use crate::message::copy_threshold;
+use crate::message::{Frames, Message};
 use crate::socket::Socket;
-use serde::Serialize;
-use serde::de::DeserializeOwned;
+#[cfg(any(feature = "json", feature = "postcard"))]
+use serde::{Serialize, de::DeserializeOwned};
 
 /// Any error a serializer may report: `?` converts every error type into it.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -160,8 +163,11 @@ impl<T, S: Serializer<T> + ?Sized> Serializer<T> for &S {
 /// JSON in one message part, as a [`Serializer`] (for code generic over
 /// serializers; [`Socket::send_json`] is the direct way).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg(feature = "json")]
+#[cfg_attr(docsrs, doc(cfg(feature = "json")))]
 pub struct Json;
 
+#[cfg(feature = "json")]
 impl<T: Serialize + DeserializeOwned> Serializer<T> for Json {
     fn format(&self) -> &'static str {
         "json"
@@ -177,8 +183,11 @@ impl<T: Serialize + DeserializeOwned> Serializer<T> for Json {
 /// postcard in one message part, as a [`Serializer`] (for code generic over
 /// serializers; [`Socket::send_postcard`] is the direct way).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg(feature = "postcard")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postcard")))]
 pub struct Postcard;
 
+#[cfg(feature = "postcard")]
 impl<T: Serialize + DeserializeOwned> Serializer<T> for Postcard {
     fn format(&self) -> &'static str {
         "postcard"
@@ -272,6 +281,7 @@ pub struct FrameCount {
 }
 
 /// The one frame of a single-part format.
+#[cfg(any(feature = "json", feature = "postcard"))]
 fn one_frame(frames: &[Message]) -> std::result::Result<&[u8], FrameCount> {
     match frames {
         [only] => Ok(only),
@@ -462,12 +472,14 @@ pub struct DecodeError {
     pub byte: Option<u8>,
 }
 
+#[cfg(any(feature = "json", feature = "postcard"))]
 thread_local! {
     /// The buffer `send_json` and `send_postcard` encode into, reused.
     static ENCODE_BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
 /// The largest encode buffer kept for reuse (a bigger one is freed).
+#[cfg(any(feature = "json", feature = "postcard"))]
 const KEPT_BUFFER: usize = 1 << 20;
 
 /// Builds an [`Error::Deserialize`] that hands `frames` back.
@@ -481,6 +493,7 @@ fn decode_error(format: &'static str, frames: impl Into<Frames>, source: BoxErro
 
 impl Socket {
     /// Receives one part and checks it against `limit`.
+    #[cfg(any(feature = "json", feature = "postcard"))]
     fn recv_one_limited(&self, limit: usize) -> Result<Message> {
         let msg = self.recv_msg()?;
         if msg.len() > limit {
@@ -496,6 +509,7 @@ impl Socket {
     /// Encodes into a reused per-thread buffer and sends it: small messages
     /// are copied by libzmq from the buffer (no allocation on our side),
     /// large ones are handed over without copying.
+    #[cfg(any(feature = "json", feature = "postcard"))]
     fn send_encoded<E>(
         &self,
         format: &'static str,
@@ -533,6 +547,8 @@ impl Socket {
     /// Fails with [`Error::Serialize`] when serde_json cannot encode the
     /// value (a map with non-string keys, a failing `Serialize` impl…);
     /// nothing is sent then.
+    #[cfg(feature = "json")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
     pub fn send_json<T: Serialize + ?Sized>(&self, value: &T) -> Result<()> {
         self.send_encoded("json", |mut buf| {
             serde_json::to_writer(&mut buf, value).map(|()| buf)
@@ -543,12 +559,16 @@ impl Socket {
     /// `recv_json`). Malformed JSON, or JSON of the wrong shape, is an
     /// [`Error::Deserialize`] that hands the part back. Use
     /// [`recv_json_limited`](Socket::recv_json_limited) with untrusted peers.
+    #[cfg(feature = "json")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
     pub fn recv_json<T: DeserializeOwned>(&self) -> Result<T> {
         self.recv_json_limited(usize::MAX)
     }
 
     /// Like [`recv_json`](Socket::recv_json), but a part larger than `limit`
     /// bytes is not decoded: [`Error::TooLarge`], with the part handed back.
+    #[cfg(feature = "json")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
     pub fn recv_json_limited<T: DeserializeOwned>(&self, limit: usize) -> Result<T> {
         let msg = self.recv_one_limited(limit)?;
         serde_json::from_slice(&msg).map_err(|e| decode_error("json", msg, Box::new(e)))
@@ -558,6 +578,8 @@ impl Socket {
     /// the Rust counterpart of pyzmq's `send_pyobj` (see the
     /// [module docs](crate::serialize) for why postcard and not pickle or
     /// bincode).
+    #[cfg(feature = "postcard")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "postcard")))]
     pub fn send_postcard<T: Serialize + ?Sized>(&self, value: &T) -> Result<()> {
         self.send_encoded("postcard", |buf| postcard::to_extend(value, buf))
     }
@@ -568,6 +590,8 @@ impl Socket {
     /// the value are an error too, so a peer sending another type is noticed.
     /// Use [`recv_postcard_limited`](Socket::recv_postcard_limited) with
     /// untrusted peers.
+    #[cfg(feature = "postcard")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "postcard")))]
     pub fn recv_postcard<T: DeserializeOwned>(&self) -> Result<T> {
         self.recv_postcard_limited(usize::MAX)
     }
@@ -575,6 +599,8 @@ impl Socket {
     /// Like [`recv_postcard`](Socket::recv_postcard), but a part larger than
     /// `limit` bytes is not decoded: [`Error::TooLarge`], with the part
     /// handed back.
+    #[cfg(feature = "postcard")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "postcard")))]
     pub fn recv_postcard_limited<T: DeserializeOwned>(&self, limit: usize) -> Result<T> {
         let msg = self.recv_one_limited(limit)?;
         match postcard::take_from_bytes(&msg) {
@@ -749,6 +775,7 @@ mod tests {
         );
     }
 
+    #[cfg(feature = "json")]
     #[test]
     fn single_frame_formats_reject_other_counts() {
         let two = [Message::from("1"), Message::from("2")];

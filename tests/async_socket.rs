@@ -9,6 +9,7 @@ use std::future::IntoFuture;
 use std::time::{Duration, Instant};
 
 use common::{TIMEOUT, bind_tcp, inproc, socket};
+#[cfg(feature = "json")]
 use serde::{Deserialize, Serialize};
 use zmqx::asynchronous::AsyncPoller;
 use zmqx::serialize::from_fns;
@@ -58,9 +59,11 @@ async fn futures_are_send() -> Result<()> {
     assert_send(&s.recv_msg());
     assert_send(&s.recv_multipart());
     assert_send(&s.recv_string());
+    #[cfg(feature = "json")]
     assert_send(&s.recv_json::<serde_json::Value>());
     assert_send(&s.send("x"));
     assert_send(&s.send_multipart(["a", "b"]));
+    #[cfg(feature = "json")]
     assert_send(&s.send_json(&1));
     assert_send(&s.poll(PollEvents::POLLIN, None));
     let mut p = AsyncPoller::new();
@@ -165,6 +168,7 @@ async fn send_noblock() -> Result<()> {
     Ok(())
 }
 
+#[cfg(feature = "json")]
 #[tokio::test]
 async fn recv_string_and_json() -> Result<()> {
     #[derive(Debug, PartialEq, Serialize, Deserialize)]
@@ -194,6 +198,7 @@ async fn recv_string_and_json() -> Result<()> {
     Ok(())
 }
 
+#[cfg(feature = "json")]
 #[tokio::test]
 async fn cancelled_recv_json_does_not_eat_the_message() -> Result<()> {
     let ctx = Context::new();

@@ -1,6 +1,7 @@
 //! Serialization helpers over real sockets: JSON and postcard round trips,
 //! typed errors that hand the frames back, size limits, custom serializers
 //! (trait, closures, multipart), text encodings.
+#![cfg(all(feature = "json", feature = "postcard"))]
 
 mod common;
 

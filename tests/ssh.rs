@@ -17,6 +17,7 @@
 //!
 //! Every sshd runs under `setpriv --pdeathsig KILL`, so it dies with the
 //! test thread that started it even if the test binary is killed.
+#![cfg(feature = "ssh")]
 
 mod common;
 

@@ -3,7 +3,7 @@
 //! test_reactor_shutdown), plus malformed framing, unknown ids, many
 //! requests in flight, lost connections and shutdown from inside and
 //! outside the runtime. Every await has a timeout.
-#![cfg(all(feature = "tokio", unix))]
+#![cfg(all(feature = "txzmq", unix))]
 
 mod common;
 

@@ -5,6 +5,7 @@
 mod common;
 
 use std::future::IntoFuture;
+#[cfg(feature = "json")]
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -169,6 +170,7 @@ async fn callback_can_stop_itself() -> Result<()> {
     Ok(())
 }
 
+#[cfg(feature = "json")]
 #[tokio::test]
 async fn on_send_and_completion_callbacks() -> Result<()> {
     let ctx = Context::new();

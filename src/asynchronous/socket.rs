@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use futures_core::Stream;
 use futures_sink::Sink;
+#[cfg(feature = "json")]
 use serde::Serialize;
+#[cfg(feature = "json")]
 use serde::de::DeserializeOwned;
 
 use super::engine::{Inner, Slot};
@@ -226,6 +228,7 @@ fn utf8(msg: Message) -> Result<String> {
     })
 }
 
+#[cfg(feature = "json")]
 fn json_frames<T: Serialize + ?Sized>(value: &T) -> Result<Message> {
     serde_json::to_vec(value)
         .map(Message::from)
@@ -235,6 +238,7 @@ fn json_frames<T: Serialize + ?Sized>(value: &T) -> Result<Message> {
         })
 }
 
+#[cfg(feature = "json")]
 fn from_json<T: DeserializeOwned>(msg: Message) -> Result<T> {
     serde_json::from_slice(&msg).map_err(|e| Error::Deserialize {
         format: "json",
@@ -446,6 +450,8 @@ macro_rules! send_methods {
 
         /// Sends `value` as JSON in one part (pyzmq's `send_json`). An
         /// encoding error is [`Error::Serialize`] and nothing is sent.
+        #[cfg(feature = "json")]
+        #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
         pub fn send_json<T: Serialize + ?Sized>(
             &self,
             value: &T,
@@ -560,6 +566,8 @@ macro_rules! recv_methods {
 
         /// Receives one part and decodes it as JSON (pyzmq's `recv_json`).
         /// Bad JSON is an [`Error::Deserialize`] that hands the part back.
+        #[cfg(feature = "json")]
+        #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
         pub fn recv_json<T: DeserializeOwned>(
             &self,
         ) -> impl Future<Output = Result<T>> + Send + '_ {

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 
+#[cfg(feature = "json")]
 use serde::Serialize;
 use tokio::sync::oneshot;
 
@@ -347,6 +348,8 @@ impl ZmqStream {
     }
 
     /// Queues `value` as JSON in one part (pyzmq's `stream.send_json`).
+    #[cfg(feature = "json")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
     pub fn send_json<T: Serialize + ?Sized>(&self, value: &T) -> Result<()> {
         let bytes = serde_json::to_vec(value).map_err(|e| Error::Serialize {
             format: "json",

@@ -1,6 +1,5 @@
 //! The `zmqx` binary: every subcommand run as a child process, with good
 //! and bad arguments.
-#![cfg(feature = "cli")]
 
 mod common;
 
