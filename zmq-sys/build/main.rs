@@ -181,7 +181,7 @@ fn fail_explicit(problems: &[String]) -> ! {
         msg.push('\n');
     }
     msg.push_str(
-        "\nAn explicit location is used alone: zmq-sys did not fall back to the vendored \
+        "\nAn explicit location is used alone: zmq-sys did not fall back to the vendored\n\
          build or pkg-config.\n\n\
          How to fix it, any one of:\n\
          \x20 - Point LIBZMQ_PREFIX at the --prefix libzmq was installed with: it must hold\n\
@@ -190,22 +190,25 @@ fn fail_explicit(problems: &[String]) -> ! {
          \x20 - Name the two directories: LIBZMQ_LIB_DIR=... LIBZMQ_INCLUDE_DIR=...\n\
          \x20   (each overrides its half of LIBZMQ_PREFIX).\n",
     );
-    let unset = "unset LIBZMQ_PREFIX, LIBZMQ_LIB_DIR and LIBZMQ_INCLUDE_DIR";
-    match vendored_state() {
-        (true, false) => msg.push_str(&format!(
-            "\x20 - Or {unset}: the `vendored` feature is on, so zmq-sys then builds libzmq\n\
-             \x20   4.3.5 from source.\n"
-        )),
-        (true, true) => msg.push_str(&format!(
-            "\x20 - Or {unset} and LIBZMQ_NO_VENDOR: the `vendored` feature is on, so\n\
-             \x20   zmq-sys then builds libzmq 4.3.5 from source.\n"
-        )),
-        (false, _) => msg.push_str(&format!(
-            "\x20 - Or {unset} to use a system libzmq found by pkg-config\n\
-             \x20   (Debian/Ubuntu: apt-get install libzmq3-dev pkg-config), or enable the\n\
-             \x20   `vendored` feature to build libzmq 4.3.5 from source.\n"
-        )),
-    }
+    let unset = "\x20 - Or unset LIBZMQ_PREFIX, LIBZMQ_LIB_DIR and LIBZMQ_INCLUDE_DIR";
+    msg.push_str(unset);
+    msg.push_str(match vendored_state() {
+        (true, false) => {
+            ": the `vendored`\n\
+             \x20   feature is on, so zmq-sys then builds libzmq 4.3.5 from source.\n"
+        }
+        (true, true) => {
+            ", and\n\
+             \x20   LIBZMQ_NO_VENDOR: the `vendored` feature is on, so zmq-sys then builds\n\
+             \x20   libzmq 4.3.5 from source.\n"
+        }
+        (false, _) => {
+            ", to\n\
+             \x20   use a system libzmq found by pkg-config (Debian/Ubuntu: apt-get install\n\
+             \x20   libzmq3-dev pkg-config), or enable the `vendored` feature to build\n\
+             \x20   libzmq 4.3.5 from source.\n"
+        }
+    });
     eprintln!("{msg}");
     std::process::exit(1);
 }

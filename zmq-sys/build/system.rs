@@ -72,13 +72,17 @@ fn reason(e: &pkg_config::Error) -> String {
         None => e.to_string(),
     };
     // One reason per line, indented under the "What was tried" entry.
-    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
-    let mut out = lines.next().unwrap_or("not found").to_string();
-    for l in lines {
-        out.push_str("\n      ");
-        out.push_str(l);
+    // pkg-config repeats some lines (once per package argument): drop repeats.
+    let mut lines: Vec<&str> = Vec::new();
+    for l in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if !lines.contains(&l) {
+            lines.push(l);
+        }
     }
-    out
+    if lines.is_empty() {
+        return "not found".into();
+    }
+    lines.join("\n      ")
 }
 
 fn parse_version(v: &str) -> Option<(u32, u32, u32)> {
