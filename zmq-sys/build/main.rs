@@ -79,8 +79,9 @@ fn main() {
         prefix::Explicit::Found(found) => Some(found),
         // The user named a libzmq: linking another one instead would surprise.
         prefix::Explicit::Unusable(problems) => fail_explicit(&problems),
-        prefix::Explicit::NotSet => vendored::build(draft_wanted, &mut tried)
-            .or_else(|| system::find(&mut tried)),
+        prefix::Explicit::NotSet => {
+            vendored::build(draft_wanted, &mut tried).or_else(|| system::find(&mut tried))
+        }
     };
 
     let Some(mut found) = found else {

@@ -50,11 +50,11 @@ pub fn find(tried: &mut Vec<String>) -> Explicit {
 
     // Where the library may be, and which variable said so.
     let (lib_label, lib_candidates) = match (&lib_var, &prefix) {
-        (Some(lib), _) => (format!("LIBZMQ_LIB_DIR={}", lib.display()), vec![lib.clone()]),
-        (None, Some(p)) => (
-            format!("LIBZMQ_PREFIX={}", p.display()),
-            prefix_lib_dirs(p),
+        (Some(lib), _) => (
+            format!("LIBZMQ_LIB_DIR={}", lib.display()),
+            vec![lib.clone()],
         ),
+        (None, Some(p)) => (format!("LIBZMQ_PREFIX={}", p.display()), prefix_lib_dirs(p)),
         (None, None) => unreachable!("handled above"),
     };
     let (inc_label, include_dir) = match (&inc_var, &prefix) {

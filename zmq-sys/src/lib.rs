@@ -42,12 +42,12 @@ pub use raw::*;
 #[cfg(feature = "draft")]
 #[cfg_attr(docsrs, doc(cfg(feature = "draft")))]
 pub use raw::{
-    __sigset_t, sigset_t, zmq_connect_peer, zmq_ctx_get_ext, zmq_ctx_set_ext, zmq_join,
-    zmq_leave, zmq_msg_group, zmq_msg_init_buffer, zmq_msg_routing_id, zmq_msg_set_group,
+    __sigset_t, sigset_t, zmq_connect_peer, zmq_ctx_get_ext, zmq_ctx_set_ext, zmq_join, zmq_leave,
+    zmq_msg_group, zmq_msg_init_buffer, zmq_msg_routing_id, zmq_msg_set_group,
     zmq_msg_set_routing_id, zmq_poller_add, zmq_poller_add_fd, zmq_poller_destroy,
     zmq_poller_event_t, zmq_poller_fd, zmq_poller_modify, zmq_poller_modify_fd, zmq_poller_new,
-    zmq_poller_remove, zmq_poller_remove_fd, zmq_poller_size, zmq_poller_wait,
-    zmq_poller_wait_all, zmq_ppoll, zmq_socket_get_peer_state, zmq_socket_monitor_pipes_stats,
+    zmq_poller_remove, zmq_poller_remove_fd, zmq_poller_size, zmq_poller_wait, zmq_poller_wait_all,
+    zmq_ppoll, zmq_socket_get_peer_state, zmq_socket_monitor_pipes_stats,
     zmq_socket_monitor_versioned,
 };
 

@@ -107,8 +107,8 @@ fn ours() -> BTreeMap<String, String> {
         map.insert(name.to_string(), root.to_string());
     }
     for (name, root, _) in strings() {
-        let text = std::str::from_utf8(root.strip_suffix(b"\0").expect("NUL-terminated"))
-            .expect("ASCII");
+        let text =
+            std::str::from_utf8(root.strip_suffix(b"\0").expect("NUL-terminated")).expect("ASCII");
         map.insert(name.to_string(), format!("{text:?}"));
     }
     map
