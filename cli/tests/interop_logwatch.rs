@@ -75,4 +75,3 @@ fn pyzmq_pubhandler_to_zmqx_logwatch() -> Result<()> {
     );
     Ok(())
 }
-
