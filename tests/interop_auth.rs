@@ -14,10 +14,12 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use auth_util::{QUIET, TempDir, TestResult};
-use zmqx::auth::{ThreadAuthenticator, create_certificates, load_certificate, load_certificates};
+use zmqx::auth::{
+    CertificateError, ThreadAuthenticator, create_certificates, load_certificate, load_certificates,
+};
 use zmqx::monitor::{EventKind, EventValue};
 use zmqx::{
-    Context, CurveKey, CurveKeyPair, Event, PollEvents, RecvFlags, Result, SendFlags, SocketType,
+    Context, CurveKey, CurveKeyPair, Event, PollEvents, RecvFlags, SendFlags, SocketType,
 };
 
 /// How long a Python peer may run in all.
@@ -48,7 +50,7 @@ fn lines_of(child: &mut Child) -> mpsc::Receiver<String> {
     rx
 }
 
-fn keypair_of(path: &std::path::Path) -> Result<CurveKeyPair> {
+fn keypair_of(path: &std::path::Path) -> std::result::Result<CurveKeyPair, CertificateError> {
     let (public, secret) = load_certificate(path)?;
     Ok(CurveKeyPair {
         public,

@@ -7,7 +7,8 @@ use std::sync::{Arc, Condvar, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use super::policy::{Authenticator, CredentialsProvider};
+use super::error::CertificateError;
+use super::policy::{AsyncCredentialsProvider, Authenticator, CredentialsProvider};
 use super::zap::ZAP_ENDPOINT;
 use crate::constants::{PollEvents, RecvFlags, SendFlags, SocketType};
 use crate::context::Context;
@@ -329,7 +330,7 @@ impl ThreadAuthenticator {
         &self,
         domain: &str,
         location: impl AsRef<std::path::Path>,
-    ) -> Result<()> {
+    ) -> std::result::Result<(), CertificateError> {
         let location = location.as_ref();
         if location.as_os_str() == super::CURVE_ALLOW_ANY {
             self.configure_curve_allow_any(domain);
@@ -359,6 +360,18 @@ impl ThreadAuthenticator {
         P: CredentialsProvider + 'static,
     {
         self.policy_mut().configure_curve_callback(domain, provider);
+    }
+
+    /// [`Authenticator::configure_curve_callback_async`]. This thread runs
+    /// each lookup to completion, one at a time and without a tokio
+    /// runtime; the `AsyncAuthenticator`
+    /// runs them concurrently.
+    pub fn configure_curve_callback_async<P>(&self, domain: &str, provider: P)
+    where
+        P: AsyncCredentialsProvider + 'static,
+    {
+        self.policy_mut()
+            .configure_curve_callback_async(domain, provider);
     }
 
     /// [`Authenticator::configure_gssapi`].
