@@ -343,6 +343,18 @@ fn in_file(path: &Path, e: CertificateError) -> CertificateError {
 
 fn parse_in(path: &Path, bytes: &[u8]) -> Result<Certificate, CertificateError> {
     let contents = reader::read(bytes).map_err(|(line, reason)| cert_error(path, line, reason))?;
+    // A secret key that is not the public key's would make every handshake
+    // fail far from here. (Without CURVE in libzmq this cannot be checked,
+    // nor used.)
+    if let Some(secret) = &contents.secret {
+        if crate::curve_public(secret).is_ok_and(|public| public != contents.public) {
+            return Err(cert_error(
+                path,
+                contents.secret_line,
+                "secret-key is not the secret key of public-key",
+            ));
+        }
+    }
     Ok(Certificate {
         public: contents.public,
         secret: contents.secret,
@@ -453,6 +465,18 @@ mod tests {
         assert_eq!(cert.meta("full name"), Some("Alice Smith"));
         assert_eq!(cert.public.to_z85(), PUBLIC);
         Ok(())
+    }
+
+    #[test]
+    fn a_secret_key_must_match_the_public_key() {
+        let other = crate::curve_keypair().expect("CURVE is available");
+        let text = format!(
+            "curve\n    public-key = \"{}\"\n    secret-key = \"{SECRET}\"\n",
+            other.public
+        );
+        let e = Certificate::parse(&text).expect_err("a mismatched pair");
+        assert_eq!(e.line, Some(3));
+        assert!(e.reason.contains("not the secret key"), "{e}");
     }
 
     #[test]

@@ -36,6 +36,8 @@ use crate::curve::CurveKey;
 pub(super) struct Contents {
     pub(super) public: CurveKey,
     pub(super) secret: Option<CurveKey>,
+    /// The line of `secret-key`, when there is one.
+    pub(super) secret_line: Option<usize>,
     pub(super) metadata: Vec<(String, String)>,
 }
 
@@ -321,6 +323,7 @@ pub(super) fn read(bytes: &[u8]) -> Result<Contents, Problem> {
     Ok(Contents {
         public,
         secret: secret.map(|(_, k)| k),
+        secret_line: secret.map(|(line, _)| line),
         metadata,
     })
 }
