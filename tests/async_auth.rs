@@ -31,7 +31,10 @@ async fn plain_works(ctx: &Context) -> Result<()> {
     client.with_socket(|s| s.set_plain_client("admin", "secret"))?;
     client.connect(&endpoint)?;
     client.send("hello").await?;
-    assert_eq!(within("a PLAIN message", server.recv_string()).await?, "hello");
+    assert_eq!(
+        within("a PLAIN message", server.recv_string()).await?,
+        "hello"
+    );
     Ok(())
 }
 

@@ -165,7 +165,11 @@ fn bad_names_and_metadata_write_nothing() {
     let e = certificate_error(create_certificates(dir.path(), "m", &[("bad name", "v")]));
     assert_eq!(e.path, dir.path().join("m.key"));
     assert!(e.reason.contains("bad name"), "{e}");
-    certificate_error(create_certificates(dir.path(), "m", &[("name", "two\nlines")]));
+    certificate_error(create_certificates(
+        dir.path(),
+        "m",
+        &[("name", "two\nlines")],
+    ));
     assert!(!dir.path().join("m.key").exists());
     // A directory that does not exist.
     let e = certificate_error(create_certificates(dir.path().join("missing"), "x", &[]));

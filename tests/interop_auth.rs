@@ -18,9 +18,7 @@ use zmqx::auth::{
     CertificateError, ThreadAuthenticator, create_certificates, load_certificate, load_certificates,
 };
 use zmqx::monitor::{EventKind, EventValue};
-use zmqx::{
-    Context, CurveKey, CurveKeyPair, Event, PollEvents, RecvFlags, SendFlags, SocketType,
-};
+use zmqx::{Context, CurveKey, CurveKeyPair, Event, PollEvents, RecvFlags, SendFlags, SocketType};
 
 /// How long a Python peer may run in all.
 const CHILD_TIMEOUT: Duration = Duration::from_secs(30);

@@ -13,7 +13,6 @@ use crate::constants::SocketType;
 use crate::context::Context;
 use crate::error::{Error, Result};
 
-
 /// Answers the ZAP requests of one [`Context`] from a tokio task, with an
 /// [`Authenticator`] policy (pyzmq's `AsyncioAuthenticator`; the
 /// blocking-thread form is [`ThreadAuthenticator`](crate::auth::ThreadAuthenticator)).

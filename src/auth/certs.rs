@@ -281,8 +281,12 @@ pub fn create_certificates(
     let public_file = dir.join(format!("{name}.{PUBLIC_EXTENSION}"));
     let secret_file = dir.join(format!("{name}.{SECRET_EXTENSION}"));
     // Both texts first, so bad metadata writes nothing.
-    let public_text = cert.to_public_text().map_err(|e| in_file(&public_file, e))?;
-    let secret_text = cert.to_secret_text().map_err(|e| in_file(&secret_file, e))?;
+    let public_text = cert
+        .to_public_text()
+        .map_err(|e| in_file(&public_file, e))?;
+    let secret_text = cert
+        .to_secret_text()
+        .map_err(|e| in_file(&secret_file, e))?;
     write_file(&public_file, &public_text, false)?;
     write_file(&secret_file, &secret_text, true)?;
     Ok((public_file, secret_file))
@@ -533,7 +537,9 @@ mod tests {
         cert.metadata[0] = ("name".into(), "two\nlines".into());
         let e = cert.to_public_text().expect_err("a line break");
         assert!(e.reason.contains("escapes"), "{e}");
-        let e = cert.save_public("/nonexistent/zmqx/x.key").expect_err("bad metadata");
+        let e = cert
+            .save_public("/nonexistent/zmqx/x.key")
+            .expect_err("bad metadata");
         assert_eq!(e.path, Path::new("/nonexistent/zmqx/x.key"));
         assert!(
             Certificate::public_only(CurveKey::from([1; 32]))

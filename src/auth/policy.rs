@@ -261,7 +261,11 @@ fn listed(rules: &HashSet<AddressRule>, ip: IpAddr, zone: Option<&str>) -> bool 
     if rules.contains(&(ip, None)) {
         return true;
     }
-    zone.is_some_and(|z| rules.iter().any(|(r, rz)| *r == ip && rz.as_deref() == Some(z)))
+    zone.is_some_and(|z| {
+        rules
+            .iter()
+            .any(|(r, rz)| *r == ip && rz.as_deref() == Some(z))
+    })
 }
 
 impl Authenticator {
@@ -785,7 +789,13 @@ mod tests {
     fn address_forms() -> Result<()> {
         // Each rule, written in any form, holds for the client's address in
         // any form libzmq reports it.
-        let v4 = ["127.0.0.1", "::ffff:127.0.0.1", "::FFFF:7f00:1", "[::ffff:127.0.0.1]", " 127.0.0.1 "];
+        let v4 = [
+            "127.0.0.1",
+            "::ffff:127.0.0.1",
+            "::FFFF:7f00:1",
+            "[::ffff:127.0.0.1]",
+            " 127.0.0.1 ",
+        ];
         for rule in v4 {
             let mut deny = Authenticator::new();
             deny.deny([rule])?;
@@ -804,7 +814,14 @@ mod tests {
         // IPv6: compressed or not, bracketed, with a zone.
         let mut deny = Authenticator::new();
         deny.deny(["[0:0::1]", "fe80::1", "fe80::2%eth0"])?;
-        for peer in ["::1", "0:0:0:0:0:0:0:1", "fe80::1", "fe80::1%eth0", "FE80::1%2", "fe80::2%eth0"] {
+        for peer in [
+            "::1",
+            "0:0:0:0:0:0:0:1",
+            "fe80::1",
+            "fe80::1%eth0",
+            "FE80::1%2",
+            "fe80::2%eth0",
+        ] {
             assert_eq!(status(&deny.handle(&null(peer))), 400, "{peer}");
         }
         // A rule with a zone holds on that interface only.
@@ -812,7 +829,15 @@ mod tests {
             assert_eq!(status(&deny.handle(&null(peer))), 200, "{peer}");
         }
         // Rules that are not IPs are refused, and add nothing.
-        for bad in ["localhost", "127.1", "127.0.0.1:5555", "10.0.0.0/8", "", "1.2.3.4%eth0", "::1%"] {
+        for bad in [
+            "localhost",
+            "127.1",
+            "127.0.0.1:5555",
+            "10.0.0.0/8",
+            "",
+            "1.2.3.4%eth0",
+            "::1%",
+        ] {
             let mut auth = Authenticator::new();
             match auth.deny(["10.0.0.1", bad]) {
                 Err(Error::InvalidInput { what, .. }) => assert!(what.contains(bad), "{what}"),
@@ -848,7 +873,10 @@ mod tests {
         });
         let r = auth.handle(&curve("", &good));
         assert_eq!((status(&r), r.user_id.clone()), (200, good.to_z85()));
-        assert_eq!(status(&auth.handle(&curve("", &CurveKey::from([2; 32])))), 400);
+        assert_eq!(
+            status(&auth.handle(&curve("", &CurveKey::from([2; 32])))),
+            400
+        );
         assert_eq!(status(&auth.handle(&curve("down", &good))), 300);
         assert_eq!(status(&auth.handle(&curve("boom", &good))), 500);
         // The answer is a future, for the async authenticator.

@@ -413,10 +413,22 @@ mod tests {
     fn keys_are_strict() {
         let cases = [
             (format!("curve\n    public-key \"{PUBLIC}\"\n"), 2, "'='"),
-            (format!("curve\n    public-key = \"{PUBLIC}\n"), 2, "not closed"),
-            (format!("curve\n    public-key = \"{PUBLIC}\" x\n"), 2, "unexpected"),
+            (
+                format!("curve\n    public-key = \"{PUBLIC}\n"),
+                2,
+                "not closed",
+            ),
+            (
+                format!("curve\n    public-key = \"{PUBLIC}\" x\n"),
+                2,
+                "unexpected",
+            ),
             (format!("curve\n    public-key = {PUBLIC}x\n"), 2, "length"),
-            (format!("curve\n    public-key = \" {PUBLIC}\"\n"), 2, "length"),
+            (
+                format!("curve\n    public-key = \" {PUBLIC}\"\n"),
+                2,
+                "length",
+            ),
             (
                 format!("curve\n    public-key = {PUBLIC}\n    public-key = {PUBLIC}\n"),
                 3,
@@ -459,7 +471,8 @@ mod tests {
     #[test]
     fn lenient_layout() {
         // Tabs, odd indentation, a byte order mark, a comment after a section name.
-        let text = format!("\u{feff}metadata  # m\n\tname = x\ncurve # c\n  public-key = {PUBLIC}  # k\n");
+        let text =
+            format!("\u{feff}metadata  # m\n\tname = x\ncurve # c\n  public-key = {PUBLIC}  # k\n");
         let c = read(text.as_bytes()).expect("reads");
         assert_eq!(c.public.to_z85(), PUBLIC);
         assert_eq!(c.metadata, pairs(&[("name", "x")]));

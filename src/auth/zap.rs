@@ -687,8 +687,14 @@ mod tests {
         assert_eq!(ip("fe80::1%eth0"), "fe80::1".parse().ok());
         assert_eq!(ip(""), None);
         assert_eq!(ip("localhost:1000:1000:42"), None);
-        assert_eq!(parse_ip("fe80::1%eth0"), Some(("fe80::1".parse().expect("ip"), Some("eth0"))));
-        assert_eq!(parse_ip("::ffff:10.0.0.1%eth0"), Some(([10, 0, 0, 1].into(), None)));
+        assert_eq!(
+            parse_ip("fe80::1%eth0"),
+            Some(("fe80::1".parse().expect("ip"), Some("eth0")))
+        );
+        assert_eq!(
+            parse_ip("::ffff:10.0.0.1%eth0"),
+            Some(([10, 0, 0, 1].into(), None))
+        );
         assert_eq!(parse_ip("10.0.0.1%eth0"), None);
     }
 
