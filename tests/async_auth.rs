@@ -237,3 +237,20 @@ fn the_thread_authenticator_runs_async_lookups_too() -> auth_util::TestResult {
     assert!(auth.stop());
     Ok(())
 }
+
+#[test]
+fn a_failed_start_leaves_the_endpoint_free() -> auth_util::TestResult {
+    // Outside a tokio runtime the async authenticator cannot start; it must
+    // not leave the ZAP endpoint bound behind it.
+    let ctx = Context::new();
+    for _ in 0..20 {
+        assert!(matches!(
+            AsyncAuthenticator::start(&ctx, Authenticator::new()),
+            Err(zmqx::Error::Reactor(_))
+        ));
+        let mut auth = zmqx::auth::ThreadAuthenticator::new(&ctx);
+        auth.start()?;
+        assert!(auth.stop());
+    }
+    Ok(())
+}

@@ -82,8 +82,10 @@ impl AsyncAuthenticator {
     pub fn start(ctx: &Context, policy: Authenticator) -> Result<AsyncAuthenticator> {
         let zap = ctx.socket(SocketType::Router)?;
         zap.set_linger(Some(std::time::Duration::ZERO))?;
-        zap.bind(ZAP_ENDPOINT)?;
+        // Registered with the reactor before binding: nothing fails after
+        // the bind, so a failed start leaves the endpoint free.
         let zap = Arc::new(AsyncSocket::new(zap)?);
+        zap.bind(ZAP_ENDPOINT)?;
         let policy = Arc::new(RwLock::new(policy));
         let stop = Arc::new(Notify::new());
         let weak = Arc::downgrade(&zap);
