@@ -13,7 +13,7 @@ mod common;
 use auth_util::{Outcome, TestResult, handshake_events, judge};
 use zmqx::auth::ThreadAuthenticator;
 use zmqx::auth::zap::{ZAP_ENDPOINT, ZapReply, ZapRequest};
-use zmqx::{Context, Result, SendFlags, Socket, SocketType};
+use zmqx::{Context, Result, Socket, SocketType};
 
 fn under_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
@@ -51,7 +51,7 @@ fn reported_address(bind: &str) -> Result<String> {
     let client = common::socket(&ctx, SocketType::Pull)?;
     client.connect(&endpoint)?;
     // RCVTIMEO bounds the wait.
-    let frames = zap.recv_multipart_bytes(zmqx::RecvFlags::empty())?;
+    let frames = zap.recv_multipart_bytes()?;
     let delimiter = frames.iter().position(Vec::is_empty).expect("an envelope");
     let request = ZapRequest::parse(&frames[delimiter + 1..]).expect("a ZAP request");
     let mut reply: Vec<Vec<u8>> = frames[..=delimiter].to_vec();
@@ -60,7 +60,7 @@ fn reported_address(bind: &str) -> Result<String> {
             .to_frames()
             .expect("a reply encodes"),
     );
-    zap.send_multipart(reply.iter().map(Vec::as_slice), SendFlags::empty())?;
+    zap.send_multipart(reply.iter().map(Vec::as_slice))?;
     drop((client, server, zap));
     Ok(request.address)
 }
