@@ -253,18 +253,6 @@ pub enum Error {
         /// The panic message.
         message: String,
     },
-    /// A CURVE certificate file or directory that cannot be read or parsed
-    /// ([`zmqx::auth`](crate::auth)): the file, the 1-based line when the
-    /// problem is on one, and what is wrong.
-    #[error("{}", crate::auth::describe_certificate_error(path, *line, reason))]
-    Certificate {
-        /// The file or directory (empty for text parsed from memory).
-        path: std::path::PathBuf,
-        /// The line of the problem, when it is on one.
-        line: Option<usize>,
-        /// What is wrong.
-        reason: String,
-    },
     /// A received message that is not valid txZMQ framing
     /// ([`zmqx::txzmq::wire`](crate::txzmq::wire)): a published frame with
     /// no tag separator, a request without its envelope… The message is
@@ -453,8 +441,7 @@ impl From<Error> for std::io::Error {
             Error::Utf8 { .. }
             | Error::Deserialize { .. }
             | Error::TooLarge { .. }
-            | Error::MonitorEvent { .. }
-            | Error::Certificate { .. } => K::InvalidData,
+            | Error::MonitorEvent { .. } => K::InvalidData,
             #[cfg(all(feature = "txzmq", unix))]
             Error::TxzmqFraming { .. } => K::InvalidData,
             Error::UnknownMessageId { .. } => K::NotFound,
