@@ -22,6 +22,7 @@ mod common;
 
 use std::io::{BufRead, BufReader};
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -689,6 +690,52 @@ fn openssh_local_port_held_by_another_listener_is_an_error() {
     assert!(message.contains(&port.to_string()), "{message}");
 }
 
+/// On the default path zmqx picks a free port, and another program may take
+/// it during the login, before ssh binds it. ssh then reports the bind
+/// failure, and zmqx picks another port. The race is made certain here by an
+/// `ssh` wrapper whose first run reports exactly that and exits as OpenSSH
+/// does; later runs are the real client.
+#[test]
+fn openssh_default_port_taken_during_login_is_picked_again() {
+    let Some(sshd) = sshd() else { return };
+    let (ctx, rep, endpoint) = rep();
+    let wrapper = sshd.dir.path("ssh-port-taken-once");
+    let runs = sshd.dir.path("ssh-runs");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\n\
+             echo run >> '{runs}'\n\
+             if [ \"$(wc -l < '{runs}')\" -eq 1 ]; then\n\
+             echo 'bind [127.0.0.1]:1: Address already in use' >&2\n\
+             echo 'channel_setup_fwd_listener_tcpip: cannot listen to port: 1' >&2\n\
+             echo 'Could not request local forwarding.' >&2\n\
+             exit 255\n\
+             fi\n\
+             exec ssh \"$@\"\n",
+            runs = runs.display()
+        ),
+    )
+    .expect("write the wrapper");
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755))
+        .expect("chmod the wrapper");
+    let options = sshd
+        .options(Backend::OpenSsh)
+        .keyfile(&sshd.key)
+        .ssh_program(&wrapper);
+    let tunnel = ssh::open_tunnel(&endpoint, &sshd.server(), &options)
+        .unwrap_or_else(|e| panic!("{e}\nsshd log:\n{}", sshd.log()));
+    let runs = std::fs::read_to_string(&runs).expect("runs");
+    assert_eq!(runs.lines().count(), 2, "ssh should have run twice");
+    req_rep_through(&ctx, &rep, &tunnel);
+
+    // A port the caller chose is not changed behind their back.
+    std::fs::write(sshd.dir.path("ssh-runs"), "").expect("reset");
+    let started = Instant::now();
+    let result = ssh::open_tunnel(&endpoint, &sshd.server(), &options.local_port(1));
+    expect_kind(result, ErrorKind::LocalPortInUse, started);
+}
+
 /// A server with `AllowTcpForwarding no` lets the client log in and bind
 /// its port, then refuses every channel: an error, not a dead tunnel.
 #[test]
@@ -982,5 +1029,19 @@ mod library {
         let result = ssh::open_tunnel("tcp://nowhere.invalid:5555", &sshd.server(), &options);
         let message = expect_kind(result, ErrorKind::TargetUnreachable, started);
         assert!(message.contains("nowhere.invalid:5555"), "{message}");
+    }
+
+    #[test]
+    fn russh_target_refusing_connections_is_an_error() {
+        let Some(sshd) = sshd() else { return };
+        let closed = ssh::select_random_ports(1).expect("port")[0];
+        let options = sshd.options(Backend::Russh).keyfile(&sshd.key);
+        let started = Instant::now();
+        let result = ssh::open_tunnel(
+            &format!("tcp://127.0.0.1:{closed}"),
+            &sshd.server(),
+            &options,
+        );
+        expect_kind(result, ErrorKind::TargetUnreachable, started);
     }
 }
