@@ -6,7 +6,7 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use zmqx::{Context, RecvFlags, SendFlags, SocketType};
+//! use zmqx::{Context, SocketType};
 //!
 //! fn main() -> zmqx::Result<()> {
 //!     let ctx = Context::new();
@@ -18,10 +18,10 @@
 //!     client.set_rcvtimeo(Some(Duration::from_secs(5)))?;
 //!     client.connect(&server.last_endpoint()?)?;
 //!
-//!     client.send("hello", SendFlags::empty())?;
-//!     let request = server.recv_msg(RecvFlags::empty())?;
-//!     server.send_multipart([&b"world"[..], &request[..]], SendFlags::empty())?;
-//!     let reply = client.recv_multipart(RecvFlags::empty())?;
+//!     client.send("hello")?;
+//!     let request = server.recv_msg()?;
+//!     server.send_multipart([&b"world"[..], &request[..]])?;
+//!     let reply = client.recv_multipart()?;
 //!     assert_eq!(reply[0], "world");
 //!     assert_eq!(reply[1], "hello");
 //!
@@ -37,9 +37,9 @@
 //!     push.set_curve_publickey(client_keys.public.as_bytes())?;
 //!     push.set_curve_secretkey(client_keys.secret.as_bytes())?;
 //!     push.connect(&pull.last_endpoint()?)?;
-//!     push.send("secret", SendFlags::empty())?;
+//!     push.send("secret")?;
 //!     pull.set_rcvtimeo(Some(Duration::from_secs(5)))?;
-//!     assert_eq!(pull.recv_string(RecvFlags::empty())?, "secret");
+//!     assert_eq!(pull.recv_string()?, "secret");
 //!     Ok(())
 //! }
 //! ```
@@ -149,7 +149,7 @@ pub use asynchronous::{AsyncReceiver, AsyncSender, AsyncSocket};
 
 pub use constants::{
     ContextOption, DeviceType, Event, GssapiNameType, Mechanism, MessageOption, NormMode,
-    PollEvents, ReconnectStop, RecvFlags, RouterNotify, SendFlags, SocketType,
+    PollEvents, ReconnectStop, RouterNotify, SendFlags, SocketType,
 };
 pub use context::{Context, DEFAULT_LINGER};
 pub use curve::{CurveKey, CurveKeyPair, KeyError, KeyFormat};
