@@ -46,10 +46,27 @@
 //! # Formatters
 //!
 //! The message frame is made by a [`Format`] per level, a Python
-//! `logging.Formatter` template (`%(levelname)s`, `%(message)s`…). The
-//! defaults are pyzmq's: `"%(message)s\n"` for `INFO` and
-//! `"%(levelname)s %(filename)s:%(lineno)d - %(message)s\n"` for the others
-//! (with `" - %(exc_info)s"` for `ERROR`, which is always `None` in Rust).
+//! `logging.Formatter` template (`%(asctime)s %(levelname)-8s %(message)s`)
+//! with Python's widths, precisions and flags, parsed once when it is made:
+//! a directive zmqx cannot format as Python would is refused then, with a
+//! [`FormatError`] naming it. The defaults are pyzmq's: `"%(message)s\n"`
+//! for `INFO` and `"%(levelname)s %(filename)s:%(lineno)d - %(message)s\n"`
+//! for the others (with `" - %(exc_info)s"` for `ERROR`, which is always
+//! `None` in Rust). [`Format`] lists the fields, among them `asctime`,
+//! `created`, `process`, `thread` and `threadName`; `funcName` is `None`
+//! for records from `log` and `tracing`, which do not know the function.
+//!
+//! # Levels
+//!
+//! Each handler has a level (pyzmq's `setLevel`), [`Level::Debug`] at first:
+//! records below it are neither formatted nor sent. It can change at any
+//! time from any thread ([`PubHandler::set_level`]).
+//!
+//! # Dates
+//!
+//! [`DateFormat`] is a strftime-style date format (`%Y-%m-%d %H:%M:%S`…),
+//! parsed once, shown in UTC or local time ([`TimeZone`]): `asctime` uses
+//! it, and so does `zmqx logwatch --timestamp --dateformat`.
 //!
 //! # Never blocking the caller
 //!
@@ -66,11 +83,26 @@
 //! (libzmq gives no signal), so `dropped()` can only count other send
 //! failures there.
 
-use std::borrow::Cow;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+// Only `sys` (the C time and thread-id calls) may use `unsafe`.
+#![deny(unsafe_code)]
 
-use crate::{Context, Error, RecvFlags, Result, SendFlags, Socket, SocketType};
+use std::sync::OnceLock;
+use std::time::SystemTime;
+
+mod date;
+mod format;
+mod handler;
+mod sys;
+#[cfg(feature = "tracing")]
+mod layer;
+
+pub use date::{
+    ASCTIME_DATEFORMAT, DateFormat, LOGWATCH_DATEFORMAT, PYZMQ_LOGWATCH_DATEFORMAT, TimeZone,
+};
+pub use format::{Format, FormatError, FormatErrorKind};
+pub use handler::{PubHandler, TopicLogger};
+#[cfg(feature = "tracing")]
+pub use layer::PubLayer;
 
 /// The separator between a subtopic and the message (pyzmq's
 /// `TOPIC_DELIM`).
@@ -127,6 +159,38 @@ impl Level {
     fn index(self) -> usize {
         self as usize
     }
+
+    fn from_index(index: u8) -> Level {
+        match index {
+            0 => Level::Debug,
+            1 => Level::Info,
+            2 => Level::Warning,
+            3 => Level::Error,
+            _ => Level::Critical,
+        }
+    }
+}
+
+impl std::str::FromStr for Level {
+    type Err = crate::Error;
+
+    /// A level by Python's name, any case (`"warning"`), or `WARN`/`FATAL`
+    /// (Python's aliases) or `TRACE` (`DEBUG`).
+    fn from_str(s: &str) -> crate::Result<Level> {
+        Ok(match s.to_ascii_uppercase().as_str() {
+            "TRACE" | "DEBUG" => Level::Debug,
+            "INFO" => Level::Info,
+            "WARNING" | "WARN" => Level::Warning,
+            "ERROR" => Level::Error,
+            "CRITICAL" | "FATAL" => Level::Critical,
+            _ => {
+                return Err(crate::Error::invalid(
+                    format!("log level {s:?}"),
+                    "expected DEBUG, INFO, WARNING, ERROR or CRITICAL",
+                ));
+            }
+        })
+    }
 }
 
 impl From<log::Level> for Level {
@@ -146,13 +210,15 @@ impl std::fmt::Display for Level {
     }
 }
 
-/// One record as a [`Format`] sees it (the fields of Python's `LogRecord`
-/// that Rust has).
+/// One record as a [`Format`] sees it: the fields of Python's `LogRecord`
+/// that Rust has. Make one with [`LogRecord::new`], then set the fields
+/// you know.
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub struct LogRecord<'a> {
-    /// The level.
+    /// The level; `%(levelname)s`, `%(levelno)d`.
     pub level: Level,
-    /// The message, after the subtopic was split off.
+    /// The message, after the subtopic was split off; `%(message)s`.
     pub message: &'a str,
     /// The logger's name (`log`'s target); `%(name)s`.
     pub target: &'a str,
@@ -162,90 +228,65 @@ pub struct LogRecord<'a> {
     pub line: Option<u32>,
     /// The module path; `%(module)s`.
     pub module: Option<&'a str>,
+    /// The function; `%(funcName)s`. `log` and `tracing` records do not
+    /// carry it, so records from them have `None`.
+    pub function: Option<&'a str>,
+    /// When the record was made; `%(created)f`, `%(msecs)d`,
+    /// `%(relativeCreated)d`, `%(asctime)s`.
+    pub created: SystemTime,
+    /// The process id; `%(process)d`.
+    pub process: u32,
+    /// The numeric id of the thread that logged; `%(thread)d`. On Linux the
+    /// kernel's thread id (`gettid`, as `ps -L` shows); elsewhere a number
+    /// zmqx gives each thread, from 1.
+    pub thread: u64,
+    /// The name of the thread that logged; `%(threadName)s`. `None` from
+    /// [`LogRecord::new`]; [`PubHandler`] fills it from
+    /// [`std::thread::current`] when a format uses it.
+    pub thread_name: Option<&'a str>,
 }
 
-/// A Python `logging.Formatter` template (`"%(levelname)s - %(message)s"`).
-///
-/// Known fields: `message`, `levelname`, `levelno`, `name`, `filename`,
-/// `pathname`, `lineno`, `module`, and `exc_info` (always `None`: Rust has
-/// no exception to attach). `%%` is a `%`; any other `%(key)X` is copied
-/// as is. Fields without a value (no file) print `None`, as Python does.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Format {
-    template: String,
-}
-
-impl Format {
-    /// A formatter with this template.
-    pub fn new(template: impl Into<String>) -> Format {
-        Format {
-            template: template.into(),
+impl<'a> LogRecord<'a> {
+    /// A record made now, by this process and thread, with an empty target
+    /// and no source location.
+    pub fn new(level: Level, message: &'a str) -> LogRecord<'a> {
+        start_time();
+        LogRecord {
+            level,
+            message,
+            target: "",
+            file: None,
+            line: None,
+            module: None,
+            function: None,
+            created: SystemTime::now(),
+            process: std::process::id(),
+            thread: sys::thread_id(),
+            thread_name: None,
         }
     }
 
-    /// pyzmq's default for `level` (see the [module docs](self)).
-    pub fn pyzmq_default(level: Level) -> Format {
-        Format::new(match level {
-            Level::Info => "%(message)s\n",
-            Level::Error => "%(levelname)s %(filename)s:%(lineno)d - %(message)s - %(exc_info)s\n",
-            _ => "%(levelname)s %(filename)s:%(lineno)d - %(message)s\n",
-        })
+    /// `created` in seconds since the Unix epoch (Python's `created`).
+    fn created_secs(&self) -> f64 {
+        let (secs, nanos) = date::epoch_parts(self.created);
+        (i128::from(secs) * 1_000_000_000 + i128::from(nanos)) as f64 / 1e9
     }
 
-    /// The template.
-    pub fn template(&self) -> &str {
-        &self.template
-    }
-
-    /// Formats a record.
-    pub fn format(&self, record: &LogRecord<'_>) -> String {
-        let mut out = String::with_capacity(self.template.len() + record.message.len());
-        let mut rest = self.template.as_str();
-        while let Some(pos) = rest.find('%') {
-            out.push_str(&rest[..pos]);
-            rest = &rest[pos..];
-            if let Some(after) = rest.strip_prefix("%%") {
-                out.push('%');
-                rest = after;
-                continue;
-            }
-            let field = rest.strip_prefix("%(").and_then(|r| {
-                let close = r.find(')')?;
-                let conv = r[close + 1..].chars().next()?;
-                Some((&r[..close], close + 3 + conv.len_utf8()))
-            });
-            let Some((key, len)) = field else {
-                out.push('%');
-                rest = &rest[1..];
-                continue;
-            };
-            match field_value(key, record) {
-                Some(value) => out.push_str(&value),
-                None => out.push_str(&rest[..len]),
-            }
-            rest = &rest[len..];
+    /// Milliseconds from the first use of `zmqx::log` to `created`.
+    fn relative_created_ms(&self) -> f64 {
+        match self.created.duration_since(start_time()) {
+            Ok(d) => d.as_nanos() as f64 / 1e6,
+            Err(e) => -(e.duration().as_nanos() as f64) / 1e6,
         }
-        out.push_str(rest);
-        out
     }
 }
 
-fn field_value<'a>(key: &str, r: &LogRecord<'a>) -> Option<Cow<'a, str>> {
-    let or_none = |v: Option<&'a str>| Cow::Borrowed(v.unwrap_or("None"));
-    Some(match key {
-        "message" => Cow::Borrowed(r.message),
-        "levelname" => Cow::Borrowed(r.level.name()),
-        "levelno" => Cow::Owned(r.level.number().to_string()),
-        "name" => Cow::Borrowed(r.target),
-        "pathname" => or_none(r.file),
-        "filename" => or_none(r.file.map(|f| f.rsplit(['/', '\\']).next().unwrap_or(f))),
-        "lineno" => r
-            .line
-            .map_or(Cow::Borrowed("None"), |l| Cow::Owned(l.to_string())),
-        "module" => or_none(r.module),
-        "exc_info" => Cow::Borrowed("None"),
-        _ => return None,
-    })
+/// When `zmqx::log` was first used in this process (the first record or
+/// handler made): the origin of `%(relativeCreated)d`, as Python's
+/// `logging` counts from its import.
+fn start_time() -> SystemTime {
+    static START: OnceLock<SystemTime> = OnceLock::new();
+    *START.get_or_init(SystemTime::now)
 }
 
 /// Splits a message at the first [`TOPIC_DELIM`] into (subtopic, message),
@@ -257,443 +298,3 @@ pub fn split_topic(message: &str) -> (Option<&str>, &str) {
     }
 }
 
-struct Inner {
-    socket: Socket,
-    root_topic: String,
-    formats: [Format; 5],
-    /// The socket is an XPUB whose subscription messages must be drained.
-    drain: bool,
-}
-
-/// A `log::Log` that publishes each record on a PUB socket (pyzmq's
-/// `zmq.log.handlers.PUBHandler`). See the [module docs](self) for topics,
-/// formats and what happens when subscribers are slow.
-///
-/// Install it with [`PubHandler::install`]; keep an `Arc` to read
-/// [`dropped`](PubHandler::dropped) or to publish explicit topics.
-pub struct PubHandler {
-    inner: Mutex<Inner>,
-    dropped: AtomicU64,
-    published: AtomicU64,
-}
-
-impl std::fmt::Debug for PubHandler {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PubHandler")
-            .field("root_topic", &self.root_topic())
-            .field("published", &self.published())
-            .field("dropped", &self.dropped())
-            .finish_non_exhaustive()
-    }
-}
-
-impl PubHandler {
-    /// A handler whose own socket binds `endpoint`, in
-    /// [`Context::instance`] (pyzmq's `PUBHandler("tcp://…")`).
-    pub fn bind(endpoint: &str) -> Result<PubHandler> {
-        PubHandler::bind_in(&Context::instance(), endpoint)
-    }
-
-    /// [`PubHandler::bind`] in a given context.
-    pub fn bind_in(ctx: &Context, endpoint: &str) -> Result<PubHandler> {
-        let socket = PubHandler::own_socket(ctx)?;
-        socket.bind(endpoint)?;
-        Ok(PubHandler::new(socket, true))
-    }
-
-    /// A handler whose own socket connects to `endpoint` (a SUB or XSUB
-    /// that binds, such as a log collector), in [`Context::instance`].
-    pub fn connect(endpoint: &str) -> Result<PubHandler> {
-        PubHandler::connect_in(&Context::instance(), endpoint)
-    }
-
-    /// [`PubHandler::connect`] in a given context.
-    pub fn connect_in(ctx: &Context, endpoint: &str) -> Result<PubHandler> {
-        let socket = PubHandler::own_socket(ctx)?;
-        socket.connect(endpoint)?;
-        Ok(PubHandler::new(socket, true))
-    }
-
-    /// A handler publishing on a socket made by the caller (pyzmq's
-    /// `PUBHandler(socket)`): a `PUB` or `XPUB`, else
-    /// [`Error::InvalidInput`]. The caller's options are kept (see the
-    /// [module docs](self) on drops with a plain `PUB`).
-    pub fn from_socket(socket: Socket) -> Result<PubHandler> {
-        let kind = socket.socket_type()?;
-        if !matches!(kind, SocketType::Pub | SocketType::XPub) {
-            return Err(Error::invalid(
-                format!("socket type {kind}"),
-                "a log handler publishes on a PUB or XPUB socket",
-            ));
-        }
-        Ok(PubHandler::new(socket, kind == SocketType::XPub))
-    }
-
-    fn own_socket(ctx: &Context) -> Result<Socket> {
-        let socket = ctx.socket(SocketType::XPub)?;
-        socket.set_xpub_nodrop(true)?;
-        Ok(socket)
-    }
-
-    fn new(socket: Socket, drain: bool) -> PubHandler {
-        PubHandler {
-            inner: Mutex::new(Inner {
-                socket,
-                root_topic: String::new(),
-                formats: Level::ALL.map(Format::pyzmq_default),
-                drain,
-            }),
-            dropped: AtomicU64::new(0),
-            published: AtomicU64::new(0),
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Sets the root topic (builder form of [`set_root_topic`](Self::set_root_topic)).
-    pub fn with_root_topic(self, root_topic: impl Into<String>) -> PubHandler {
-        self.set_root_topic(root_topic);
-        self
-    }
-
-    /// Sets the root topic that starts every topic (pyzmq's
-    /// `setRootTopic`); empty by default.
-    pub fn set_root_topic(&self, root_topic: impl Into<String>) {
-        self.lock().root_topic = root_topic.into();
-    }
-
-    /// The root topic.
-    pub fn root_topic(&self) -> String {
-        self.lock().root_topic.clone()
-    }
-
-    /// Sets the formatter of one level, or of every level with `None`
-    /// (pyzmq's `setFormatter(fmt, level)`).
-    pub fn set_format(&self, level: Option<Level>, format: Format) {
-        let mut inner = self.lock();
-        match level {
-            Some(level) => inner.formats[level.index()] = format,
-            None => inner.formats = Level::ALL.map(|_| format.clone()),
-        }
-    }
-
-    /// Builder form of [`set_format`](Self::set_format).
-    pub fn with_format(self, level: Option<Level>, format: Format) -> PubHandler {
-        self.set_format(level, format);
-        self
-    }
-
-    /// The formatter of a level.
-    pub fn format_of(&self, level: Level) -> Format {
-        self.lock().formats[level.index()].clone()
-    }
-
-    /// The endpoint the socket bound or connected last (`ZMQ_LAST_ENDPOINT`).
-    pub fn last_endpoint(&self) -> Result<String> {
-        self.lock().socket.last_endpoint()
-    }
-
-    /// Records refused because a subscriber was at the high-water mark (or
-    /// that failed to send), and so never published.
-    pub fn dropped(&self) -> u64 {
-        self.dropped.load(Ordering::Relaxed)
-    }
-
-    /// Records handed to libzmq.
-    pub fn published(&self) -> u64 {
-        self.published.load(Ordering::Relaxed)
-    }
-
-    /// The topic of a record (`root.LEVEL.subtopic`).
-    fn topic(root: &str, level: Level, subtopic: Option<&str>) -> String {
-        let mut topic = String::with_capacity(root.len() + 10 + subtopic.map_or(0, str::len));
-        if !root.is_empty() {
-            topic.push_str(root);
-            topic.push('.');
-        }
-        topic.push_str(level.name());
-        if let Some(sub) = subtopic.filter(|s| !s.is_empty()) {
-            topic.push('.');
-            topic.push_str(sub);
-        }
-        topic
-    }
-
-    /// Publishes a record with the message split at `::` as pyzmq's
-    /// `PUBHandler.emit` does. Never blocks: see [`dropped`](Self::dropped).
-    pub fn emit(
-        &self,
-        level: Level,
-        message: &str,
-        target: &str,
-        file: Option<&str>,
-        line: Option<u32>,
-    ) {
-        let (subtopic, message) = split_topic(message);
-        self.send(
-            LogRecord {
-                level,
-                message,
-                target,
-                file,
-                line,
-                module: None,
-            },
-            subtopic,
-        );
-    }
-
-    /// Publishes a record with an explicit subtopic (the message is not
-    /// split). Never blocks: see [`dropped`](Self::dropped).
-    pub fn publish(
-        &self,
-        level: Level,
-        subtopic: Option<&str>,
-        message: &str,
-        file: Option<&str>,
-        line: Option<u32>,
-    ) {
-        self.send(
-            LogRecord {
-                level,
-                message,
-                target: "",
-                file,
-                line,
-                module: None,
-            },
-            subtopic,
-        );
-    }
-
-    fn send(&self, record: LogRecord<'_>, subtopic: Option<&str>) {
-        let inner = self.lock();
-        if inner.drain {
-            // Subscriptions arrive on an XPUB as messages; nobody needs them.
-            while let Ok(Some(_)) = inner.socket.try_recv_msg(RecvFlags::empty()) {}
-        }
-        let topic = PubHandler::topic(&inner.root_topic, record.level, subtopic);
-        let body = inner.formats[record.level.index()].format(&record);
-        match inner
-            .socket
-            .try_send_multipart([topic.as_bytes(), body.as_bytes()], SendFlags::empty())
-        {
-            Ok(Some(())) => {
-                self.published.fetch_add(1, Ordering::Relaxed);
-            }
-            Ok(None) | Err(_) => {
-                self.dropped.fetch_add(1, Ordering::Relaxed);
-            }
-        }
-    }
-
-    /// Installs this handler as `log`'s logger with a maximum level
-    /// (`log::set_boxed_logger` and `log::set_max_level`); fails if a logger
-    /// is already installed.
-    pub fn install(self: Arc<Self>, max_level: log::LevelFilter) -> Result<()> {
-        log::set_boxed_logger(Box::new(Installed(self)))
-            .map_err(|e| Error::invalid("log handler", e.to_string()))?;
-        log::set_max_level(max_level);
-        Ok(())
-    }
-}
-
-impl log::Log for PubHandler {
-    fn enabled(&self, _metadata: &log::Metadata<'_>) -> bool {
-        true
-    }
-
-    fn log(&self, record: &log::Record<'_>) {
-        let text;
-        let message = match record.args().as_str() {
-            Some(s) => s,
-            None => {
-                text = record.args().to_string();
-                &text
-            }
-        };
-        let (subtopic, message) = split_topic(message);
-        self.send(
-            LogRecord {
-                level: record.level().into(),
-                message,
-                target: record.target(),
-                file: record.file(),
-                line: record.line(),
-                module: record.module_path(),
-            },
-            subtopic,
-        );
-    }
-
-    fn flush(&self) {}
-}
-
-struct Installed(Arc<PubHandler>);
-
-impl log::Log for Installed {
-    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
-        self.0.enabled(metadata)
-    }
-    fn log(&self, record: &log::Record<'_>) {
-        self.0.log(record)
-    }
-    fn flush(&self) {}
-}
-
-/// Logs with an explicit topic (pyzmq's `zmq.log.handlers.TopicLogger`):
-/// `logger.warning("db.pool", "exhausted")` publishes `WARNING.db.pool`.
-///
-/// It is also the way to publish `CRITICAL`, which Rust's `log` lacks.
-#[derive(Debug, Clone)]
-pub struct TopicLogger {
-    handler: Arc<PubHandler>,
-}
-
-impl TopicLogger {
-    /// A topic logger publishing through `handler`.
-    pub fn new(handler: Arc<PubHandler>) -> TopicLogger {
-        TopicLogger { handler }
-    }
-
-    /// The handler.
-    pub fn handler(&self) -> &Arc<PubHandler> {
-        &self.handler
-    }
-
-    /// Publishes `message` at `level` under `topic` (pyzmq's
-    /// `TopicLogger.log(level, topic, msg)`).
-    pub fn log(&self, level: Level, topic: &str, message: &str) {
-        self.handler
-            .publish(level, Some(topic), message, None, None);
-    }
-
-    /// [`log`](Self::log) at `DEBUG`.
-    pub fn debug(&self, topic: &str, message: &str) {
-        self.log(Level::Debug, topic, message);
-    }
-
-    /// [`log`](Self::log) at `INFO`.
-    pub fn info(&self, topic: &str, message: &str) {
-        self.log(Level::Info, topic, message);
-    }
-
-    /// [`log`](Self::log) at `WARNING`.
-    pub fn warning(&self, topic: &str, message: &str) {
-        self.log(Level::Warning, topic, message);
-    }
-
-    /// [`log`](Self::log) at `ERROR`.
-    pub fn error(&self, topic: &str, message: &str) {
-        self.log(Level::Error, topic, message);
-    }
-
-    /// [`log`](Self::log) at `CRITICAL`.
-    pub fn critical(&self, topic: &str, message: &str) {
-        self.log(Level::Critical, topic, message);
-    }
-}
-
-/// A [`tracing_subscriber::Layer`] that publishes `tracing` events through a
-/// [`PubHandler`], with the same topics and formats as the `log` handler
-/// (pyzmq's `PUBHandler` for Rust's `tracing`).
-///
-/// Levels map as for `log`: `TRACE` and `DEBUG` to `DEBUG`, `WARN` to
-/// `WARNING`. The event's `message` field is the message (split at `::` into
-/// a subtopic, as pyzmq does); other fields follow it as ` name=value`.
-/// Publishing never blocks: see [`PubHandler::dropped`].
-///
-/// ```
-/// use std::sync::Arc;
-/// use tracing_subscriber::layer::SubscriberExt;
-/// # fn main() -> zmqx::Result<()> {
-/// let handler = Arc::new(zmqx::log::PubHandler::bind("inproc://tracing-doc")?);
-/// let subscriber = tracing_subscriber::registry().with(zmqx::log::PubLayer::new(handler.clone()));
-/// tracing::subscriber::with_default(subscriber, || {
-///     tracing::info!(user = "ada", "net::connected");
-/// });
-/// assert_eq!(handler.published() + handler.dropped(), 1);
-/// # Ok(()) }
-/// ```
-#[cfg(feature = "tracing")]
-#[derive(Debug, Clone)]
-pub struct PubLayer {
-    handler: Arc<PubHandler>,
-}
-
-#[cfg(feature = "tracing")]
-impl PubLayer {
-    /// A layer publishing through `handler`.
-    pub fn new(handler: Arc<PubHandler>) -> PubLayer {
-        PubLayer { handler }
-    }
-
-    /// The handler it publishes through (for its counters).
-    pub fn handler(&self) -> &Arc<PubHandler> {
-        &self.handler
-    }
-}
-
-#[cfg(feature = "tracing")]
-impl From<tracing::Level> for Level {
-    fn from(level: tracing::Level) -> Level {
-        match level {
-            tracing::Level::ERROR => Level::Error,
-            tracing::Level::WARN => Level::Warning,
-            tracing::Level::INFO => Level::Info,
-            _ => Level::Debug,
-        }
-    }
-}
-
-/// Collects an event's `message` and its other fields.
-#[cfg(feature = "tracing")]
-#[derive(Default)]
-struct EventText {
-    message: String,
-    fields: String,
-}
-
-#[cfg(feature = "tracing")]
-impl tracing::field::Visit for EventText {
-    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
-        if field.name() == "message" {
-            self.message.push_str(value);
-        } else {
-            use std::fmt::Write;
-            let _ = write!(self.fields, " {}={value}", field.name());
-        }
-    }
-
-    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-        use std::fmt::Write;
-        if field.name() == "message" {
-            let _ = write!(self.message, "{value:?}");
-        } else {
-            let _ = write!(self.fields, " {}={value:?}", field.name());
-        }
-    }
-}
-
-#[cfg(feature = "tracing")]
-impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for PubLayer {
-    fn on_event(
-        &self,
-        event: &tracing::Event<'_>,
-        _ctx: tracing_subscriber::layer::Context<'_, S>,
-    ) {
-        let meta = event.metadata();
-        let mut text = EventText::default();
-        event.record(&mut text);
-        text.message.push_str(&text.fields);
-        self.handler.emit(
-            Level::from(*meta.level()),
-            &text.message,
-            meta.target(),
-            meta.file(),
-            meta.line(),
-        );
-    }
-}

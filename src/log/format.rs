@@ -1,0 +1,1007 @@
+//! Python `logging.Formatter` templates (`%`-style), parsed once into
+//! pieces and rendered with Python's printf rules.
+#![forbid(unsafe_code)]
+
+use std::fmt::Write;
+
+use super::date::{Civil, DateFormat, TimeZone, epoch_parts};
+use super::{Level, LogRecord};
+
+/// Why a [`Format`] or [`DateFormat`] template was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FormatErrorKind {
+    /// `%(key)…` names a field zmqx's records do not have.
+    UnknownField,
+    /// The conversion letter is not one Python's `%` knows, or one zmqx
+    /// does not support (`%c`).
+    UnsupportedConversion,
+    /// The conversion does not apply to the field's type (`%(message)d`,
+    /// `%(created)x`), which Python would only report at the first record.
+    WrongType,
+    /// The template ends inside a directive (`"%"`, `"%(message"`,
+    /// `"%(message)-"`).
+    Incomplete,
+    /// A directive without a `(key)` (`%s`): log templates take every value
+    /// from the record by name.
+    NoFieldName,
+    /// `*` as width or precision (it takes a positional argument, which a
+    /// log template never has).
+    StarWidth,
+    /// A width or precision above [`Format::MAX_WIDTH`].
+    TooWide,
+    /// A [`DateFormat`] directive that is not in its table.
+    UnknownDateDirective,
+}
+
+/// A template refused at construction, naming the offending directive
+/// (a `zmqx::log` error; it converts into [`crate::Error::InvalidInput`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid directive `{directive}` at byte {position} of the template {template:?}: {reason}")]
+pub struct FormatError {
+    template: String,
+    directive: String,
+    position: usize,
+    kind: FormatErrorKind,
+    reason: String,
+}
+
+impl FormatError {
+    fn new(
+        template: &str,
+        position: usize,
+        directive: &str,
+        kind: FormatErrorKind,
+        reason: impl Into<String>,
+    ) -> FormatError {
+        FormatError {
+            template: template.to_owned(),
+            directive: directive.to_owned(),
+            position,
+            kind,
+            reason: reason.into(),
+        }
+    }
+
+    pub(super) fn date(template: &str, position: usize, directive: &str, reason: &str) -> FormatError {
+        let kind = if directive == "%" {
+            FormatErrorKind::Incomplete
+        } else {
+            FormatErrorKind::UnknownDateDirective
+        };
+        FormatError::new(template, position, directive, kind, reason)
+    }
+
+    /// The offending directive as written (`"%(lineno)4y"`, `"%Q"`).
+    pub fn directive(&self) -> &str {
+        &self.directive
+    }
+
+    /// Its byte offset in the template.
+    pub fn position(&self) -> usize {
+        self.position
+    }
+
+    /// What is wrong with it.
+    pub fn kind(&self) -> FormatErrorKind {
+        self.kind
+    }
+
+    /// The whole template.
+    pub fn template(&self) -> &str {
+        &self.template
+    }
+}
+
+impl From<FormatError> for crate::Error {
+    fn from(e: FormatError) -> crate::Error {
+        crate::Error::invalid(format!("log format directive `{}`", e.directive), e.to_string())
+    }
+}
+
+/// A field of a record, by its Python `LogRecord` name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Message,
+    LevelName,
+    LevelNo,
+    Name,
+    PathName,
+    FileName,
+    Module,
+    LineNo,
+    FuncName,
+    ExcInfo,
+    ExcText,
+    StackInfo,
+    Created,
+    Msecs,
+    RelativeCreated,
+    Process,
+    Thread,
+    ThreadName,
+    AscTime,
+}
+
+/// The Python type of a field's value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// `str`, possibly `None`.
+    Text,
+    /// `int`, possibly `None` (`lineno`).
+    Int,
+    /// `float`.
+    Float,
+}
+
+impl Field {
+    fn parse(key: &str) -> Option<Field> {
+        Some(match key {
+            "message" => Field::Message,
+            "levelname" => Field::LevelName,
+            "levelno" => Field::LevelNo,
+            "name" => Field::Name,
+            "pathname" => Field::PathName,
+            "filename" => Field::FileName,
+            "module" => Field::Module,
+            "lineno" => Field::LineNo,
+            "funcName" => Field::FuncName,
+            "exc_info" => Field::ExcInfo,
+            "exc_text" => Field::ExcText,
+            "stack_info" => Field::StackInfo,
+            "created" => Field::Created,
+            "msecs" => Field::Msecs,
+            "relativeCreated" => Field::RelativeCreated,
+            "process" => Field::Process,
+            "thread" => Field::Thread,
+            "threadName" => Field::ThreadName,
+            "asctime" => Field::AscTime,
+            _ => return None,
+        })
+    }
+
+    fn kind(self) -> Kind {
+        match self {
+            Field::LevelNo | Field::LineNo | Field::Process | Field::Thread => Kind::Int,
+            Field::Created | Field::Msecs | Field::RelativeCreated => Kind::Float,
+            _ => Kind::Text,
+        }
+    }
+}
+
+/// A conversion letter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Conv {
+    /// `s`: `str(value)`.
+    Str,
+    /// `r`: `repr(value)`.
+    Repr,
+    /// `a`: `ascii(value)`.
+    Ascii,
+    /// `d`, `i`, `u`.
+    Dec,
+    /// `o`.
+    Oct,
+    /// `x` / `X`.
+    Hex,
+    /// `f` / `F`.
+    Fixed,
+    /// `e` / `E`.
+    Exp,
+    /// `g` / `G`.
+    General,
+}
+
+/// One `%(key)[flags][width][.precision][length]conv` directive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Spec {
+    field: Field,
+    conv: Conv,
+    upper: bool,
+    left: bool,
+    zero: bool,
+    plus: bool,
+    space: bool,
+    alt: bool,
+    width: usize,
+    precision: Option<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Piece {
+    Literal(String),
+    Field(Spec),
+}
+
+/// A Python `logging.Formatter` template (`"%(asctime)s %(levelname)-8s
+/// %(message)s"`), parsed once at construction.
+///
+/// # Directives
+///
+/// Each directive is `%(key)[flags][width][.precision][length]conversion`,
+/// formatted as Python's `%` operator formats it:
+///
+/// - flags, in any order: `-` (left-justify), `0` (pad numbers with zeros
+///   after the sign), `+` (always a sign), ` ` (a space before positive
+///   numbers), `#` (alternate form: `0o`/`0x` prefixes, a kept decimal point);
+/// - width: the minimum number of characters (Unicode code points, as
+///   Python's `len`), at most [`Format::MAX_WIDTH`];
+/// - precision: the digits after the point (`f`, `e`), the significant
+///   digits (`g`), the minimum digits (`d`, `x`, `o`), or the maximum
+///   characters of text (`s`, `r`, `a`: `%(message).3s` keeps three);
+/// - length `h`, `l` or `L`: accepted and ignored, as Python does;
+/// - conversions: `s`, `r` (Python's `repr`; text quoted and escaped), `a`
+///   (`ascii`), `d` `i` `u`, `o`, `x` `X`, `f` `F`, `e` `E`, `g` `G`.
+///
+/// `%%` is a `%`. Refused with a [`FormatError`] naming the directive, at
+/// construction rather than at each record as Python does: an unknown field,
+/// a directive without a `(key)`, `*` widths, `%c`, a number conversion of a
+/// text field (`%(message)d`), `x`/`o` of a float field, and a template that
+/// ends inside a directive.
+///
+/// # Fields
+///
+/// | field | value |
+/// |-------|-------|
+/// | `message` | the message (after the `::` subtopic split) |
+/// | `levelname`, `levelno` | `WARNING`, `30` |
+/// | `name` | the logger name: `log`'s target |
+/// | `pathname`, `filename` | the source file, and its last component |
+/// | `module` | the Rust module path (`my_app::db`) |
+/// | `lineno` | the source line |
+/// | `funcName` | [`LogRecord::function`]: `None` from `log` and `tracing`, which do not record the function |
+/// | `created` | seconds since the Unix epoch (float) |
+/// | `msecs` | the millisecond part of `created` (float, `123.0`) |
+/// | `relativeCreated` | milliseconds since `zmqx::log` was first used in the process (float) |
+/// | `asctime` | `created` as `2024-06-11 14:03:05,042` in local time, or per [`with_datefmt`](Format::with_datefmt) and [`with_time_zone`](Format::with_time_zone) |
+/// | `process` | the process id |
+/// | `thread` | the thread's numeric id: the kernel's thread id (`gettid`) on Linux |
+/// | `threadName` | the Rust thread's name (`main` for the main thread) |
+/// | `exc_info`, `exc_text`, `stack_info` | always `None`: Rust has no exception to attach |
+///
+/// A field without a value (no file, an unnamed thread) prints `None` as
+/// Python prints a `None` (with a number conversion: `None`, padded to the
+/// width, where Python would raise). `%(message)r` quotes and escapes as
+/// Python's `repr` for ASCII, control characters and the usual invisible
+/// characters; a code point that is unassigned in Unicode is kept, where
+/// Python would escape it.
+///
+/// ```
+/// use zmqx::log::{Format, Level, LogRecord};
+///
+/// let f = Format::new("%(levelname)-8s|%(lineno)4d|%(message).3s")?;
+/// let mut record = LogRecord::new(Level::Info, "hello");
+/// record.line = Some(12);
+/// assert_eq!(f.format(&record), "INFO    |  12|hel");
+/// assert!(Format::new("%(levelname)8y").is_err());
+/// # Ok::<(), zmqx::log::FormatError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Format {
+    template: String,
+    pieces: Vec<Piece>,
+    datefmt: Option<DateFormat>,
+    zone: TimeZone,
+}
+
+impl std::str::FromStr for Format {
+    type Err = FormatError;
+
+    fn from_str(s: &str) -> Result<Format, FormatError> {
+        Format::new(s)
+    }
+}
+
+impl Format {
+    /// The largest width or precision a directive may ask for.
+    pub const MAX_WIDTH: usize = 4096;
+
+    /// Parses a template (Python's `logging.Formatter(fmt)`); a directive
+    /// zmqx cannot format as Python does is a [`FormatError`] naming it.
+    pub fn new(template: &str) -> Result<Format, FormatError> {
+        Ok(Format {
+            template: template.to_owned(),
+            pieces: parse(template)?,
+            datefmt: None,
+            zone: TimeZone::Local,
+        })
+    }
+
+    /// pyzmq's default for `level` (see the [module docs](super)).
+    pub fn pyzmq_default(level: Level) -> Format {
+        let template = match level {
+            Level::Info => "%(message)s\n",
+            Level::Error => "%(levelname)s %(filename)s:%(lineno)d - %(message)s - %(exc_info)s\n",
+            _ => "%(levelname)s %(filename)s:%(lineno)d - %(message)s\n",
+        };
+        Format::new(template).expect("pyzmq's default templates are valid")
+    }
+
+    /// The date format of `%(asctime)s` (Python's `Formatter(datefmt=…)`):
+    /// with one, `asctime` is exactly that (no `,mmm` is appended, as in
+    /// Python); without, it is `%Y-%m-%d %H:%M:%S,mmm`.
+    pub fn with_datefmt(mut self, datefmt: DateFormat) -> Format {
+        self.datefmt = Some(datefmt);
+        self
+    }
+
+    /// The time zone of `%(asctime)s`: [`TimeZone::Local`] by default, as
+    /// Python's `time.localtime` converter; [`TimeZone::Utc`] is Python's
+    /// `Formatter.converter = time.gmtime`.
+    pub fn with_time_zone(mut self, zone: TimeZone) -> Format {
+        self.zone = zone;
+        self
+    }
+
+    /// The template.
+    pub fn template(&self) -> &str {
+        &self.template
+    }
+
+    /// The date format of `%(asctime)s`, if one was set.
+    pub fn datefmt(&self) -> Option<&DateFormat> {
+        self.datefmt.as_ref()
+    }
+
+    /// The time zone of `%(asctime)s`.
+    pub fn time_zone(&self) -> TimeZone {
+        self.zone
+    }
+
+    /// Whether the template has this field (Python's `usesTime` is
+    /// `uses_field("asctime")`); `false` for an unknown name.
+    pub fn uses_field(&self, name: &str) -> bool {
+        Field::parse(name).is_some_and(|f| self.uses(f))
+    }
+
+    fn uses(&self, field: Field) -> bool {
+        self.pieces
+            .iter()
+            .any(|p| matches!(p, Piece::Field(s) if s.field == field))
+    }
+
+    pub(super) fn uses_thread_name(&self) -> bool {
+        self.uses(Field::ThreadName)
+    }
+
+    /// Formats a record.
+    pub fn format(&self, record: &LogRecord<'_>) -> String {
+        let mut out = String::with_capacity(self.template.len() + record.message.len() + 16);
+        self.format_into(record, &mut out);
+        out
+    }
+
+    /// Appends the formatted record to `out` (reusing its allocation).
+    pub fn format_into(&self, record: &LogRecord<'_>, out: &mut String) {
+        let mut scratch = String::new();
+        for piece in &self.pieces {
+            match piece {
+                Piece::Literal(s) => out.push_str(s),
+                Piece::Field(spec) => {
+                    let value = self.value(spec.field, record, &mut scratch);
+                    render(spec, value, out);
+                }
+            }
+        }
+    }
+
+    fn value<'s>(&self, field: Field, r: &LogRecord<'s>, scratch: &'s mut String) -> Value<'s> {
+        let text = |v: Option<&'s str>| v.map_or(Value::None, Value::Text);
+        match field {
+            Field::Message => Value::Text(r.message),
+            Field::LevelName => Value::Text(r.level.name()),
+            Field::LevelNo => Value::Int(i128::from(r.level.number())),
+            Field::Name => Value::Text(r.target),
+            Field::PathName => text(r.file),
+            Field::FileName => text(r.file.map(|f| f.rsplit(['/', '\\']).next().unwrap_or(f))),
+            Field::Module => text(r.module),
+            Field::LineNo => r.line.map_or(Value::None, |l| Value::Int(i128::from(l))),
+            Field::FuncName => text(r.function),
+            Field::ExcInfo | Field::ExcText | Field::StackInfo => Value::None,
+            Field::Created => Value::Float(r.created_secs()),
+            Field::Msecs => Value::Float(f64::from(epoch_parts(r.created).1 / 1_000_000)),
+            Field::RelativeCreated => Value::Float(r.relative_created_ms()),
+            Field::Process => Value::Int(i128::from(r.process)),
+            Field::Thread => Value::Int(i128::from(r.thread)),
+            Field::ThreadName => text(r.thread_name),
+            Field::AscTime => {
+                scratch.clear();
+                let civil = Civil::new(r.created, self.zone);
+                match &self.datefmt {
+                    Some(datefmt) => datefmt.format_into(&civil, scratch),
+                    None => {
+                        let _ = write!(
+                            scratch,
+                            "{}-{:02}-{:02} {:02}:{:02}:{:02},{:03}",
+                            civil.year,
+                            civil.month,
+                            civil.day,
+                            civil.hour,
+                            civil.minute,
+                            civil.second,
+                            civil.nanos / 1_000_000
+                        );
+                    }
+                }
+                Value::Text(scratch.as_str())
+            }
+        }
+    }
+}
+
+/// A field's value for one record.
+#[derive(Debug, Clone, Copy)]
+enum Value<'a> {
+    Text(&'a str),
+    Int(i128),
+    Float(f64),
+    None,
+}
+
+fn parse(template: &str) -> Result<Vec<Piece>, FormatError> {
+    let mut pieces = Vec::new();
+    let mut literal = String::new();
+    let bytes = template.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let Some(off) = template[i..].find('%') else {
+            literal.push_str(&template[i..]);
+            break;
+        };
+        literal.push_str(&template[i..i + off]);
+        let start = i + off;
+        if bytes.get(start + 1) == Some(&b'%') {
+            literal.push('%');
+            i = start + 2;
+            continue;
+        }
+        let (spec, end) = parse_directive(template, start)?;
+        if !literal.is_empty() {
+            pieces.push(Piece::Literal(std::mem::take(&mut literal)));
+        }
+        pieces.push(Piece::Field(spec));
+        i = end;
+    }
+    if !literal.is_empty() {
+        pieces.push(Piece::Literal(literal));
+    }
+    Ok(pieces)
+}
+
+/// Parses the directive starting at the `%` at `start`; returns it and the
+/// byte offset after it.
+fn parse_directive(template: &str, start: usize) -> Result<(Spec, usize), FormatError> {
+    use FormatErrorKind as K;
+    let bytes = template.as_bytes();
+    // The directive as written so far, for errors: up to `end`, or up to the
+    // end of the next character when the error is about that character.
+    let directive = |end: usize| {
+        let end = (end..=template.len())
+            .find(|&e| template.is_char_boundary(e))
+            .unwrap_or(template.len());
+        &template[start..end]
+    };
+    let err = |end: usize, kind, reason: &str| {
+        FormatError::new(template, start, directive(end), kind, reason)
+    };
+    let incomplete = || err(template.len(), K::Incomplete, "the template ends inside this directive");
+
+    let mut i = start + 1;
+    if bytes.get(i) != Some(&b'(') {
+        return Err(match bytes.get(i) {
+            None => incomplete(),
+            Some(_) => err(
+                i + 1,
+                K::NoFieldName,
+                "a log template names every field, as `%(message)s`",
+            ),
+        });
+    }
+    // The key, with Python's nesting of parentheses.
+    let key_start = i + 1;
+    let mut depth = 1;
+    i = key_start;
+    while depth > 0 {
+        match bytes.get(i) {
+            None => return Err(incomplete()),
+            Some(b'(') => depth += 1,
+            Some(b')') => depth -= 1,
+            Some(_) => {}
+        }
+        i += 1;
+    }
+    let key = &template[key_start..i - 1];
+
+    let mut spec = Spec {
+        field: Field::Message,
+        conv: Conv::Str,
+        upper: false,
+        left: false,
+        zero: false,
+        plus: false,
+        space: false,
+        alt: false,
+        width: 0,
+        precision: None,
+    };
+    while let Some(&c) = bytes.get(i) {
+        match c {
+            b'-' => spec.left = true,
+            b'0' => spec.zero = true,
+            b'+' => spec.plus = true,
+            b' ' => spec.space = true,
+            b'#' => spec.alt = true,
+            _ => break,
+        }
+        i += 1;
+    }
+    let number = |i: &mut usize| -> Result<Option<usize>, FormatError> {
+        let from = *i;
+        if bytes.get(from) == Some(&b'*') {
+            return Err(err(
+                from + 1,
+                K::StarWidth,
+                "`*` takes the width from an argument, and a log record has none",
+            ));
+        }
+        while bytes.get(*i).is_some_and(u8::is_ascii_digit) {
+            *i += 1;
+        }
+        if *i == from {
+            return Ok(None);
+        }
+        match template[from..*i].parse::<usize>() {
+            Ok(n) if n <= Format::MAX_WIDTH => Ok(Some(n)),
+            _ => Err(err(
+                *i,
+                K::TooWide,
+                &format!("widths and precisions go up to {}", Format::MAX_WIDTH),
+            )),
+        }
+    };
+    spec.width = number(&mut i)?.unwrap_or(0);
+    if bytes.get(i) == Some(&b'.') {
+        i += 1;
+        // Python reads `%.s` as precision 0.
+        spec.precision = Some(number(&mut i)?.unwrap_or(0));
+    }
+    if matches!(bytes.get(i), Some(b'h' | b'l' | b'L')) {
+        i += 1;
+    }
+    let Some(conv) = template[i..].chars().next() else {
+        return Err(incomplete());
+    };
+    let end = i + conv.len_utf8();
+    spec.upper = conv.is_ascii_uppercase();
+    spec.conv = match conv {
+        's' => Conv::Str,
+        'r' => Conv::Repr,
+        'a' => Conv::Ascii,
+        'd' | 'i' | 'u' => Conv::Dec,
+        'o' => Conv::Oct,
+        'x' | 'X' => Conv::Hex,
+        'f' | 'F' => Conv::Fixed,
+        'e' | 'E' => Conv::Exp,
+        'g' | 'G' => Conv::General,
+        'c' => {
+            return Err(err(
+                end,
+                K::UnsupportedConversion,
+                "`%c` (a character from a number) is not supported in log templates",
+            ));
+        }
+        _ => {
+            return Err(err(
+                end,
+                K::UnsupportedConversion,
+                "unknown conversion: use one of s r a d i u o x X f F e E g G",
+            ));
+        }
+    };
+    spec.field = Field::parse(key).ok_or_else(|| {
+        err(
+            end,
+            K::UnknownField,
+            "unknown field: message, levelname, levelno, name, pathname, filename, module, \
+             lineno, funcName, created, msecs, relativeCreated, asctime, process, thread, \
+             threadName, exc_info, exc_text, stack_info",
+        )
+    })?;
+    let kind = spec.field.kind();
+    let numeric = !matches!(spec.conv, Conv::Str | Conv::Repr | Conv::Ascii);
+    if numeric && kind == Kind::Text {
+        return Err(err(
+            end,
+            K::WrongType,
+            &format!("`{key}` is text: format it with `s`, `r` or `a`"),
+        ));
+    }
+    if matches!(spec.conv, Conv::Oct | Conv::Hex) && kind == Kind::Float {
+        return Err(err(
+            end,
+            K::WrongType,
+            &format!("`{key}` is a float: `o`, `x` and `X` need an integer"),
+        ));
+    }
+    Ok((spec, end))
+}
+
+/// Renders one value per its directive, as Python's `%` does.
+fn render(spec: &Spec, value: Value<'_>, out: &mut String) {
+    match (spec.conv, value) {
+        (Conv::Str | Conv::Repr | Conv::Ascii, Value::None) => pad_text(spec, "None", true, out),
+        // Python would raise; the record still goes out.
+        (_, Value::None) => pad_text(spec, "None", false, out),
+        (Conv::Str | Conv::Repr | Conv::Ascii, value) => {
+            let text: std::borrow::Cow<'_, str> = match (spec.conv, value) {
+                (Conv::Repr, Value::Text(s)) => py_repr(s, false).into(),
+                (Conv::Ascii, Value::Text(s)) => py_repr(s, true).into(),
+                (_, Value::Text(s)) => s.into(),
+                (_, Value::Int(n)) => n.to_string().into(),
+                (_, Value::Float(x)) => py_float_repr(x).into(),
+                (_, Value::None) => "None".into(),
+            };
+            pad_text(spec, &text, true, out);
+        }
+        (Conv::Dec | Conv::Oct | Conv::Hex, value) => {
+            let n = match value {
+                Value::Int(n) => n,
+                // Python's `int(x)`: towards zero.
+                Value::Float(x) => x.trunc() as i128,
+                // Refused at parse time.
+                _ => 0,
+            };
+            render_int(spec, n, out);
+        }
+        (Conv::Fixed | Conv::Exp | Conv::General, value) => {
+            let x = match value {
+                Value::Int(n) => n as f64,
+                Value::Float(x) => x,
+                _ => 0.0,
+            };
+            render_float(spec, x, out);
+        }
+    }
+}
+
+/// Text, cut to the precision (when `cut`), padded to the width with spaces.
+fn pad_text(spec: &Spec, text: &str, cut: bool, out: &mut String) {
+    let text = match spec.precision {
+        Some(p) if cut => match text.char_indices().nth(p) {
+            Some((at, _)) => &text[..at],
+            None => text,
+        },
+        _ => text,
+    };
+    let len = text.chars().count();
+    let fill = spec.width.saturating_sub(len);
+    if !spec.left {
+        out.extend(std::iter::repeat_n(' ', fill));
+    }
+    out.push_str(text);
+    if spec.left {
+        out.extend(std::iter::repeat_n(' ', fill));
+    }
+}
+
+fn sign(spec: &Spec, negative: bool) -> &'static str {
+    if negative {
+        "-"
+    } else if spec.plus {
+        "+"
+    } else if spec.space {
+        " "
+    } else {
+        ""
+    }
+}
+
+/// `sign`, `prefix` and `body` padded to the width: spaces on the left, on
+/// the right (`-`), or zeros between the prefix and the body (`0`).
+fn pad_number(spec: &Spec, sign: &str, prefix: &str, body: &str, zero_ok: bool, out: &mut String) {
+    let len = sign.len() + prefix.len() + body.len();
+    let fill = spec.width.saturating_sub(len);
+    if spec.left {
+        out.push_str(sign);
+        out.push_str(prefix);
+        out.push_str(body);
+        out.extend(std::iter::repeat_n(' ', fill));
+    } else if spec.zero && zero_ok {
+        out.push_str(sign);
+        out.push_str(prefix);
+        out.extend(std::iter::repeat_n('0', fill));
+        out.push_str(body);
+    } else {
+        out.extend(std::iter::repeat_n(' ', fill));
+        out.push_str(sign);
+        out.push_str(prefix);
+        out.push_str(body);
+    }
+}
+
+fn render_int(spec: &Spec, n: i128, out: &mut String) {
+    let magnitude = n.unsigned_abs();
+    let (digits, prefix) = match (spec.conv, spec.upper) {
+        (Conv::Oct, _) => (format!("{magnitude:o}"), "0o"),
+        (Conv::Hex, false) => (format!("{magnitude:x}"), "0x"),
+        (Conv::Hex, true) => (format!("{magnitude:X}"), "0X"),
+        _ => (magnitude.to_string(), ""),
+    };
+    let min = spec.precision.unwrap_or(0);
+    let body = if digits.len() < min {
+        format!("{}{digits}", "0".repeat(min - digits.len()))
+    } else {
+        digits
+    };
+    let prefix = if spec.alt { prefix } else { "" };
+    pad_number(spec, sign(spec, n < 0), prefix, &body, true, out);
+}
+
+fn render_float(spec: &Spec, x: f64, out: &mut String) {
+    let negative = x.is_sign_negative() && !x.is_nan();
+    let a = x.abs();
+    let body = if !a.is_finite() {
+        let word = if a.is_nan() { "nan" } else { "inf" };
+        if spec.upper {
+            word.to_ascii_uppercase()
+        } else {
+            word.to_owned()
+        }
+    } else {
+        let precision = spec.precision.unwrap_or(6);
+        match spec.conv {
+            Conv::Fixed => fixed(a, precision, spec.alt),
+            Conv::Exp => exponent(a, precision, spec.alt, spec.upper),
+            _ => general(a, precision, spec.alt, spec.upper),
+        }
+    };
+    pad_number(spec, sign(spec, negative), "", &body, a.is_finite(), out);
+}
+
+/// `%f` of a non-negative finite number.
+fn fixed(a: f64, precision: usize, alt: bool) -> String {
+    let mut s = format!("{a:.precision$}");
+    if alt && precision == 0 {
+        s.push('.');
+    }
+    s
+}
+
+/// Rust's `{:.Ne}` (`1.5e3`) split into mantissa and exponent.
+fn sci(a: f64, precision: usize) -> (String, i32) {
+    let s = format!("{a:.precision$e}");
+    let (mantissa, exp) = s.split_once('e').unwrap_or((&s, "0"));
+    (mantissa.to_owned(), exp.parse().unwrap_or(0))
+}
+
+fn exp_suffix(exp: i32, upper: bool) -> String {
+    let e = if upper { 'E' } else { 'e' };
+    let sign = if exp < 0 { '-' } else { '+' };
+    format!("{e}{sign}{:02}", exp.unsigned_abs())
+}
+
+/// `%e` of a non-negative finite number.
+fn exponent(a: f64, precision: usize, alt: bool, upper: bool) -> String {
+    let (mut mantissa, exp) = sci(a, precision);
+    if alt && precision == 0 {
+        mantissa.push('.');
+    }
+    mantissa + &exp_suffix(exp, upper)
+}
+
+/// `%g` of a non-negative finite number (C's rules, as Python's).
+fn general(a: f64, precision: usize, alt: bool, upper: bool) -> String {
+    let p = precision.max(1);
+    let exp = if a == 0.0 { 0 } else { sci(a, p - 1).1 };
+    let p_i = i32::try_from(p).unwrap_or(i32::MAX);
+    let (mut mantissa, suffix) = if (-4..p_i).contains(&exp) {
+        let decimals = usize::try_from(p_i - 1 - exp).unwrap_or(0);
+        (fixed(a, decimals, alt), String::new())
+    } else {
+        let (mut m, e) = sci(a, p - 1);
+        if alt && p == 1 {
+            m.push('.');
+        }
+        (m, exp_suffix(e, upper))
+    };
+    if !alt && mantissa.contains('.') {
+        let kept = mantissa.trim_end_matches('0').trim_end_matches('.').len();
+        mantissa.truncate(kept);
+    }
+    mantissa + &suffix
+}
+
+/// Python's `repr(float)`: the shortest digits that read back the same
+/// number, positional from 1e-4 to below 1e16, else `1.5e+16`.
+pub(super) fn py_float_repr(x: f64) -> String {
+    if x.is_nan() {
+        return "nan".into();
+    }
+    if x.is_infinite() {
+        return if x < 0.0 { "-inf" } else { "inf" }.into();
+    }
+    // Rust's `{:e}` is the shortest round-trip form: `-1.2345e9`.
+    let s = format!("{x:e}");
+    let (mantissa, exp) = s.split_once('e').unwrap_or((&s, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let (neg, mantissa) = match mantissa.strip_prefix('-') {
+        Some(m) => ("-", m),
+        None => ("", mantissa),
+    };
+    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    let mut out = String::from(neg);
+    if (-4..16).contains(&exp) {
+        if exp < 0 {
+            out.push_str("0.");
+            out.extend(std::iter::repeat_n('0', (-exp - 1) as usize));
+            out.push_str(&digits);
+        } else {
+            let int_len = exp as usize + 1;
+            if digits.len() <= int_len {
+                out.push_str(&digits);
+                out.extend(std::iter::repeat_n('0', int_len - digits.len()));
+                out.push_str(".0");
+            } else {
+                out.push_str(&digits[..int_len]);
+                out.push('.');
+                out.push_str(&digits[int_len..]);
+            }
+        }
+    } else {
+        out.push_str(&digits[..1]);
+        if digits.len() > 1 {
+            out.push('.');
+            out.push_str(&digits[1..]);
+        }
+        out.push_str(&exp_suffix(exp, false));
+    }
+    out
+}
+
+/// Python's `repr(str)` (or `ascii(str)` with `ascii`): quotes chosen as
+/// Python chooses them, backslash escapes for the quote, `\`, `\t` `\n`
+/// `\r`, and `\x`/`\u`/`\U` for characters Python does not print.
+fn py_repr(s: &str, ascii: bool) -> String {
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push(quote);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            ' '..='~' => out.push(c),
+            c if !ascii && (c as u32) >= 0x80 && !python_hides(c) => out.push(c),
+            c => {
+                let n = c as u32;
+                let _ = if n <= 0xff {
+                    write!(out, "\\x{n:02x}")
+                } else if n <= 0xffff {
+                    write!(out, "\\u{n:04x}")
+                } else {
+                    write!(out, "\\U{n:08x}")
+                };
+            }
+        }
+    }
+    out.push(quote);
+    out
+}
+
+/// Non-ASCII characters Python's `str.isprintable` rejects (categories Cc,
+/// Cf, Co, Zs, Zl, Zp, and the noncharacters); unassigned code points are
+/// not listed.
+fn python_hides(c: char) -> bool {
+    matches!(c as u32,
+        0x80..=0xa0 | 0xad | 0x600..=0x605 | 0x61c | 0x6dd | 0x70f | 0x890..=0x891 | 0x8e2
+        | 0x1680 | 0x180e | 0x2000..=0x200f | 0x2028..=0x202f | 0x205f..=0x206f | 0x3000 | 0xd800..=0xf8ff | 0xfdd0..=0xfdef | 0xfeff
+        | 0xfff9..=0xfffb | 0xfffe..=0xffff | 0x110bd | 0x110cd | 0x13430..=0x1343f
+        | 0x1bca0..=0x1bca3 | 0x1d173..=0x1d17a | 0xe0001 | 0xe0020..=0xe007f
+        | 0xf0000..=0x10ffff)
+        || (c as u32) & 0xfffe == 0xfffe
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec() -> LogRecord<'static> {
+        let mut r = LogRecord::new(Level::Info, "hello");
+        r.line = Some(12);
+        r
+    }
+
+    fn fmt(template: &str, r: &LogRecord<'_>) -> String {
+        Format::new(template).expect(template).format(r)
+    }
+
+    #[test]
+    fn width_precision_and_flags() {
+        let r = rec();
+        assert_eq!(fmt("%(levelname)-8s|%(lineno)4d|%(message).3s", &r), "INFO    |  12|hel");
+        assert_eq!(fmt("%(lineno)05d|%(lineno)-5d|%(lineno)+d|%(lineno) d", &r), "00012|12   |+12| 12");
+        assert_eq!(fmt("%(lineno)#x|%(lineno)#X|%(lineno)#o|%(lineno)#06x", &r), "0xc|0XC|0o14|0x000c");
+        assert_eq!(fmt("%(lineno).3d|%(lineno)05.3d|%(lineno)ld", &r), "012|00012|12");
+        assert_eq!(fmt("%(lineno).2f|%(lineno)e|%(lineno)g|%(lineno)#g", &r), "12.00|1.200000e+01|12|12.0000");
+        assert_eq!(fmt("%(levelname)10.2s|%(levelname)05s|%(levelname)r", &r), "        IN| INFO|'INFO'");
+        assert_eq!(fmt("100%% %(message)s%%", &r), "100% hello%");
+    }
+
+    #[test]
+    fn floats_as_python() {
+        assert_eq!(py_float_repr(1_718_114_585.042_818), "1718114585.042818");
+        assert_eq!(py_float_repr(1.0), "1.0");
+        assert_eq!(py_float_repr(-0.0), "-0.0");
+        assert_eq!(py_float_repr(1e16), "1e+16");
+        assert_eq!(py_float_repr(1.5e-5), "1.5e-05");
+        assert_eq!(py_float_repr(0.0001), "0.0001");
+        assert_eq!(py_float_repr(123.0), "123.0");
+        assert_eq!(general(0.0001, 6, false, false), "0.0001");
+        assert_eq!(general(0.00001, 6, false, false), "1e-05");
+        assert_eq!(general(123456789.0, 6, false, false), "1.23457e+08");
+        assert_eq!(general(3.0, 1, true, false), "3.");
+        assert_eq!(exponent(3.75, 0, true, true), "4.E+00");
+    }
+
+    #[test]
+    fn repr_quotes_and_escapes() {
+        assert_eq!(py_repr("it's", false), "\"it's\"");
+        assert_eq!(py_repr("it's \"x\"", false), "'it\\'s \"x\"'");
+        assert_eq!(py_repr("a\tb\n\\\u{7f}\u{a0}é🦀", false), "'a\\tb\\n\\\\\\x7f\\xa0é🦀'");
+        assert_eq!(py_repr("é🦀\u{2028}", true), "'\\xe9\\U0001f980\\u2028'");
+    }
+
+    #[test]
+    fn bad_directives_are_named() {
+        use FormatErrorKind as K;
+        let cases = [
+            ("x %(levelname)8y", "%(levelname)8y", 2, K::UnsupportedConversion),
+            ("%(lineno)c", "%(lineno)c", 0, K::UnsupportedConversion),
+            ("%(msg)s", "%(msg)s", 0, K::UnknownField),
+            ("%(message)d", "%(message)d", 0, K::WrongType),
+            ("%(created)x", "%(created)x", 0, K::WrongType),
+            ("a %s", "%s", 2, K::NoFieldName),
+            ("100%", "%", 3, K::Incomplete),
+            ("%(message", "%(message", 0, K::Incomplete),
+            ("%(message)-", "%(message)-", 0, K::Incomplete),
+            ("%(message)*s", "%(message)*", 0, K::StarWidth),
+            ("%(message).*s", "%(message).*", 0, K::StarWidth),
+            ("%(message)99999s", "%(message)99999", 0, K::TooWide),
+            ("%(message)99999999999999999999999s", "%(message)99999999999999999999999", 0, K::TooWide),
+            ("%(message)lls", "%(message)ll", 0, K::UnsupportedConversion),
+            ("%(message)é", "%(message)é", 0, K::UnsupportedConversion),
+            ("é%é", "%é", 2, K::NoFieldName),
+        ];
+        for (template, directive, at, kind) in cases {
+            let e = Format::new(template).expect_err(template);
+            assert_eq!((e.directive(), e.position(), e.kind()), (directive, at, kind), "{template}");
+            assert!(e.to_string().contains(directive), "{e}");
+            let core: crate::Error = e.into();
+            assert!(matches!(core, crate::Error::InvalidInput { .. }));
+        }
+    }
+
+    #[test]
+    fn missing_values_print_none() {
+        let mut r = rec();
+        r.line = None;
+        assert_eq!(fmt("%(lineno)5d|%(lineno)-5x|%(funcName)s|%(exc_info).2s", &r), " None|None |None|No");
+    }
+
+    #[test]
+    fn default_templates_parse() {
+        for level in Level::ALL {
+            let f = Format::pyzmq_default(level);
+            assert!(f.uses_field("message") && !f.uses_field("asctime"));
+        }
+    }
+}
