@@ -488,13 +488,22 @@ fn parse_directive(template: &str, start: usize) -> Result<(Spec, usize), Format
 
     let mut i = start + 1;
     if bytes.get(i) != Some(&b'(') {
-        return Err(match bytes.get(i) {
-            None => incomplete(),
-            Some(_) => err(
-                i + 1,
+        // Name the whole positional directive (`% d`, `%-5s`).
+        let mut end = i;
+        while bytes
+            .get(end)
+            .is_some_and(|c| b"-0+ #*.123456789hlL".contains(c))
+        {
+            end += 1;
+        }
+        return Err(if end >= bytes.len() {
+            incomplete()
+        } else {
+            err(
+                end + 1,
                 K::NoFieldName,
                 "a log template names every field, as `%(message)s`",
-            ),
+            )
         });
     }
     // The key, with Python's nesting of parentheses.
