@@ -151,7 +151,10 @@ fn run_python(py: &std::path::Path, script: &str, input: &str, tz: Option<&str>)
             panic!("python did not answer within 60 s");
         }
     };
-    writer.join().expect("writer thread").expect("write python's stdin");
+    writer
+        .join()
+        .expect("writer thread")
+        .expect("write python's stdin");
     let status = child.wait().expect("wait python");
     assert!(status.success(), "python failed: {status}");
     out
@@ -210,7 +213,9 @@ fn templates() -> Vec<String> {
                     for precision in precisions {
                         // The length modifier on some, as Python ignores it.
                         let length = if i % 4 == 1 { "l" } else { "" };
-                        out.push(format!("[%({field}){flag}{width}{precision}{length}{conv}]"));
+                        out.push(format!(
+                            "[%({field}){flag}{width}{precision}{length}{conv}]"
+                        ));
                     }
                 }
             }
@@ -289,7 +294,11 @@ fn samples() -> Vec<Sample> {
 
 fn at_nanos(nanos: i128) -> SystemTime {
     let d = Duration::from_nanos(nanos.unsigned_abs() as u64);
-    if nanos >= 0 { UNIX_EPOCH + d } else { UNIX_EPOCH - d }
+    if nanos >= 0 {
+        UNIX_EPOCH + d
+    } else {
+        UNIX_EPOCH - d
+    }
 }
 
 /// Issue 18: `Format` gives what Python's `logging.Formatter` gives, for
@@ -308,7 +317,11 @@ fn format_matches_python_logging_formatter() -> Result<()> {
     ];
     let mut cases = Vec::new();
     for t in templates() {
-        let n = if t.contains("%(asctime)") { dates.len() } else { 1 };
+        let n = if t.contains("%(asctime)") {
+            dates.len()
+        } else {
+            1
+        };
         for (datefmt, utc) in &dates[..n] {
             cases.push((t.clone(), *datefmt, *utc));
         }
@@ -446,7 +459,9 @@ fn dates_match_python(py: &std::path::Path) {
             let zone = if *utc { TimeZone::Utc } else { TimeZone::Local };
             let ours = DateFormat::new(fmt).expect(fmt).format(t, zone);
             if &ours != theirs {
-                mismatches.push(format!("{secs}.{micros:06} {fmt:?} {zone:?}: zmqx {ours:?}, python {theirs:?}"));
+                mismatches.push(format!(
+                    "{secs}.{micros:06} {fmt:?} {zone:?}: zmqx {ours:?}, python {theirs:?}"
+                ));
             }
         }
     }
@@ -496,11 +511,24 @@ fn date_format_matches_python_strftime_in_several_time_zones() {
             .expect("re-run the test binary");
         let mut out = String::new();
         let mut err = String::new();
-        child.stdout.take().expect("stdout").read_to_string(&mut out).expect("stdout");
-        child.stderr.take().expect("stderr").read_to_string(&mut err).expect("stderr");
+        child
+            .stdout
+            .take()
+            .expect("stdout")
+            .read_to_string(&mut out)
+            .expect("stdout");
+        child
+            .stderr
+            .take()
+            .expect("stderr")
+            .read_to_string(&mut err)
+            .expect("stderr");
         let status = child.wait().expect("wait");
         assert!(status.success(), "TZ={tz}: {out}\n{err}");
-        assert!(out.contains("1 passed"), "TZ={tz}: the child ran nothing: {out}");
+        assert!(
+            out.contains("1 passed"),
+            "TZ={tz}: the child ran nothing: {out}"
+        );
     }
 }
 

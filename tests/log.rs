@@ -334,10 +334,15 @@ fn time_fields() -> Result<()> {
     // 2024-06-11 14:03:05.042817999 UTC
     record.created = UNIX_EPOCH + Duration::from_nanos(1_718_114_585_042_817_999);
     let utc = |t: &str| -> Result<String> {
-        Ok(Format::new(t)?.with_time_zone(TimeZone::Utc).format(&record))
+        Ok(Format::new(t)?
+            .with_time_zone(TimeZone::Utc)
+            .format(&record))
     };
     assert_eq!(utc("%(asctime)s")?, "2024-06-11 14:03:05,042");
-    assert_eq!(utc("%(created)f %(created)d %(msecs)d %(msecs)s")?, "1718114585.042818 1718114585 42 42.0");
+    assert_eq!(
+        utc("%(created)f %(created)d %(msecs)d %(msecs)s")?,
+        "1718114585.042818 1718114585 42 42.0"
+    );
     assert_eq!(utc("%(msecs)03d|%(created).3f")?, "042|1718114585.043");
     let custom = Format::new("%(asctime)s %(message)s")?
         .with_datefmt(DateFormat::new("%d/%m/%Y %H.%M.%S")?)
@@ -345,7 +350,10 @@ fn time_fields() -> Result<()> {
     assert_eq!(custom.format(&record), "11/06/2024 14.03.05 m");
     // relativeCreated counts from the first use of zmqx::log in the process.
     let now = LogRecord::new(Level::Info, "m");
-    let rel: f64 = Format::new("%(relativeCreated)s")?.format(&now).parse().expect("a float");
+    let rel: f64 = Format::new("%(relativeCreated)s")?
+        .format(&now)
+        .parse()
+        .expect("a float");
     assert!(rel >= 0.0 && rel < 600_000.0, "{rel}");
     // Local time is the default, as Python's `time.localtime`.
     let local = Format::new("%(asctime)s")?.format(&record);
@@ -379,7 +387,11 @@ fn process_and_thread_fields_through_the_handler() -> Result<()> {
         body,
         format!("{}|{tid}|worker-7|None|from worker", std::process::id())
     );
-    assert_ne!(tid, LogRecord::new(Level::Info, "").thread, "threads differ");
+    assert_ne!(
+        tid,
+        LogRecord::new(Level::Info, "").thread,
+        "threads differ"
+    );
     #[cfg(target_os = "linux")]
     {
         // The kernel's thread id: the main test thread's is in /proc.
@@ -391,7 +403,10 @@ fn process_and_thread_fields_through_the_handler() -> Result<()> {
     record.function = Some("connect");
     handler.set_format(None, Format::new("%(funcName)s: %(message)s")?);
     handler.publish_record(&record, Some("sub"));
-    assert_eq!(recv2(&sub)?, ("WARNING.sub".into(), "connect: by hand".into()));
+    assert_eq!(
+        recv2(&sub)?,
+        ("WARNING.sub".into(), "connect: by hand".into())
+    );
     Ok(())
 }
 
@@ -429,11 +444,23 @@ fn handler_level_filters_before_formatting() -> Result<()> {
     ));
     log_at(&handler, log::Level::Info);
     log_at(&handler, log::Level::Debug);
-    handler.publish(Level::Info, Some("x"), "published below the level", None, None);
+    handler.publish(
+        Level::Info,
+        Some("x"),
+        "published below the level",
+        None,
+        None,
+    );
     handler.emit(Level::Debug, "x::emitted below the level", "t", None, None);
-    TopicLogger::new(Arc::new(PubHandler::from_socket(socket(&ctx, SocketType::Pub)?)?.with_level(Level::Error)))
-        .warning("t", "below");
-    assert_eq!(formatted.load(Ordering::SeqCst), 0, "formatted below the level");
+    TopicLogger::new(Arc::new(
+        PubHandler::from_socket(socket(&ctx, SocketType::Pub)?)?.with_level(Level::Error),
+    ))
+    .warning("t", "below");
+    assert_eq!(
+        formatted.load(Ordering::SeqCst),
+        0,
+        "formatted below the level"
+    );
     assert_eq!((handler.published(), handler.dropped()), (0, 0));
     log_at(&handler, log::Level::Error);
     assert_eq!(recv2(&sub)?, ("ERROR".into(), "counted".into()));
@@ -585,7 +612,67 @@ fn tracing_layer_publishes_events() -> Result<()> {
         tracing::warn!("kept");
         line!() - 1
     });
-    assert_eq!(recv2(&sub)?, ("svc.WARNING".into(), format!("log:{line} kept")));
+    assert_eq!(
+        recv2(&sub)?,
+        ("svc.WARNING".into(), format!("log:{line} kept"))
+    );
     assert_eq!(handler.published(), 4);
     Ok(())
+}
+
+/// `process` and `thread` are cached (getpid is a system call per record):
+/// a forked child must see its own ids, not its parent's.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_forked_child_logs_its_own_process_and_thread_ids() {
+    let parent = LogRecord::new(Level::Info, "fills the caches");
+    assert_eq!(parent.process, std::process::id());
+    let mut fds = [0i32; 2];
+    // SAFETY: `pipe` writes two descriptors into a live array of two ints.
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    // SAFETY: the child calls only async-signal-safe functions (the record
+    // is built from atomics, thread-locals without destructors,
+    // `clock_gettime`, `getpid` and `gettid`), then `write` and `_exit`.
+    let child = unsafe { libc::fork() };
+    assert!(child >= 0, "fork failed");
+    if child == 0 {
+        let r = LogRecord::new(Level::Info, "in the child");
+        // SAFETY: raw calls in the forked child, on a live array.
+        unsafe {
+            let ids = [
+                u64::from(r.process),
+                r.thread,
+                libc::getpid() as u64,
+                libc::gettid() as u64,
+            ];
+            libc::write(fds[1], ids.as_ptr().cast(), 32);
+            libc::_exit(0);
+        }
+    }
+    let mut ids = [0u64; 4];
+    let mut pfd = libc::pollfd {
+        fd: fds[0],
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: a live pollfd; a live buffer of 32 bytes; our own child.
+    unsafe {
+        assert_eq!(
+            libc::poll(&mut pfd, 1, 10_000),
+            1,
+            "the child wrote nothing"
+        );
+        assert_eq!(libc::read(fds[0], ids.as_mut_ptr().cast(), 32), 32);
+        let mut status = 0;
+        assert_eq!(libc::waitpid(child, &mut status, 0), child);
+        libc::close(fds[0]);
+        libc::close(fds[1]);
+    }
+    assert_eq!(ids[0], ids[2], "the child's record has the parent's pid");
+    assert_eq!(
+        ids[1], ids[3],
+        "the child's record has the parent's thread id"
+    );
+    assert_ne!(ids[0], u64::from(parent.process));
+    assert_eq!(LogRecord::new(Level::Info, "").process, parent.process);
 }

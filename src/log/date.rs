@@ -123,7 +123,12 @@ impl DateFormat {
                 continue;
             }
             let Some((_, conv)) = chars.next() else {
-                return Err(FormatError::date(template, at, "%", "a lone `%` ends the format"));
+                return Err(FormatError::date(
+                    template,
+                    at,
+                    "%",
+                    "a lone `%` ends the format",
+                ));
             };
             match conv {
                 '%' => literal.push('%'),
@@ -303,11 +308,40 @@ pub(super) struct Civil {
     epoch_secs: i64,
 }
 
+/// The last `width` decimal digits of `n`, zero-padded.
+fn push_digits(out: &mut String, n: u32, width: u32) {
+    for i in (0..width).rev() {
+        out.push(char::from(b'0' + (n / 10u32.pow(i) % 10) as u8));
+    }
+}
+
+/// `sys::local_parts`, remembered per thread for the last second asked:
+/// records come many per second, and `localtime_r` takes a lock. (Like
+/// glibc's `localtime_r`, this does not notice a change of `TZ` while the
+/// process runs.)
+fn local_parts_cached(secs: i64) -> Option<sys::LocalParts> {
+    thread_local! {
+        static LAST: std::cell::Cell<Option<(i64, sys::LocalParts)>> =
+            const { std::cell::Cell::new(None) };
+    }
+    LAST.with(|last| match last.get() {
+        Some((at, parts)) if at == secs => Some(parts),
+        _ => {
+            let parts = sys::local_parts(secs)?;
+            last.set(Some((secs, parts)));
+            Some(parts)
+        }
+    })
+}
+
 /// Seconds and nanoseconds since the Unix epoch, the seconds rounded down
 /// (so an instant before 1970 has a positive nanosecond part).
 pub(super) fn epoch_parts(time: SystemTime) -> (i64, u32) {
     match time.duration_since(UNIX_EPOCH) {
-        Ok(d) => (i64::try_from(d.as_secs()).unwrap_or(i64::MAX), d.subsec_nanos()),
+        Ok(d) => (
+            i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+            d.subsec_nanos(),
+        ),
         Err(e) => {
             let d = e.duration();
             let secs = i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
@@ -323,7 +357,7 @@ impl Civil {
     pub(super) fn new(time: SystemTime, zone: TimeZone) -> Civil {
         let (secs, nanos) = epoch_parts(time);
         if zone == TimeZone::Local {
-            if let Some(p) = sys::local_parts(secs) {
+            if let Some(p) = local_parts_cached(secs) {
                 return Civil {
                     year: p.year,
                     month: p.month,
@@ -384,6 +418,27 @@ impl Civil {
         }
     }
 
+    /// Python's default `asctime`: `2024-06-11 14:03:05,042`.
+    pub(super) fn push_asctime(&self, out: &mut String) {
+        if (1000..10_000).contains(&self.year) {
+            push_digits(out, self.year as u32, 4);
+        } else {
+            let _ = std::fmt::Write::write_fmt(out, format_args!("{}", self.year));
+        }
+        out.push('-');
+        push_digits(out, u32::from(self.month), 2);
+        out.push('-');
+        push_digits(out, u32::from(self.day), 2);
+        out.push(' ');
+        push_digits(out, u32::from(self.hour), 2);
+        out.push(':');
+        push_digits(out, u32::from(self.minute), 2);
+        out.push(':');
+        push_digits(out, u32::from(self.second), 2);
+        out.push(',');
+        push_digits(out, self.nanos / 1_000_000, 3);
+    }
+
     fn hour12(&self) -> u8 {
         match self.hour % 12 {
             0 => 12,
@@ -410,14 +465,19 @@ mod tests {
     }
 
     fn utc(fmt: &str, secs: i64) -> String {
-        DateFormat::new(fmt).expect(fmt).format(at(secs), TimeZone::Utc)
+        DateFormat::new(fmt)
+            .expect(fmt)
+            .format(at(secs), TimeZone::Utc)
     }
 
     #[test]
     fn year_month_day_in_that_order() {
         // 2024-06-11 14:03:05 UTC, a day number that is not a month number.
         assert_eq!(utc(LOGWATCH_DATEFORMAT, 1_718_114_585), "2024-06-11 14:03");
-        assert_eq!(utc(PYZMQ_LOGWATCH_DATEFORMAT, 1_718_114_585), "2024-11-06 14:03");
+        assert_eq!(
+            utc(PYZMQ_LOGWATCH_DATEFORMAT, 1_718_114_585),
+            "2024-11-06 14:03"
+        );
     }
 
     #[test]
@@ -444,7 +504,10 @@ mod tests {
         assert_eq!(f("%y %C %e %k %I %l %p %f"), "24 20 11 14 02  2 PM 042817");
         assert_eq!(f("%A %B %h %u %w %U %W"), "Tuesday June Jun 2 2 23 24");
         assert_eq!(f("%z %Z %s"), "+0000 UTC 1718114585");
-        assert_eq!(f("%F %T %D %R %r"), "2024-06-11 14:03:05 06/11/24 14:03 02:03:05 PM");
+        assert_eq!(
+            f("%F %T %D %R %r"),
+            "2024-06-11 14:03:05 06/11/24 14:03 02:03:05 PM"
+        );
         assert_eq!(f("%c|%x|%X"), "Tue Jun 11 14:03:05 2024|06/11/24|14:03:05");
         assert_eq!(f("a%nb%tc%%d"), "a\nb\tc%d");
         assert_eq!(f("héllo"), "héllo");
@@ -453,7 +516,12 @@ mod tests {
 
     #[test]
     fn unknown_directives_are_refused_by_name() {
-        for (fmt, directive, at) in [("%Y-%Q", "%Q", 3), ("%-d", "%-", 0), ("x%", "%", 1), ("%é", "%é", 0)] {
+        for (fmt, directive, at) in [
+            ("%Y-%Q", "%Q", 3),
+            ("%-d", "%-", 0),
+            ("x%", "%", 1),
+            ("%é", "%é", 0),
+        ] {
             let e = DateFormat::new(fmt).expect_err(fmt);
             assert_eq!(e.directive(), directive, "{fmt}");
             assert_eq!(e.position(), at, "{fmt}");
@@ -467,8 +535,22 @@ mod tests {
         let local = Civil::new(t, TimeZone::Local);
         let shifted = Civil::utc(1_718_114_585 + i64::from(local.offset), 0);
         assert_eq!(
-            (local.year, local.month, local.day, local.hour, local.minute, local.second),
-            (shifted.year, shifted.month, shifted.day, shifted.hour, shifted.minute, shifted.second)
+            (
+                local.year,
+                local.month,
+                local.day,
+                local.hour,
+                local.minute,
+                local.second
+            ),
+            (
+                shifted.year,
+                shifted.month,
+                shifted.day,
+                shifted.hour,
+                shifted.minute,
+                shifted.second
+            )
         );
         assert_eq!((local.weekday, local.yday), (shifted.weekday, shifted.yday));
     }

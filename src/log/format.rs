@@ -37,7 +37,9 @@ pub enum FormatErrorKind {
 /// A template refused at construction, naming the offending directive
 /// (a `zmqx::log` error; it converts into [`crate::Error::InvalidInput`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid directive `{directive}` at byte {position} of the template {template:?}: {reason}")]
+#[error(
+    "invalid directive `{directive}` at byte {position} of the template {template:?}: {reason}"
+)]
 pub struct FormatError {
     template: String,
     directive: String,
@@ -63,7 +65,12 @@ impl FormatError {
         }
     }
 
-    pub(super) fn date(template: &str, position: usize, directive: &str, reason: &str) -> FormatError {
+    pub(super) fn date(
+        template: &str,
+        position: usize,
+        directive: &str,
+        reason: &str,
+    ) -> FormatError {
         let kind = if directive == "%" {
             FormatErrorKind::Incomplete
         } else {
@@ -95,7 +102,10 @@ impl FormatError {
 
 impl From<FormatError> for crate::Error {
     fn from(e: FormatError) -> crate::Error {
-        crate::Error::invalid(format!("log format directive `{}`", e.directive), e.to_string())
+        crate::Error::invalid(
+            format!("log format directive `{}`", e.directive),
+            e.to_string(),
+        )
     }
 }
 
@@ -205,6 +215,15 @@ struct Spec {
     alt: bool,
     width: usize,
     precision: Option<usize>,
+}
+
+impl Spec {
+    /// No flag, width or precision.
+    fn is_plain(&self) -> bool {
+        !(self.left || self.zero || self.plus || self.space || self.alt)
+            && self.width == 0
+            && self.precision.is_none()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -377,11 +396,29 @@ impl Format {
         for piece in &self.pieces {
             match piece {
                 Piece::Literal(s) => out.push_str(s),
+                // `%(asctime)s`, straight into `out`.
+                Piece::Field(spec)
+                    if spec.field == Field::AscTime
+                        && spec.conv == Conv::Str
+                        && spec.width == 0
+                        && spec.precision.is_none() =>
+                {
+                    self.push_asctime(record, out);
+                }
                 Piece::Field(spec) => {
                     let value = self.value(spec.field, record, &mut scratch);
                     render(spec, value, out);
                 }
             }
+        }
+    }
+
+    /// `asctime` (Python's `Formatter.formatTime`).
+    fn push_asctime(&self, r: &LogRecord<'_>, out: &mut String) {
+        let civil = Civil::new(r.created, self.zone);
+        match &self.datefmt {
+            Some(datefmt) => datefmt.format_into(&civil, out),
+            None => civil.push_asctime(out),
         }
     }
 
@@ -406,23 +443,7 @@ impl Format {
             Field::ThreadName => text(r.thread_name),
             Field::AscTime => {
                 scratch.clear();
-                let civil = Civil::new(r.created, self.zone);
-                match &self.datefmt {
-                    Some(datefmt) => datefmt.format_into(&civil, scratch),
-                    None => {
-                        let _ = write!(
-                            scratch,
-                            "{}-{:02}-{:02} {:02}:{:02}:{:02},{:03}",
-                            civil.year,
-                            civil.month,
-                            civil.day,
-                            civil.hour,
-                            civil.minute,
-                            civil.second,
-                            civil.nanos / 1_000_000
-                        );
-                    }
-                }
+                self.push_asctime(r, scratch);
                 Value::Text(scratch.as_str())
             }
         }
@@ -484,7 +505,13 @@ fn parse_directive(template: &str, start: usize) -> Result<(Spec, usize), Format
     let err = |end: usize, kind, reason: &str| {
         FormatError::new(template, start, directive(end), kind, reason)
     };
-    let incomplete = || err(template.len(), K::Incomplete, "the template ends inside this directive");
+    let incomplete = || {
+        err(
+            template.len(),
+            K::Incomplete,
+            "the template ends inside this directive",
+        )
+    };
 
     let mut i = start + 1;
     if bytes.get(i) != Some(&b'(') {
@@ -638,6 +665,13 @@ fn parse_directive(template: &str, start: usize) -> Result<(Spec, usize), Format
 /// Renders one value per its directive, as Python's `%` does.
 fn render(spec: &Spec, value: Value<'_>, out: &mut String) {
     match (spec.conv, value) {
+        // The common cases, without padding arithmetic.
+        (Conv::Str, Value::Text(s)) if spec.width == 0 && spec.precision.is_none() => {
+            out.push_str(s);
+        }
+        (Conv::Str | Conv::Dec, Value::Int(n)) if spec.is_plain() => {
+            let _ = write!(out, "{n}");
+        }
         (Conv::Str | Conv::Repr | Conv::Ascii, Value::None) => pad_text(spec, "None", true, out),
         // Python would raise; the record still goes out.
         (_, Value::None) => pad_text(spec, "None", false, out),
@@ -682,8 +716,10 @@ fn pad_text(spec: &Spec, text: &str, cut: bool, out: &mut String) {
         },
         _ => text,
     };
-    let len = text.chars().count();
-    let fill = spec.width.saturating_sub(len);
+    let fill = match spec.width {
+        0 => 0,
+        width => width.saturating_sub(text.chars().count()),
+    };
     if !spec.left {
         out.extend(std::iter::repeat_n(' ', fill));
     }
@@ -705,45 +741,57 @@ fn sign(spec: &Spec, negative: bool) -> &'static str {
     }
 }
 
-/// `sign`, `prefix` and `body` padded to the width: spaces on the left, on
-/// the right (`-`), or zeros between the prefix and the body (`0`).
-fn pad_number(spec: &Spec, sign: &str, prefix: &str, body: &str, zero_ok: bool, out: &mut String) {
-    let len = sign.len() + prefix.len() + body.len();
+/// `sign`, `prefix`, `zeros` zeros and `body` padded to the width: spaces
+/// on the left, on the right (`-`), or more zeros after the prefix (`0`).
+fn pad_number(
+    spec: &Spec,
+    sign: &str,
+    prefix: &str,
+    zeros: usize,
+    body: &str,
+    zero_ok: bool,
+    out: &mut String,
+) {
+    let len = sign.len() + prefix.len() + zeros + body.len();
     let fill = spec.width.saturating_sub(len);
-    if spec.left {
-        out.push_str(sign);
-        out.push_str(prefix);
-        out.push_str(body);
-        out.extend(std::iter::repeat_n(' ', fill));
+    let (left, zeros, right) = if spec.left {
+        (0, zeros, fill)
     } else if spec.zero && zero_ok {
-        out.push_str(sign);
-        out.push_str(prefix);
-        out.extend(std::iter::repeat_n('0', fill));
-        out.push_str(body);
+        (0, zeros + fill, 0)
     } else {
-        out.extend(std::iter::repeat_n(' ', fill));
-        out.push_str(sign);
-        out.push_str(prefix);
-        out.push_str(body);
-    }
+        (fill, zeros, 0)
+    };
+    out.extend(std::iter::repeat_n(' ', left));
+    out.push_str(sign);
+    out.push_str(prefix);
+    out.extend(std::iter::repeat_n('0', zeros));
+    out.push_str(body);
+    out.extend(std::iter::repeat_n(' ', right));
 }
 
 fn render_int(spec: &Spec, n: i128, out: &mut String) {
-    let magnitude = n.unsigned_abs();
-    let (digits, prefix) = match (spec.conv, spec.upper) {
-        (Conv::Oct, _) => (format!("{magnitude:o}"), "0o"),
-        (Conv::Hex, false) => (format!("{magnitude:x}"), "0x"),
-        (Conv::Hex, true) => (format!("{magnitude:X}"), "0X"),
-        _ => (magnitude.to_string(), ""),
+    let (radix, prefix, letters) = match (spec.conv, spec.upper) {
+        (Conv::Oct, _) => (8, "0o", b"01234567".as_slice()),
+        (Conv::Hex, false) => (16, "0x", b"0123456789abcdef".as_slice()),
+        (Conv::Hex, true) => (16, "0X", b"0123456789ABCDEF".as_slice()),
+        _ => (10, "", b"0123456789".as_slice()),
     };
-    let min = spec.precision.unwrap_or(0);
-    let body = if digits.len() < min {
-        format!("{}{digits}", "0".repeat(min - digits.len()))
-    } else {
-        digits
-    };
+    // Digits from the end of a buffer large enough for any u128 in octal.
+    let mut buf = [0u8; 44];
+    let mut at = buf.len();
+    let mut m = n.unsigned_abs();
+    loop {
+        at -= 1;
+        buf[at] = letters[(m % radix) as usize];
+        m /= radix;
+        if m == 0 {
+            break;
+        }
+    }
+    let digits = std::str::from_utf8(&buf[at..]).unwrap_or("");
+    let zeros = spec.precision.unwrap_or(0).saturating_sub(digits.len());
     let prefix = if spec.alt { prefix } else { "" };
-    pad_number(spec, sign(spec, n < 0), prefix, &body, true, out);
+    pad_number(spec, sign(spec, n < 0), prefix, zeros, digits, true, out);
 }
 
 fn render_float(spec: &Spec, x: f64, out: &mut String) {
@@ -764,7 +812,7 @@ fn render_float(spec: &Spec, x: f64, out: &mut String) {
             _ => general(a, precision, spec.alt, spec.upper),
         }
     };
-    pad_number(spec, sign(spec, negative), "", &body, a.is_finite(), out);
+    pad_number(spec, sign(spec, negative), "", 0, &body, a.is_finite(), out);
 }
 
 /// `%f` of a non-negative finite number.
@@ -822,7 +870,7 @@ fn general(a: f64, precision: usize, alt: bool, upper: bool) -> String {
 
 /// Python's `repr(float)`: the shortest digits that read back the same
 /// number, positional from 1e-4 to below 1e16, else `1.5e+16`.
-pub(super) fn py_float_repr(x: f64) -> String {
+fn py_float_repr(x: f64) -> String {
     if x.is_nan() {
         return "nan".into();
     }
@@ -936,12 +984,30 @@ mod tests {
     #[test]
     fn width_precision_and_flags() {
         let r = rec();
-        assert_eq!(fmt("%(levelname)-8s|%(lineno)4d|%(message).3s", &r), "INFO    |  12|hel");
-        assert_eq!(fmt("%(lineno)05d|%(lineno)-5d|%(lineno)+d|%(lineno) d", &r), "00012|12   |+12| 12");
-        assert_eq!(fmt("%(lineno)#x|%(lineno)#X|%(lineno)#o|%(lineno)#06x", &r), "0xc|0XC|0o14|0x000c");
-        assert_eq!(fmt("%(lineno).3d|%(lineno)05.3d|%(lineno)ld", &r), "012|00012|12");
-        assert_eq!(fmt("%(lineno).2f|%(lineno)e|%(lineno)g|%(lineno)#g", &r), "12.00|1.200000e+01|12|12.0000");
-        assert_eq!(fmt("%(levelname)10.2s|%(levelname)05s|%(levelname)r", &r), "        IN| INFO|'INFO'");
+        assert_eq!(
+            fmt("%(levelname)-8s|%(lineno)4d|%(message).3s", &r),
+            "INFO    |  12|hel"
+        );
+        assert_eq!(
+            fmt("%(lineno)05d|%(lineno)-5d|%(lineno)+d|%(lineno) d", &r),
+            "00012|12   |+12| 12"
+        );
+        assert_eq!(
+            fmt("%(lineno)#x|%(lineno)#X|%(lineno)#o|%(lineno)#06x", &r),
+            "0xc|0XC|0o14|0x000c"
+        );
+        assert_eq!(
+            fmt("%(lineno).3d|%(lineno)05.3d|%(lineno)ld", &r),
+            "012|00012|12"
+        );
+        assert_eq!(
+            fmt("%(lineno).2f|%(lineno)e|%(lineno)g|%(lineno)#g", &r),
+            "12.00|1.200000e+01|12|12.0000"
+        );
+        assert_eq!(
+            fmt("%(levelname)10.2s|%(levelname)05s|%(levelname)r", &r),
+            "        IN| INFO|'INFO'"
+        );
         assert_eq!(fmt("100%% %(message)s%%", &r), "100% hello%");
     }
 
@@ -965,7 +1031,10 @@ mod tests {
     fn repr_quotes_and_escapes() {
         assert_eq!(py_repr("it's", false), "\"it's\"");
         assert_eq!(py_repr("it's \"x\"", false), "'it\\'s \"x\"'");
-        assert_eq!(py_repr("a\tb\n\\\u{7f}\u{a0}é🦀", false), "'a\\tb\\n\\\\\\x7f\\xa0é🦀'");
+        assert_eq!(
+            py_repr("a\tb\n\\\u{7f}\u{a0}é🦀", false),
+            "'a\\tb\\n\\\\\\x7f\\xa0é🦀'"
+        );
         assert_eq!(py_repr("é🦀\u{2028}", true), "'\\xe9\\U0001f980\\u2028'");
     }
 
@@ -973,7 +1042,12 @@ mod tests {
     fn bad_directives_are_named() {
         use FormatErrorKind as K;
         let cases = [
-            ("x %(levelname)8y", "%(levelname)8y", 2, K::UnsupportedConversion),
+            (
+                "x %(levelname)8y",
+                "%(levelname)8y",
+                2,
+                K::UnsupportedConversion,
+            ),
             ("%(lineno)c", "%(lineno)c", 0, K::UnsupportedConversion),
             ("%(msg)s", "%(msg)s", 0, K::UnknownField),
             ("%(message)d", "%(message)d", 0, K::WrongType),
@@ -985,14 +1059,23 @@ mod tests {
             ("%(message)*s", "%(message)*", 0, K::StarWidth),
             ("%(message).*s", "%(message).*", 0, K::StarWidth),
             ("%(message)99999s", "%(message)99999", 0, K::TooWide),
-            ("%(message)99999999999999999999999s", "%(message)99999999999999999999999", 0, K::TooWide),
+            (
+                "%(message)99999999999999999999999s",
+                "%(message)99999999999999999999999",
+                0,
+                K::TooWide,
+            ),
             ("%(message)lls", "%(message)ll", 0, K::UnsupportedConversion),
             ("%(message)é", "%(message)é", 0, K::UnsupportedConversion),
             ("é%é", "%é", 2, K::NoFieldName),
         ];
         for (template, directive, at, kind) in cases {
             let e = Format::new(template).expect_err(template);
-            assert_eq!((e.directive(), e.position(), e.kind()), (directive, at, kind), "{template}");
+            assert_eq!(
+                (e.directive(), e.position(), e.kind()),
+                (directive, at, kind),
+                "{template}"
+            );
             assert!(e.to_string().contains(directive), "{e}");
             let core: crate::Error = e.into();
             assert!(matches!(core, crate::Error::InvalidInput { .. }));
@@ -1003,7 +1086,10 @@ mod tests {
     fn missing_values_print_none() {
         let mut r = rec();
         r.line = None;
-        assert_eq!(fmt("%(lineno)5d|%(lineno)-5x|%(funcName)s|%(exc_info).2s", &r), " None|None |None|No");
+        assert_eq!(
+            fmt("%(lineno)5d|%(lineno)-5x|%(funcName)s|%(exc_info).2s", &r),
+            " None|None |None|No"
+        );
     }
 
     #[test]

@@ -19,7 +19,7 @@ struct Inner {
 }
 
 /// A `log::Log` that publishes each record on a PUB socket (pyzmq's
-/// `zmq.log.handlers.PUBHandler`). See the [module docs](self) for topics,
+/// `zmq.log.handlers.PUBHandler`). See the [module docs](super) for topics,
 /// formats and what happens when subscribers are slow.
 ///
 /// Install it with [`PubHandler::install`]; keep an `Arc` to read
@@ -73,7 +73,7 @@ impl PubHandler {
     /// A handler publishing on a socket made by the caller (pyzmq's
     /// `PUBHandler(socket)`): a `PUB` or `XPUB`, else
     /// [`Error::InvalidInput`]. The caller's options are kept (see the
-    /// [module docs](self) on drops with a plain `PUB`).
+    /// [module docs](super) on drops with a plain `PUB`).
     pub fn from_socket(socket: Socket) -> Result<PubHandler> {
         let kind = socket.socket_type()?;
         if !matches!(kind, SocketType::Pub | SocketType::XPub) {
@@ -274,10 +274,10 @@ impl PubHandler {
         }
         inner.body.clear();
         format.format_into(&record, &mut inner.body);
-        match inner
-            .socket
-            .try_send_multipart([topic.as_bytes(), inner.body.as_bytes()], SendFlags::empty())
-        {
+        match inner.socket.try_send_multipart(
+            [topic.as_bytes(), inner.body.as_bytes()],
+            SendFlags::empty(),
+        ) {
             Ok(Some(())) => {
                 self.published.fetch_add(1, Ordering::Relaxed);
             }
@@ -392,4 +392,3 @@ impl TopicLogger {
         self.log(Level::Critical, topic, message);
     }
 }
-

@@ -92,9 +92,9 @@ use std::time::SystemTime;
 mod date;
 mod format;
 mod handler;
-mod sys;
 #[cfg(feature = "tracing")]
 mod layer;
+mod sys;
 
 pub use date::{
     ASCTIME_DATEFORMAT, DateFormat, LOGWATCH_DATEFORMAT, PYZMQ_LOGWATCH_DATEFORMAT, TimeZone,
@@ -260,7 +260,7 @@ impl<'a> LogRecord<'a> {
             module: None,
             function: None,
             created: SystemTime::now(),
-            process: std::process::id(),
+            process: sys::process_id(),
             thread: sys::thread_id(),
             thread_name: None,
         }
@@ -297,4 +297,3 @@ pub fn split_topic(message: &str) -> (Option<&str>, &str) {
         None => (None, message),
     }
 }
-

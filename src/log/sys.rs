@@ -1,7 +1,12 @@
 #![allow(unsafe_code)]
-//! The two questions the log formatter asks the C library: the local
-//! broken-down time of an instant (`localtime_r`) and the calling thread's
-//! kernel id (`gettid`). The only `unsafe` of `zmqx::log` lives here.
+//! What the log formatter asks the C library: the local broken-down time of
+//! an instant (`localtime_r`), the calling thread's kernel id (`gettid`),
+//! and (to cache the process and thread ids, as `getpid` is a system call)
+//! when the process forks (`pthread_atfork`). The only `unsafe` of
+//! `zmqx::log` lives here.
+
+use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 /// A local broken-down time as `localtime_r` gives it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,26 +80,85 @@ pub(super) fn local_parts(_secs: i64) -> Option<LocalParts> {
     None
 }
 
-/// The kernel's id of the calling thread (`gettid`, what `ps -L`, `top -H`
-/// and debuggers show), cached per thread.
-#[cfg(any(target_os = "linux", target_os = "android"))]
-pub(super) fn thread_id() -> u64 {
-    thread_local! {
-        // SAFETY: `gettid` takes no argument, cannot fail and only reads
-        // the calling thread's id.
-        static TID: u64 = u64::try_from(unsafe { libc::gettid() }).unwrap_or(0);
+/// Forks seen by this process's lineage (bumped in each child), to notice
+/// that cached ids belong to the parent.
+static FORKS: AtomicU64 = AtomicU64::new(0);
+/// The cached process id; 0 when unknown.
+static PID: AtomicU32 = AtomicU32::new(0);
+
+/// Runs in the child right after `fork`: forgets the parent's ids. It
+/// only stores to atomics, which is async-signal-safe.
+#[cfg(unix)]
+extern "C" fn after_fork_in_child() {
+    PID.store(0, Ordering::Relaxed);
+    FORKS.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Registers [`after_fork_in_child`] once (not with `Once`: a fork during
+/// the registration must not leave the child a lock it cannot take).
+fn watch_forks() {
+    static WATCHING: AtomicBool = AtomicBool::new(false);
+    #[cfg(unix)]
+    if !WATCHING.swap(true, Ordering::AcqRel) {
+        // SAFETY: the handler is a plain `extern "C" fn` with `'static`
+        // lifetime that only touches atomics; NULL prepare/parent handlers
+        // are allowed. A registration failure (ENOMEM) only means ids stay
+        // cached across a fork, so the result is ignored.
+        unsafe {
+            libc::pthread_atfork(None, None, Some(after_fork_in_child));
+        }
     }
-    TID.with(|tid| *tid)
+    #[cfg(not(unix))]
+    WATCHING.store(true, Ordering::Relaxed);
+}
+
+/// The process id, cached until the process forks (`getpid` costs a system
+/// call per record otherwise).
+pub(super) fn process_id() -> u32 {
+    match PID.load(Ordering::Relaxed) {
+        0 => {
+            watch_forks();
+            let pid = std::process::id();
+            PID.store(pid, Ordering::Relaxed);
+            pid
+        }
+        pid => pid,
+    }
+}
+
+thread_local! {
+    /// (the `FORKS` count it was read at, the thread id).
+    static TID: Cell<(u64, u64)> = const { Cell::new((u64::MAX, 0)) };
+}
+
+/// The numeric id of the calling thread, cached per thread until a fork.
+pub(super) fn thread_id() -> u64 {
+    TID.with(|cache| {
+        let (seen, tid) = cache.get();
+        if seen == FORKS.load(Ordering::Relaxed) {
+            return tid;
+        }
+        watch_forks();
+        let forks = FORKS.load(Ordering::Relaxed);
+        let tid = read_thread_id();
+        cache.set((forks, tid));
+        tid
+    })
+}
+
+/// The kernel's id of the calling thread (`gettid`, what `ps -L`, `top -H`
+/// and debuggers show).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn read_thread_id() -> u64 {
+    // SAFETY: `gettid` takes no argument, cannot fail and only reads the
+    // calling thread's id.
+    u64::try_from(unsafe { libc::gettid() }).unwrap_or(0)
 }
 
 /// Elsewhere: a number given to each thread in the order threads first log
 /// (1, 2, …), stable for the thread's life.
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
-pub(super) fn thread_id() -> u64 {
-    use std::sync::atomic::{AtomicU64, Ordering};
+fn read_thread_id() -> u64 {
     static NEXT: AtomicU64 = AtomicU64::new(1);
-    thread_local! {
-        static TID: u64 = NEXT.fetch_add(1, Ordering::Relaxed);
-    }
-    TID.with(|tid| *tid)
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
