@@ -5,7 +5,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::FormatError;
+use super::error::FormatError;
 use super::sys;
 
 /// The date format of `zmqx logwatch --timestamp`: year, month, day, hour,

@@ -90,16 +90,19 @@ use std::sync::OnceLock;
 use std::time::SystemTime;
 
 mod date;
+mod error;
 mod format;
 mod handler;
 #[cfg(feature = "tracing")]
 mod layer;
+mod printf;
 mod sys;
 
 pub use date::{
     ASCTIME_DATEFORMAT, DateFormat, LOGWATCH_DATEFORMAT, PYZMQ_LOGWATCH_DATEFORMAT, TimeZone,
 };
-pub use format::{Format, FormatError, FormatErrorKind};
+pub use error::{FormatError, FormatErrorKind};
+pub use format::Format;
 pub use handler::{PubHandler, TopicLogger};
 #[cfg(feature = "tracing")]
 pub use layer::PubLayer;
