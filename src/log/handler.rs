@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use super::{Format, Level, LogRecord, split_topic};
-use crate::{Context, Error, RecvFlags, Result, SendFlags, Socket, SocketType};
+use crate::{Context, Error, Result, Socket, SocketType};
 
 struct Inner {
     socket: Socket,
@@ -262,7 +262,7 @@ impl PubHandler {
         let inner = &mut *guard;
         if inner.drain {
             // Subscriptions arrive on an XPUB as messages; nobody needs them.
-            while let Ok(Some(_)) = inner.socket.try_recv_msg(RecvFlags::empty()) {}
+            while let Ok(Some(_)) = inner.socket.try_recv_msg() {}
         }
         let topic = PubHandler::topic(&inner.root_topic, record.level, subtopic);
         let format = &inner.formats[record.level.index()];
@@ -274,14 +274,14 @@ impl PubHandler {
         }
         inner.body.clear();
         format.format_into(&record, &mut inner.body);
-        match inner.socket.try_send_multipart(
-            [topic.as_bytes(), inner.body.as_bytes()],
-            SendFlags::empty(),
-        ) {
-            Ok(Some(())) => {
+        match inner
+            .socket
+            .try_send_multipart([topic.as_bytes(), inner.body.as_bytes()])
+        {
+            Ok(true) => {
                 self.published.fetch_add(1, Ordering::Relaxed);
             }
-            Ok(None) | Err(_) => {
+            Ok(false) | Err(_) => {
                 self.dropped.fetch_add(1, Ordering::Relaxed);
             }
         }

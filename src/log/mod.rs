@@ -4,7 +4,7 @@
 //! ```
 //! use std::time::Duration;
 //! use zmqx::log::{Level, PubHandler};
-//! use zmqx::{Context, RecvFlags, SocketType};
+//! use zmqx::{Context, SocketType};
 //!
 //! fn main() -> zmqx::Result<()> {
 //!     let ctx = Context::new();
@@ -16,7 +16,7 @@
 //!     // PUB/SUB: a subscriber only sees what is published after it joined.
 //!     let frames = loop {
 //!         handler.publish(Level::Info, Some("db"), "connected", None, None);
-//!         if let Ok(frames) = sub.recv_multipart_bytes(RecvFlags::empty()) {
+//!         if let Ok(frames) = sub.recv_multipart_bytes() {
 //!             break frames;
 //!         }
 //!     };
