@@ -354,7 +354,7 @@ fn time_fields() -> Result<()> {
         .format(&now)
         .parse()
         .expect("a float");
-    assert!(rel >= 0.0 && rel < 600_000.0, "{rel}");
+    assert!((0.0..600_000.0).contains(&rel), "{rel}");
     // Local time is the default, as Python's `time.localtime`.
     let local = Format::new("%(asctime)s")?.format(&record);
     assert_eq!(local.len(), "2024-06-11 14:03:05,042".len(), "{local}");

@@ -24,9 +24,9 @@ pub enum FormatErrorKind {
     /// `*` as width or precision (it takes a positional argument, which a
     /// log template never has).
     StarWidth,
-    /// A width or precision above [`Format::MAX_WIDTH`].
+    /// A width or precision above [`Format::MAX_WIDTH`](super::Format::MAX_WIDTH).
     TooWide,
-    /// A [`DateFormat`] directive that is not in its table.
+    /// A [`DateFormat`](super::DateFormat) directive that is not in its table.
     UnknownDateDirective,
 }
 
