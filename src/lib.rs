@@ -125,8 +125,11 @@ pub mod curve;
 pub mod devices;
 #[cfg(feature = "draft")]
 pub mod draft;
+mod endpoint;
 mod error;
+mod fdlimit;
 mod functions;
+mod hardening;
 #[cfg(feature = "log")]
 pub mod log;
 mod message;
@@ -155,8 +158,10 @@ pub use context::{Context, DEFAULT_LINGER};
 pub use curve::{CurveKey, CurveKeyPair, KeyError, KeyFormat};
 #[cfg(feature = "draft")]
 pub use draft::{ThreadSafeSocket, ZmqPoller};
+pub use endpoint::IPC_PATH_MAX_LEN;
 pub use error::{Error, Result, Version, strerror};
 pub use functions::{CRATE_VERSION, curve_keypair, curve_public, has, version, version_info};
+pub use hardening::Hardening;
 pub use message::{DEFAULT_COPY_THRESHOLD, Frames, Message, copy_threshold, set_copy_threshold};
 pub use options::{OptionValue, SocketOption};
 pub use poll::{PollTarget, Poller, RawFd, Selected, select};

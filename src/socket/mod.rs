@@ -65,6 +65,10 @@ use crate::options::{OptionKind, OptionValue, SocketOption};
 pub struct Socket {
     raw: *mut c_void,
     ctx: Arc<Shared>,
+    /// This socket's copy threshold, or `FOLLOW_PROCESS` (see
+    /// `Socket::set_copy_threshold` in message.rs). Atomic because a
+    /// `ThreadSafeSocket` shares its `Socket` between threads.
+    pub(crate) copy_threshold: std::sync::atomic::AtomicUsize,
     /// Makes `Socket` `!Sync` (libzmq sockets are not thread-safe).
     _not_sync: PhantomData<Cell<()>>,
 }
@@ -178,6 +182,7 @@ impl Socket {
         Socket {
             raw,
             ctx,
+            copy_threshold: crate::message::follow_process_copy_threshold(),
             _not_sync: PhantomData,
         }
     }
@@ -235,6 +240,8 @@ impl Socket {
     pub fn bind(&self, endpoint: &str) -> Result<()> {
         let c = endpoint_cstr(endpoint)?;
         check_port(endpoint)?;
+        crate::endpoint::check_ipc_path(endpoint)?;
+        crate::fdlimit::check_endpoint(endpoint, true)?;
         // SAFETY: raw is a live socket; c is a valid C string.
         check(unsafe { zmq_sys::zmq_bind(self.raw, c.as_ptr()) }).map(drop)
     }
@@ -243,6 +250,8 @@ impl Socket {
     pub fn connect(&self, endpoint: &str) -> Result<()> {
         let c = endpoint_cstr(endpoint)?;
         check_port(endpoint)?;
+        crate::endpoint::check_ipc_path(endpoint)?;
+        crate::fdlimit::check_endpoint(endpoint, false)?;
         // SAFETY: raw is a live socket; c is a valid C string.
         check(unsafe { zmq_sys::zmq_connect(self.raw, c.as_ptr()) }).map(drop)
     }
@@ -428,12 +437,18 @@ impl Socket {
         self.setsockopt(id, value.as_ptr().cast(), value.len())
     }
 
+    /// Sets an option to `(NULL, 0)`, which libzmq reads as "clear" for a
+    /// few options (`zmq_setsockopt`).
+    pub(crate) fn set_raw_null(&self, id: i32) -> Result<()> {
+        self.setsockopt(id, std::ptr::null(), 0)
+    }
+
     fn setsockopt(&self, id: i32, ptr: *const c_void, len: usize) -> Result<()> {
         // SAFETY: raw is a live socket; ptr points to len readable bytes.
         check(unsafe { zmq_sys::zmq_setsockopt(self.raw, id, ptr, len) }).map(drop)
     }
 
-    fn getsockopt(&self, id: i32, ptr: *mut c_void, len: usize) -> Result<usize> {
+    pub(crate) fn getsockopt(&self, id: i32, ptr: *mut c_void, len: usize) -> Result<usize> {
         let mut size = len;
         // SAFETY: raw is a live socket; ptr points to `len` writable bytes and
         // size tells libzmq so; libzmq writes back the size used.
