@@ -1129,7 +1129,10 @@ mod tests {
             SocketOption::CURVE_SERVERKEY.id(),
             zmq_sys::ZMQ_CURVE_SERVERKEY
         );
-        assert_eq!(SocketOption::from_raw(17), Some(SocketOption::LINGER));
+        assert_eq!(
+            SocketOption::from_raw(zmq_sys::ZMQ_LINGER),
+            Some(SocketOption::LINGER)
+        );
         assert_eq!(SocketOption::from_raw(-3), None);
         assert!(SocketOption::ROUTER_NOTIFY.is_draft());
         assert!(!SocketOption::LINGER.is_draft());
