@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 ///
 /// A longer path given to [`Socket::bind`](crate::Socket::bind) or
 /// [`Socket::connect`](crate::Socket::connect) is an
-/// [`Error::InvalidInput`] naming the path and this limit.
+/// [`Error::IpcPathTooLong`] naming the path and this limit.
 #[cfg(any(
     target_os = "macos",
     target_os = "ios",
@@ -26,7 +26,7 @@ pub const IPC_PATH_MAX_LEN: usize = 103;
 ///
 /// A longer path given to [`Socket::bind`](crate::Socket::bind) or
 /// [`Socket::connect`](crate::Socket::connect) is an
-/// [`Error::InvalidInput`] naming the path and this limit.
+/// [`Error::IpcPathTooLong`] naming the path and this limit.
 #[cfg(not(any(
     target_os = "macos",
     target_os = "ios",
@@ -49,14 +49,10 @@ pub(crate) fn check_ipc_path(endpoint: &str) -> Result<()> {
     if path.len() <= IPC_PATH_MAX_LEN {
         return Ok(());
     }
-    Err(Error::invalid(
-        format!("endpoint {endpoint:?}"),
-        format!(
-            "the ipc path {path:?} is {} bytes, over the limit of {IPC_PATH_MAX_LEN} bytes \
-             (IPC_PATH_MAX_LEN, the size of sockaddr_un.sun_path less its NUL)",
-            path.len()
-        ),
-    ))
+    Err(Error::IpcPathTooLong {
+        path: path.to_string(),
+        limit: IPC_PATH_MAX_LEN,
+    })
 }
 
 #[cfg(test)]

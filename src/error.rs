@@ -100,6 +100,19 @@ pub enum Error {
         /// The process's soft `RLIMIT_NOFILE`.
         limit: u64,
     },
+    /// An `ipc://` path longer than [`IPC_PATH_MAX_LEN`](crate::IPC_PATH_MAX_LEN),
+    /// refused by zmqx before libzmq (which only says "File name too
+    /// long"). Its [`errno`](Error::errno) is `ENAMETOOLONG`, as pyzmq's.
+    #[error(
+        "ipc path {path:?} is {} bytes, longer than IPC_PATH_MAX_LEN ({limit} bytes: the size of sockaddr_un.sun_path less its NUL)",
+        path.len()
+    )]
+    IpcPathTooLong {
+        /// The path (the endpoint without `ipc://`).
+        path: String,
+        /// The limit, [`IPC_PATH_MAX_LEN`](crate::IPC_PATH_MAX_LEN).
+        limit: usize,
+    },
     /// Any other errno value, kept as is.
     #[error("{} (errno {})", strerror(*.0), .0)]
     Other(i32),
@@ -372,6 +385,7 @@ impl Error {
             Error::Fault => libc::EFAULT,
             Error::Other(e) => *e,
             Error::FdLimit { .. } => libc::EMFILE,
+            Error::IpcPathTooLong { .. } => libc::ENAMETOOLONG,
             _ => return None,
         })
     }
@@ -402,9 +416,11 @@ impl From<Error> for std::io::Error {
         let kind = match &e {
             Error::Again => K::WouldBlock,
             Error::Interrupted => K::Interrupted,
-            Error::InvalidArgument | Error::InvalidInput { .. } | Error::Key(_) | Error::Z85(_) => {
-                K::InvalidInput
-            }
+            Error::InvalidArgument
+            | Error::InvalidInput { .. }
+            | Error::IpcPathTooLong { .. }
+            | Error::Key(_)
+            | Error::Z85(_) => K::InvalidInput,
             Error::Utf8 { .. }
             | Error::Deserialize { .. }
             | Error::TooLarge { .. }

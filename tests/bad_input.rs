@@ -294,8 +294,8 @@ fn ipc_path_max_len_is_sun_path_less_its_nul() {
 }
 
 /// A too-long ipc path is refused before libzmq sees it, with an error
-/// naming the path and the limit (libzmq only said "File name too long",
-/// errno 36); a path of exactly the limit works.
+/// naming the path and the limit and keeping pyzmq's errno (ENAMETOOLONG;
+/// libzmq only said "File name too long"); a path of exactly the limit works.
 #[cfg(unix)]
 #[test]
 fn too_long_ipc_path_names_the_limit() -> Result<()> {
@@ -313,7 +313,8 @@ fn too_long_ipc_path_names_the_limit() -> Result<()> {
         s.connect(&format!("ipc://{too_long}")),
     ] {
         let e = r.expect_err("too long");
-        assert!(matches!(e, Error::InvalidInput { .. }), "{e:?}");
+        assert!(matches!(e, Error::IpcPathTooLong { .. }), "{e:?}");
+        assert_eq!(e.errno(), Some(libc::ENAMETOOLONG));
         let text = e.to_string();
         assert!(
             text.contains("107") || text.contains(&zmqx::IPC_PATH_MAX_LEN.to_string()),
