@@ -303,6 +303,8 @@ impl Socket {
         require_draft("zmq_connect_peer")?;
         let c = endpoint_cstr(endpoint)?;
         check_port(endpoint)?;
+        crate::endpoint::check_ipc_path(endpoint)?;
+        crate::fdlimit::check_endpoint(endpoint, false)?;
         // SAFETY: as_raw is a live socket; c is a valid C string.
         let id = unsafe { zmq_sys::zmq_connect_peer(self.as_raw(), c.as_ptr()) };
         if id == 0 { Err(Error::last()) } else { Ok(id) }
