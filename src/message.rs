@@ -340,14 +340,15 @@ impl Message {
     /// A message property (`zmq_msg_get`).
     ///
     /// `ZMQ_SRCFD` is `-1` when libzmq does not know the descriptor (libzmq
-    /// 4.3 no longer records it, so always): libzmq returns `-1` then without
-    /// setting errno, which is not an error.
+    /// 4.3 no longer records it, so always): libzmq returns `-1` then, with
+    /// errno left as it was or set by its failed metadata lookup, which is
+    /// not an error of the call.
     pub fn get(&self, option: MessageOption) -> Result<i32> {
         // SAFETY: raw is an initialised message; zmq_msg_get only reads it.
         let call = || unsafe { zmq_sys::zmq_msg_get(&self.raw, option.raw()) };
         match crate::functions::value_or_errno(call) {
+            Some(Err(_)) | None if option == MessageOption::SrcFd => Ok(-1),
             Some(result) => result,
-            None if option == MessageOption::SrcFd => Ok(-1),
             None => Err(Error::last()),
         }
     }

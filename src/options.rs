@@ -701,44 +701,6 @@ macro_rules! socket_options {
     };
 }
 
-/// The numbers of the options in `zmq.h`'s DRAFT section, which the stable
-/// bindings of zmq-sys do not declare yet.
-// TODO(lead): switch to zmq_sys constants once h-sys lands
-mod draft_ids {
-    pub const ZMQ_ZAP_ENFORCE_DOMAIN: i32 = 93;
-    pub const ZMQ_LOOPBACK_FASTPATH: i32 = 94;
-    pub const ZMQ_METADATA: i32 = 95;
-    pub const ZMQ_MULTICAST_LOOP: i32 = 96;
-    pub const ZMQ_ROUTER_NOTIFY: i32 = 97;
-    pub const ZMQ_XPUB_MANUAL_LAST_VALUE: i32 = 98;
-    pub const ZMQ_SOCKS_USERNAME: i32 = 99;
-    pub const ZMQ_SOCKS_PASSWORD: i32 = 100;
-    pub const ZMQ_IN_BATCH_SIZE: i32 = 101;
-    pub const ZMQ_OUT_BATCH_SIZE: i32 = 102;
-    pub const ZMQ_WSS_KEY_PEM: i32 = 103;
-    pub const ZMQ_WSS_CERT_PEM: i32 = 104;
-    pub const ZMQ_WSS_TRUST_PEM: i32 = 105;
-    pub const ZMQ_WSS_HOSTNAME: i32 = 106;
-    pub const ZMQ_WSS_TRUST_SYSTEM: i32 = 107;
-    pub const ZMQ_ONLY_FIRST_SUBSCRIBE: i32 = 108;
-    pub const ZMQ_RECONNECT_STOP: i32 = 109;
-    pub const ZMQ_HELLO_MSG: i32 = 110;
-    pub const ZMQ_DISCONNECT_MSG: i32 = 111;
-    pub const ZMQ_PRIORITY: i32 = 112;
-    pub const ZMQ_BUSY_POLL: i32 = 113;
-    pub const ZMQ_HICCUP_MSG: i32 = 114;
-    pub const ZMQ_XSUB_VERBOSE_UNSUBSCRIBE: i32 = 115;
-    pub const ZMQ_TOPICS_COUNT: i32 = 116;
-    pub const ZMQ_NORM_MODE: i32 = 117;
-    pub const ZMQ_NORM_UNICAST_NACK: i32 = 118;
-    pub const ZMQ_NORM_BUFFER_SIZE: i32 = 119;
-    pub const ZMQ_NORM_SEGMENT_SIZE: i32 = 120;
-    pub const ZMQ_NORM_BLOCK_SIZE: i32 = 121;
-    pub const ZMQ_NORM_NUM_PARITY: i32 = 122;
-    pub const ZMQ_NORM_NUM_AUTOPARITY: i32 = 123;
-    pub const ZMQ_NORM_PUSH: i32 = 124;
-}
-
 /// The table of every socket option, handed to the macro `$cb` (with
 /// `[$args]` first) so it can be expanded more than once: the enum and
 /// [`Socket`]'s accessors here, forwarding accessors for async and
@@ -833,38 +795,38 @@ macro_rules! option_table {
         rw GSSAPI_PRINCIPAL_NAMETYPE = zmq_sys::ZMQ_GSSAPI_PRINCIPAL_NAMETYPE, "ZMQ_GSSAPI_PRINCIPAL_NAMETYPE" : GssapiNameType gssapi, "name type of GSSAPI_PRINCIPAL." => gssapi_principal_nametype, set_gssapi_principal_nametype;
         rw GSSAPI_SERVICE_PRINCIPAL_NAMETYPE = zmq_sys::ZMQ_GSSAPI_SERVICE_PRINCIPAL_NAMETYPE, "ZMQ_GSSAPI_SERVICE_PRINCIPAL_NAMETYPE" : GssapiNameType gssapi, "name type of GSSAPI_SERVICE_PRINCIPAL." => gssapi_service_principal_nametype, set_gssapi_service_principal_nametype;
         rw BINDTODEVICE = zmq_sys::ZMQ_BINDTODEVICE, "ZMQ_BINDTODEVICE" : str stable, "SO_BINDTODEVICE interface name." => bindtodevice, set_bindtodevice, clear_bindtodevice;
-        rw ZAP_ENFORCE_DOMAIN = draft_ids::ZMQ_ZAP_ENFORCE_DOMAIN, "ZMQ_ZAP_ENFORCE_DOMAIN" : bool draft_any, "require a ZAP domain for ZAP to apply." => zap_enforce_domain, set_zap_enforce_domain;
-        rw LOOPBACK_FASTPATH = draft_ids::ZMQ_LOOPBACK_FASTPATH, "ZMQ_LOOPBACK_FASTPATH" : bool draft_any, "Windows loopback fast path." => loopback_fastpath, set_loopback_fastpath;
-        w METADATA = draft_ids::ZMQ_METADATA, "ZMQ_METADATA" : str draft_any, "an application metadata property \"X-Name:value\"." => set_metadata;
-        rw MULTICAST_LOOP = draft_ids::ZMQ_MULTICAST_LOOP, "ZMQ_MULTICAST_LOOP" : bool draft_any, "multicast loopback." => multicast_loop, set_multicast_loop;
-        rw ROUTER_NOTIFY = draft_ids::ZMQ_ROUTER_NOTIFY, "ZMQ_ROUTER_NOTIFY" : RouterNotify draft, "ROUTER delivers empty messages on peer connect/disconnect." => router_notify, set_router_notify;
-        w XPUB_MANUAL_LAST_VALUE = draft_ids::ZMQ_XPUB_MANUAL_LAST_VALUE, "ZMQ_XPUB_MANUAL_LAST_VALUE" : bool draft_any, "XPUB manual mode with last-value caching." => set_xpub_manual_last_value;
-        rw SOCKS_USERNAME = draft_ids::ZMQ_SOCKS_USERNAME, "ZMQ_SOCKS_USERNAME" : str draft_any, "SOCKS5 username." => socks_username, set_socks_username, clear_socks_username;
-        rw SOCKS_PASSWORD = draft_ids::ZMQ_SOCKS_PASSWORD, "ZMQ_SOCKS_PASSWORD" : str draft_any, "SOCKS5 password." => socks_password, set_socks_password, clear_socks_password;
-        rw IN_BATCH_SIZE = draft_ids::ZMQ_IN_BATCH_SIZE, "ZMQ_IN_BATCH_SIZE" : int draft, "bytes read from the kernel per batch." => in_batch_size, set_in_batch_size;
-        rw OUT_BATCH_SIZE = draft_ids::ZMQ_OUT_BATCH_SIZE, "ZMQ_OUT_BATCH_SIZE" : int draft, "bytes written to the kernel per batch." => out_batch_size, set_out_batch_size;
-        w WSS_KEY_PEM = draft_ids::ZMQ_WSS_KEY_PEM, "ZMQ_WSS_KEY_PEM" : str draft_wss, "WSS private key (PEM)." => set_wss_key_pem;
-        w WSS_CERT_PEM = draft_ids::ZMQ_WSS_CERT_PEM, "ZMQ_WSS_CERT_PEM" : str draft_wss, "WSS certificate (PEM)." => set_wss_cert_pem;
-        w WSS_TRUST_PEM = draft_ids::ZMQ_WSS_TRUST_PEM, "ZMQ_WSS_TRUST_PEM" : str draft_wss, "WSS trusted certificate (PEM)." => set_wss_trust_pem;
-        w WSS_HOSTNAME = draft_ids::ZMQ_WSS_HOSTNAME, "ZMQ_WSS_HOSTNAME" : str draft_wss, "WSS server hostname to verify." => set_wss_hostname;
-        w WSS_TRUST_SYSTEM = draft_ids::ZMQ_WSS_TRUST_SYSTEM, "ZMQ_WSS_TRUST_SYSTEM" : bool draft_wss, "WSS trusts the system certificate store." => set_wss_trust_system;
-        w ONLY_FIRST_SUBSCRIBE = draft_ids::ZMQ_ONLY_FIRST_SUBSCRIBE, "ZMQ_ONLY_FIRST_SUBSCRIBE" : bool draft_any, "only the first part of a multipart is a subscription." => set_only_first_subscribe;
-        rw RECONNECT_STOP = draft_ids::ZMQ_RECONNECT_STOP, "ZMQ_RECONNECT_STOP" : ReconnectStop draft_any, "when to stop reconnecting." => reconnect_stop, set_reconnect_stop;
-        w HELLO_MSG = draft_ids::ZMQ_HELLO_MSG, "ZMQ_HELLO_MSG" : bytes draft, "message sent to each new peer." => set_hello_msg;
-        w DISCONNECT_MSG = draft_ids::ZMQ_DISCONNECT_MSG, "ZMQ_DISCONNECT_MSG" : bytes draft, "message received when a peer disconnects." => set_disconnect_msg;
-        rw PRIORITY = draft_ids::ZMQ_PRIORITY, "ZMQ_PRIORITY" : int draft, "SO_PRIORITY of the socket's connections." => priority, set_priority;
-        rw BUSY_POLL = draft_ids::ZMQ_BUSY_POLL, "ZMQ_BUSY_POLL" : bool draft, "SO_BUSY_POLL on the socket's connections." => busy_poll, set_busy_poll;
-        w HICCUP_MSG = draft_ids::ZMQ_HICCUP_MSG, "ZMQ_HICCUP_MSG" : bytes draft, "message received when the connection hiccups." => set_hiccup_msg;
-        w XSUB_VERBOSE_UNSUBSCRIBE = draft_ids::ZMQ_XSUB_VERBOSE_UNSUBSCRIBE, "ZMQ_XSUB_VERBOSE_UNSUBSCRIBE" : bool draft, "XSUB passes on every unsubscription." => set_xsub_verbose_unsubscribe;
-        r TOPICS_COUNT = draft_ids::ZMQ_TOPICS_COUNT, "ZMQ_TOPICS_COUNT" : int draft_any, "number of topics subscribed (XPUB/XSUB/SUB)." => topics_count;
-        rw NORM_MODE = draft_ids::ZMQ_NORM_MODE, "ZMQ_NORM_MODE" : NormMode draft_norm, "NORM congestion mode." => norm_mode, set_norm_mode;
-        rw NORM_UNICAST_NACK = draft_ids::ZMQ_NORM_UNICAST_NACK, "ZMQ_NORM_UNICAST_NACK" : bool draft_norm, "NORM unicast NACKs." => norm_unicast_nack, set_norm_unicast_nack;
-        rw NORM_BUFFER_SIZE = draft_ids::ZMQ_NORM_BUFFER_SIZE, "ZMQ_NORM_BUFFER_SIZE" : int draft_norm, "NORM buffer size in kB." => norm_buffer_size, set_norm_buffer_size;
-        rw NORM_SEGMENT_SIZE = draft_ids::ZMQ_NORM_SEGMENT_SIZE, "ZMQ_NORM_SEGMENT_SIZE" : int draft_norm, "NORM segment size in bytes." => norm_segment_size, set_norm_segment_size;
-        rw NORM_BLOCK_SIZE = draft_ids::ZMQ_NORM_BLOCK_SIZE, "ZMQ_NORM_BLOCK_SIZE" : int draft_norm, "NORM block size." => norm_block_size, set_norm_block_size;
-        rw NORM_NUM_PARITY = draft_ids::ZMQ_NORM_NUM_PARITY, "ZMQ_NORM_NUM_PARITY" : int draft_norm, "NORM parity segments." => norm_num_parity, set_norm_num_parity;
-        rw NORM_NUM_AUTOPARITY = draft_ids::ZMQ_NORM_NUM_AUTOPARITY, "ZMQ_NORM_NUM_AUTOPARITY" : int draft_norm, "NORM automatic parity segments." => norm_num_autoparity, set_norm_num_autoparity;
-        rw NORM_PUSH = draft_ids::ZMQ_NORM_PUSH, "ZMQ_NORM_PUSH" : bool draft_norm, "NORM push mode." => norm_push, set_norm_push;
+        rw ZAP_ENFORCE_DOMAIN = zmq_sys::ZMQ_ZAP_ENFORCE_DOMAIN, "ZMQ_ZAP_ENFORCE_DOMAIN" : bool draft_any, "require a ZAP domain for ZAP to apply." => zap_enforce_domain, set_zap_enforce_domain;
+        rw LOOPBACK_FASTPATH = zmq_sys::ZMQ_LOOPBACK_FASTPATH, "ZMQ_LOOPBACK_FASTPATH" : bool draft_any, "Windows loopback fast path." => loopback_fastpath, set_loopback_fastpath;
+        w METADATA = zmq_sys::ZMQ_METADATA, "ZMQ_METADATA" : str draft_any, "an application metadata property \"X-Name:value\"." => set_metadata;
+        rw MULTICAST_LOOP = zmq_sys::ZMQ_MULTICAST_LOOP, "ZMQ_MULTICAST_LOOP" : bool draft_any, "multicast loopback." => multicast_loop, set_multicast_loop;
+        rw ROUTER_NOTIFY = zmq_sys::ZMQ_ROUTER_NOTIFY, "ZMQ_ROUTER_NOTIFY" : RouterNotify draft, "ROUTER delivers empty messages on peer connect/disconnect." => router_notify, set_router_notify;
+        w XPUB_MANUAL_LAST_VALUE = zmq_sys::ZMQ_XPUB_MANUAL_LAST_VALUE, "ZMQ_XPUB_MANUAL_LAST_VALUE" : bool draft_any, "XPUB manual mode with last-value caching." => set_xpub_manual_last_value;
+        rw SOCKS_USERNAME = zmq_sys::ZMQ_SOCKS_USERNAME, "ZMQ_SOCKS_USERNAME" : str draft_any, "SOCKS5 username." => socks_username, set_socks_username, clear_socks_username;
+        rw SOCKS_PASSWORD = zmq_sys::ZMQ_SOCKS_PASSWORD, "ZMQ_SOCKS_PASSWORD" : str draft_any, "SOCKS5 password." => socks_password, set_socks_password, clear_socks_password;
+        rw IN_BATCH_SIZE = zmq_sys::ZMQ_IN_BATCH_SIZE, "ZMQ_IN_BATCH_SIZE" : int draft, "bytes read from the kernel per batch." => in_batch_size, set_in_batch_size;
+        rw OUT_BATCH_SIZE = zmq_sys::ZMQ_OUT_BATCH_SIZE, "ZMQ_OUT_BATCH_SIZE" : int draft, "bytes written to the kernel per batch." => out_batch_size, set_out_batch_size;
+        w WSS_KEY_PEM = zmq_sys::ZMQ_WSS_KEY_PEM, "ZMQ_WSS_KEY_PEM" : str draft_wss, "WSS private key (PEM)." => set_wss_key_pem;
+        w WSS_CERT_PEM = zmq_sys::ZMQ_WSS_CERT_PEM, "ZMQ_WSS_CERT_PEM" : str draft_wss, "WSS certificate (PEM)." => set_wss_cert_pem;
+        w WSS_TRUST_PEM = zmq_sys::ZMQ_WSS_TRUST_PEM, "ZMQ_WSS_TRUST_PEM" : str draft_wss, "WSS trusted certificate (PEM)." => set_wss_trust_pem;
+        w WSS_HOSTNAME = zmq_sys::ZMQ_WSS_HOSTNAME, "ZMQ_WSS_HOSTNAME" : str draft_wss, "WSS server hostname to verify." => set_wss_hostname;
+        w WSS_TRUST_SYSTEM = zmq_sys::ZMQ_WSS_TRUST_SYSTEM, "ZMQ_WSS_TRUST_SYSTEM" : bool draft_wss, "WSS trusts the system certificate store." => set_wss_trust_system;
+        w ONLY_FIRST_SUBSCRIBE = zmq_sys::ZMQ_ONLY_FIRST_SUBSCRIBE, "ZMQ_ONLY_FIRST_SUBSCRIBE" : bool draft_any, "only the first part of a multipart is a subscription." => set_only_first_subscribe;
+        rw RECONNECT_STOP = zmq_sys::ZMQ_RECONNECT_STOP, "ZMQ_RECONNECT_STOP" : ReconnectStop draft_any, "when to stop reconnecting." => reconnect_stop, set_reconnect_stop;
+        w HELLO_MSG = zmq_sys::ZMQ_HELLO_MSG, "ZMQ_HELLO_MSG" : bytes draft, "message sent to each new peer." => set_hello_msg;
+        w DISCONNECT_MSG = zmq_sys::ZMQ_DISCONNECT_MSG, "ZMQ_DISCONNECT_MSG" : bytes draft, "message received when a peer disconnects." => set_disconnect_msg;
+        rw PRIORITY = zmq_sys::ZMQ_PRIORITY, "ZMQ_PRIORITY" : int draft, "SO_PRIORITY of the socket's connections." => priority, set_priority;
+        rw BUSY_POLL = zmq_sys::ZMQ_BUSY_POLL, "ZMQ_BUSY_POLL" : bool draft, "SO_BUSY_POLL on the socket's connections." => busy_poll, set_busy_poll;
+        w HICCUP_MSG = zmq_sys::ZMQ_HICCUP_MSG, "ZMQ_HICCUP_MSG" : bytes draft, "message received when the connection hiccups." => set_hiccup_msg;
+        w XSUB_VERBOSE_UNSUBSCRIBE = zmq_sys::ZMQ_XSUB_VERBOSE_UNSUBSCRIBE, "ZMQ_XSUB_VERBOSE_UNSUBSCRIBE" : bool draft, "XSUB passes on every unsubscription." => set_xsub_verbose_unsubscribe;
+        r TOPICS_COUNT = zmq_sys::ZMQ_TOPICS_COUNT, "ZMQ_TOPICS_COUNT" : int draft_any, "number of topics subscribed (XPUB/XSUB/SUB)." => topics_count;
+        rw NORM_MODE = zmq_sys::ZMQ_NORM_MODE, "ZMQ_NORM_MODE" : NormMode draft_norm, "NORM congestion mode." => norm_mode, set_norm_mode;
+        rw NORM_UNICAST_NACK = zmq_sys::ZMQ_NORM_UNICAST_NACK, "ZMQ_NORM_UNICAST_NACK" : bool draft_norm, "NORM unicast NACKs." => norm_unicast_nack, set_norm_unicast_nack;
+        rw NORM_BUFFER_SIZE = zmq_sys::ZMQ_NORM_BUFFER_SIZE, "ZMQ_NORM_BUFFER_SIZE" : int draft_norm, "NORM buffer size in kB." => norm_buffer_size, set_norm_buffer_size;
+        rw NORM_SEGMENT_SIZE = zmq_sys::ZMQ_NORM_SEGMENT_SIZE, "ZMQ_NORM_SEGMENT_SIZE" : int draft_norm, "NORM segment size in bytes." => norm_segment_size, set_norm_segment_size;
+        rw NORM_BLOCK_SIZE = zmq_sys::ZMQ_NORM_BLOCK_SIZE, "ZMQ_NORM_BLOCK_SIZE" : int draft_norm, "NORM block size." => norm_block_size, set_norm_block_size;
+        rw NORM_NUM_PARITY = zmq_sys::ZMQ_NORM_NUM_PARITY, "ZMQ_NORM_NUM_PARITY" : int draft_norm, "NORM parity segments." => norm_num_parity, set_norm_num_parity;
+        rw NORM_NUM_AUTOPARITY = zmq_sys::ZMQ_NORM_NUM_AUTOPARITY, "ZMQ_NORM_NUM_AUTOPARITY" : int draft_norm, "NORM automatic parity segments." => norm_num_autoparity, set_norm_num_autoparity;
+        rw NORM_PUSH = zmq_sys::ZMQ_NORM_PUSH, "ZMQ_NORM_PUSH" : bool draft_norm, "NORM push mode." => norm_push, set_norm_push;
         }
     };
 }
@@ -877,34 +839,22 @@ option_table!(socket_options);
 /// zmqx does not know.
 const MAX_RAW_BYTES: usize = 64 << 10;
 
-/// How an option is named in the errors of the raw-number API.
-fn raw_name(id: i32) -> String {
-    match SocketOption::from_raw(id) {
-        Some(option) => format!("socket option {id} ({})", option.c_name()),
-        None => format!("socket option {id}"),
-    }
-}
-
 /// The error for a raw value of the wrong kind for a known option.
 fn raw_kind_mismatch(option: SocketOption, kind: OptionKind) -> Error {
     Error::invalid(
-        raw_name(option.id()),
+        format!("socket option {} ({})", option.id(), option.c_name()),
         format!("its value is {:?}, not {kind:?}", option.kind()),
     )
 }
 
-/// Names the option in libzmq's bare EINVAL; other errors pass unchanged.
+/// Names the option in an error of the raw-number API: libzmq's errors
+/// become [`Error::AtOption`] (by number when zmqx does not know it), as
+/// everywhere else; an error zmqx made already names it.
 fn raw_error(id: i32, e: Error) -> Error {
-    match e {
-        Error::InvalidArgument => Error::invalid(
-            raw_name(id),
-            "libzmq refused it (EINVAL): an option this libzmq does not know, \
-             one that does not apply to this socket type or direction, or a \
-             value of another type, size or range",
-        ),
-        Error::InvalidInput { reason, .. } => Error::invalid(raw_name(id), reason),
-        e => e,
-    }
+    e.at_option(|| match SocketOption::from_raw(id) {
+        Some(option) => option.c_name().to_string(),
+        None => format!("#{id}"),
+    })
 }
 
 /// The libzmq release that added an option, for those newer than 4.3.2 (the
@@ -1023,11 +973,12 @@ impl Socket {
     /// `uint64_t` or bytes), and so its size.
     ///
     /// An option zmqx knows is read as [`Socket::get`] does, after checking
-    /// that `kind` is its kind. Errors name the option by number (and C name
-    /// when known): libzmq's `EINVAL` (an option it does not know, one that
-    /// does not apply to this socket type, or a value of another size)
-    /// becomes an [`Error::InvalidInput`] saying so. Bytes options are read
-    /// up to 64 KiB.
+    /// that `kind` is its kind (an [`Error::InvalidInput`] naming the option
+    /// otherwise). libzmq's errors come as an [`Error::AtOption`] naming the
+    /// option, by number (`#9999`) when zmqx does not know it; its
+    /// [`root`](Error::root) is [`Error::InvalidArgument`] for an option the
+    /// linked libzmq does not know, one that does not apply to this socket
+    /// type, or a value of another size. Bytes options are read up to 64 KiB.
     ///
     /// ```
     /// # fn main() -> zmqx::Result<()> {
@@ -1092,7 +1043,7 @@ impl Socket {
     /// Turns libzmq's bare EINVAL for options this build lacks into a
     /// [`Error::MissingCapability`] naming the missing capability.
     fn explain(&self, option: SocketOption, e: Error) -> Error {
-        if !matches!(e, Error::InvalidArgument) {
+        if !matches!(e.root(), Error::InvalidArgument) {
             return e;
         }
         if let Some(required) = since(option) {

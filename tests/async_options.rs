@@ -60,13 +60,13 @@ async fn async_subscribe_filters() -> Result<()> {
     sub.connect(&endpoint)?;
     sub.subscribe("keep")?;
     // The subscription reached the publisher: no slow-joiner guesswork.
-    let subscription = within("subscription", publisher.recv()).await?;
+    let subscription = within("subscription", publisher.recv_msg()).await?;
     assert_eq!(&subscription[..], b"\x01keep");
     publisher.send("drop this").await?;
     publisher.send("keep this").await?;
     assert_eq!(within("filtered", sub.recv_string()).await?, "keep this");
     sub.unsubscribe("keep")?;
-    let unsubscription = within("unsubscription", publisher.recv()).await?;
+    let unsubscription = within("unsubscription", publisher.recv_msg()).await?;
     assert_eq!(&unsubscription[..], b"\x00keep");
     Ok(())
 }

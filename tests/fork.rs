@@ -12,7 +12,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{TIMEOUT, inproc, socket};
-use zmqx::{Context, RecvFlags, SendFlags, SocketType};
+use zmqx::{Context, SocketType};
 
 /// What the child reports through its exit status.
 const OK: i32 = 0;
@@ -36,10 +36,10 @@ fn child(parent_raw: usize, parent_ctx: Context, parent_socket: zmqx::Socket) ->
     if a.bind(&endpoint).is_err() || b.connect(&endpoint).is_err() {
         return NO_SOCKET;
     }
-    if b.send("from the child", SendFlags::empty()).is_err() {
+    if b.send("from the child").is_err() {
         return NO_MESSAGE;
     }
-    match a.recv_string(RecvFlags::empty()) {
+    match a.recv_string() {
         Ok(s) if s == "from the child" => {}
         _ => return NO_MESSAGE,
     }
@@ -117,7 +117,7 @@ fn instance_after_fork_is_a_new_context() -> zmqx::Result<()> {
     assert_eq!(parent.as_raw() as usize, parent_raw);
     let peer = socket(&parent, SocketType::Pair)?;
     peer.connect(&endpoint)?;
-    peer.send("still here", SendFlags::empty())?;
-    assert_eq!(parent_socket.recv_string(RecvFlags::empty())?, "still here");
+    peer.send("still here")?;
+    assert_eq!(parent_socket.recv_string()?, "still here");
     Ok(())
 }

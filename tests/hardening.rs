@@ -7,7 +7,7 @@ use std::io::Read;
 use std::time::{Duration, Instant};
 
 use common::{TIMEOUT, bind_tcp, socket};
-use zmqx::{Context, Error, Hardening, Result, SendFlags, SocketType};
+use zmqx::{Context, Error, Hardening, Result, SocketType};
 
 #[test]
 fn preset_values() -> Result<()> {
@@ -44,15 +44,15 @@ fn preset_values() -> Result<()> {
 fn hardened_router_does_not_drop_silently() -> Result<()> {
     let ctx = Context::new();
     let plain = socket(&ctx, SocketType::Router)?;
-    plain.send_multipart(["nobody", "lost"], SendFlags::empty())?;
+    plain.send_multipart(["nobody", "lost"])?;
     let hardened = socket(&ctx, SocketType::Router)?;
     hardened.harden(&Hardening::default())?;
-    let r = hardened.send_multipart(["nobody", "kept"], SendFlags::empty());
+    let r = hardened.send_multipart(["nobody", "kept"]);
     assert!(matches!(r, Err(Error::HostUnreachable)), "{r:?}");
     // Opting out keeps libzmq's behaviour.
     let relaxed = socket(&ctx, SocketType::Router)?;
     relaxed.harden(&Hardening::default().router_mandatory(false))?;
-    relaxed.send_multipart(["nobody", "lost"], SendFlags::empty())?;
+    relaxed.send_multipart(["nobody", "lost"])?;
     Ok(())
 }
 

@@ -5,10 +5,7 @@
 mod common;
 
 use common::{inproc, socket};
-use zmqx::{
-    Context, Message, MessageOption, PollEvents, PollTarget, Poller, RecvFlags, Result, SendFlags,
-    SocketType,
-};
+use zmqx::{Context, Message, MessageOption, PollEvents, PollTarget, Poller, Result, SocketType};
 
 /// A pair of connected PAIR sockets over inproc.
 fn pair(ctx: &Context) -> Result<(zmqx::Socket, zmqx::Socket)> {
@@ -33,8 +30,8 @@ fn writable_message_is_sent_without_a_copy() -> Result<()> {
         *x = i as u8;
     }
     let ptr = buf.as_ptr();
-    a.send(m, SendFlags::empty())?;
-    let mut got = b.recv_msg(RecvFlags::empty())?;
+    a.send(m)?;
+    let mut got = b.recv_msg()?;
     assert_eq!(got.len(), 100_000);
     assert!(got.iter().enumerate().all(|(i, &x)| x == i as u8));
     assert_eq!(got.as_ptr(), ptr, "the buffer travelled, it was not copied");
@@ -78,8 +75,8 @@ fn per_socket_copy_threshold() -> Result<()> {
     let (a, b) = pair(&ctx)?;
     let send = |v: Vec<u8>| -> Result<bool> {
         let ptr = v.as_ptr();
-        a.send(v, SendFlags::empty())?;
-        Ok(b.recv_msg(RecvFlags::empty())?.as_ptr() == ptr)
+        a.send(v)?;
+        Ok(b.recv_msg()?.as_ptr() == ptr)
     };
     assert_eq!(a.copy_threshold(), zmqx::copy_threshold());
     // 1000 bytes is below the process-wide 64 KiB: copied...
