@@ -308,7 +308,10 @@ impl Context {
     /// Fork-aware, like pyzmq's: in a child process made by `fork`, the
     /// first call returns a new context. The parent's instance is left
     /// untouched in the child: never terminated there, its sockets never
-    /// closed there (its threads live in the parent only). Like
+    /// closed there (its threads live in the parent only); the same holds for
+    /// every other `Context` and `Socket` the child inherited. A fork made
+    /// while another thread is inside this call leaves its lock taken in the
+    /// child, as with any lock: fork from a quiet point. Like
     /// [`Context::new`] it never fails: if libzmq cannot create the context
     /// now, the first socket made from it reports the error.
     pub fn instance() -> Context {

@@ -479,6 +479,7 @@ impl Socket {
     /// few options (`zmq_setsockopt`).
     pub(crate) fn set_raw_null(&self, id: i32) -> Result<()> {
         self.setsockopt(id, std::ptr::null(), 0)
+            .map_err(|e| e.at_option(|| option_name(id)))
     }
 
     fn setsockopt(&self, id: i32, ptr: *const c_void, len: usize) -> Result<()> {
