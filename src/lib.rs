@@ -128,8 +128,11 @@ pub mod devices;
 #[cfg(feature = "draft")]
 #[cfg_attr(docsrs, doc(cfg(feature = "draft")))]
 pub mod draft;
+mod endpoint;
 mod error;
+mod fdlimit;
 mod functions;
+mod hardening;
 #[cfg(feature = "log")]
 #[cfg_attr(docsrs, doc(cfg(feature = "log")))]
 pub mod log;
@@ -164,8 +167,10 @@ pub use curve::{CurveKey, CurveKeyPair, KeyError, KeyFormat};
 #[cfg(feature = "draft")]
 #[cfg_attr(docsrs, doc(cfg(feature = "draft")))]
 pub use draft::{ThreadSafeSocket, ZmqPoller};
+pub use endpoint::IPC_PATH_MAX_LEN;
 pub use error::{Error, Result, Version, strerror};
 pub use functions::{CRATE_VERSION, curve_keypair, curve_public, has, version, version_info};
+pub use hardening::Hardening;
 pub use message::{DEFAULT_COPY_THRESHOLD, Frames, Message, copy_threshold, set_copy_threshold};
 pub use options::{OptionValue, SocketOption};
 pub use poll::{PollTarget, Poller, RawFd, Selected, select};
