@@ -19,7 +19,7 @@ use zmqx::txzmq::{
     DealerConnection, Endpoint, Factory, PubConnection, PullConnection, PushConnection,
     RepConnection, ReqConnection, RouterConnection, SubConnection,
 };
-use zmqx::{Error, Result};
+use zmqx::txzmq::{Error, Result};
 
 /// Shared Python prelude: txZMQ imports, a 20 s watchdog, and `finish(ok)`
 /// which stops the reactor (shutting the factory down) and sets the exit

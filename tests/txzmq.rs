@@ -18,7 +18,8 @@ use zmqx::txzmq::{
     PubConnection, Published, PublishedForm, PullConnection, PushConnection, RepConnection,
     ReqConnection, RouterConnection, SubConnection, WireError,
 };
-use zmqx::{Error, Message, Result, SocketType};
+use zmqx::txzmq::{Error, Result};
+use zmqx::{Error as ZmqError, Message, SocketType};
 
 /// Awaits `f` or panics after [`TIMEOUT`]: a bug fails fast, never hangs.
 async fn within<F: Future>(f: F) -> F::Output {
@@ -166,12 +167,12 @@ async fn options_identity_and_errors() -> Result<()> {
     assert_eq!(factory.connection_count(), 1);
     // PUSH with no peer cannot send: EAGAIN, as txZMQ.
     let lonely = PushConnection::new(&factory, Endpoint::bind(inproc("lonely")))?;
-    assert!(matches!(lonely.push("x"), Err(Error::Again)));
+    assert!(matches!(lonely.push("x"), Err(Error::Zmq(ZmqError::Again))));
     assert!(lonely.push_multipart(Vec::<Message>::new()).is_err());
     // Closing one connection leaves the others.
     lonely.shutdown();
     assert!(lonely.is_closed());
-    assert!(matches!(lonely.push("x"), Err(Error::NotSocket)));
+    assert!(matches!(lonely.push("x"), Err(Error::Zmq(ZmqError::NotSocket))));
     assert_eq!(factory.connection_count(), 1);
     drop(dealer);
     assert_eq!(factory.connection_count(), 0);
@@ -211,7 +212,7 @@ async fn pubsub_filters_by_tag() -> Result<()> {
     // A tag with a NUL would be cut by the subscriber: refused.
     assert!(matches!(
         publisher.publish("x", "a\0b"),
-        Err(Error::InvalidInput { .. })
+        Err(Error::Unsendable(WireError::NulInTag { offset: 1 }))
     ));
     within(factory.shutdown()).await
 }
@@ -284,14 +285,14 @@ async fn sub_accepts_two_frames_and_reports_malformed() -> Result<()> {
     assert_eq!((two.tag(), two.body()), (&b"tag"[..], &b"two frames"[..]));
     assert_eq!(two.form(), PublishedForm::TwoFrames);
     match items.remove(0) {
-        Err(Error::TxzmqFraming { reason, frames }) => {
+        Err(Error::Framing { reason, frames }) => {
             assert_eq!(reason, WireError::MissingTagSeparator);
             assert_eq!(frames.get(0), Some(&b"no separator"[..]));
         }
         other => panic!("expected a framing error, got {other:?}"),
     }
     match items.remove(0) {
-        Err(Error::TxzmqFraming { reason, frames }) => {
+        Err(Error::Framing { reason, frames }) => {
             assert_eq!(reason, WireError::TooManyFrames { count: 3 });
             assert_eq!(frames.len(), 3);
         }
@@ -539,26 +540,30 @@ async fn rep_unknown_id_and_malformed_requests() -> Result<()> {
     raw.send_multipart(["", "no id"], zmqx::SendFlags::empty())?;
     raw.send_multipart(["id-1", "", "ok"], zmqx::SendFlags::empty())?;
     match next(&mut server).await {
-        Err(Error::TxzmqFraming { reason, frames }) => {
+        Err(Error::Framing { reason, frames }) => {
             assert_eq!(reason, WireError::MissingDelimiter);
             assert_eq!(frames.get(0), Some(&b"raw"[..]));
             assert_eq!(frames.get(1), Some(&b"no delimiter"[..]));
         }
         other => panic!("expected a framing error, got {other:?}"),
     }
-    match next(&mut server).await {
-        Err(Error::TxzmqFraming { reason, .. }) => {
-            assert_eq!(reason, WireError::NoRoutingEnvelope)
-        }
-        other => panic!("expected a framing error, got {other:?}"),
-    }
+    // [empty, parts…] is what a plain REQ sends: as in txZMQ, the routing
+    // id serves as the message id, and the reply routes back by it.
+    let plain = next(&mut server).await?;
+    assert_eq!(plain.id, b"raw");
+    assert!(plain.envelope().is_empty());
+    assert_eq!(plain.parts, ["no id"]);
     let request = next(&mut server).await?;
     assert_eq!(request.id, b"id-1");
+    assert_eq!(request.envelope(), [&b"raw"[..]]);
     assert_eq!(request.parts, ["ok"]);
     server.reply(&request.id, ["answer", ""])?;
     raw.set_rcvtimeo(Some(TIMEOUT))?;
     let got = raw.recv_multipart(zmqx::RecvFlags::empty())?;
     assert_eq!(got, [&b"id-1"[..], b"", b"answer", b""]);
+    server.reply(&plain.id, ["plain answer"])?;
+    let got = raw.recv_multipart(zmqx::RecvFlags::empty())?;
+    assert_eq!(got, [&b""[..], b"plain answer"]);
     // A forgotten request cannot be answered.
     raw.send_multipart(["id-2", ""], zmqx::SendFlags::empty())?;
     let forgotten = next(&mut server).await?;
@@ -596,7 +601,7 @@ async fn req_reports_malformed_reply() -> Result<()> {
         Ok(raw)
     });
     match within(reply).await {
-        Err(Error::TxzmqFraming { reason, frames }) => {
+        Err(Error::Framing { reason, frames }) => {
             assert_eq!(reason, WireError::NonEmptyDelimiter);
             assert_eq!(frames.len(), 3);
         }
@@ -702,14 +707,14 @@ async fn shutdown_closes_live_connections() -> Result<()> {
     assert!(factory.context().is_terminated());
     assert_eq!(factory.connection_count(), 0);
     // Pending requests fail, streams end, operations report a closed socket.
-    assert!(matches!(within(pending).await, Err(Error::NotSocket)));
+    assert!(matches!(within(pending).await, Err(Error::Zmq(ZmqError::NotSocket))));
     assert!(within(sub.next()).await.is_none());
     assert!(client.is_closed() && server.is_closed());
-    assert!(matches!(publisher.publish("x", "t"), Err(Error::NotSocket)));
-    assert!(matches!(client.send_msg(["x"]), Err(Error::NotSocket)));
+    assert!(matches!(publisher.publish("x", "t"), Err(Error::Zmq(ZmqError::NotSocket))));
+    assert!(matches!(client.send_msg(["x"]), Err(Error::Zmq(ZmqError::NotSocket))));
     assert!(matches!(
         PushConnection::new(&factory, Endpoint::bind(inproc("late"))),
-        Err(Error::ContextTerminated)
+        Err(Error::Zmq(ZmqError::ContextTerminated))
     ));
     Ok(())
 }
@@ -736,7 +741,7 @@ fn shutdown_now_from_outside_the_runtime() -> Result<()> {
     assert!(factory.is_shut_down());
     // Once the runtime runs again, the tasks end and the request fails.
     let outcome = runtime.block_on(async { within(reply).await });
-    assert!(matches!(outcome, Err(Error::NotSocket)));
+    assert!(matches!(outcome, Err(Error::Zmq(ZmqError::NotSocket))));
     drop(client);
     drop(runtime);
     drop(factory);
@@ -945,7 +950,7 @@ fn connection_outside_a_runtime_is_an_error() -> Result<()> {
     let factory = Factory::new()?;
     assert!(matches!(
         PullConnection::new(&factory, Endpoint::bind(inproc("no-runtime"))),
-        Err(Error::Reactor(_))
+        Err(Error::Zmq(ZmqError::Reactor(_)))
     ));
     assert_eq!(factory.connection_count(), 0);
     factory.shutdown_now();
@@ -974,7 +979,7 @@ fn pending_reply_fails_when_its_runtime_goes() -> Result<()> {
         .build()
         .expect("runtime");
     let outcome = second.block_on(async { within(reply).await });
-    assert!(matches!(outcome, Err(Error::NotSocket)), "{outcome:?}");
+    assert!(matches!(outcome, Err(Error::Zmq(ZmqError::NotSocket))), "{outcome:?}");
     drop(connections);
     Ok(())
 }
