@@ -347,12 +347,18 @@ impl CoreShared {
         let mut closed = self.closed.subscribe();
         tokio::select! {
             biased;
-            _ = until_closed(&mut closed) => Err(ZmqError::NotSocket.into()),
-            r = peers.wait_for(|p| p.count() > 0) => match r {
-                Ok(_) => Ok(()),
-                Err(_) => Err(ZmqError::NotSocket.into()),
+            _ = until_closed(&mut closed) => return Err(ZmqError::NotSocket.into()),
+            r = peers.wait_for(|p| p.count() > 0) => if r.is_err() {
+                return Err(ZmqError::NotSocket.into());
             },
         }
+        // On the accepting side libzmq attaches the new peer's pipe when the
+        // socket next processes its commands (queued before the handshake
+        // event), and a send processes them at most once a millisecond:
+        // reading ZMQ_EVENTS processes them now, so that a send right
+        // after this can reach the peer.
+        self.sender()?.with_socket(|s| s.events())?;
+        Ok(())
     }
 
     pub(crate) fn connected_peers(&self) -> usize {
