@@ -385,16 +385,24 @@ async fn pyzmq_plain_req_to_rust_rep() -> Result<()> {
     let Some(py) = python() else {
         return Ok(());
     };
-    let child = spawn_python(&py, PY_PLAIN_REQ, &[&endpoint, &N.to_string()]).expect("start python");
-    for _ in 0..N {
-        let request = within(server.next()).await.expect("stream")?;
-        assert!(request.envelope().is_empty(), "a plain REQ peer");
-        assert_eq!(request.parts.len(), 2);
-        assert_eq!(request.parts[0], "req");
-        let n = request.parts[1].to_vec();
-        server.reply(&request.id, [&b"rep"[..], &n[..]])?;
-    }
+    let child =
+        spawn_python(&py, PY_PLAIN_REQ, &[&endpoint, &N.to_string()]).expect("start python");
+    let serve = async {
+        for _ in 0..N {
+            let request = within(server.next()).await.expect("stream")?;
+            assert!(request.envelope().is_empty(), "a plain REQ peer");
+            assert_eq!(request.parts.len(), 2);
+            assert_eq!(request.parts[0], "req");
+            let n = request.parts[1].to_vec();
+            server.reply(&request.id, [&b"rep"[..], &n[..]])?;
+        }
+        Ok::<_, Error>(())
+    };
+    // The script is waited for (and checked) whatever the Rust side saw;
+    // it gives up after its receive timeout.
+    let served = serve.await;
     finished_ok(child, None).await;
+    served?;
     within(factory.shutdown()).await
 }
 

@@ -172,7 +172,10 @@ async fn options_identity_and_errors() -> Result<()> {
     // Closing one connection leaves the others.
     lonely.shutdown();
     assert!(lonely.is_closed());
-    assert!(matches!(lonely.push("x"), Err(Error::Zmq(ZmqError::NotSocket))));
+    assert!(matches!(
+        lonely.push("x"),
+        Err(Error::Zmq(ZmqError::NotSocket))
+    ));
     assert_eq!(factory.connection_count(), 1);
     drop(dealer);
     assert_eq!(factory.connection_count(), 0);
@@ -715,11 +718,20 @@ async fn shutdown_closes_live_connections() -> Result<()> {
     assert!(factory.context().is_terminated());
     assert_eq!(factory.connection_count(), 0);
     // Pending requests fail, streams end, operations report a closed socket.
-    assert!(matches!(within(pending).await, Err(Error::Zmq(ZmqError::NotSocket))));
+    assert!(matches!(
+        within(pending).await,
+        Err(Error::Zmq(ZmqError::NotSocket))
+    ));
     assert!(within(sub.next()).await.is_none());
     assert!(client.is_closed() && server.is_closed());
-    assert!(matches!(publisher.publish("x", "t"), Err(Error::Zmq(ZmqError::NotSocket))));
-    assert!(matches!(client.send_msg(["x"]), Err(Error::Zmq(ZmqError::NotSocket))));
+    assert!(matches!(
+        publisher.publish("x", "t"),
+        Err(Error::Zmq(ZmqError::NotSocket))
+    ));
+    assert!(matches!(
+        client.send_msg(["x"]),
+        Err(Error::Zmq(ZmqError::NotSocket))
+    ));
     assert!(matches!(
         PushConnection::new(&factory, Endpoint::bind(inproc("late"))),
         Err(Error::Zmq(ZmqError::ContextTerminated))
@@ -987,7 +999,10 @@ fn pending_reply_fails_when_its_runtime_goes() -> Result<()> {
         .build()
         .expect("runtime");
     let outcome = second.block_on(async { within(reply).await });
-    assert!(matches!(outcome, Err(Error::Zmq(ZmqError::NotSocket))), "{outcome:?}");
+    assert!(
+        matches!(outcome, Err(Error::Zmq(ZmqError::NotSocket))),
+        "{outcome:?}"
+    );
     drop(connections);
     Ok(())
 }
@@ -1140,7 +1155,9 @@ async fn rep_callback_panic_is_reported_with_the_request_id() -> Result<()> {
             message_id: Some(id),
         }) => {
             assert_eq!(callback, "on_request");
-            replier.reply(&id, ["error", message.as_str()]).expect("reply");
+            replier
+                .reply(&id, ["error", message.as_str()])
+                .expect("reply");
         }
         Err(e) => panic!("unexpected {e:?}"),
     });
@@ -1187,7 +1204,10 @@ async fn until_closed(closed: impl Fn() -> bool) {
 async fn aborted_callback_task_closes_the_connection() -> Result<()> {
     let factory = Factory::new()?;
     let mut pull = PullConnection::new(&factory, Endpoint::bind(inproc("abort")))?;
-    let push = PushConnection::new(&factory, Endpoint::connect(pull.endpoints()[0].address.clone()))?;
+    let push = PushConnection::new(
+        &factory,
+        Endpoint::connect(pull.endpoints()[0].address.clone()),
+    )?;
     let task = pull.on_pull(|_| {}).expect("first callback");
     task.abort();
     assert!(within(task).await.expect_err("aborted").is_cancelled());
@@ -1328,7 +1348,10 @@ async fn req_send_msg_async_waits_for_a_peer() -> Result<()> {
     server.add_endpoints([Endpoint::connect(&endpoint)])?;
     let reply = within(sent).await?;
     assert_eq!(within(reply).await?, ["waited"]);
-    assert_eq!(within(seen.recv()).await.expect("seen").1, [b"waited".to_vec()]);
+    assert_eq!(
+        within(seen.recv()).await.expect("seen").1,
+        [b"waited".to_vec()]
+    );
     // Dropped before it could leave: nothing pending, nothing sent.
     let lonely = ReqConnection::new(&factory, Endpoint::bind("tcp://127.0.0.1:*"))?;
     let cancelled =
@@ -1390,4 +1413,3 @@ fn errors_convert_to_io_errors() {
     let e = Error::from(ZmqError::Again);
     assert!(matches!(e.zmq(), Some(ZmqError::Again)));
 }
-

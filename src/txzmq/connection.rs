@@ -2,7 +2,6 @@
 //! the socket and the task that receives from it.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, Weak};
 use std::task::{Context, Poll};
@@ -214,8 +213,7 @@ impl ConnectionOptions {
         socket.set_linger(Some(linger))?;
         if self.multicast_loop {
             match socket.set_multicast_loop(true) {
-                Ok(())
-                | Err(ZmqError::MissingCapability { .. } | ZmqError::Version { .. }) => {}
+                Ok(()) | Err(ZmqError::MissingCapability { .. } | ZmqError::Version { .. }) => {}
                 Err(e) => return Err(e),
             }
         }
@@ -504,10 +502,7 @@ impl Core {
         Ok(self.shared.sender()?.last_endpoint()?)
     }
 
-    pub(crate) fn with_socket<R>(
-        &self,
-        f: impl FnOnce(&Socket) -> crate::Result<R>,
-    ) -> Result<R> {
+    pub(crate) fn with_socket<R>(&self, f: impl FnOnce(&Socket) -> crate::Result<R>) -> Result<R> {
         Ok(self.shared.sender()?.with_socket(f)?)
     }
 
@@ -519,7 +514,7 @@ impl Core {
         self.disconnects.take()
     }
 
-    /// Sends a multipart message now or fails with [`Error::Again`] (txZMQ's
+    /// Sends a multipart message now or fails with `EAGAIN` (txZMQ's
     /// `send`, which is non-blocking). `parts` are left as they were on
     /// failure.
     pub(crate) fn try_send(&self, parts: &mut [Message]) -> Result<()> {
@@ -601,12 +596,10 @@ struct Watcher {
 }
 
 impl Watcher {
-    fn next_event(&mut self) -> impl Future<Output = Option<crate::Result<MonitorEvent>>> + '_ {
-        async move {
-            match &mut self.monitor {
-                Some(m) => m.next_event().await,
-                None => std::future::pending().await,
-            }
+    async fn next_event(&mut self) -> Option<crate::Result<MonitorEvent>> {
+        match &mut self.monitor {
+            Some(m) => m.next_event().await,
+            None => std::future::pending().await,
         }
     }
 
@@ -813,7 +806,10 @@ macro_rules! connection_methods {
         }
 
         /// Runs `f` with the socket, for options txZMQ does not expose. Keep
-        /// it short: the socket is locked meanwhile.
+        /// it short: the socket is locked meanwhile. Do not start a socket
+        /// monitor on it: libzmq allows one, and the connection's own
+        /// (behind [`connected`](Self::connected) and `disconnects`) would
+        /// stop.
         pub fn with_socket<R>(
             &self,
             f: impl FnOnce(&$crate::Socket) -> $crate::Result<R>,

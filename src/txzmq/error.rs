@@ -22,7 +22,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// # async fn main() -> zmqx::txzmq::Result<()> {
 /// let factory = Factory::new()?;
 /// // No peer: the immediate push fails with libzmq's EAGAIN.
-/// let push = PushConnection::new(&factory, Endpoint::connect("tcp://127.0.0.1:1"))?;
+/// let push = PushConnection::new(&factory, Endpoint::bind("inproc://nobody"))?;
 /// match push.push("job") {
 ///     Err(Error::Zmq(zmqx::Error::Again)) => {}
 ///     other => panic!("{other:?}"),
@@ -168,6 +168,9 @@ mod tests {
     fn panic_messages() {
         assert_eq!(panic_message(Box::new("boom")), "boom");
         assert_eq!(panic_message(Box::new(String::from("bang"))), "bang");
-        assert_eq!(panic_message(Box::new(7u8)), "a panic with a non-string payload");
+        assert_eq!(
+            panic_message(Box::new(7u8)),
+            "a panic with a non-string payload"
+        );
     }
 }

@@ -51,10 +51,8 @@ impl RouterConnection {
     ) -> Result<RouterConnection> {
         let receiving = Receiving {
             handler: Box::new(|frames: crate::Result<Vec<Message>>| {
-                Some(
-                    frames
-                        .map_err(Error::from)
-                        .and_then(|mut frames| match wire::split_sender(&frames) {
+                Some(frames.map_err(Error::from).and_then(|mut frames| {
+                    match wire::split_sender(&frames) {
                         Ok(_) => {
                             let sender = frames.remove(0);
                             Ok(RouterMessage {
@@ -66,8 +64,8 @@ impl RouterConnection {
                             reason,
                             frames: Frames::new(frames),
                         }),
-                    }),
-                )
+                    }
+                }))
             }),
             on_exit: None,
         };

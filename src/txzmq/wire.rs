@@ -345,7 +345,10 @@ mod tests {
         // A plain REQ: the routing id is the message id.
         let plain = f(&[b"peer", b"", b"a"]);
         let r = parse_request(&plain).unwrap();
-        assert_eq!((r.routing.len(), r.id, r.parts), (0, &b"peer"[..], &plain[2..]));
+        assert_eq!(
+            (r.routing.len(), r.id, r.parts),
+            (0, &b"peer"[..], &plain[2..])
+        );
     }
 
     #[test]
