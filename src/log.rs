@@ -4,7 +4,7 @@
 //! ```
 //! use std::time::Duration;
 //! use zmqx::log::{Level, PubHandler};
-//! use zmqx::{Context, RecvFlags, SocketType};
+//! use zmqx::{Context, SocketType};
 //!
 //! fn main() -> zmqx::Result<()> {
 //!     let ctx = Context::new();
@@ -16,7 +16,7 @@
 //!     // PUB/SUB: a subscriber only sees what is published after it joined.
 //!     let frames = loop {
 //!         handler.publish(Level::Info, Some("db"), "connected", None, None);
-//!         if let Ok(frames) = sub.recv_multipart_bytes(RecvFlags::empty()) {
+//!         if let Ok(frames) = sub.recv_multipart_bytes() {
 //!             break frames;
 //!         }
 //!     };
@@ -70,7 +70,7 @@ use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::{Context, Error, RecvFlags, Result, SendFlags, Socket, SocketType};
+use crate::{Context, Error, Result, Socket, SocketType};
 
 /// The separator between a subtopic and the message (pyzmq's
 /// `TOPIC_DELIM`).
@@ -472,18 +472,18 @@ impl PubHandler {
         let inner = self.lock();
         if inner.drain {
             // Subscriptions arrive on an XPUB as messages; nobody needs them.
-            while let Ok(Some(_)) = inner.socket.try_recv_msg(RecvFlags::empty()) {}
+            while let Ok(Some(_)) = inner.socket.try_recv_msg() {}
         }
         let topic = PubHandler::topic(&inner.root_topic, record.level, subtopic);
         let body = inner.formats[record.level.index()].format(&record);
         match inner
             .socket
-            .try_send_multipart([topic.as_bytes(), body.as_bytes()], SendFlags::empty())
+            .try_send_multipart([topic.as_bytes(), body.as_bytes()])
         {
-            Ok(Some(())) => {
+            Ok(true) => {
                 self.published.fetch_add(1, Ordering::Relaxed);
             }
-            Ok(None) | Err(_) => {
+            Ok(false) | Err(_) => {
                 self.dropped.fetch_add(1, Ordering::Relaxed);
             }
         }

@@ -11,10 +11,10 @@ use std::time::{Duration, Instant};
 use common::{TIMEOUT, socket};
 use log::Log;
 use zmqx::log::{Format, Level, LogRecord, PubHandler, TopicLogger, split_topic};
-use zmqx::{Context, Error, PollEvents, RecvFlags, Result, Socket, SocketType};
+use zmqx::{Context, Error, PollEvents, Result, Socket, SocketType};
 
 fn recv2(sub: &Socket) -> Result<(String, String)> {
-    let frames = sub.recv_multipart(RecvFlags::empty())?;
+    let frames = sub.recv_multipart()?;
     assert_eq!(frames.len(), 2, "a log record is [topic, message]");
     Ok((
         String::from_utf8(frames[0].to_vec()).expect("utf-8 topic"),
@@ -40,7 +40,7 @@ fn join(handler: &PubHandler, sub: &Socket, probe: Level) -> Result<()> {
         .poll(PollEvents::POLLIN, Some(Duration::from_millis(20)))?
         .is_empty()
     {
-        sub.recv_multipart(RecvFlags::empty())?;
+        sub.recv_multipart()?;
     }
     Ok(())
 }
@@ -57,7 +57,7 @@ fn handed(ctx: &Context, topics: &[&str]) -> Result<(PubHandler, Socket)> {
     }
     sub.connect(&endpoint)?;
     for _ in topics {
-        let m = xpub.recv_msg(RecvFlags::empty())?;
+        let m = xpub.recv_msg()?;
         assert_eq!(m[0], 1, "a subscription");
     }
     Ok((PubHandler::from_socket(xpub)?, sub))
@@ -342,7 +342,7 @@ fn a_full_subscriber_makes_records_drop_without_blocking() -> Result<()> {
     sub.set_rcvhwm(1)?;
     sub.subscribe(b"")?;
     sub.connect(&endpoint)?;
-    xpub.recv_msg(RecvFlags::empty())?; // the subscription: it joined
+    xpub.recv_msg()?; // the subscription: it joined
     let handler = PubHandler::from_socket(xpub)?;
     let start = Instant::now();
     for i in 0..10_000 {

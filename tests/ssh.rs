@@ -17,6 +17,7 @@
 //!
 //! Every sshd runs under `setpriv --pdeathsig KILL`, so it dies with the
 //! test thread that started it even if the test binary is killed.
+#![cfg(feature = "ssh")]
 
 mod common;
 
@@ -28,7 +29,7 @@ use std::time::{Duration, Instant};
 
 use common::{TIMEOUT, socket};
 use zmqx::ssh::{self, Backend, HostKeyPolicy, SshErrorKind, SshOptions, Tunnel};
-use zmqx::{Context, Error, RecvFlags, SendFlags, SocketType};
+use zmqx::{Context, Error, SocketType};
 
 const SSHD: &str = "/usr/sbin/sshd";
 /// The throwaway password for root inside sshd's private mount namespace.
@@ -311,17 +312,11 @@ fn req_rep_through(ctx: &Context, rep: &zmqx::Socket, tunnel: &Tunnel) {
 fn roundtrip(req: &zmqx::Socket, rep: &zmqx::Socket) {
     for i in 0..3 {
         let text = format!("ping {i}");
-        req.send(text.as_str(), SendFlags::empty())
-            .expect("send request");
-        let got = rep
-            .recv_string(RecvFlags::empty())
-            .expect("request through the tunnel");
+        req.send(text.as_str()).expect("send request");
+        let got = rep.recv_string().expect("request through the tunnel");
         assert_eq!(got, text);
-        rep.send(format!("pong {i}").as_str(), SendFlags::empty())
-            .expect("send reply");
-        let back = req
-            .recv_string(RecvFlags::empty())
-            .expect("reply through the tunnel");
+        rep.send(format!("pong {i}").as_str()).expect("send reply");
+        let back = req.recv_string().expect("reply through the tunnel");
         assert_eq!(back, format!("pong {i}"));
     }
 }

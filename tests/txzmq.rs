@@ -3,7 +3,7 @@
 //! test_reactor_shutdown), plus malformed framing, unknown ids, many
 //! requests in flight, lost connections and shutdown from inside and
 //! outside the runtime. Every await has a timeout.
-#![cfg(all(feature = "tokio", unix))]
+#![cfg(all(feature = "txzmq", unix))]
 
 mod common;
 
@@ -267,16 +267,16 @@ async fn sub_accepts_two_frames_and_reports_malformed() -> Result<()> {
         let mut tick = tokio::time::interval(Duration::from_millis(5));
         loop {
             tokio::select! {
-                _ = tick.tick() => raw.send("probe\0", zmqx::SendFlags::empty())?,
+                _ = tick.tick() => raw.send("probe\0")?,
                 m = sub.next() => if m.expect("stream")?.tag() == b"probe" { return Ok::<_, Error>(()) },
             }
         }
     })
     .await?;
-    raw.send_multipart(["tag", "two frames"], zmqx::SendFlags::empty())?;
-    raw.send("no separator", zmqx::SendFlags::empty())?;
-    raw.send_multipart(["a", "b", "c"], zmqx::SendFlags::empty())?;
-    raw.send("after\0all", zmqx::SendFlags::empty())?;
+    raw.send_multipart(["tag", "two frames"])?;
+    raw.send("no separator")?;
+    raw.send_multipart(["a", "b", "c"])?;
+    raw.send("after\0all")?;
 
     let mut items = Vec::new();
     while items.len() < 4 {
@@ -547,9 +547,9 @@ async fn rep_unknown_id_and_malformed_requests() -> Result<()> {
     let raw = common::socket(&ctx, SocketType::Dealer)?;
     raw.set_routing_id("raw")?;
     raw.connect(&server.last_endpoint()?)?;
-    raw.send_multipart(["no delimiter"], zmqx::SendFlags::empty())?;
-    raw.send_multipart(["", "no id"], zmqx::SendFlags::empty())?;
-    raw.send_multipart(["id-1", "", "ok"], zmqx::SendFlags::empty())?;
+    raw.send_multipart(["no delimiter"])?;
+    raw.send_multipart(["", "no id"])?;
+    raw.send_multipart(["id-1", "", "ok"])?;
     match next(&mut server).await {
         Err(Error::Framing { reason, frames }) => {
             assert_eq!(reason, WireError::MissingDelimiter);
@@ -570,13 +570,13 @@ async fn rep_unknown_id_and_malformed_requests() -> Result<()> {
     assert_eq!(request.parts, ["ok"]);
     server.reply(&request.id, ["answer", ""])?;
     raw.set_rcvtimeo(Some(TIMEOUT))?;
-    let got = raw.recv_multipart(zmqx::RecvFlags::empty())?;
+    let got = raw.recv_multipart()?;
     assert_eq!(got, [&b"id-1"[..], b"", b"answer", b""]);
     server.reply(&plain.id, ["plain answer"])?;
-    let got = raw.recv_multipart(zmqx::RecvFlags::empty())?;
+    let got = raw.recv_multipart()?;
     assert_eq!(got, [&b""[..], b"plain answer"]);
     // A forgotten request cannot be answered.
-    raw.send_multipart(["id-2", ""], zmqx::SendFlags::empty())?;
+    raw.send_multipart(["id-2", ""])?;
     let forgotten = next(&mut server).await?;
     assert!(forgotten.parts.is_empty());
     assert_eq!(server.pending_requests(), 1);
@@ -604,11 +604,11 @@ async fn req_reports_malformed_reply() -> Result<()> {
     let client = ReqConnection::new(&factory, Endpoint::connect(&endpoint))?;
     let reply = client.send_msg(["q"])?;
     let raw = tokio::task::spawn_blocking(move || -> Result<zmqx::Socket> {
-        let mut request = raw.recv_multipart(zmqx::RecvFlags::empty())?;
+        let mut request = raw.recv_multipart()?;
         request.truncate(2); // [peer, id]
         request.push(Message::from("not empty"));
         request.push(Message::from("x"));
-        raw.send_multipart(request, zmqx::SendFlags::empty())?;
+        raw.send_multipart(request)?;
         Ok(raw)
     });
     match within(reply).await {
@@ -1400,12 +1400,19 @@ async fn pub_send_multipart_raw() -> Result<()> {
     within(factory.shutdown()).await
 }
 
-#[test]
-fn errors_convert_to_io_errors() {
-    let io: std::io::Error = Error::from(ZmqError::AddressInUse).into();
+#[tokio::test]
+async fn errors_name_what_failed_and_convert_to_io_errors() -> Result<()> {
+    let factory = Factory::new()?;
+    let first = PullConnection::new(&factory, Endpoint::bind("tcp://127.0.0.1:*"))?;
+    let endpoint = first.last_endpoint()?;
+    let e = PullConnection::new(&factory, Endpoint::bind(&endpoint)).unwrap_err();
+    // The socket error, with the endpoint zmqx names.
+    assert!(matches!(e.zmq(), Some(ZmqError::AddressInUse)), "{e:?}");
+    assert!(e.to_string().contains(&endpoint), "{e}");
+    let io: std::io::Error = e.into();
     assert_eq!(io.kind(), std::io::ErrorKind::AddrInUse);
     let io: std::io::Error = Error::UnknownMessageId { id: b"x".to_vec() }.into();
     assert_eq!(io.kind(), std::io::ErrorKind::NotFound);
-    let e = Error::from(ZmqError::Again);
-    assert!(matches!(e.zmq(), Some(ZmqError::Again)));
+    assert!(Error::UnknownMessageId { id: vec![] }.zmq().is_none());
+    within(factory.shutdown()).await
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use super::policy::{Authenticator, CredentialsProvider};
 use super::zap::ZAP_ENDPOINT;
-use crate::constants::{PollEvents, RecvFlags, SendFlags, SocketType};
+use crate::constants::{PollEvents, SocketType};
 use crate::context::Context;
 use crate::curve::CurveKey;
 use crate::error::{Error, Result};
@@ -35,7 +35,7 @@ const WAKE_INTERVAL: Duration = Duration::from_millis(500);
 /// ```
 /// use std::time::Duration;
 /// use zmqx::auth::ThreadAuthenticator;
-/// use zmqx::{Context, RecvFlags, SendFlags, SocketType};
+/// use zmqx::{Context, SocketType};
 ///
 /// fn main() -> zmqx::Result<()> {
 ///     let ctx = Context::new();
@@ -52,9 +52,9 @@ const WAKE_INTERVAL: Duration = Duration::from_millis(500);
 ///     let client = ctx.socket(SocketType::Push)?;
 ///     client.set_plain_client("admin", "secret")?;
 ///     client.connect(&server.last_endpoint()?)?;
-///     client.send("hello", SendFlags::empty())?;
+///     client.send("hello")?;
 ///
-///     let msg = server.recv_msg(RecvFlags::empty())?;
+///     let msg = server.recv_msg()?;
 ///     assert_eq!(msg, "hello");
 ///     assert_eq!(msg.gets("User-Id")?.as_deref(), Some("admin"));
 ///     auth.stop();
@@ -169,7 +169,7 @@ impl ThreadAuthenticator {
         zap.set_linger(Some(Duration::ZERO))?;
         match zap.bind(ZAP_ENDPOINT) {
             Ok(()) => {}
-            Err(Error::AddressInUse) => {
+            Err(e) if matches!(e.root(), Error::AddressInUse) => {
                 return Err(Error::invalid(
                     "ThreadAuthenticator::start",
                     format!(
@@ -255,7 +255,7 @@ impl ThreadAuthenticator {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
         {
-            let _ = waker.try_send(&b"TERMINATE"[..], SendFlags::empty());
+            let _ = waker.try_send(&b"TERMINATE"[..]);
         }
         let done = worker.shared.done.lock().unwrap_or_else(|e| e.into_inner());
         let (done, _) = worker
@@ -401,7 +401,7 @@ fn run(zap: &Socket, control: &Socket, policy: &RwLock<Authenticator>, stop: &At
         }
         // Answer everything queued before polling again.
         loop {
-            match zap.try_recv_multipart(RecvFlags::empty()) {
+            match zap.try_recv_multipart() {
                 Ok(Some(frames)) => {
                     let reply = policy
                         .read()
@@ -412,7 +412,7 @@ fn run(zap: &Socket, control: &Socket, policy: &RwLock<Authenticator>, stop: &At
                         // (EHOSTUNREACH is not raised without MANDATORY) is
                         // simply not answered.
                         if let Err(Error::ContextTerminated) =
-                            zap.send_multipart(reply.iter().map(Vec::as_slice), SendFlags::DONTWAIT)
+                            zap.try_send_multipart(reply.iter().map(Vec::as_slice))
                         {
                             return;
                         }

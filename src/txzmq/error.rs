@@ -91,10 +91,12 @@ pub enum Error {
 }
 
 impl Error {
-    /// The socket error, for [`Error::Zmq`].
+    /// For [`Error::Zmq`], what libzmq (or zmqx) reported, without the
+    /// endpoint or option zmqx added ([`zmqx::Error::root`](crate::Error::root)):
+    /// `matches!(e.zmq(), Some(zmqx::Error::AddressInUse))`.
     pub fn zmq(&self) -> Option<&crate::Error> {
         match self {
-            Error::Zmq(e) => Some(e),
+            Error::Zmq(e) => Some(e.root()),
             _ => None,
         }
     }

@@ -1,5 +1,5 @@
 //! txZMQ's patterns on tokio, wire-compatible with txZMQ 1.0 (feature
-//! `tokio`, on by default; Unix).
+//! `txzmq`; Unix).
 //!
 //! ```
 //! use std::time::Duration;
