@@ -92,8 +92,7 @@ fn main() -> zmqx::Result<()> {
     rep.send(format!("{request}, world"))?;
     let reply = req.recv_string()?;
     assert_eq!(reply, "hello, world");
-    let (major, minor, patch) = zmqx::version();
-    println!("packaged zmqx over CURVE: {reply} (libzmq {major}.{minor}.{patch})");
+    println!("packaged zmqx over CURVE: {reply} (libzmq {})", zmqx::version());
     Ok(())
 }
 EOF
