@@ -271,35 +271,6 @@ pub enum Error {
         /// The panic message.
         message: String,
     },
-    /// A received message that is not valid txZMQ framing
-    /// ([`zmqx::txzmq::wire`](crate::txzmq::wire)): a published frame with
-    /// no tag separator, a request without its envelope… The message is
-    /// handed back in `frames`.
-    #[cfg(all(feature = "txzmq", unix))]
-    #[error("malformed txZMQ message: {reason}")]
-    TxzmqFraming {
-        /// What is wrong with it.
-        reason: crate::txzmq::wire::WireError,
-        /// The message as received.
-        frames: crate::Frames,
-    },
-    /// A txZMQ reply server was asked to reply to a message id it has no
-    /// pending request for (never received, or already answered).
-    #[error("no pending txZMQ request has the message id {}", hex(id))]
-    UnknownMessageId {
-        /// The id asked for.
-        id: Vec<u8>,
-    },
-    /// A txZMQ request got no reply in time (txZMQ's
-    /// `ZmqRequestTimeoutError`). The request is forgotten: a late reply
-    /// is dropped.
-    #[error("txZMQ request {} got no reply within {timeout:?}", hex(id))]
-    RequestTimeout {
-        /// The request's message id.
-        id: Vec<u8>,
-        /// The timeout that expired.
-        timeout: std::time::Duration,
-    },
     /// A thread-safe socket was asked for a socket type that is not one of
     /// libzmq's thread-safe DRAFT types
     /// ([`Context::thread_safe_socket`](crate::Context::thread_safe_socket)).
@@ -320,11 +291,6 @@ pub enum Error {
         /// The message as received.
         frames: crate::Frames,
     },
-}
-
-/// Lower-case hex of an id, for messages.
-fn hex(id: &[u8]) -> String {
-    id.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl Error {
@@ -464,10 +430,6 @@ impl From<Error> for std::io::Error {
             | Error::Deserialize { .. }
             | Error::TooLarge { .. }
             | Error::MonitorEvent { .. } => K::InvalidData,
-            #[cfg(all(feature = "txzmq", unix))]
-            Error::TxzmqFraming { .. } => K::InvalidData,
-            Error::UnknownMessageId { .. } => K::NotFound,
-            Error::RequestTimeout { .. } => K::TimedOut,
             Error::Serialize { .. } => K::InvalidInput,
             Error::NotSupported | Error::ProtocolNotSupported | Error::IncompatibleProtocol => {
                 K::Unsupported

@@ -73,7 +73,7 @@
 //!   (pyzmq's `zmq.asyncio`) with `Send` cancel-safe futures, `Stream`/`Sink`
 //!   and split halves; an async poller, awaitable trackers, and
 //!   [`ZmqStream`](asynchronous::ZmqStream) callbacks.
-//! - [`txzmq`] (feature `tokio`; Unix): txZMQ's patterns on async sockets,
+//! - [`txzmq`] (feature `txzmq`; Unix): txZMQ's patterns on async sockets,
 //!   wire-compatible with txZMQ 1.0: a [`Factory`](txzmq::Factory) that
 //!   shuts all its connections down, PUB/SUB with tags, PUSH/PULL, a
 //!   request client with timeouts and cancellation, a reply server, raw
