@@ -4,6 +4,7 @@
 //! returns, with `zmq_errno()` read at once. Errno values libzmq documents get
 //! their own variant; anything else is kept as [`Error::Other`], never a panic.
 
+use std::ffi::CStr;
 use std::fmt;
 
 /// `Result<T, zmqx::Error>`.
@@ -406,13 +407,30 @@ impl Error {
     /// The error libzmq reported for the call that just failed.
     #[inline]
     pub(crate) fn last() -> Error {
-        Error::from_errno(crate::functions::errno())
+        Error::from_errno(errno())
     }
 }
 
-/// libzmq's message for an errno value (`zmq_strerror`).
+/// libzmq's message for an errno value (`zmq_strerror`). Never fails: unknown
+/// values get libc's "Unknown error N".
 pub fn strerror(errno: i32) -> String {
-    crate::functions::strerror(errno)
+    // SAFETY: zmq_strerror returns a pointer to a static (or libc-owned,
+    // thread-local) NUL-terminated string for any input.
+    let ptr = unsafe { zmq_sys::zmq_strerror(errno) };
+    if ptr.is_null() {
+        return format!("Unknown error {errno}");
+    }
+    // SAFETY: non-null and NUL-terminated as above; copied out at once.
+    unsafe { CStr::from_ptr(ptr) }
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// The errno of the last failed libzmq call on this thread (`zmq_errno`).
+#[inline]
+pub(crate) fn errno() -> i32 {
+    // SAFETY: zmq_errno only reads the calling thread's errno.
+    unsafe { zmq_sys::zmq_errno() }
 }
 
 impl From<Error> for std::io::Error {
