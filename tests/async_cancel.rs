@@ -76,11 +76,15 @@ async fn time_out_many<F: Future>(n: usize, mut make: impl FnMut() -> F) {
     }
 }
 
+/// How many probe wakers something still holds.
+fn probes_left(token: &Arc<()>) -> usize {
+    Arc::strong_count(token) - 1
+}
+
 /// Asserts that no probe waker is held by anything any more.
-fn assert_no_probe_left(token: &Arc<()>, what: &str) {
+fn assert_no_probe_left(left: usize, what: &str) {
     assert_eq!(
-        Arc::strong_count(token) - 1,
-        0,
+        left, 0,
         "{what}: probe wakers still registered after their futures were dropped"
     );
 }
@@ -176,21 +180,29 @@ async fn cancelled_polls_leave_nothing_behind() -> Result<()> {
     let (push, pull) = push_pull(&ctx)?;
     let baseline = push_pull_rounds(&push, &pull, ROUND_TRIPS).await?;
 
+    // Everything is measured first and checked at the end, so that a failing
+    // run still reports all its figures.
     let token = Arc::new(());
     let (total, first, last) = cancel_many(&token, || push.poll(PollEvents::POLLIN, None)).await;
-    eprintln!("{CANCELLED} cancelled polls: {total:?} (first 1,000: {first:?}, last: {last:?})");
-    assert_no_probe_left(&token, "poll");
+    let left = probes_left(&token);
+    eprintln!(
+        "{CANCELLED} cancelled polls: {total:?} (first 1,000: {first:?}, last: {last:?}), \
+         {left} probe wakers left"
+    );
     // With a timeout of its own, the same.
-    let (total, first2, last2) = cancel_many(&token, || {
+    let token2 = Arc::new(());
+    let (total, first2, last2) = cancel_many(&token2, || {
         push.poll(PollEvents::POLLIN, Some(Duration::from_secs(3600)))
     })
     .await;
-    eprintln!("{CANCELLED} cancelled polls with a timeout: {total:?}");
-    assert_no_probe_left(&token, "poll with a timeout");
+    let left2 = probes_left(&token2);
+    eprintln!("{CANCELLED} cancelled polls with a timeout: {total:?}, {left2} probe wakers left");
     time_out_many(1_000, || push.poll(PollEvents::POLLIN, None)).await;
 
     let after = push_pull_rounds(&push, &pull, ROUND_TRIPS).await?;
     eprintln!("{ROUND_TRIPS} round trips: {baseline:?} before, {after:?} after the cancellations");
+    assert_no_probe_left(left, "poll");
+    assert_no_probe_left(left2, "poll with a timeout");
     assert_flat("poll", first, last);
     assert_flat("poll with a timeout", first2, last2);
     assert_not_slower("poll", baseline, after);
@@ -233,14 +245,21 @@ async fn cancelled_readable_writable_leave_nothing_behind() -> Result<()> {
     let baseline = half_rounds(&tx, &rx, &peer).await?;
 
     let (tx, rx, peer) = dealers()?;
-    let token = Arc::new(());
     // A DEALER without a peer can neither send nor receive.
+    let token = Arc::new(());
     let (total, wfirst, wlast) = cancel_many(&token, || tx.writable(None)).await;
-    eprintln!("{CANCELLED} cancelled writable(): {total:?} (first 1,000: {wfirst:?}, last: {wlast:?})");
-    assert_no_probe_left(&token, "writable");
+    let wleft = probes_left(&token);
+    eprintln!(
+        "{CANCELLED} cancelled writable(): {total:?} (first 1,000: {wfirst:?}, \
+         last: {wlast:?}), {wleft} probe wakers left"
+    );
+    let token = Arc::new(());
     let (total, rfirst, rlast) = cancel_many(&token, || rx.readable(None)).await;
-    eprintln!("{CANCELLED} cancelled readable(): {total:?} (first 1,000: {rfirst:?}, last: {rlast:?})");
-    assert_no_probe_left(&token, "readable");
+    let rleft = probes_left(&token);
+    eprintln!(
+        "{CANCELLED} cancelled readable(): {total:?} (first 1,000: {rfirst:?}, \
+         last: {rlast:?}), {rleft} probe wakers left"
+    );
     time_out_many(500, || tx.writable(None)).await;
     time_out_many(500, || rx.readable(None)).await;
 
@@ -249,6 +268,8 @@ async fn cancelled_readable_writable_leave_nothing_behind() -> Result<()> {
     assert!(within("writable", tx.writable(None)).await?);
     let after = half_rounds(&tx, &rx, &peer).await?;
     eprintln!("{ROUND_TRIPS} round trips: {baseline:?} on a fresh pair, {after:?} after the cancellations");
+    assert_no_probe_left(wleft, "writable");
+    assert_no_probe_left(rleft, "readable");
     assert_flat("writable", wfirst, wlast);
     assert_flat("readable", rfirst, rlast);
     assert_not_slower("halves", baseline, after);
@@ -328,7 +349,7 @@ async fn cancelled_recvs_at_hwm_lose_nothing() -> Result<()> {
     within("producer", producer).await.expect("join")?;
     within("echo", echo).await.expect("join")?;
     assert!(a_rx.try_recv_multipart()?.is_none(), "nothing left over");
-    assert_no_probe_left(&token, "recv");
+    assert_no_probe_left(probes_left(&token), "recv");
     eprintln!("{N} messages, {cancelled} receives cancelled on the way");
     Ok(())
 }
@@ -351,7 +372,7 @@ async fn cancelled_poller_poll_leaves_nothing_behind() -> Result<()> {
         );
         assert!(poll_once(poller.poll(None), &probe(&token)).is_pending());
     }
-    assert_no_probe_left(&token, "poller");
+    assert_no_probe_left(probes_left(&token), "poller");
     within("send", push.send("x")).await?;
     let ready = within("poller", poller.poll(None)).await?;
     assert_eq!(ready, vec![(pull_key, PollEvents::POLLIN)]);
@@ -368,8 +389,12 @@ async fn cancelled_tracker_waits_leave_nothing_behind() -> Result<()> {
     let staying = tokio::spawn(tracker.clone().into_future());
     tokio::task::yield_now().await;
     let (total, first, last) = cancel_many(&token, || tracker.wait_async()).await;
-    eprintln!("{CANCELLED} cancelled tracker waits: {total:?} (first 1,000: {first:?}, last: {last:?})");
-    assert_no_probe_left(&token, "tracker");
+    let left = probes_left(&token);
+    eprintln!(
+        "{CANCELLED} cancelled tracker waits: {total:?} (first 1,000: {first:?}, \
+         last: {last:?}), {left} probe wakers left"
+    );
+    assert_no_probe_left(left, "tracker");
     time_out_many(1_000, || tracker.wait_async()).await;
     assert_flat("tracker", first, last);
     assert!(!tracker.done());

@@ -763,3 +763,191 @@ impl Inner {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::future::Future;
+    use std::pin::pin;
+    use std::task::{Context, Poll, Waker};
+    use std::time::Duration;
+
+    use super::{Entry, NO_KEY, SHRINK_ABOVE, Table, Wakers};
+    use crate::asynchronous::{AsyncMonitor, AsyncPoller};
+    use crate::constants::{Event, PollEvents, SocketType};
+    use crate::{AsyncSocket, Context as ZmqContext, Result};
+
+    fn count(w: &Wakers) -> usize {
+        match w {
+            Wakers::None => 0,
+            Wakers::One(_) => 1,
+            Wakers::Many(all) => all.len(),
+        }
+    }
+
+    struct Nothing;
+    impl std::task::Wake for Nothing {
+        fn wake(self: std::sync::Arc<Self>) {}
+    }
+
+    /// One waker (`will_wake` itself), doing nothing.
+    fn noop() -> &'static Waker {
+        static ONE: std::sync::OnceLock<Waker> = std::sync::OnceLock::new();
+        ONE.get_or_init(|| Waker::from(std::sync::Arc::new(Nothing)))
+    }
+
+    #[test]
+    fn table_keys_are_reused_and_take_unparks() {
+        let mut t = Table::default();
+        let a = t.insert();
+        let b = t.insert();
+        let c = t.insert();
+        assert_eq!(t.live, 3);
+        assert!(t.arm(a, PollEvents::POLLIN, noop()).is_none());
+        assert!(t.arm(b, PollEvents::POLLOUT, noop()).is_none());
+        assert!(t.arm(c, PollEvents::POLLIN, noop()).is_none());
+        // Re-arming a parked key updates it in place.
+        assert!(t.arm(a, PollEvents::POLLIN, noop()).is_none());
+        assert_eq!(t.armed.len(), 3);
+
+        // POLLIN ready: a and c, except c.
+        let mut out = Wakers::None;
+        t.take(Some(PollEvents::POLLIN), c, &mut out);
+        assert_eq!(count(&out), 1);
+        assert!(matches!(t.entries[a as usize], Entry::Woken));
+        assert_eq!(t.armed.len(), 2);
+        // Everything (the fan-out waker).
+        let mut out = Wakers::None;
+        t.take(None, NO_KEY, &mut out);
+        assert_eq!(count(&out), 2);
+        assert!(t.armed.is_empty());
+
+        // A woken entry stays its slot's until removed; a parked one gives
+        // its waker back.
+        assert!(t.remove(a).is_none());
+        assert!(t.arm(b, PollEvents::POLLOUT, noop()).is_none());
+        assert!(t.remove(b).is_some());
+        assert!(t.armed.is_empty());
+        assert_eq!(t.live, 1);
+        // Freed keys are reused, most recent first.
+        assert_eq!(t.insert(), b);
+        assert_eq!(t.insert(), a);
+        assert_eq!(t.insert(), 3);
+    }
+
+    #[test]
+    fn table_moves_keep_positions() {
+        let mut t = Table::default();
+        let keys: Vec<u32> = (0..10).map(|_| t.insert()).collect();
+        for &k in &keys {
+            t.arm(k, PollEvents::POLLIN, noop());
+        }
+        // Remove from the middle, in an order that moves others around.
+        for &k in &[3, 0, 9, 5] {
+            assert!(t.remove(k).is_some());
+        }
+        for (i, &k) in t.armed.iter().enumerate() {
+            match t.entries[k as usize] {
+                Entry::Parked { at, .. } => assert_eq!(at as usize, i),
+                _ => panic!("armed key {k} is not parked"),
+            }
+        }
+        let mut out = Wakers::None;
+        t.take(None, NO_KEY, &mut out);
+        assert_eq!(count(&out), 6);
+    }
+
+    #[test]
+    fn empty_table_gives_its_memory_back() {
+        let mut t = Table::default();
+        let keys: Vec<u32> = (0..SHRINK_ABOVE as u32 + 10).map(|_| t.insert()).collect();
+        for k in keys {
+            t.remove(k);
+        }
+        assert_eq!(t.live, 0);
+        assert!(t.entries.is_empty());
+        assert_eq!(t.insert(), 0);
+    }
+
+    /// Polls `f` once with a waker that does nothing, then drops it.
+    fn poll_once<F: Future>(f: F) -> Poll<F::Output> {
+        let mut f = pin!(f);
+        f.as_mut().poll(&mut Context::from_waker(Waker::noop()))
+    }
+
+    fn asock(ctx: &ZmqContext, kind: SocketType) -> Result<AsyncSocket> {
+        let s = ctx.socket(kind)?;
+        s.set_linger(Some(Duration::ZERO))?;
+        AsyncSocket::new(s)
+    }
+
+    #[tokio::test]
+    async fn every_cancelled_future_unregisters() -> Result<()> {
+        let ctx = ZmqContext::new();
+        // A PUSH without a peer can neither send nor receive.
+        let push = asock(&ctx, SocketType::Push)?;
+        let pull = asock(&ctx, SocketType::Pull)?;
+        let n = |s: &AsyncSocket| s.inner().registered_waiters();
+
+        for _ in 0..3 {
+            assert!(poll_once(push.poll(PollEvents::POLLOUT, None)).is_pending());
+            assert!(poll_once(push.poll(PollEvents::POLLIN, Some(Duration::from_secs(60)))).is_pending());
+            assert!(poll_once(push.send("x")).is_pending());
+            assert!(poll_once(push.send_multipart(["a", "b"])).is_pending());
+            assert!(poll_once(pull.recv()).is_pending());
+            assert!(poll_once(pull.recv_multipart()).is_pending());
+            assert!(poll_once(pull.recv_string()).is_pending());
+            let mut m = crate::Message::new();
+            assert!(poll_once(pull.recv_msg_into(&mut m)).is_pending());
+        }
+        assert_eq!(n(&push), 0);
+        assert_eq!(n(&pull), 0);
+
+        // Parked, then woken (its waker taken), then dropped unpolled.
+        {
+            let mut f = pin!(pull.recv());
+            assert!(f.as_mut().poll(&mut Context::from_waker(Waker::noop())).is_pending());
+            assert_eq!(n(&pull), 1);
+            pull.inner().waiters.take(None, NO_KEY);
+            assert_eq!(n(&pull), 1, "woken, still registered until dropped");
+        }
+        assert_eq!(n(&pull), 0);
+
+        // The halves.
+        let (tx, rx) = push.split();
+        assert!(poll_once(tx.writable(None)).is_pending());
+        assert!(poll_once(rx.readable(Some(Duration::from_secs(60)))).is_pending());
+        assert_eq!(tx.inner().registered_waiters(), 0);
+        let push = tx.reunite(rx).expect("same socket");
+
+        // The poller: registered while a poll waits, not between polls.
+        let mut poller = AsyncPoller::new();
+        poller.register(&push, PollEvents::POLLIN | PollEvents::POLLOUT);
+        poller.register(&pull, PollEvents::POLLIN);
+        {
+            let mut f = pin!(poller.poll(None));
+            assert!(f.as_mut().poll(&mut Context::from_waker(Waker::noop())).is_pending());
+            assert_eq!((n(&push), n(&pull)), (1, 1));
+        }
+        assert_eq!((n(&push), n(&pull)), (0, 0));
+        assert!(poller.poll(Some(Duration::ZERO)).await?.is_empty());
+        assert_eq!((n(&push), n(&pull)), (0, 0));
+        drop(poller);
+
+        // A monitor's next event.
+        let mut monitor: AsyncMonitor = pull.monitor_events(Event::ALL)?;
+        pull.bind("tcp://127.0.0.1:*")?;
+        let first = tokio::time::timeout(Duration::from_secs(10), monitor.next_event())
+            .await
+            .expect("an event")
+            .expect("not ended")?;
+        assert_eq!(first.kind, crate::monitor::EventKind::Listening);
+        let monitor_socket = monitor.into_monitor();
+        let mut monitor = AsyncMonitor::new(monitor_socket)?;
+        assert!(poll_once(monitor.next_event()).is_pending());
+        assert_eq!(
+            monitor.socket.as_ref().expect("socket").inner().registered_waiters(),
+            0
+        );
+        Ok(())
+    }
+}
