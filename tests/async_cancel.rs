@@ -435,3 +435,38 @@ async fn cancelled_flush_does_nothing() -> Result<()> {
     stream.close();
     Ok(())
 }
+
+/// Receives polled once each, back to back, so that tokio's budget runs out
+/// now and then; a poll that gives `Pending` is dropped. The budget is
+/// taken before the receive, so a dropped future never holds a message.
+#[tokio::test(flavor = "current_thread")]
+async fn recv_dropped_when_the_budget_runs_out_loses_nothing() -> Result<()> {
+    const N: u32 = 2_000;
+    let ctx = Context::new();
+    let (push, pull) = push_pull(&ctx)?;
+    for i in 0..N {
+        within("send", push.send(i.to_le_bytes().to_vec())).await?;
+    }
+    let mut next = 0u32;
+    let mut dropped = 0u32;
+    let deadline = Instant::now() + TIMEOUT;
+    while next < N {
+        assert!(
+            Instant::now() < deadline,
+            "stalled at message {next} after {dropped} dropped receives"
+        );
+        match poll_once_here(pull.recv()).await {
+            Poll::Ready(m) => {
+                assert_eq!(m?[..], next.to_le_bytes(), "a message was lost");
+                next += 1;
+            }
+            Poll::Pending => {
+                dropped += 1;
+                tokio::task::yield_now().await;
+            }
+        }
+    }
+    assert!(dropped > 0, "the budget never ran out: the test proves nothing");
+    assert!(pull.try_recv_multipart()?.is_none(), "nothing left over");
+    Ok(())
+}
