@@ -106,10 +106,16 @@ async fn cancel_many<F: Future>(
         }
         if i % 2 == 0 {
             let r = poll_once_here(make()).await;
-            assert!(r.is_pending(), "future {i} completed: it should wait forever");
+            assert!(
+                r.is_pending(),
+                "future {i} completed: it should wait forever"
+            );
         } else {
             let r = poll_once(make(), &probe(token));
-            assert!(r.is_pending(), "future {i} completed: it should wait forever");
+            assert!(
+                r.is_pending(),
+                "future {i} completed: it should wait forever"
+            );
         }
         if i + 1 == 1_000 {
             first = lap.elapsed();
@@ -267,7 +273,9 @@ async fn cancelled_readable_writable_leave_nothing_behind() -> Result<()> {
     tx.connect(&ep)?;
     assert!(within("writable", tx.writable(None)).await?);
     let after = half_rounds(&tx, &rx, &peer).await?;
-    eprintln!("{ROUND_TRIPS} round trips: {baseline:?} on a fresh pair, {after:?} after the cancellations");
+    eprintln!(
+        "{ROUND_TRIPS} round trips: {baseline:?} on a fresh pair, {after:?} after the cancellations"
+    );
     assert_no_probe_left(wleft, "writable");
     assert_no_probe_left(rleft, "readable");
     assert_flat("writable", wfirst, wlast);
@@ -345,7 +353,10 @@ async fn cancelled_recvs_at_hwm_lose_nothing() -> Result<()> {
             _ => check(within("recv", a_rx.recv()).await?, &mut next),
         }
     }
-    assert!(cancelled > 0, "no receive was cancelled: the test proves nothing");
+    assert!(
+        cancelled > 0,
+        "no receive was cancelled: the test proves nothing"
+    );
     within("producer", producer).await.expect("join")?;
     within("echo", echo).await.expect("join")?;
     assert!(a_rx.try_recv_multipart()?.is_none(), "nothing left over");
@@ -466,7 +477,10 @@ async fn recv_dropped_when_the_budget_runs_out_loses_nothing() -> Result<()> {
             }
         }
     }
-    assert!(dropped > 0, "the budget never ran out: the test proves nothing");
+    assert!(
+        dropped > 0,
+        "the budget never ran out: the test proves nothing"
+    );
     assert!(pull.try_recv_multipart()?.is_none(), "nothing left over");
     Ok(())
 }

@@ -64,7 +64,10 @@ async fn recv_dropped_when_the_budget_runs_out_loses_nothing() -> Result<()> {
             }
         }
     }
-    assert!(dropped > 0, "no receive was dropped: the test proves nothing");
+    assert!(
+        dropped > 0,
+        "no receive was dropped: the test proves nothing"
+    );
     let extra = tokio::time::timeout(Duration::from_millis(50), server.recv()).await;
     assert!(extra.is_err(), "more messages than were sent");
     Ok(())

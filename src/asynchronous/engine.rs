@@ -49,7 +49,11 @@ enum Entry {
     /// Free; the next free key (or [`NO_KEY`]).
     Vacant { next: u32 },
     /// Waiting: its waker is in the table, its key at `armed[at]`.
-    Parked { want: PollEvents, waker: Waker, at: u32 },
+    Parked {
+        want: PollEvents,
+        waker: Waker,
+        at: u32,
+    },
     /// Registered but not waiting: its waker was taken to wake it (it will
     /// be polled again), or it has never parked.
     Woken,
@@ -101,7 +105,9 @@ impl Table {
         let armed = u32::try_from(self.armed.len()).expect("armed keys fit in u32");
         match &mut self.entries[key as usize] {
             Entry::Parked {
-                want: w, waker: old, ..
+                want: w,
+                waker: old,
+                ..
             } => {
                 *w = want;
                 if old.will_wake(waker) {
@@ -890,7 +896,10 @@ mod tests {
 
         for _ in 0..3 {
             assert!(poll_once(push.poll(PollEvents::POLLOUT, None)).is_pending());
-            assert!(poll_once(push.poll(PollEvents::POLLIN, Some(Duration::from_secs(60)))).is_pending());
+            assert!(
+                poll_once(push.poll(PollEvents::POLLIN, Some(Duration::from_secs(60))))
+                    .is_pending()
+            );
             assert!(poll_once(push.send("x")).is_pending());
             assert!(poll_once(push.send_multipart(["a", "b"])).is_pending());
             assert!(poll_once(pull.recv()).is_pending());
@@ -905,7 +914,11 @@ mod tests {
         // Parked, then woken (its waker taken), then dropped unpolled.
         {
             let mut f = pin!(pull.recv());
-            assert!(f.as_mut().poll(&mut Context::from_waker(Waker::noop())).is_pending());
+            assert!(
+                f.as_mut()
+                    .poll(&mut Context::from_waker(Waker::noop()))
+                    .is_pending()
+            );
             assert_eq!(n(&pull), 1);
             pull.inner().waiters.take(None, NO_KEY);
             assert_eq!(n(&pull), 1, "woken, still registered until dropped");
@@ -925,7 +938,11 @@ mod tests {
         poller.register(&pull, PollEvents::POLLIN);
         {
             let mut f = pin!(poller.poll(None));
-            assert!(f.as_mut().poll(&mut Context::from_waker(Waker::noop())).is_pending());
+            assert!(
+                f.as_mut()
+                    .poll(&mut Context::from_waker(Waker::noop()))
+                    .is_pending()
+            );
             assert_eq!((n(&push), n(&pull)), (1, 1));
         }
         assert_eq!((n(&push), n(&pull)), (0, 0));
@@ -945,7 +962,12 @@ mod tests {
         let mut monitor = AsyncMonitor::new(monitor_socket)?;
         assert!(poll_once(monitor.next_event()).is_pending());
         assert_eq!(
-            monitor.socket.as_ref().expect("socket").inner().registered_waiters(),
+            monitor
+                .socket
+                .as_ref()
+                .expect("socket")
+                .inner()
+                .registered_waiters(),
             0
         );
         Ok(())

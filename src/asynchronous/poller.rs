@@ -176,11 +176,8 @@ impl<'a> AsyncPoller<'a> {
     /// Stops watching a key (pyzmq's `unregister`); returns whether it was
     /// registered.
     pub fn unregister(&mut self, key: usize) -> bool {
-        match self.entries.get_mut(key).and_then(Option::take) {
-            // The entry's slot, if registered, unregisters as it drops.
-            Some(_) => true,
-            None => false,
-        }
+        // The entry's slot, if registered, unregisters as it drops.
+        self.entries.get_mut(key).and_then(Option::take).is_some()
     }
 
     /// How many targets are registered.
