@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use zmqx::{Context, Message, RecvFlags, SendFlags, Socket, SocketType, sys};
+use zmqx::{Context, Message, Socket, SocketType, sys};
 
 /// A connected inproc PAIR: (sender, receiver).
 fn pair(ctx: &Context, name: &str) -> (Socket, Socket) {
@@ -59,10 +59,8 @@ fn send_recv_1b(c: &mut Criterion) {
     g.throughput(Throughput::Elements(1));
     g.bench_function("zmqx", |b| {
         b.iter(|| {
-            tx.send(black_box(&b"x"[..]), SendFlags::empty())
-                .expect("send");
-            rx.recv_msg_into(&mut msg, RecvFlags::empty())
-                .expect("recv");
+            tx.send(black_box(&b"x"[..])).expect("send");
+            rx.recv_msg_into(&mut msg).expect("recv");
             black_box(msg.len())
         })
     });
@@ -86,11 +84,9 @@ fn multipart_3(c: &mut Criterion) {
     let mut received = Vec::with_capacity(3);
     g.bench_function("zmqx", |b| {
         b.iter(|| {
-            tx.send_multipart(black_box(parts), SendFlags::empty())
-                .expect("send");
+            tx.send_multipart(black_box(parts)).expect("send");
             received.clear();
-            rx.recv_multipart_into(&mut received, RecvFlags::empty())
-                .expect("recv");
+            rx.recv_multipart_into(&mut received).expect("recv");
             black_box(received.len())
         })
     });
@@ -149,19 +145,15 @@ fn send_recv_large(c: &mut Criterion) {
         g.throughput(Throughput::Bytes(size as u64));
         g.bench_function(BenchmarkId::new("copy", label(size)), |b| {
             b.iter(|| {
-                tx.send(black_box(&vec[..]), SendFlags::empty())
-                    .expect("send");
-                rx.recv_msg_into(&mut msg, RecvFlags::empty())
-                    .expect("recv");
+                tx.send(black_box(&vec[..])).expect("send");
+                rx.recv_msg_into(&mut msg).expect("recv");
             })
         });
         g.bench_function(BenchmarkId::new("zero_copy", label(size)), |b| {
             b.iter(|| {
                 // An owned buffer at or above the copy threshold is not copied.
-                tx.send(black_box(&bytes).clone(), SendFlags::empty())
-                    .expect("send");
-                rx.recv_msg_into(&mut msg, RecvFlags::empty())
-                    .expect("recv");
+                tx.send(black_box(&bytes).clone()).expect("send");
+                rx.recv_msg_into(&mut msg).expect("recv");
             })
         });
     }

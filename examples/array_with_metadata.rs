@@ -9,8 +9,8 @@ use std::thread;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use zmqx::serialize::BoxError;
-use zmqx::{Context, Error, Message, RecvFlags, SendFlags, Socket, SocketType};
+use zmqx::serialize::{BoxError, from_fns};
+use zmqx::{Context, Error, Message, Socket, SocketType};
 
 /// The metadata frame: what numpy's `dtype` and `shape` say in pyzmq's recipe.
 #[derive(Debug, Serialize, Deserialize)]
@@ -34,17 +34,18 @@ fn send_array(socket: &Socket, m: &Matrix) -> zmqx::Result<zmqx::MessageTracker>
         dtype: "f64".into(),
         shape: [m.rows, m.cols],
     };
-    socket.send_json(&header, SendFlags::SNDMORE)?;
     let bytes: Vec<u8> = m.data.iter().flat_map(|x| x.to_le_bytes()).collect();
     let (frame, tracker) = Message::tracked(bytes);
-    socket.send(frame, SendFlags::empty())?;
+    socket.send_multipart([Message::from(json(&header)?), frame])?;
     Ok(tracker)
 }
 
 /// Receives both frames and rebuilds the matrix. A header that does not
 /// match the data is an `Error::Deserialize` that hands both frames back.
 fn recv_array(socket: &Socket) -> zmqx::Result<Matrix> {
-    socket.recv_serialized_with(
+    socket.recv_serialized(&from_fns(
+        "array",
+        |_: &Matrix| Err("receive only".into()),
         |frames| -> Result<Matrix, BoxError> {
             let [header, data] = frames else {
                 return Err(format!("expected 2 frames, got {}", frames.len()).into());
@@ -77,8 +78,15 @@ fn recv_array(socket: &Socket) -> zmqx::Result<Matrix> {
                 data: values,
             })
         },
-        RecvFlags::empty(),
-    )
+    ))
+}
+
+/// The header as JSON bytes.
+fn json(header: &Header) -> zmqx::Result<Vec<u8>> {
+    serde_json::to_vec(header).map_err(|e| Error::Serialize {
+        format: "json",
+        source: Box::new(e),
+    })
 }
 
 fn main() -> zmqx::Result<()> {
@@ -115,14 +123,11 @@ fn main() -> zmqx::Result<()> {
         println!("libzmq released the data buffer (the tracker is done)");
 
         // A header that lies about the shape.
-        push.send_json(
-            &Header {
-                dtype: "f64".into(),
-                shape: [2, 2],
-            },
-            SendFlags::SNDMORE,
-        )?;
-        push.send(&[0u8; 24][..], SendFlags::empty())?;
+        let liar = Header {
+            dtype: "f64".into(),
+            shape: [2, 2],
+        };
+        push.send_multipart([json(&liar)?, vec![0u8; 24]])?;
         Ok(())
     });
 

@@ -11,7 +11,7 @@
 
 use std::time::{Duration, Instant};
 
-use zmqx::{AsyncSocket, Context, Message, RecvFlags, Result, SendFlags, Socket, SocketType};
+use zmqx::{AsyncSocket, Context, Message, Result, Socket, SocketType};
 
 fn sockets(ctx: &Context, tcp: bool, name: &str) -> Result<(Socket, Socket)> {
     let pull = ctx.socket(SocketType::Pull)?;
@@ -34,12 +34,12 @@ fn sync_run(ctx: &Context, tcp: bool, size: usize, count: usize, name: &str) -> 
     let start = Instant::now();
     let sender = std::thread::spawn(move || -> Result<()> {
         for _ in 0..count {
-            push.send(&payload[..], SendFlags::empty())?;
+            push.send(&payload[..])?;
         }
         Ok(())
     });
     for _ in 0..count {
-        let m: Message = pull.recv_msg(RecvFlags::empty())?;
+        let m: Message = pull.recv_msg()?;
         debug_assert_eq!(m.len(), size);
     }
     let elapsed = start.elapsed();
@@ -69,7 +69,7 @@ fn async_run(
         });
         let receiver = tokio::spawn(async move {
             for _ in 0..count {
-                let m = pull.recv().await?;
+                let m = pull.recv_msg().await?;
                 debug_assert_eq!(m.len(), size);
             }
             Ok::<_, zmqx::Error>(start.elapsed())

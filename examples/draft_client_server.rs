@@ -8,7 +8,7 @@
 use std::time::{Duration, Instant};
 
 use zmqx::draft::AsyncThreadSafeSocket;
-use zmqx::{AsyncSocket, Context, RecvFlags, Result, SendFlags, SocketType};
+use zmqx::{AsyncSocket, Context, Result, SocketType};
 
 fn rate(count: usize, elapsed: Duration) -> String {
     format!(
@@ -26,15 +26,15 @@ fn dealer_router(ctx: &Context, count: usize) -> Result<Duration> {
     dealer.connect(&router.last_endpoint()?)?;
     let echo = std::thread::spawn(move || -> Result<()> {
         for _ in 0..count {
-            let parts = router.recv_multipart(RecvFlags::empty())?;
-            router.send_multipart(parts, SendFlags::empty())?;
+            let parts = router.recv_multipart()?;
+            router.send_multipart(parts)?;
         }
         Ok(())
     });
     let start = Instant::now();
     for _ in 0..count {
-        dealer.send("ping", SendFlags::empty())?;
-        dealer.recv_msg(RecvFlags::empty())?;
+        dealer.send("ping")?;
+        dealer.recv_msg()?;
     }
     let elapsed = start.elapsed();
     echo.join().expect("echo thread")?;
@@ -50,15 +50,15 @@ fn client_server(ctx: &Context, count: usize) -> Result<Duration> {
     std::thread::scope(|s| {
         let echo = s.spawn(|| -> Result<()> {
             for _ in 0..count {
-                let mut m = server.recv(RecvFlags::empty())?;
-                server.send(&mut m, SendFlags::empty())?;
+                let mut m = server.recv_msg()?;
+                server.send(&mut m)?;
             }
             Ok(())
         });
         let start = Instant::now();
         for _ in 0..count {
-            client.send("ping", SendFlags::empty())?;
-            client.recv(RecvFlags::empty())?;
+            client.send("ping")?;
+            client.recv_msg()?;
         }
         let elapsed = start.elapsed();
         echo.join().expect("echo thread")?;
@@ -82,7 +82,7 @@ async fn async_dealer_router(ctx: &Context, count: usize) -> Result<Duration> {
     let start = Instant::now();
     for _ in 0..count {
         dealer.send("ping").await?;
-        dealer.recv().await?;
+        dealer.recv_msg().await?;
     }
     let elapsed = start.elapsed();
     echo.await.expect("echo task")?;
@@ -97,7 +97,7 @@ async fn async_client_server(ctx: &Context, count: usize) -> Result<Duration> {
     client.socket().connect(&server.socket().last_endpoint()?)?;
     let echo = tokio::spawn(async move {
         for _ in 0..count {
-            let m = server.recv().await?;
+            let m = server.recv_msg().await?;
             server.send(m).await?;
         }
         Ok::<_, zmqx::Error>(())
@@ -105,7 +105,7 @@ async fn async_client_server(ctx: &Context, count: usize) -> Result<Duration> {
     let start = Instant::now();
     for _ in 0..count {
         client.send("ping").await?;
-        client.recv().await?;
+        client.recv_msg().await?;
     }
     let elapsed = start.elapsed();
     echo.await.expect("echo task")?;
@@ -124,14 +124,14 @@ fn shared_server(ctx: &Context, count: usize) -> Result<Duration> {
             .map(|_| {
                 s.spawn(|| -> Result<()> {
                     for _ in 0..count / 2 {
-                        server.recv(RecvFlags::empty())?;
+                        server.recv_msg()?;
                     }
                     Ok(())
                 })
             })
             .collect();
         for _ in 0..count {
-            client.send("data", SendFlags::empty())?;
+            client.send("data")?;
         }
         for r in readers {
             r.join().expect("reader")?;

@@ -6,7 +6,7 @@
 use std::thread;
 use std::time::Duration;
 
-use zmqx::{Context, RecvFlags, SendFlags, SocketType};
+use zmqx::{Context, SocketType};
 
 fn main() -> zmqx::Result<()> {
     println!(
@@ -33,8 +33,8 @@ fn request_reply(ctx: &Context) -> zmqx::Result<()> {
 
     let handle = thread::spawn(move || -> zmqx::Result<()> {
         for _ in 0..3 {
-            let request = server.recv_string(RecvFlags::empty())?;
-            server.send(format!("world ({request})"), SendFlags::empty())?;
+            let request = server.recv_string()?;
+            server.send(format!("world ({request})"))?;
         }
         Ok(())
     });
@@ -44,8 +44,8 @@ fn request_reply(ctx: &Context) -> zmqx::Result<()> {
     client.connect(&endpoint)?;
     for i in 1..=3 {
         let request = format!("hello #{i}");
-        client.send(request.as_str(), SendFlags::empty())?;
-        let reply = client.recv_string(RecvFlags::empty())?;
+        client.send(request.as_str())?;
+        let reply = client.recv_string()?;
         println!("sent {request:?}, got {reply:?}");
     }
     handle.join().expect("server thread")?;
@@ -65,7 +65,7 @@ fn publish_subscribe(ctx: &Context) -> zmqx::Result<()> {
 
     // The subscription arrives at the XPUB as a message: \x01 + topic.
     publisher.set_rcvtimeo(Some(Duration::from_secs(5)))?;
-    let subscription = publisher.recv_msg(RecvFlags::empty())?;
+    let subscription = publisher.recv_msg()?;
     println!(
         "publisher saw subscription to {:?}",
         String::from_utf8_lossy(&subscription[1..])
@@ -76,10 +76,10 @@ fn publish_subscribe(ctx: &Context) -> zmqx::Result<()> {
         ("weather.paris", "17°C"),
         ("weather.paris", "18°C"),
     ] {
-        publisher.send_multipart([topic, reading], SendFlags::empty())?;
+        publisher.send_multipart([topic, reading])?;
     }
     for _ in 0..2 {
-        let parts = subscriber.recv_multipart(RecvFlags::empty())?;
+        let parts = subscriber.recv_multipart()?;
         println!(
             "subscriber got {:?}: {:?}",
             parts[0].as_str().unwrap_or("?"),
@@ -110,10 +110,10 @@ fn encrypted_pipeline(ctx: &Context) -> zmqx::Result<()> {
     producer.connect(&sink.last_endpoint()?)?;
 
     for i in 1..=3 {
-        producer.send(format!("secret #{i}"), SendFlags::empty())?;
+        producer.send(format!("secret #{i}"))?;
     }
     for _ in 1..=3 {
-        let msg = sink.recv_msg(RecvFlags::empty())?;
+        let msg = sink.recv_msg()?;
         println!(
             "sink got {:?} over {:?}",
             msg.as_str().unwrap_or("?"),

@@ -13,7 +13,7 @@
 use std::thread;
 use std::time::{Duration, Instant};
 
-use zmqx::{Context, Message, RecvFlags, Result, SendFlags, SocketType};
+use zmqx::{Context, Message, Result, SocketType};
 
 #[derive(Clone, Copy, PartialEq)]
 enum Loop {
@@ -69,20 +69,20 @@ fn run(kind: Loop, transport: &str, size: usize, n: usize, round: usize) -> Resu
     push.set_sndtimeo(Some(Duration::from_secs(30)))?;
     push.connect(&front_ep)?;
     // One message through first: every connection is up before timing.
-    push.send("warm-up", SendFlags::empty())?;
-    pull.recv_msg(RecvFlags::empty())?;
+    push.send("warm-up")?;
+    pull.recv_msg()?;
 
     let sender = thread::spawn(move || -> Result<zmqx::Socket> {
         let payload = vec![7u8; size];
         for _ in 0..n {
-            push.send(&payload[..], SendFlags::empty())?;
+            push.send(&payload[..])?;
         }
         Ok(push)
     });
     let start = Instant::now();
     let mut msg = Message::new();
     for _ in 0..n {
-        pull.recv_msg_into(&mut msg, RecvFlags::empty())?;
+        pull.recv_msg_into(&mut msg)?;
     }
     let elapsed = start.elapsed();
     let push = sender.join().expect("the sender panicked")?;

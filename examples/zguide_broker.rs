@@ -7,7 +7,7 @@
 use std::thread;
 use std::time::Duration;
 
-use zmqx::{Context, PollEvents, Poller, RecvFlags, SendFlags, SocketType};
+use zmqx::{Context, PollEvents, Poller, SocketType};
 
 const CLIENTS: usize = 2;
 const REQUESTS: usize = 3;
@@ -27,11 +27,8 @@ fn main() -> zmqx::Result<()> {
             worker.connect("inproc://backend")?;
             loop {
                 // Ends with ContextTerminated when main returns.
-                let request = worker.recv_string(RecvFlags::empty())?;
-                worker.send(
-                    format!("{request} handled by worker {id}"),
-                    SendFlags::empty(),
-                )?;
+                let request = worker.recv_string()?;
+                worker.send(format!("{request} handled by worker {id}"))?;
             }
         });
     }
@@ -44,8 +41,8 @@ fn main() -> zmqx::Result<()> {
             client.set_rcvtimeo(Some(Duration::from_secs(5)))?;
             client.connect("inproc://frontend")?;
             for n in 0..REQUESTS {
-                client.send(format!("client {id} request {n}"), SendFlags::empty())?;
-                println!("{}", client.recv_string(RecvFlags::empty())?);
+                client.send(format!("client {id} request {n}"))?;
+                println!("{}", client.recv_string()?);
             }
             Ok(())
         }));
@@ -68,16 +65,16 @@ fn main() -> zmqx::Result<()> {
             .is_some_and(|e| e.contains(PollEvents::POLLIN))
         {
             parts.clear();
-            frontend.recv_multipart_into(&mut parts, RecvFlags::empty())?;
-            backend.send_multipart(parts.drain(..), SendFlags::empty())?;
+            frontend.recv_multipart_into(&mut parts)?;
+            backend.send_multipart(parts.drain(..))?;
         }
         if poller
             .revents(&backend)
             .is_some_and(|e| e.contains(PollEvents::POLLIN))
         {
             parts.clear();
-            backend.recv_multipart_into(&mut parts, RecvFlags::empty())?;
-            frontend.send_multipart(parts.drain(..), SendFlags::empty())?;
+            backend.recv_multipart_into(&mut parts)?;
+            frontend.send_multipart(parts.drain(..))?;
             replies += 1;
         }
     }

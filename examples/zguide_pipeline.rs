@@ -6,7 +6,7 @@
 use std::thread;
 use std::time::{Duration, Instant};
 
-use zmqx::{Context, RecvFlags, SendFlags, SocketType};
+use zmqx::{Context, SocketType};
 
 const WORKERS: usize = 3;
 const TASKS: u32 = 30;
@@ -32,23 +32,23 @@ fn main() -> zmqx::Result<()> {
             sender.connect("inproc://sink")?;
             // Tell the sink we are connected, so the ventilator does not
             // hand every task to the first worker that shows up.
-            sender.send("ready", SendFlags::empty())?;
+            sender.send("ready")?;
             let mut done = 0;
             loop {
-                let task = receiver.recv_string(RecvFlags::empty())?;
+                let task = receiver.recv_string()?;
                 if task == "stop" {
                     return Ok(done);
                 }
                 let millis: u64 = task.parse().unwrap_or(0);
                 thread::sleep(Duration::from_millis(millis)); // the "work"
-                sender.send(format!("{id}"), SendFlags::empty())?;
+                sender.send(format!("{id}"))?;
                 done += 1;
             }
         }));
     }
 
     for _ in 0..WORKERS {
-        sink.recv_msg(RecvFlags::empty())?; // "ready"
+        sink.recv_msg()?; // "ready"
     }
 
     let start = Instant::now();
@@ -56,12 +56,12 @@ fn main() -> zmqx::Result<()> {
     for n in 0..TASKS {
         let workload = 1 + n % 5;
         expected_ms += workload;
-        ventilator.send(workload.to_string(), SendFlags::empty())?;
+        ventilator.send(workload.to_string())?;
     }
     println!("ventilator: sent {TASKS} tasks, {expected_ms} ms of work in total");
 
     for _ in 0..TASKS {
-        sink.recv_msg(RecvFlags::empty())?;
+        sink.recv_msg()?;
     }
     println!(
         "sink: all results in after {} ms with {WORKERS} workers",
@@ -69,7 +69,7 @@ fn main() -> zmqx::Result<()> {
     );
 
     for _ in 0..WORKERS {
-        ventilator.send("stop", SendFlags::empty())?;
+        ventilator.send("stop")?;
     }
     for (id, w) in workers.into_iter().enumerate() {
         println!("worker {id} did {} tasks", w.join().expect("worker")?);

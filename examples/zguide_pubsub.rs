@@ -9,7 +9,7 @@
 use std::thread;
 use std::time::Duration;
 
-use zmqx::{Context, RecvFlags, SendFlags, SocketType};
+use zmqx::{Context, SocketType};
 
 const ZIP: u32 = 10001;
 const UPDATES: usize = 20;
@@ -27,7 +27,7 @@ fn main() -> zmqx::Result<()> {
 
     let server = thread::spawn(move || -> zmqx::Result<()> {
         publisher.set_rcvtimeo(Some(Duration::from_secs(5)))?;
-        publisher.recv_msg(RecvFlags::empty())?; // the subscription
+        publisher.recv_msg()?; // the subscription
         let mut seed = 12345u32;
         let mut next = move || {
             seed ^= seed << 13;
@@ -40,10 +40,7 @@ fn main() -> zmqx::Result<()> {
             let zip = 10000 + next() % 4;
             let temperature = next() % 215;
             let humidity = next() % 50 + 10;
-            publisher.send(
-                format!("{zip} {temperature} {humidity}"),
-                SendFlags::empty(),
-            )?;
+            publisher.send(format!("{zip} {temperature} {humidity}"))?;
             if zip == ZIP {
                 sent_for_zip += 1;
             }
@@ -53,7 +50,7 @@ fn main() -> zmqx::Result<()> {
 
     let mut total = 0u64;
     for _ in 0..UPDATES {
-        let update = subscriber.recv_string(RecvFlags::empty())?;
+        let update = subscriber.recv_string()?;
         let temperature: u64 = update
             .split(' ')
             .nth(1)

@@ -6,7 +6,7 @@
 use std::thread;
 use std::time::Duration;
 
-use zmqx::{Context, RecvFlags, SendFlags, SocketType};
+use zmqx::{Context, SocketType};
 
 fn main() -> zmqx::Result<()> {
     let ctx = Context::new();
@@ -17,9 +17,9 @@ fn main() -> zmqx::Result<()> {
 
     let worker = thread::spawn(move || -> zmqx::Result<()> {
         for _ in 0..5 {
-            let request = server.recv_string(RecvFlags::empty())?;
+            let request = server.recv_string()?;
             println!("server: received {request:?}");
-            server.send("World", SendFlags::empty())?;
+            server.send("World")?;
         }
         Ok(())
     });
@@ -28,8 +28,8 @@ fn main() -> zmqx::Result<()> {
     client.set_rcvtimeo(Some(Duration::from_secs(5)))?;
     client.connect(&endpoint)?;
     for n in 0..5 {
-        client.send("Hello", SendFlags::empty())?;
-        let reply = client.recv_string(RecvFlags::empty())?;
+        client.send("Hello")?;
+        let reply = client.recv_string()?;
         println!("client: request {n} got {reply:?}");
     }
     worker.join().expect("server thread")

@@ -299,23 +299,15 @@ impl ContextOption {
 }
 
 bitflags::bitflags! {
-    /// Flags of send calls (`ZMQ_DONTWAIT`, `ZMQ_SNDMORE`). pyzmq's `zmq.Flag`.
+    /// Flags of [`Socket::send_with`](crate::Socket::send_with) (`ZMQ_DONTWAIT`, `ZMQ_SNDMORE`);
+    /// pyzmq's `zmq.Flag`. The common calls need none: [`send`](crate::Socket::send),
+    /// [`send_multipart`](crate::Socket::send_multipart) and the `try_*` calls cover them.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct SendFlags: i32 {
         /// `ZMQ_DONTWAIT`: fail with `EAGAIN` instead of blocking.
         const DONTWAIT = 1;
         /// `ZMQ_SNDMORE`: more parts of this message follow.
         const SNDMORE = 2;
-        const _ = !0;
-    }
-}
-
-bitflags::bitflags! {
-    /// Flags of receive calls (`ZMQ_DONTWAIT`). pyzmq's `zmq.Flag`.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-    pub struct RecvFlags: i32 {
-        /// `ZMQ_DONTWAIT`: fail with `EAGAIN` instead of blocking.
-        const DONTWAIT = 1;
         const _ = !0;
     }
 }

@@ -153,8 +153,8 @@ impl Drop for Shared {
 /// let pull = ctx.socket(zmqx::SocketType::Pull)?;
 /// pull.bind("inproc://example")?;
 /// push.connect("inproc://example")?;
-/// push.send("hello", zmqx::SendFlags::empty())?;
-/// assert_eq!(pull.recv_string(zmqx::RecvFlags::empty())?, "hello");
+/// push.send("hello")?;
+/// assert_eq!(pull.recv_string()?, "hello");
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
@@ -259,8 +259,8 @@ impl Context {
             match socket.set_raw_value(id, &value) {
                 // An option that does not apply to this socket type is skipped,
                 // as pyzmq does with context defaults.
-                Ok(()) | Err(Error::InvalidArgument) => {}
-                Err(e) => return Err(e),
+                Err(e) if !matches!(e.root(), Error::InvalidArgument) => return Err(e),
+                _ => {}
             }
         }
         Ok(socket)

@@ -8,7 +8,7 @@
 //! ```
 //! use std::time::Duration;
 //! use zmqx::devices::ThreadProxy;
-//! use zmqx::{Context, RecvFlags, SendFlags, SocketType};
+//! use zmqx::{Context, SocketType};
 //!
 //! fn main() -> zmqx::Result<()> {
 //!     let mut device = ThreadProxy::new(SocketType::Pull, SocketType::Push, SocketType::Pub)?;
@@ -22,8 +22,8 @@
 //!     let pull = ctx.socket(SocketType::Pull)?;
 //!     pull.set_rcvtimeo(Some(Duration::from_secs(5)))?;
 //!     pull.connect(&out)?;
-//!     push.send("hello", SendFlags::empty())?;
-//!     assert_eq!(pull.recv_string(RecvFlags::empty())?, "hello");
+//!     push.send("hello")?;
+//!     assert_eq!(pull.recv_string()?, "hello");
 //!
 //!     device.stop();
 //!     assert!(device.join(Some(Duration::from_secs(5)))?, "the device ended");
@@ -81,7 +81,7 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use crate::constants::{DeviceType, SendFlags, SocketType};
+use crate::constants::{DeviceType, SocketType};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::options::{OptionValue, SocketOption};
@@ -322,7 +322,7 @@ impl Background {
             Phase::Running { stop } => {
                 // One message on the inproc pair ends the loop. It can only
                 // fail if the loop has already ended, which is fine.
-                let _ = stop.send(&b""[..], SendFlags::DONTWAIT);
+                let _ = stop.try_send(&b""[..]);
             }
             Phase::Configuring { .. } => self.end_configuring(),
             Phase::Finished => {}

@@ -88,6 +88,28 @@ pub enum Error {
     #[error("{} (errno {})", strerror(*.0), .0)]
     Other(i32),
 
+    /// A libzmq call on an endpoint failed (`bind`, `connect`, `unbind`,
+    /// `disconnect`, `monitor`): what libzmq reported, with the endpoint, as
+    /// pyzmq's `Address already in use (addr='tcp://127.0.0.1:5599')`.
+    /// Match on [`Error::root`] to see the libzmq error whatever the context.
+    #[error("{cause} (addr={endpoint:?})")]
+    AtEndpoint {
+        /// The endpoint as given.
+        endpoint: String,
+        /// What libzmq reported.
+        cause: Box<Error>,
+    },
+    /// A `zmq_setsockopt` / `zmq_getsockopt` call failed: what libzmq
+    /// reported, with the option's C name (`ZMQ_LINGER`…). Match on
+    /// [`Error::root`] to see the libzmq error whatever the context.
+    #[error("{cause} (option {option})")]
+    AtOption {
+        /// The option's C name, or its number when zmqx does not know it.
+        option: String,
+        /// What libzmq reported.
+        cause: Box<Error>,
+    },
+
     /// A [`MessageTracker`](crate::MessageTracker) wait timed out before libzmq
     /// released the tracked messages (pyzmq's `NotDone`).
     #[error("the tracked messages are still in use by libzmq")]
@@ -212,16 +234,6 @@ pub enum Error {
         /// The panic message.
         message: String,
     },
-    /// An SSH tunnel could not be opened or closed
-    /// ([`zmqx::ssh`](crate::ssh); pyzmq raises `SSHException`,
-    /// `RuntimeError` or a paramiko error).
-    #[error("ssh: {kind}: {message}")]
-    Ssh {
-        /// What went wrong.
-        kind: crate::ssh::SshErrorKind,
-        /// The details, with the SSH client's own message where it gave one.
-        message: String,
-    },
     /// A background device's thread ([`zmqx::devices`](crate::devices))
     /// panicked, or a `configure_*` closure run in it did. The panic was
     /// caught in that thread and its message is handed to the device's owner.
@@ -230,23 +242,11 @@ pub enum Error {
         /// The panic message.
         message: String,
     },
-    /// A CURVE certificate file or directory that cannot be read or parsed
-    /// ([`zmqx::auth`](crate::auth)): the file, the 1-based line when the
-    /// problem is on one, and what is wrong.
-    #[error("{}", crate::auth::describe_certificate_error(path, *line, reason))]
-    Certificate {
-        /// The file or directory (empty for text parsed from memory).
-        path: std::path::PathBuf,
-        /// The line of the problem, when it is on one.
-        line: Option<usize>,
-        /// What is wrong.
-        reason: String,
-    },
     /// A received message that is not valid txZMQ framing
     /// ([`zmqx::txzmq::wire`](crate::txzmq::wire)): a published frame with
     /// no tag separator, a request without its envelope… The message is
     /// handed back in `frames`.
-    #[cfg(all(feature = "tokio", unix))]
+    #[cfg(all(feature = "txzmq", unix))]
     #[error("malformed txZMQ message: {reason}")]
     TxzmqFraming {
         /// What is wrong with it.
@@ -278,15 +278,6 @@ pub enum Error {
     #[error("{socket_type} sockets are not thread-safe: create them with Context::socket")]
     NotThreadSafe {
         /// The socket type asked for.
-        socket_type: String,
-    },
-    /// A multipart send (`SNDMORE`) on a socket type that carries
-    /// single-part messages only (the thread-safe DRAFT types: SERVER,
-    /// CLIENT, RADIO, DISH…). Nothing was sent.
-    #[cfg(feature = "draft")]
-    #[error("{socket_type} sockets carry single-part messages only: SNDMORE is not allowed")]
-    MultipartUnsupported {
-        /// The socket type.
         socket_type: String,
     },
     /// A version-2 socket monitor message that is not a well-formed event
@@ -333,9 +324,57 @@ impl Error {
         }
     }
 
-    /// The errno value behind this error, for the errno-based variants.
+    /// The error without the context zmqx added to it: for
+    /// [`Error::AtEndpoint`] and [`Error::AtOption`], what libzmq reported;
+    /// any other error is its own root.
+    ///
+    /// ```
+    /// # fn main() -> zmqx::Result<()> {
+    /// let ctx = zmqx::Context::new();
+    /// let a = ctx.socket(zmqx::SocketType::Pull)?;
+    /// a.bind("tcp://127.0.0.1:*")?;
+    /// let b = ctx.socket(zmqx::SocketType::Pull)?;
+    /// let e = b.bind(&a.last_endpoint()?).unwrap_err();
+    /// assert!(matches!(e.root(), zmqx::Error::AddressInUse));
+    /// assert!(e.to_string().contains("addr=\"tcp://127.0.0.1:"));
+    /// # Ok(()) }
+    /// ```
+    pub fn root(&self) -> &Error {
+        match self {
+            Error::AtEndpoint { cause, .. } | Error::AtOption { cause, .. } => cause.root(),
+            other => other,
+        }
+    }
+
+    /// Adds the endpoint to an error libzmq reported.
+    pub(crate) fn at_endpoint(self, endpoint: &str) -> Error {
+        match self {
+            e @ (Error::InvalidInput { .. } | Error::AtEndpoint { .. }) => e,
+            e => Error::AtEndpoint {
+                endpoint: endpoint.to_string(),
+                cause: Box::new(e),
+            },
+        }
+    }
+
+    /// Adds the option's name to an error libzmq reported.
+    pub(crate) fn at_option(self, option: impl FnOnce() -> String) -> Error {
+        match self {
+            e @ (Error::InvalidInput { .. }
+            | Error::AtOption { .. }
+            | Error::Version { .. }
+            | Error::MissingCapability { .. }) => e,
+            e => Error::AtOption {
+                option: option(),
+                cause: Box::new(e),
+            },
+        }
+    }
+
+    /// The errno value behind this error, for the errno-based variants
+    /// (looking through [`Error::AtEndpoint`] and [`Error::AtOption`]).
     pub fn errno(&self) -> Option<i32> {
-        Some(match self {
+        Some(match self.root() {
             Error::Again => libc::EAGAIN,
             Error::Interrupted => libc::EINTR,
             Error::ContextTerminated => zmq_sys::ETERM,
@@ -382,7 +421,7 @@ pub fn strerror(errno: i32) -> String {
 impl From<Error> for std::io::Error {
     fn from(e: Error) -> std::io::Error {
         use std::io::ErrorKind as K;
-        let kind = match &e {
+        let kind = match e.root() {
             Error::Again => K::WouldBlock,
             Error::Interrupted => K::Interrupted,
             Error::InvalidArgument | Error::InvalidInput { .. } | Error::Key(_) | Error::Z85(_) => {
@@ -391,9 +430,8 @@ impl From<Error> for std::io::Error {
             Error::Utf8 { .. }
             | Error::Deserialize { .. }
             | Error::TooLarge { .. }
-            | Error::MonitorEvent { .. }
-            | Error::Certificate { .. } => K::InvalidData,
-            #[cfg(all(feature = "tokio", unix))]
+            | Error::MonitorEvent { .. } => K::InvalidData,
+            #[cfg(all(feature = "txzmq", unix))]
             Error::TxzmqFraming { .. } => K::InvalidData,
             Error::UnknownMessageId { .. } => K::NotFound,
             Error::RequestTimeout { .. } => K::TimedOut,
@@ -408,21 +446,10 @@ impl From<Error> for std::io::Error {
             Error::NotDone => K::TimedOut,
             Error::AsyncUnsupported { .. } => K::Unsupported,
             #[cfg(feature = "draft")]
-            Error::NotThreadSafe { .. } | Error::MultipartUnsupported { .. } => K::Unsupported,
+            Error::NotThreadSafe { .. } => K::Unsupported,
             #[cfg(feature = "draft")]
             Error::MonitorEventV2 { .. } => K::InvalidData,
             Error::HostUnreachable => K::HostUnreachable,
-            Error::Ssh { kind, .. } => {
-                use crate::ssh::SshErrorKind as S;
-                match kind {
-                    S::Auth | S::HostKey => K::PermissionDenied,
-                    S::Unreachable => K::ConnectionRefused,
-                    S::MissingBinary => K::NotFound,
-                    S::Timeout => K::TimedOut,
-                    S::Unsupported => K::Unsupported,
-                    _ => K::Other,
-                }
-            }
             _ => K::Other,
         };
         std::io::Error::new(kind, e)

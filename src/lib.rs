@@ -6,7 +6,7 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use zmqx::{Context, RecvFlags, SendFlags, SocketType};
+//! use zmqx::{Context, SocketType};
 //!
 //! fn main() -> zmqx::Result<()> {
 //!     let ctx = Context::new();
@@ -18,10 +18,10 @@
 //!     client.set_rcvtimeo(Some(Duration::from_secs(5)))?;
 //!     client.connect(&server.last_endpoint()?)?;
 //!
-//!     client.send("hello", SendFlags::empty())?;
-//!     let request = server.recv_msg(RecvFlags::empty())?;
-//!     server.send_multipart([&b"world"[..], &request[..]], SendFlags::empty())?;
-//!     let reply = client.recv_multipart(RecvFlags::empty())?;
+//!     client.send("hello")?;
+//!     let request = server.recv_msg()?;
+//!     server.send_multipart([&b"world"[..], &request[..]])?;
+//!     let reply = client.recv_multipart()?;
 //!     assert_eq!(reply[0], "world");
 //!     assert_eq!(reply[1], "hello");
 //!
@@ -37,9 +37,9 @@
 //!     push.set_curve_publickey(client_keys.public.as_bytes())?;
 //!     push.set_curve_secretkey(client_keys.secret.as_bytes())?;
 //!     push.connect(&pull.last_endpoint()?)?;
-//!     push.send("secret", SendFlags::empty())?;
+//!     push.send("secret")?;
 //!     pull.set_rcvtimeo(Some(Duration::from_secs(5)))?;
-//!     assert_eq!(pull.recv_string(RecvFlags::empty())?, "secret");
+//!     assert_eq!(pull.recv_string()?, "secret");
 //!     Ok(())
 //! }
 //! ```
@@ -113,10 +113,12 @@
 //! - [`Context::destroy`] cannot close sockets owned by other threads (Rust
 //!   ownership); it shuts the context down so their owners see
 //!   [`Error::ContextTerminated`] and drop them.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
 #[cfg(all(feature = "tokio", unix))]
+#[cfg_attr(docsrs, doc(cfg(all(feature = "tokio", unix))))]
 pub mod asynchronous;
 pub mod auth;
 pub mod constants;
@@ -124,10 +126,12 @@ mod context;
 pub mod curve;
 pub mod devices;
 #[cfg(feature = "draft")]
+#[cfg_attr(docsrs, doc(cfg(feature = "draft")))]
 pub mod draft;
 mod error;
 mod functions;
 #[cfg(feature = "log")]
+#[cfg_attr(docsrs, doc(cfg(feature = "log")))]
 pub mod log;
 mod message;
 pub mod monitor;
@@ -136,24 +140,29 @@ mod poll;
 pub mod proxy;
 pub mod serialize;
 mod socket;
+#[cfg(feature = "ssh")]
+#[cfg_attr(docsrs, doc(cfg(feature = "ssh")))]
 pub mod ssh;
 mod tracker;
-#[cfg(all(feature = "tokio", unix))]
+#[cfg(all(feature = "txzmq", unix))]
+#[cfg_attr(docsrs, doc(cfg(all(feature = "txzmq", unix))))]
 pub mod txzmq;
 pub mod z85;
 
 pub use zmq_sys as sys;
 
 #[cfg(all(feature = "tokio", unix))]
+#[cfg_attr(docsrs, doc(cfg(all(feature = "tokio", unix))))]
 pub use asynchronous::{AsyncReceiver, AsyncSender, AsyncSocket};
 
 pub use constants::{
     ContextOption, DeviceType, Event, GssapiNameType, Mechanism, MessageOption, NormMode,
-    PollEvents, ReconnectStop, RecvFlags, RouterNotify, SendFlags, SocketType,
+    PollEvents, ReconnectStop, RouterNotify, SendFlags, SocketType,
 };
 pub use context::{Context, DEFAULT_LINGER};
 pub use curve::{CurveKey, CurveKeyPair, KeyError, KeyFormat};
 #[cfg(feature = "draft")]
+#[cfg_attr(docsrs, doc(cfg(feature = "draft")))]
 pub use draft::{ThreadSafeSocket, ZmqPoller};
 pub use error::{Error, Result, Version, strerror};
 pub use functions::{CRATE_VERSION, curve_keypair, curve_public, has, version, version_info};

@@ -68,7 +68,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::constants::{Event, PollEvents, RecvFlags, SocketType};
+use crate::constants::{Event, PollEvents, SocketType};
 use crate::error::{Error, Result};
 use crate::message::Message;
 use crate::poll::RawFd;
@@ -553,8 +553,8 @@ fn parse_owned(frames: Vec<Message>) -> Result<MonitorEvent> {
 
 /// Receives and decodes one event from a PAIR socket connected to a monitor
 /// endpoint (pyzmq's `zmq.utils.monitor.recv_monitor_message`).
-pub fn recv_monitor_message(socket: &Socket, flags: RecvFlags) -> Result<MonitorEvent> {
-    parse_owned(socket.recv_multipart(flags)?)
+pub fn recv_monitor_message(socket: &Socket) -> Result<MonitorEvent> {
+    parse_owned(socket.recv_multipart()?)
 }
 
 /// A socket's event stream: owns the PAIR socket that receives the events
@@ -696,7 +696,7 @@ impl Monitor {
         if self.stopped {
             return Ok(None);
         }
-        match self.socket().try_recv_multipart(RecvFlags::empty()) {
+        match self.socket().try_recv_multipart() {
             Ok(None) => Ok(None),
             Ok(Some(frames)) => self.track(parse_owned(frames)).map(Some),
             Err(e) => self.track(Err(e)).map(Some),
@@ -754,7 +754,7 @@ impl Iterator for Monitor {
         if self.stopped {
             return None;
         }
-        let r = recv_monitor_message(self.socket(), RecvFlags::empty());
+        let r = recv_monitor_message(self.socket());
         match self.track(r) {
             Err(Error::ContextTerminated) => None,
             other => Some(other),
@@ -773,7 +773,7 @@ impl Drop for Monitor {
         // Whatever is queued already, without waiting: MONITOR_STOPPED may
         // be there (the monitored socket was closed or its monitor disabled).
         loop {
-            match socket.try_recv_multipart(RecvFlags::empty()) {
+            match socket.try_recv_multipart() {
                 Ok(Some(frames)) if is_monitor_stopped(&frames) => return,
                 Ok(Some(_)) => continue,
                 Ok(None) => break,
@@ -803,7 +803,7 @@ fn drain(socket: Socket) {
         return;
     }
     loop {
-        match socket.recv_multipart(RecvFlags::empty()) {
+        match socket.recv_multipart() {
             Ok(frames) if is_monitor_stopped(&frames) => return,
             Ok(_) => continue,
             Err(_) => return,

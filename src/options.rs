@@ -689,7 +689,7 @@ impl Socket {
     /// Turns libzmq's bare EINVAL for options this build lacks into a
     /// [`Error::MissingCapability`] naming the missing capability.
     fn explain(&self, option: SocketOption, e: Error) -> Error {
-        if !matches!(e, Error::InvalidArgument) {
+        if !matches!(e.root(), Error::InvalidArgument) {
             return e;
         }
         if let Some(required) = since(option) {

@@ -83,13 +83,13 @@ fn poll_items(items: &mut [zmq_sys::zmq_pollitem_t], timeout: Option<Duration>) 
 /// ```
 /// # fn main() -> zmqx::Result<()> {
 /// use std::time::Duration;
-/// use zmqx::{Context, Poller, PollEvents, SocketType, SendFlags};
+/// use zmqx::{Context, Poller, PollEvents, SocketType};
 /// let ctx = Context::new();
 /// let a = ctx.socket(SocketType::Pair)?;
 /// let b = ctx.socket(SocketType::Pair)?;
 /// a.bind("inproc://poller-doc")?;
 /// b.connect("inproc://poller-doc")?;
-/// b.send("hi", SendFlags::empty())?;
+/// b.send("hi")?;
 /// let mut poller = Poller::new();
 /// poller.register(&a, PollEvents::POLLIN);
 /// let ready = poller.poll(Some(Duration::from_secs(5)))?;

@@ -9,7 +9,7 @@
 //! ```
 //! use std::time::Duration;
 //! use zmqx::proxy::{ProxyCommand, ProxyStats};
-//! use zmqx::{Context, RecvFlags, SendFlags, SocketType};
+//! use zmqx::{Context, SendFlags, SocketType};
 //!
 //! fn main() -> zmqx::Result<()> {
 //!     let ctx = Context::new();
@@ -34,8 +34,8 @@
 //!     let pull = ctx.socket(SocketType::Pull)?;
 //!     pull.set_rcvtimeo(Some(Duration::from_secs(5)))?;
 //!     pull.connect("inproc://doc-proxy-out")?;
-//!     push.send_multipart(["two", "parts"], SendFlags::empty())?;
-//!     assert_eq!(pull.recv_multipart(RecvFlags::empty())?.len(), 2);
+//!     push.send_multipart(["two", "parts"])?;
+//!     assert_eq!(pull.recv_multipart()?.len(), 2);
 //!
 //!     // One message of two parts and 8 bytes went through.
 //!     let stats = ProxyStats::request(&control)?;
@@ -43,7 +43,7 @@
 //!     assert_eq!(stats.frontend.bytes_received, 8);
 //!     assert_eq!(stats.backend.messages_sent, 1);
 //!
-//!     control.send(ProxyCommand::Terminate.as_bytes(), SendFlags::empty())?;
+//!     control.send(ProxyCommand::Terminate.as_bytes())?;
 //!     worker.join().expect("the proxy thread panicked")?;
 //!     Ok(())
 //! }
@@ -111,7 +111,7 @@
 use std::ops::ControlFlow;
 use std::time::Duration;
 
-use crate::constants::{DeviceType, PollEvents, RecvFlags, SendFlags, SocketType};
+use crate::constants::{DeviceType, PollEvents, SendFlags, SocketType};
 use crate::error::{Error, Result};
 use crate::message::{Frames, Message};
 use crate::poll::Poller;
@@ -346,8 +346,8 @@ impl ProxyStats {
     /// the socket's receive timeout. A `DEALER` talking to a `REP` control
     /// needs the empty delimiter: use a `REQ` or `PAIR` here instead.
     pub fn request(control: &Socket) -> Result<ProxyStats> {
-        control.send(ProxyCommand::Statistics.as_bytes(), SendFlags::empty())?;
-        ProxyStats::from_messages(control.recv_multipart(RecvFlags::empty())?)
+        control.send(ProxyCommand::Statistics.as_bytes())?;
+        ProxyStats::from_messages(control.recv_multipart()?)
     }
 }
 
@@ -754,10 +754,8 @@ impl<'a> Engine<'a> {
     ) -> Result<ControlFlow<()>> {
         loop {
             buf.clear();
-            match control.recv_multipart_into(buf, RecvFlags::DONTWAIT) {
-                Ok(()) => {}
-                Err(Error::Again) => return Ok(ControlFlow::Continue(())),
-                Err(e) => return Err(e),
+            if !control.try_recv_multipart_into(buf)? {
+                return Ok(ControlFlow::Continue(()));
             }
             // The command is the last frame; what comes before is the
             // envelope the reply must carry back.
@@ -796,10 +794,8 @@ fn recv_message(src: &Socket, flow: &mut Flow) -> Result<bool> {
     if flow.slots.is_empty() {
         flow.slots.push(Message::new());
     }
-    match src.recv_msg_into(&mut flow.slots[0], RecvFlags::DONTWAIT) {
-        Ok(()) => {}
-        Err(Error::Again) => return Ok(false),
-        Err(e) => return Err(e),
+    if !src.try_recv_msg_into(&mut flow.slots[0])? {
+        return Ok(false);
     }
     let mut bytes = flow.slots[0].len() as u64;
     let mut n = 1;
@@ -808,7 +804,7 @@ fn recv_message(src: &Socket, flow: &mut Flow) -> Result<bool> {
         if flow.slots.len() == n {
             flow.slots.push(Message::new());
         }
-        src.recv_msg_into(&mut flow.slots[n], RecvFlags::empty())?;
+        src.recv_msg_into(&mut flow.slots[n])?;
         bytes += flow.slots[n].len() as u64;
         n += 1;
     }
@@ -830,13 +826,13 @@ fn send_message(dst: &Socket, parts: &mut [Message]) -> Result<bool> {
             SendFlags::empty()
         };
         if i == 0 {
-            match dst.send(part, more | SendFlags::DONTWAIT) {
+            match dst.send_with(part, more | SendFlags::DONTWAIT) {
                 Ok(()) => {}
                 Err(Error::Again) => return Ok(false),
                 Err(e) => return Err(e),
             }
         } else {
-            dst.send(part, more)?;
+            dst.send_with(part, more)?;
         }
     }
     Ok(true)

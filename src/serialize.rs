@@ -4,7 +4,7 @@
 //!
 //! ```
 //! use serde::{Deserialize, Serialize};
-//! use zmqx::{Context, RecvFlags, SendFlags, SocketType};
+//! use zmqx::{Context, SocketType};
 //!
 //! #[derive(Debug, PartialEq, Serialize, Deserialize)]
 //! struct Job {
@@ -20,12 +20,12 @@
 //!     push.connect("inproc://serialize-doc")?;
 //!
 //!     let job = Job { id: 7, name: "resize".into() };
-//!     push.send_json(&job, SendFlags::empty())?; // {"id":7,"name":"resize"}
-//!     push.send_postcard(&job, SendFlags::empty())?; // 8 bytes
+//!     push.send_json(&job)?; // {"id":7,"name":"resize"}
+//!     push.send_postcard(&job)?; // 8 bytes
 //!
-//!     let a: Job = pull.recv_json(RecvFlags::empty())?;
+//!     let a: Job = pull.recv_json()?;
 //!     // A limit for untrusted peers: bigger messages are not decoded.
-//!     let b: Job = pull.recv_postcard_limited(RecvFlags::empty(), 64 * 1024)?;
+//!     let b: Job = pull.recv_postcard_limited(64 * 1024)?;
 //!     assert_eq!(a, job);
 //!     assert_eq!(b, job);
 //!     Ok(())
@@ -50,18 +50,18 @@
 //!   and stable wire format, and encodes integers as varints. Like bincode,
 //!   it is not self-describing: both sides must use the same type.
 //! - **Your own** ([`Socket::send_serialized`], [`Socket::recv_serialized`]
-//!   with a [`Serializer`]; [`Socket::send_serialized_with`] and
-//!   [`Socket::recv_serialized_with`] with closures): the value becomes one
+//!   with a [`Serializer`], or closures through [`from_fns`]): the value becomes one
 //!   or more message parts, as pyzmq's `send_serialized`.
 //! - **Text** ([`Socket::send_string_encoded`],
 //!   [`Socket::recv_string_encoded`]): an explicit [`Encoding`]. Rust strings
 //!   are UTF-8, so for UTF-8 use [`Socket::send_string`].
 //!
-//! JSON and postcard values travel in one message part, and `send_json` /
-//! `send_postcard` honour [`SendFlags::SNDMORE`], so they can start a
-//! multipart message (pyzmq's "array with metadata" recipe; see
-//! `examples/array_with_metadata.rs`). `recv_json` / `recv_postcard`
-//! receive one part, like pyzmq's; check [`Socket::rcvmore`] for the rest.
+//! JSON and postcard values travel in one message part. To send one as the
+//! first part of a multipart message (pyzmq's "array with metadata" recipe;
+//! see `examples/array_with_metadata.rs`), serialize it with
+//! [`Serializer::serialize`] and append the other parts before
+//! [`Socket::send_multipart`]. `recv_json` / `recv_postcard` receive one
+//! part, like pyzmq's; check [`Socket::rcvmore`] for the rest.
 //!
 //! ## Untrusted peers: size limits
 //!
@@ -88,18 +88,19 @@
 //! A value that cannot be encoded is an [`Error::Serialize`] and nothing is
 //! sent.
 
+#[cfg(any(feature = "json", feature = "postcard"))]
 use std::cell::RefCell;
 use std::fmt;
 use std::marker::PhantomData;
 use std::str::FromStr;
 
-use serde::Serialize;
-use serde::de::DeserializeOwned;
-
-use crate::constants::{RecvFlags, SendFlags};
 use crate::error::{Error, Result};
-use crate::message::{Frames, Message, copy_threshold};
+#[cfg(any(feature = "json", feature = "postcard"))]
+use crate::message::copy_threshold;
+use crate::message::{Frames, Message};
 use crate::socket::Socket;
+#[cfg(any(feature = "json", feature = "postcard"))]
+use serde::{Serialize, de::DeserializeOwned};
 
 /// Any error a serializer may report: `?` converts every error type into it.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -162,8 +163,11 @@ impl<T, S: Serializer<T> + ?Sized> Serializer<T> for &S {
 /// JSON in one message part, as a [`Serializer`] (for code generic over
 /// serializers; [`Socket::send_json`] is the direct way).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg(feature = "json")]
+#[cfg_attr(docsrs, doc(cfg(feature = "json")))]
 pub struct Json;
 
+#[cfg(feature = "json")]
 impl<T: Serialize + DeserializeOwned> Serializer<T> for Json {
     fn format(&self) -> &'static str {
         "json"
@@ -179,8 +183,11 @@ impl<T: Serialize + DeserializeOwned> Serializer<T> for Json {
 /// postcard in one message part, as a [`Serializer`] (for code generic over
 /// serializers; [`Socket::send_postcard`] is the direct way).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg(feature = "postcard")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postcard")))]
 pub struct Postcard;
 
+#[cfg(feature = "postcard")]
 impl<T: Serialize + DeserializeOwned> Serializer<T> for Postcard {
     fn format(&self) -> &'static str {
         "postcard"
@@ -274,6 +281,7 @@ pub struct FrameCount {
 }
 
 /// The one frame of a single-part format.
+#[cfg(any(feature = "json", feature = "postcard"))]
 fn one_frame(frames: &[Message]) -> std::result::Result<&[u8], FrameCount> {
     match frames {
         [only] => Ok(only),
@@ -464,12 +472,14 @@ pub struct DecodeError {
     pub byte: Option<u8>,
 }
 
+#[cfg(any(feature = "json", feature = "postcard"))]
 thread_local! {
     /// The buffer `send_json` and `send_postcard` encode into, reused.
     static ENCODE_BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
 /// The largest encode buffer kept for reuse (a bigger one is freed).
+#[cfg(any(feature = "json", feature = "postcard"))]
 const KEPT_BUFFER: usize = 1 << 20;
 
 /// Builds an [`Error::Deserialize`] that hands `frames` back.
@@ -483,8 +493,9 @@ fn decode_error(format: &'static str, frames: impl Into<Frames>, source: BoxErro
 
 impl Socket {
     /// Receives one part and checks it against `limit`.
-    fn recv_one_limited(&self, flags: RecvFlags, limit: usize) -> Result<Message> {
-        let msg = self.recv_msg(flags)?;
+    #[cfg(any(feature = "json", feature = "postcard"))]
+    fn recv_one_limited(&self, limit: usize) -> Result<Message> {
+        let msg = self.recv_msg()?;
         if msg.len() > limit {
             return Err(Error::TooLarge {
                 size: msg.len(),
@@ -498,9 +509,9 @@ impl Socket {
     /// Encodes into a reused per-thread buffer and sends it: small messages
     /// are copied by libzmq from the buffer (no allocation on our side),
     /// large ones are handed over without copying.
+    #[cfg(any(feature = "json", feature = "postcard"))]
     fn send_encoded<E>(
         &self,
-        flags: SendFlags,
         format: &'static str,
         encode: impl FnOnce(Vec<u8>) -> std::result::Result<Vec<u8>, E>,
     ) -> Result<()>
@@ -518,9 +529,9 @@ impl Socket {
             source: Box::new(e),
         })?;
         if buf.len() >= copy_threshold() {
-            return self.send(buf, flags);
+            return self.send(buf);
         }
-        let sent = self.send(&buf[..], flags);
+        let sent = self.send(&buf[..]);
         if buf.capacity() <= KEPT_BUFFER {
             ENCODE_BUFFER.with(|b| {
                 if let Ok(mut b) = b.try_borrow_mut() {
@@ -532,13 +543,14 @@ impl Socket {
     }
 
     /// Sends `value` as JSON in one message part (pyzmq's `send_json`).
-    /// With [`SendFlags::SNDMORE`] it starts a multipart message.
     ///
     /// Fails with [`Error::Serialize`] when serde_json cannot encode the
     /// value (a map with non-string keys, a failing `Serialize` impl…);
     /// nothing is sent then.
-    pub fn send_json<T: Serialize + ?Sized>(&self, value: &T, flags: SendFlags) -> Result<()> {
-        self.send_encoded(flags, "json", |mut buf| {
+    #[cfg(feature = "json")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
+    pub fn send_json<T: Serialize + ?Sized>(&self, value: &T) -> Result<()> {
+        self.send_encoded("json", |mut buf| {
             serde_json::to_writer(&mut buf, value).map(|()| buf)
         })
     }
@@ -547,27 +559,29 @@ impl Socket {
     /// `recv_json`). Malformed JSON, or JSON of the wrong shape, is an
     /// [`Error::Deserialize`] that hands the part back. Use
     /// [`recv_json_limited`](Socket::recv_json_limited) with untrusted peers.
-    pub fn recv_json<T: DeserializeOwned>(&self, flags: RecvFlags) -> Result<T> {
-        self.recv_json_limited(flags, usize::MAX)
+    #[cfg(feature = "json")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
+    pub fn recv_json<T: DeserializeOwned>(&self) -> Result<T> {
+        self.recv_json_limited(usize::MAX)
     }
 
     /// Like [`recv_json`](Socket::recv_json), but a part larger than `limit`
     /// bytes is not decoded: [`Error::TooLarge`], with the part handed back.
-    pub fn recv_json_limited<T: DeserializeOwned>(
-        &self,
-        flags: RecvFlags,
-        limit: usize,
-    ) -> Result<T> {
-        let msg = self.recv_one_limited(flags, limit)?;
+    #[cfg(feature = "json")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
+    pub fn recv_json_limited<T: DeserializeOwned>(&self, limit: usize) -> Result<T> {
+        let msg = self.recv_one_limited(limit)?;
         serde_json::from_slice(&msg).map_err(|e| decode_error("json", msg, Box::new(e)))
     }
 
     /// Sends `value` in postcard's compact binary format, in one message part:
     /// the Rust counterpart of pyzmq's `send_pyobj` (see the
     /// [module docs](crate::serialize) for why postcard and not pickle or
-    /// bincode). With [`SendFlags::SNDMORE`] it starts a multipart message.
-    pub fn send_postcard<T: Serialize + ?Sized>(&self, value: &T, flags: SendFlags) -> Result<()> {
-        self.send_encoded(flags, "postcard", |buf| postcard::to_extend(value, buf))
+    /// bincode).
+    #[cfg(feature = "postcard")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "postcard")))]
+    pub fn send_postcard<T: Serialize + ?Sized>(&self, value: &T) -> Result<()> {
+        self.send_encoded("postcard", |buf| postcard::to_extend(value, buf))
     }
 
     /// Receives one message part and decodes it from postcard (pyzmq's
@@ -576,19 +590,19 @@ impl Socket {
     /// the value are an error too, so a peer sending another type is noticed.
     /// Use [`recv_postcard_limited`](Socket::recv_postcard_limited) with
     /// untrusted peers.
-    pub fn recv_postcard<T: DeserializeOwned>(&self, flags: RecvFlags) -> Result<T> {
-        self.recv_postcard_limited(flags, usize::MAX)
+    #[cfg(feature = "postcard")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "postcard")))]
+    pub fn recv_postcard<T: DeserializeOwned>(&self) -> Result<T> {
+        self.recv_postcard_limited(usize::MAX)
     }
 
     /// Like [`recv_postcard`](Socket::recv_postcard), but a part larger than
     /// `limit` bytes is not decoded: [`Error::TooLarge`], with the part
     /// handed back.
-    pub fn recv_postcard_limited<T: DeserializeOwned>(
-        &self,
-        flags: RecvFlags,
-        limit: usize,
-    ) -> Result<T> {
-        let msg = self.recv_one_limited(flags, limit)?;
+    #[cfg(feature = "postcard")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "postcard")))]
+    pub fn recv_postcard_limited<T: DeserializeOwned>(&self, limit: usize) -> Result<T> {
+        let msg = self.recv_one_limited(limit)?;
         match postcard::take_from_bytes(&msg) {
             Ok((value, [])) => Ok(value),
             Ok((_, rest)) => {
@@ -601,10 +615,10 @@ impl Socket {
     }
 
     /// Sends `value` as the message parts `serializer` makes of it (pyzmq's
-    /// `send_serialized`). [`SendFlags::SNDMORE`] is honoured on the last part.
+    /// `send_serialized`).
     /// A serializer error, or no parts at all, is an [`Error::Serialize`] and
     /// nothing is sent.
-    pub fn send_serialized<T, S>(&self, value: &T, serializer: &S, flags: SendFlags) -> Result<()>
+    pub fn send_serialized<T, S>(&self, value: &T, serializer: &S) -> Result<()>
     where
         S: Serializer<T> + ?Sized,
     {
@@ -614,100 +628,40 @@ impl Socket {
                 format: serializer.format(),
                 source,
             })?;
-        self.send_frames(frames, serializer.format(), flags)
+        self.send_frames(frames, serializer.format())
     }
 
     /// Receives all parts of one message and decodes them with `serializer`
     /// (pyzmq's `recv_serialized`). A decoding error is an
     /// [`Error::Deserialize`] that hands the parts back.
-    pub fn recv_serialized<T, S>(&self, serializer: &S, flags: RecvFlags) -> Result<T>
+    pub fn recv_serialized<T, S>(&self, serializer: &S) -> Result<T>
     where
         S: Serializer<T> + ?Sized,
     {
-        self.recv_serialized_limited(serializer, flags, usize::MAX)
+        self.recv_serialized_limited(serializer, usize::MAX)
     }
 
     /// Like [`recv_serialized`](Socket::recv_serialized), but a message whose
     /// parts add up to more than `limit` bytes is not decoded:
     /// [`Error::TooLarge`], with the parts handed back.
-    pub fn recv_serialized_limited<T, S>(
-        &self,
-        serializer: &S,
-        flags: RecvFlags,
-        limit: usize,
-    ) -> Result<T>
+    pub fn recv_serialized_limited<T, S>(&self, serializer: &S, limit: usize) -> Result<T>
     where
         S: Serializer<T> + ?Sized,
     {
-        self.recv_frames_with(flags, limit, serializer.format(), |frames| {
+        self.recv_frames_with(limit, serializer.format(), |frames| {
             serializer.deserialize(frames)
         })
-    }
-
-    /// Sends `value` as the parts a closure makes of it (pyzmq's
-    /// `send_serialized(msg, serialize)` with a function).
-    ///
-    /// ```
-    /// # fn main() -> zmqx::Result<()> {
-    /// use zmqx::{Context, Message, RecvFlags, SendFlags, SocketType};
-    /// let ctx = Context::new();
-    /// let pull = ctx.socket(SocketType::Pull)?;
-    /// pull.bind("inproc://serialized-with")?;
-    /// let push = ctx.socket(SocketType::Push)?;
-    /// push.connect("inproc://serialized-with")?;
-    ///
-    /// let point = (3i32, -4i32);
-    /// push.send_serialized_with(&point, |&(x, y)| {
-    ///     Ok(vec![Message::from(&x.to_le_bytes()), Message::from(&y.to_le_bytes())])
-    /// }, SendFlags::empty())?;
-    /// let back = pull.recv_serialized_with(|frames| {
-    ///     let [x, y] = frames else { return Err("need two parts".into()) };
-    ///     Ok((i32::from_le_bytes(x[..].try_into()?), i32::from_le_bytes(y[..].try_into()?)))
-    /// }, RecvFlags::empty())?;
-    /// assert_eq!(back, point);
-    /// # Ok(()) }
-    /// ```
-    pub fn send_serialized_with<T, F>(
-        &self,
-        value: &T,
-        serialize: F,
-        flags: SendFlags,
-    ) -> Result<()>
-    where
-        T: ?Sized,
-        F: FnOnce(&T) -> std::result::Result<Vec<Message>, BoxError>,
-    {
-        let frames = serialize(value).map_err(|source| Error::Serialize {
-            format: "custom",
-            source,
-        })?;
-        self.send_frames(frames, "custom", flags)
-    }
-
-    /// Receives all parts of one message and decodes them with a closure
-    /// (pyzmq's `recv_serialized(deserialize)` with a function). An error
-    /// from the closure is an [`Error::Deserialize`] that hands the parts back.
-    pub fn recv_serialized_with<T, F>(&self, deserialize: F, flags: RecvFlags) -> Result<T>
-    where
-        F: FnOnce(&[Message]) -> std::result::Result<T, BoxError>,
-    {
-        self.recv_frames_with(flags, usize::MAX, "custom", deserialize)
     }
 
     /// Sends text in `encoding` (pyzmq's `send_string(u, encoding=…)`).
     /// A character the encoding cannot represent is an [`Error::Serialize`]
     /// with an [`EncodeError`] source, and nothing is sent.
-    pub fn send_string_encoded(
-        &self,
-        text: &str,
-        encoding: Encoding,
-        flags: SendFlags,
-    ) -> Result<()> {
+    pub fn send_string_encoded(&self, text: &str, encoding: Encoding) -> Result<()> {
         match encoding {
             // No copy for UTF-8 (libzmq copies the slice), nor for ASCII.
-            Encoding::Utf8 => self.send(text, flags),
-            Encoding::Ascii if text.is_ascii() => self.send(text, flags),
-            _ => self.send(encoding.encode(text)?, flags),
+            Encoding::Utf8 => self.send(text),
+            Encoding::Ascii if text.is_ascii() => self.send(text),
+            _ => self.send(encoding.encode(text)?),
         }
     }
 
@@ -716,38 +670,32 @@ impl Socket {
     /// [`Error::Deserialize`] with a [`DecodeError`] source that hands the
     /// part back. ([`Socket::recv_string`] is the UTF-8 shortcut; its error
     /// is [`Error::Utf8`].)
-    pub fn recv_string_encoded(&self, encoding: Encoding, flags: RecvFlags) -> Result<String> {
-        let msg = self.recv_msg(flags)?;
+    pub fn recv_string_encoded(&self, encoding: Encoding) -> Result<String> {
+        let msg = self.recv_msg()?;
         encoding
             .decode(&msg)
             .map_err(|e| decode_error(encoding.name(), msg, Box::new(e)))
     }
 
     /// Sends serializer output as one multipart message.
-    fn send_frames(
-        &self,
-        frames: Vec<Message>,
-        format: &'static str,
-        flags: SendFlags,
-    ) -> Result<()> {
+    fn send_frames(&self, frames: Vec<Message>, format: &'static str) -> Result<()> {
         if frames.is_empty() {
             return Err(Error::Serialize {
                 format,
                 source: "the serializer produced no message parts".into(),
             });
         }
-        self.send_multipart(frames, flags)
+        self.send_multipart(frames)
     }
 
     /// Receives a whole message, checks its size, decodes it with `decode`.
     fn recv_frames_with<T>(
         &self,
-        flags: RecvFlags,
         limit: usize,
         format: &'static str,
         decode: impl FnOnce(&[Message]) -> std::result::Result<T, BoxError>,
     ) -> Result<T> {
-        let frames = self.recv_multipart(flags)?;
+        let frames = self.recv_multipart()?;
         let size = frames.iter().map(|m| m.len()).sum();
         if size > limit {
             return Err(Error::TooLarge {
@@ -827,6 +775,7 @@ mod tests {
         );
     }
 
+    #[cfg(feature = "json")]
     #[test]
     fn single_frame_formats_reject_other_counts() {
         let two = [Message::from("1"), Message::from("2")];

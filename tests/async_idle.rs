@@ -29,7 +29,7 @@ async fn idle_socket_uses_no_cpu() -> Result<()> {
     let (tx, rx) = AsyncSocket::new(pull)?.split();
     // The connection is up and one message went through: the fd has fired.
     push.send("warm-up").await?;
-    let warm = tokio::time::timeout(common::TIMEOUT, rx.recv()).await;
+    let warm = tokio::time::timeout(common::TIMEOUT, rx.recv_msg()).await;
     assert_eq!(warm.expect("warm-up message")?, "warm-up");
 
     // Three waiters parked on one socket (a receive, a readiness wait and a
@@ -37,7 +37,7 @@ async fn idle_socket_uses_no_cpu() -> Result<()> {
     let before = cpu_time();
     let second = Duration::from_secs(1);
     let (a, b, c) = tokio::join!(
-        tokio::time::timeout(second, rx.recv()),
+        tokio::time::timeout(second, rx.recv_msg()),
         tokio::time::timeout(second, rx.readable(None)),
         tokio::time::timeout(second, tx.writable(None)),
     );

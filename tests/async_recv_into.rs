@@ -104,10 +104,10 @@ async fn changed_rcvtimeo_takes_effect() -> Result<()> {
     assert!(matches!(r, Err(Error::Again)), "{r:?}");
     // No limit now: only tokio's timeout ends the wait.
     pull.with_socket(|s| s.set_rcvtimeo(None))?;
-    let waited = tokio::time::timeout(Duration::from_millis(100), pull.recv()).await;
+    let waited = tokio::time::timeout(Duration::from_millis(100), pull.recv_msg()).await;
     assert!(waited.is_err(), "RCVTIMEO None must wait: {waited:?}");
     pull.with_socket(|s| s.set_rcvtimeo(Some(Duration::ZERO)))?;
-    let r = within("zero timeout", pull.recv()).await;
+    let r = within("zero timeout", pull.recv_msg()).await;
     assert!(matches!(r, Err(Error::Again)), "{r:?}");
     Ok(())
 }
@@ -258,10 +258,10 @@ async fn blocked_receive_wakes_the_send_half_it_unblocked() -> Result<()> {
         "the send should wait at the high-water mark"
     );
     // The peer takes a message: libzmq tells A it may send again.
-    let first = b.recv_msg(zmqx::RecvFlags::empty())?;
+    let first = b.recv_msg()?;
     assert_eq!(first, "fill");
     // A receive on the other half processes that command and waits.
-    let mut recv = Box::pin(rx.recv());
+    let mut recv = Box::pin(rx.recv_msg());
     assert!(poll_once(&mut recv).await.is_pending());
     // The sender must have been woken.
     within("send unblocked by the peer", sender)

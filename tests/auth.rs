@@ -17,9 +17,7 @@ use auth_util::{Certs, Outcome, TempDir, TestResult, handshake_events, judge};
 use zmqx::auth::zap::ZAP_ENDPOINT;
 use zmqx::auth::{CURVE_ALLOW_ANY, CredentialsProvider, ThreadAuthenticator, Verdict};
 use zmqx::monitor::EventKind;
-use zmqx::{
-    Context, CurveKey, CurveKeyPair, Error, RecvFlags, Result, SendFlags, Socket, SocketType,
-};
+use zmqx::{Context, CurveKey, CurveKeyPair, Error, Result, Socket, SocketType};
 
 /// A context with a running authenticator.
 fn started() -> Result<(Context, ThreadAuthenticator)> {
@@ -64,8 +62,8 @@ fn curve_user_id(
     if event.kind != EventKind::HandshakeSucceeded {
         return Ok(Err(Outcome::Failed(event)));
     }
-    client.send("test", SendFlags::empty())?;
-    let msg = server.recv_msg(RecvFlags::empty())?;
+    client.send("test")?;
+    let msg = server.recv_msg()?;
     assert_eq!(msg, "test");
     Ok(Ok(msg.gets("User-Id")?))
 }
@@ -195,8 +193,8 @@ fn user_ids_of_plain_and_null() -> TestResult {
     let client = common::socket(&ctx, SocketType::Push)?;
     client.set_plain_client("admin", "secret")?;
     client.connect(&endpoint)?;
-    client.send("hi", SendFlags::empty())?;
-    let msg = server.recv_msg(RecvFlags::empty())?;
+    client.send("hi")?;
+    let msg = server.recv_msg()?;
     assert_eq!(msg.gets("User-Id")?.as_deref(), Some("admin"));
 
     let server = common::socket(&ctx, SocketType::Pull)?;
@@ -204,8 +202,8 @@ fn user_ids_of_plain_and_null() -> TestResult {
     let endpoint = common::bind_tcp(&server)?;
     let client = common::socket(&ctx, SocketType::Push)?;
     client.connect(&endpoint)?;
-    client.send("hi", SendFlags::empty())?;
-    let msg = server.recv_msg(RecvFlags::empty())?;
+    client.send("hi")?;
+    let msg = server.recv_msg()?;
     assert_eq!(msg.gets("User-Id")?.as_deref(), Some("anonymous"));
     Ok(())
 }
@@ -493,10 +491,10 @@ fn curve_reload_after_adding_a_certificate() -> TestResult {
     auth.configure_curve("*", accepted.path())?;
     assert_eq!(attempt()?, Outcome::Connected);
     // A directory that cannot be read keeps the previous rule.
-    assert!(matches!(
-        auth.configure_curve("*", accepted.path().join("missing")),
-        Err(Error::Certificate { .. })
-    ));
+    let e = auth
+        .configure_curve("*", accepted.path().join("missing"))
+        .expect_err("no such directory");
+    assert_eq!(e.path, accepted.path().join("missing"));
     assert_eq!(attempt()?, Outcome::Connected);
     Ok(())
 }
@@ -626,13 +624,16 @@ fn context_termination_ends_the_thread() -> TestResult {
     assert!(!auth.is_alive());
     assert!(auth.stop());
     // Restarting on a terminated context fails cleanly.
-    assert!(matches!(auth.start(), Err(Error::ContextTerminated)));
+    assert!(matches!(
+        auth.start().as_ref().map_err(Error::root),
+        Err(Error::ContextTerminated)
+    ));
     Ok(())
 }
 
 /// Receives one message on `s` within `common::TIMEOUT` as bytes.
 fn recv_frames(s: &Socket) -> Result<Vec<Vec<u8>>> {
-    s.recv_multipart_bytes(RecvFlags::empty())
+    s.recv_multipart_bytes()
 }
 
 #[test]
@@ -657,23 +658,17 @@ fn zap_protocol_on_the_wire() -> TestResult {
             .collect()
     };
 
-    zap.send_multipart(request("1", "NULL", &[]), SendFlags::empty())?;
+    zap.send_multipart(request("1", "NULL", &[]))?;
     assert_eq!(
         text(&recv_frames(&zap)?),
         ["", "1.0", "1", "200", "OK", "anonymous", ""]
     );
-    zap.send_multipart(
-        request("2", "PLAIN", &["admin", "secret"]),
-        SendFlags::empty(),
-    )?;
+    zap.send_multipart(request("2", "PLAIN", &["admin", "secret"]))?;
     assert_eq!(
         text(&recv_frames(&zap)?),
         ["", "1.0", "2", "200", "OK", "admin", ""]
     );
-    zap.send_multipart(
-        request("3", "PLAIN", &["admin", "wrong"]),
-        SendFlags::empty(),
-    )?;
+    zap.send_multipart(request("3", "PLAIN", &["admin", "wrong"]))?;
     assert_eq!(
         text(&recv_frames(&zap)?),
         ["", "1.0", "3", "400", "Invalid password", "", ""]
@@ -682,15 +677,15 @@ fn zap_protocol_on_the_wire() -> TestResult {
     // Malformed with a request id: 500.
     let mut bad_version = request("4", "NULL", &[]);
     bad_version[1] = b"9.9".to_vec();
-    zap.send_multipart(&bad_version, SendFlags::empty())?;
+    zap.send_multipart(&bad_version)?;
     let reply = recv_frames(&zap)?;
     assert_eq!(text(&reply[..4]), ["", "1.0", "4", "500"]);
-    zap.send_multipart(request("5", "PLAIN", &["only-user"]), SendFlags::empty())?;
+    zap.send_multipart(request("5", "PLAIN", &["only-user"]))?;
     assert_eq!(text(&recv_frames(&zap)?[..4]), ["", "1.0", "5", "500"]);
 
     // Nothing to answer: ignored. The next real request gets the next reply.
-    zap.send_multipart(["", "1.0"], SendFlags::empty())?;
-    zap.send_multipart(["no delimiter"], SendFlags::empty())?;
+    zap.send_multipart(["", "1.0"])?;
+    zap.send_multipart(["no delimiter"])?;
     // Random garbage (deterministic), never a crash.
     let mut state = 0xDEAD_BEEF_u64;
     let mut next = move || {
@@ -709,11 +704,11 @@ fn zap_protocol_on_the_wire() -> TestResult {
                 }
             })
             .collect();
-        zap.send_multipart(&frames, SendFlags::empty())?;
+        zap.send_multipart(&frames)?;
         // Drain whatever the garbage earned (500 replies), without waiting.
-        while zap.try_recv_multipart(RecvFlags::empty())?.is_some() {}
+        while zap.try_recv_multipart()?.is_some() {}
     }
-    zap.send_multipart(request("6", "NULL", &[]), SendFlags::empty())?;
+    zap.send_multipart(request("6", "NULL", &[]))?;
     loop {
         // A reply ends with version, id, status, text, user id, metadata.
         let reply = recv_frames(&zap)?;

@@ -22,8 +22,7 @@ use std::time::{Duration, Instant};
 
 use common::{TIMEOUT, bind_tcp, inproc, socket};
 use zmqx::{
-    Context, ContextOption, DEFAULT_LINGER, Error, OptionValue, RecvFlags, Result, SendFlags,
-    SocketOption, SocketType,
+    Context, ContextOption, DEFAULT_LINGER, Error, OptionValue, Result, SocketOption, SocketType,
 };
 
 /// Runs `f` on a thread and returns its result, failing the test if it takes
@@ -76,7 +75,7 @@ fn debug_shows_the_context() -> Result<()> {
 fn io_threads_must_be_valid() {
     // pyzmq: test_fail_init
     assert!(matches!(
-        Context::with_io_threads(-1),
+        Context::with_io_threads(-1).as_ref().map_err(Error::root),
         Err(Error::InvalidArgument)
     ));
     let ctx = Context::with_io_threads(3).expect("3 I/O threads");
@@ -97,8 +96,8 @@ fn socket_keeps_its_context_alive() -> Result<()> {
     let ep = inproc("alive");
     a.bind(&ep)?;
     b.connect(&ep)?;
-    a.send("still alive", SendFlags::empty())?;
-    assert_eq!(b.recv_string(RecvFlags::empty())?, "still alive");
+    a.send("still alive")?;
+    assert_eq!(b.recv_string()?, "still alive");
     assert!(!a.context().is_terminated());
     Ok(())
 }
@@ -111,7 +110,7 @@ fn term_with_pending_zero_linger_message_does_not_hang() -> Result<()> {
     let ep = bind_tcp(&router)?;
     let dealer = socket(&ctx, SocketType::Dealer)?;
     dealer.connect(&ep)?;
-    dealer.send("hello", SendFlags::empty())?;
+    dealer.send("hello")?;
     drop(dealer);
     drop(router);
     within(TIMEOUT, move || ctx.term())
@@ -191,7 +190,7 @@ fn default_socket_options() -> Result<()> {
     publisher.bind(&ep)?;
     sub.connect(&ep)?;
     // The XPUB sees the subscription the context default made.
-    assert_eq!(publisher.recv_bytes(RecvFlags::empty())?, b"\x01");
+    assert_eq!(publisher.recv_bytes()?, b"\x01");
 
     // Existing sockets are not changed; cleared defaults no longer apply.
     ctx.clear_default(SocketOption::SNDHWM);
@@ -244,8 +243,8 @@ fn options_get_and_set() -> Result<()> {
     let b = socket(&ctx, SocketType::Pair)?;
     let ep = bind_tcp(&a)?;
     b.connect(&ep)?;
-    b.send("after options", SendFlags::empty())?;
-    assert_eq!(a.recv_string(RecvFlags::empty())?, "after options");
+    b.send("after options")?;
+    assert_eq!(a.recv_string()?, "after options");
     Ok(())
 }
 
@@ -279,11 +278,11 @@ fn read_only_and_write_only_context_options() {
     }
     // Out of range values are libzmq's EINVAL.
     assert!(matches!(
-        ctx.set_max_sockets(-5),
+        ctx.set_max_sockets(-5).as_ref().map_err(Error::root),
         Err(Error::InvalidArgument)
     ));
     assert!(matches!(
-        ctx.set_io_threads(-1),
+        ctx.set_io_threads(-1).as_ref().map_err(Error::root),
         Err(Error::InvalidArgument)
     ));
 }
@@ -300,15 +299,13 @@ fn sockets_from_any_thread() -> Result<()> {
             thread::spawn(move || -> Result<()> {
                 let push = socket(&ctx, SocketType::Push)?;
                 push.connect(&ep)?;
-                push.send(format!("from thread {i}").as_str(), SendFlags::empty())?;
+                push.send(format!("from thread {i}").as_str())?;
                 // Keep the socket until the message is out.
                 push.close_with_linger(None)
             })
         })
         .collect();
-    let mut got: Vec<String> = (0..4)
-        .map(|_| pull.recv_string(RecvFlags::empty()))
-        .collect::<Result<_>>()?;
+    let mut got: Vec<String> = (0..4).map(|_| pull.recv_string()).collect::<Result<_>>()?;
     got.sort();
     assert_eq!(
         got,
@@ -323,10 +320,10 @@ fn sockets_from_any_thread() -> Result<()> {
     let moved = socket(&ctx, SocketType::Push)?;
     moved.connect(&ep)?;
     // It comes back too, so that its linger 0 cannot drop the message.
-    let moved = thread::spawn(move || moved.send("moved", SendFlags::empty()).map(|()| moved))
+    let moved = thread::spawn(move || moved.send("moved").map(|()| moved))
         .join()
         .expect("thread")?;
-    assert_eq!(pull.recv_string(RecvFlags::empty())?, "moved");
+    assert_eq!(pull.recv_string()?, "moved");
     drop(moved);
     Ok(())
 }
@@ -343,8 +340,8 @@ fn clones_share_the_context() -> Result<()> {
     let ep = inproc("clone");
     a.bind(&ep)?;
     b.connect(&ep)?;
-    b.send("same context", SendFlags::empty())?;
-    assert_eq!(a.recv_string(RecvFlags::empty())?, "same context");
+    b.send("same context")?;
+    assert_eq!(a.recv_string()?, "same context");
     assert_eq!(a.context().as_raw(), ctx.as_raw());
     Ok(())
 }
@@ -368,9 +365,7 @@ fn destroy_interrupts_sockets_of_other_threads() -> Result<()> {
                 rep.bind(&inproc("destroy"))?;
                 ready.send(()).expect("ready");
                 // No timeout: only the context's shutdown can end this.
-                Ok(rep
-                    .recv_msg(RecvFlags::empty())
-                    .expect_err("recv must fail"))
+                Ok(rep.recv_msg().expect_err("recv must fail"))
             })
         })
         .collect();
@@ -402,11 +397,9 @@ fn destroy_forces_linger_on_closing_sockets() -> Result<()> {
         let req = c.socket(SocketType::Req)?;
         assert_eq!(req.linger()?, None);
         req.connect("tcp://127.0.0.1:1")?;
-        req.send("hi", SendFlags::empty())?;
+        req.send("hi")?;
         ready_tx.send(()).expect("ready");
-        Ok(req
-            .recv_msg(RecvFlags::empty())
-            .expect_err("recv must fail"))
+        Ok(req.recv_msg().expect_err("recv must fail"))
     });
     ready_rx.recv_timeout(TIMEOUT).expect("owner ready");
     let c = ctx.clone();
@@ -455,9 +448,7 @@ fn term_interrupts_a_blocked_recv() -> Result<()> {
         let rep = c.socket(SocketType::Rep)?;
         rep.bind_to_random_port("tcp://127.0.0.1", 49152..65535, 100)?;
         ready_tx.send(()).expect("ready");
-        Ok(rep
-            .recv_msg(RecvFlags::empty())
-            .expect_err("recv must fail"))
+        Ok(rep.recv_msg().expect_err("recv must fail"))
     });
     ready_rx.recv_timeout(TIMEOUT).expect("thread ready");
     let c = ctx.clone();
@@ -493,9 +484,7 @@ fn shutdown_fails_blocking_calls_and_new_sockets() -> Result<()> {
         let rep = c.socket(SocketType::Rep)?;
         rep.bind(&inproc("shutdown"))?;
         ready_tx.send(()).expect("ready");
-        Ok(rep
-            .recv_msg(RecvFlags::empty())
-            .expect_err("recv must fail"))
+        Ok(rep.recv_msg().expect_err("recv must fail"))
     });
     ready_rx.recv_timeout(TIMEOUT).expect("thread ready");
     let start = Instant::now();
@@ -509,19 +498,34 @@ fn shutdown_fails_blocking_calls_and_new_sockets() -> Result<()> {
     assert!(!ctx.is_terminated());
     // ...but nothing works on it any more.
     assert!(matches!(
-        ctx.socket(SocketType::Pair),
+        ctx.socket(SocketType::Pair).as_ref().map_err(Error::root),
         Err(Error::ContextTerminated)
     ));
     assert!(matches!(
-        pull.recv_msg(RecvFlags::empty()),
+        pull.recv_msg().as_ref().map_err(Error::root),
         Err(Error::ContextTerminated)
     ));
-    assert!(matches!(pull.bind(&ep), Err(Error::ContextTerminated)));
-    assert!(matches!(pull.connect(&ep), Err(Error::ContextTerminated)));
-    assert!(matches!(pull.set_rcvhwm(5), Err(Error::ContextTerminated)));
-    assert!(matches!(pull.rcvhwm(), Err(Error::ContextTerminated)));
+    assert!(matches!(
+        pull.bind(&ep).as_ref().map_err(Error::root),
+        Err(Error::ContextTerminated)
+    ));
+    assert!(matches!(
+        pull.connect(&ep).as_ref().map_err(Error::root),
+        Err(Error::ContextTerminated)
+    ));
+    assert!(matches!(
+        pull.set_rcvhwm(5).as_ref().map_err(Error::root),
+        Err(Error::ContextTerminated)
+    ));
+    assert!(matches!(
+        pull.rcvhwm().as_ref().map_err(Error::root),
+        Err(Error::ContextTerminated)
+    ));
     drop(pull);
     ctx.term()?;
-    assert!(matches!(ctx.shutdown(), Err(Error::ContextTerminated)));
+    assert!(matches!(
+        ctx.shutdown().as_ref().map_err(Error::root),
+        Err(Error::ContextTerminated)
+    ));
     Ok(())
 }

@@ -18,7 +18,7 @@ use std::thread::{self, JoinHandle};
 use std::time::Instant;
 
 use common::{TIMEOUT, inproc, socket};
-use zmqx::{Context, PollEvents, Poller, RecvFlags, Result, SendFlags, Socket, SocketType};
+use zmqx::{Context, PollEvents, Poller, Result, Socket, SocketType};
 
 static SIGNALS: AtomicUsize = AtomicUsize::new(0);
 
@@ -130,11 +130,11 @@ fn recv_retries_on_eintr() -> Result<()> {
     let (receiver, sender) = connected_pair(&ctx)?;
     let blocked = spawn_blocked(move || {
         let start = Instant::now();
-        let got = receiver.recv_string(RecvFlags::empty());
+        let got = receiver.recv_string();
         (got, start.elapsed())
     });
     interrupt(&blocked, 3);
-    sender.send("after the signals", SendFlags::empty())?;
+    sender.send("after the signals")?;
     let (got, took) = blocked.handle.join().expect("thread");
     assert_eq!(got?, "after the signals", "not Error::Interrupted");
     assert!(took < TIMEOUT, "returned by the message, not the timeout");
@@ -154,16 +154,16 @@ fn send_retries_on_eintr() -> Result<()> {
     push.set_sndhwm(1)?;
     push.connect(&ep)?;
     let mut queued = 0;
-    while push.try_send("fill", SendFlags::empty())?.is_some() {
+    while push.try_send("fill")? {
         queued += 1;
     }
-    let blocked = spawn_blocked(move || push.send("blocked", SendFlags::empty()).map(|()| push));
+    let blocked = spawn_blocked(move || push.send("blocked").map(|()| push));
     interrupt(&blocked, 2);
     for _ in 0..queued {
-        assert_eq!(pull.recv_string(RecvFlags::empty())?, "fill");
+        assert_eq!(pull.recv_string()?, "fill");
     }
     let _push = blocked.handle.join().expect("thread")?;
-    assert_eq!(pull.recv_string(RecvFlags::empty())?, "blocked");
+    assert_eq!(pull.recv_string()?, "blocked");
     Ok(())
 }
 
@@ -179,7 +179,7 @@ fn poll_retries_on_eintr() -> Result<()> {
         Ok(ready.first().map(|r| r.1).unwrap_or_default())
     });
     interrupt(&blocked, 2);
-    sender.send("wake", SendFlags::empty())?;
+    sender.send("wake")?;
     assert_eq!(blocked.handle.join().expect("thread")?, PollEvents::POLLIN);
     Ok(())
 }

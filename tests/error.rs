@@ -9,11 +9,12 @@ mod common;
 
 use std::sync::mpsc;
 use std::thread;
+use std::time::Duration;
 
 use common::{TIMEOUT, socket};
 use zmqx::{
     Context, ContextOption, CurveKey, DeviceType, Error, Event, GssapiNameType, Mechanism,
-    MessageOption, NormMode, PollEvents, RecvFlags, Result, SendFlags, SocketType, Version,
+    MessageOption, NormMode, PollEvents, Result, SendFlags, SocketType, Version,
 };
 
 #[test]
@@ -77,12 +78,11 @@ fn again_on_nonblocking_recv() -> Result<()> {
     // pyzmq: test_again
     let ctx = Context::new();
     let s = socket(&ctx, SocketType::Rep)?;
-    let err = s
-        .recv_msg(RecvFlags::DONTWAIT)
-        .expect_err("nothing to receive");
+    s.set_rcvtimeo(Some(Duration::ZERO))?;
+    let err = s.recv_msg().expect_err("nothing to receive");
     assert!(matches!(err, Error::Again));
     assert_eq!(err.errno(), Some(libc::EAGAIN));
-    assert_eq!(s.try_recv_msg(RecvFlags::empty())?, None);
+    assert_eq!(s.try_recv_msg()?, None);
     Ok(())
 }
 
@@ -97,8 +97,8 @@ fn context_terminated_while_receiving() -> Result<()> {
     // term waits for s to close; meanwhile s sees the termination.
     let deadline = std::time::Instant::now() + TIMEOUT;
     let err = loop {
-        match s.recv_msg(RecvFlags::DONTWAIT) {
-            Err(Error::Again) => {
+        match s.try_recv_msg() {
+            Ok(None) => {
                 assert!(std::time::Instant::now() < deadline, "never terminated");
                 thread::yield_now();
             }
@@ -169,7 +169,6 @@ fn raw_conversions_never_panic() {
         let _ = ContextOption::from_raw(raw);
         let _ = zmqx::SocketOption::from_raw(raw);
         assert_eq!(zmqx::SendFlags::from_bits_retain(raw).bits(), raw);
-        assert_eq!(zmqx::RecvFlags::from_bits_retain(raw).bits(), raw);
         assert_eq!(zmqx::ReconnectStop::from_bits_retain(raw).bits(), raw);
         assert_eq!(zmqx::RouterNotify::from_bits_retain(raw).bits(), raw);
         assert_eq!(Event::from_bits_retain(raw as u32).bits(), raw as u32);
@@ -266,11 +265,42 @@ fn curve_encrypts_end_to_end() -> Result<()> {
     client.set_curve_publickey(client_keys.public)?;
     client.set_curve_secretkey(client_keys.secret)?;
     client.connect(&ep)?;
-    client.send("secret", SendFlags::empty())?;
-    let m = server.recv_msg(RecvFlags::empty())?;
+    client.send("secret")?;
+    let m = server.recv_msg()?;
     assert_eq!(m, "secret");
     assert_eq!(server.mechanism()?, Mechanism::Curve);
-    server.send("ok", SendFlags::empty())?;
-    assert_eq!(client.recv_string(RecvFlags::empty())?, "ok");
+    server.send("ok")?;
+    assert_eq!(client.recv_string()?, "ok");
+    Ok(())
+}
+
+#[test]
+fn errors_name_the_endpoint_and_the_option() -> Result<()> {
+    // pyzmq: `Address already in use (addr='tcp://127.0.0.1:5599')`.
+    let ctx = Context::new();
+    let a = socket(&ctx, SocketType::Pull)?;
+    a.bind("tcp://127.0.0.1:*")?;
+    let ep = a.last_endpoint()?;
+    let b = socket(&ctx, SocketType::Pull)?;
+    let e = b.bind(&ep).unwrap_err();
+    assert!(matches!(e.root(), Error::AddressInUse), "{e:?}");
+    assert_eq!(e.errno(), Some(libc::EADDRINUSE));
+    assert_eq!(
+        e.to_string(),
+        format!("{} (addr={ep:?})", zmqx::strerror(libc::EADDRINUSE))
+    );
+    let io: std::io::Error = e.into();
+    assert_eq!(io.kind(), std::io::ErrorKind::AddrInUse);
+    // A missing scheme is libzmq's EINVAL, with the endpoint named.
+    let e = b.connect("127.0.0.1:5599").unwrap_err();
+    assert!(matches!(e.root(), Error::InvalidArgument), "{e:?}");
+    assert!(e.to_string().ends_with("(addr=\"127.0.0.1:5599\")"), "{e}");
+    // An option libzmq refuses names the option.
+    let e = b.set_sndhwm(-1).unwrap_err();
+    assert!(matches!(e.root(), Error::InvalidArgument), "{e:?}");
+    assert!(e.to_string().ends_with("(option ZMQ_SNDHWM)"), "{e}");
+    // Send and receive errors carry no context: they stay cheap.
+    b.set_rcvtimeo(Some(Duration::ZERO))?;
+    assert!(matches!(b.recv_msg(), Err(Error::Again)));
     Ok(())
 }

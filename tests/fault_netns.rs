@@ -16,7 +16,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use zmqx::{Context, Event, RecvFlags, SendFlags, SocketType};
+use zmqx::{Context, Event, SocketType};
 
 /// Heartbeat interval of the heartbeat tests; timeout and TTL are 3x.
 const HB: Duration = Duration::from_millis(100);
@@ -110,8 +110,8 @@ fn netns_side() {
         SocketType::Rep => {
             s.set_rcvtimeo(Some(Duration::from_millis(100))).unwrap();
             loop {
-                match s.recv_msg(RecvFlags::empty()) {
-                    Ok(m) => s.send(&m, SendFlags::empty()).expect("reply"),
+                match s.recv_msg() {
+                    Ok(m) => s.send(&m).expect("reply"),
                     Err(zmqx::Error::Again) => {}
                     Err(e) => panic!("rep: {e}"),
                 }
@@ -119,14 +119,14 @@ fn netns_side() {
         }
         SocketType::Pub => {
             for seq in 0u64.. {
-                s.send(seq.to_string(), SendFlags::empty()).expect("pub");
+                s.send(seq.to_string()).expect("pub");
                 std::thread::sleep(Duration::from_millis(10));
             }
         }
         SocketType::Sub => {
             s.subscribe(b"").expect("subscribe");
             loop {
-                let m = s.recv_string(RecvFlags::empty()).expect("sub recv");
+                let m = s.recv_string().expect("sub recv");
                 say("OK", &m);
             }
         }
@@ -137,8 +137,8 @@ fn netns_side() {
             s.set_req_correlate(true).unwrap();
             s.set_rcvtimeo(Some(Duration::from_millis(250))).unwrap();
             for seq in 0u64.. {
-                s.send(seq.to_string(), SendFlags::empty()).expect("req");
-                match s.recv_string(RecvFlags::empty()) {
+                s.send(seq.to_string()).expect("req");
+                match s.recv_string() {
                     Ok(reply) => {
                         assert_eq!(reply, seq.to_string());
                         say("OK", &reply);

@@ -6,6 +6,7 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
+#[cfg(feature = "json")]
 use std::time::Duration;
 
 use common::{TIMEOUT, python, spawn_python, wait_child};
@@ -33,6 +34,7 @@ asyncio.run(main(int(sys.argv[1])))
 "#;
 
 /// A pyzmq asyncio REQ that calls our server N times and checks replies.
+#[cfg(feature = "json")]
 const PY_REQ: &str = r#"
 import asyncio, sys, json
 import zmq, zmq.asyncio
@@ -105,6 +107,7 @@ async fn dealer_against_pyzmq_asyncio_router() -> Result<()> {
     Ok(())
 }
 
+#[cfg(feature = "json")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rep_server_for_pyzmq_asyncio_client() -> Result<()> {
     let Some(py) = python() else { return Ok(()) };

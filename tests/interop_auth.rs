@@ -14,11 +14,11 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use auth_util::{QUIET, TempDir, TestResult};
-use zmqx::auth::{ThreadAuthenticator, create_certificates, load_certificate, load_certificates};
-use zmqx::monitor::{EventKind, EventValue};
-use zmqx::{
-    Context, CurveKey, CurveKeyPair, Event, PollEvents, RecvFlags, Result, SendFlags, SocketType,
+use zmqx::auth::{
+    CertificateError, ThreadAuthenticator, create_certificates, load_certificate, load_certificates,
 };
+use zmqx::monitor::{EventKind, EventValue};
+use zmqx::{Context, CurveKey, CurveKeyPair, Event, PollEvents, SocketType};
 
 /// How long a Python peer may run in all.
 const CHILD_TIMEOUT: Duration = Duration::from_secs(30);
@@ -48,7 +48,7 @@ fn lines_of(child: &mut Child) -> mpsc::Receiver<String> {
     rx
 }
 
-fn keypair_of(path: &std::path::Path) -> Result<CurveKeyPair> {
+fn keypair_of(path: &std::path::Path) -> std::result::Result<CurveKeyPair, CertificateError> {
     let (public, secret) = load_certificate(path)?;
     Ok(CurveKeyPair {
         public,
@@ -172,10 +172,10 @@ fn pyzmq_clients_of_a_zmqx_curve_server() -> TestResult {
             "10000",
         ],
     )?;
-    let request = server.recv_msg(RecvFlags::empty())?;
+    let request = server.recv_msg()?;
     assert_eq!(request, "hello");
     assert_eq!(request.gets("User-Id")?, Some(good.public.to_z85()));
-    server.send("world", SendFlags::empty())?;
+    server.send("world")?;
     let out = common::wait_child(child, CHILD_TIMEOUT)?;
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "REPLY world");
 
@@ -280,13 +280,13 @@ fn zmqx_client_of_a_pyzmq_curve_server() -> TestResult {
     let stranger = common::socket(&ctx, SocketType::Req)?;
     stranger.set_curve_client(&server_key, &zmqx::curve_keypair()?)?;
     stranger.connect(endpoint)?;
-    stranger.send("ping", SendFlags::empty())?;
+    stranger.send("ping")?;
     // The accepted client gets its reply, with its key as User-Id.
     let client = common::socket(&ctx, SocketType::Req)?;
     client.set_curve_client(&server_key, &client_keys)?;
     client.connect(endpoint)?;
-    client.send("ping", SendFlags::empty())?;
-    let reply = client.recv_string(RecvFlags::empty())?;
+    client.send("ping")?;
+    let reply = client.recv_string()?;
     assert_eq!(reply, format!("pong:ping:{}", client_keys.public.to_z85()));
 
     let mut reported: Vec<String> = Vec::new();

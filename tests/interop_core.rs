@@ -13,7 +13,7 @@ use std::sync::mpsc::{self, Receiver};
 use std::thread;
 
 use common::{TIMEOUT, bind_tcp, python, socket, spawn_python, wait_child};
-use zmqx::{Context, RecvFlags, Result, SendFlags, SocketType};
+use zmqx::{Context, Result, SocketType};
 
 /// A Python child whose stdout lines arrive on a channel. Killed if the
 /// test fails before it exits.
@@ -107,18 +107,18 @@ fn zmqx_req_to_pyzmq_rep() -> Result<()> {
     let ctx = Context::new();
     let req = socket(&ctx, SocketType::Req)?;
     req.connect(&format!("tcp://127.0.0.1:{port}"))?;
-    req.send("hello", SendFlags::empty())?;
-    assert_eq!(req.recv_string(RecvFlags::empty())?, "echo:hello");
-    req.send_multipart(["multi", "part"], SendFlags::empty())?;
-    let reply = req.recv_multipart_bytes(RecvFlags::empty())?;
+    req.send("hello")?;
+    assert_eq!(req.recv_string()?, "echo:hello");
+    req.send_multipart(["multi", "part"])?;
+    let reply = req.recv_multipart_bytes()?;
     assert_eq!(reply, vec![b"echo:multi".to_vec(), b"part".to_vec()]);
     let big = vec![0xabu8; 200_000];
-    req.send(big.clone(), SendFlags::empty())?;
-    let reply = req.recv_bytes(RecvFlags::empty())?;
+    req.send(big.clone())?;
+    let reply = req.recv_bytes()?;
     assert_eq!(&reply[..5], b"echo:");
     assert_eq!(&reply[5..], &big[..]);
-    req.send("quit", SendFlags::empty())?;
-    assert_eq!(req.recv_string(RecvFlags::empty())?, "bye");
+    req.send("quit")?;
+    assert_eq!(req.recv_string()?, "bye");
     assert_eq!(py.finish(), vec!["served 3".to_string()]);
     Ok(())
 }
@@ -150,13 +150,13 @@ fn zmqx_pub_to_pyzmq_sub_with_topic_filter() -> Result<()> {
     let Some(py) = PyChild::spawn(SUB_CLIENT, &[&ep]) else {
         return Ok(());
     };
-    assert_eq!(xpub.recv_bytes(RecvFlags::empty())?, b"\x01weather");
-    xpub.send("sports: 3-1", SendFlags::empty())?;
-    xpub.send("weather: sunny", SendFlags::empty())?;
-    xpub.send("news: none", SendFlags::empty())?;
-    xpub.send_multipart(["weather.rain", "10mm"], SendFlags::empty())?;
-    xpub.send("weatherman", SendFlags::empty())?;
-    xpub.send_multipart(["weather", "END"], SendFlags::empty())?;
+    assert_eq!(xpub.recv_bytes()?, b"\x01weather");
+    xpub.send("sports: 3-1")?;
+    xpub.send("weather: sunny")?;
+    xpub.send("news: none")?;
+    xpub.send_multipart(["weather.rain", "10mm"])?;
+    xpub.send("weatherman")?;
+    xpub.send_multipart(["weather", "END"])?;
     let lines = py.finish();
     assert_eq!(
         lines,

@@ -5,7 +5,7 @@
 //! Python scripts print their endpoint (when they bind) and `ok` when all
 //! their checks passed; each stops its reactor after 20 s at most, and is
 //! killed if it overruns. Under `CI=true` a missing interpreter fails.
-#![cfg(all(feature = "tokio", unix))]
+#![cfg(all(feature = "txzmq", unix))]
 
 mod common;
 

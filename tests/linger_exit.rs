@@ -67,7 +67,7 @@ fn child_scenario() -> zmqx::Result<()> {
         for i in 0..QUEUED {
             // Without IMMEDIATE the pipe exists at once, so these are queued
             // for the absent peer rather than refused.
-            push.send(format!("message {i}").as_str(), SendFlags::DONTWAIT)?;
+            push.send_with(format!("message {i}").as_str(), SendFlags::DONTWAIT)?;
         }
         println!("queued {QUEUED}");
         start = Instant::now();

@@ -26,8 +26,8 @@ use std::time::Duration;
 
 use common::{TIMEOUT, bind_tcp, inproc, socket};
 use zmqx::{
-    Context, DEFAULT_COPY_THRESHOLD, Error, Message, MessageOption, MessageTracker, RecvFlags,
-    Result, SendFlags, Socket, SocketType,
+    Context, DEFAULT_COPY_THRESHOLD, Error, Message, MessageOption, MessageTracker, Result, Socket,
+    SocketType,
 };
 
 fn inproc_pair(ctx: &Context) -> Result<(Socket, Socket)> {
@@ -214,8 +214,8 @@ fn owner_dropped_after_inproc_delivery() -> Result<()> {
         dropped: dropped.clone(),
     };
     let ptr = owned.bytes.as_ptr();
-    a.send(Message::from_owned_zero_copy(owned), SendFlags::empty())?;
-    let got = b.recv_msg(RecvFlags::empty())?;
+    a.send(Message::from_owned_zero_copy(owned))?;
+    let got = b.recv_msg()?;
     assert_eq!(got.as_ptr(), ptr, "received without a copy");
     assert!(!dropped.load(Ordering::SeqCst));
     drop(got);
@@ -244,16 +244,13 @@ fn owner_dropped_after_tcp_send_even_if_it_panics() -> Result<()> {
     let b = socket(&ctx, SocketType::Pull)?;
     b.connect(&ep)?;
     let tracker = MessageTracker::new();
-    a.send(
-        Message::with_tracker(Bomb(vec![1u8; 100_000]), &tracker),
-        SendFlags::empty(),
-    )?;
-    let got = b.recv_msg(RecvFlags::empty())?;
+    a.send(Message::with_tracker(Bomb(vec![1u8; 100_000]), &tracker))?;
+    let got = b.recv_msg()?;
     assert_eq!(got.len(), 100_000);
     tracker.wait(Some(TIMEOUT))?;
     // The process and the sockets are fine.
-    a.send("after", SendFlags::empty())?;
-    assert_eq!(b.recv_string(RecvFlags::empty())?, "after");
+    a.send("after")?;
+    assert_eq!(b.recv_string()?, "after");
 
     let dropped = Arc::new(AtomicBool::new(false));
     let tracker = MessageTracker::new();
@@ -261,13 +258,13 @@ fn owner_dropped_after_tcp_send_even_if_it_panics() -> Result<()> {
         bytes: vec![9u8; 100_000],
         dropped: dropped.clone(),
     };
-    a.send(Message::with_tracker(owned, &tracker), SendFlags::empty())?;
+    a.send(Message::with_tracker(owned, &tracker))?;
     tracker.wait(Some(TIMEOUT))?;
     assert!(
         dropped.load(Ordering::SeqCst),
         "dropped before the tracker fired"
     );
-    assert_eq!(b.recv_msg(RecvFlags::empty())?.len(), 100_000);
+    assert_eq!(b.recv_msg()?.len(), 100_000);
     Ok(())
 }
 
@@ -348,15 +345,15 @@ fn message_survives_repeated_sends() -> Result<()> {
     let (a, b) = inproc_pair(&ctx)?;
     let s = b"message";
     let m = Message::from(&s[..]);
-    a.send(&m, SendFlags::empty())?;
+    a.send(&m)?;
     assert_eq!(m, &s[..]);
-    a.send(&m, SendFlags::empty())?;
+    a.send(&m)?;
     let mut copy = m.clone();
-    a.send(&mut copy, SendFlags::empty())?;
+    a.send(&mut copy)?;
     assert!(copy.is_empty(), "a sent &mut Message is emptied");
-    a.send(m.clone(), SendFlags::empty())?;
+    a.send(m.clone())?;
     for _ in 0..4 {
-        assert_eq!(b.recv_bytes(RecvFlags::empty())?, s);
+        assert_eq!(b.recv_bytes()?, s);
     }
     assert_eq!(m, &s[..]);
     Ok(())
@@ -370,13 +367,13 @@ fn noncopying_recv() -> Result<()> {
     let (sa, sb) = inproc_pair(&ctx)?;
     let null = [0u8; 64];
     for _ in 0..32 {
-        sb.send(&null[..], SendFlags::empty())?;
-        let m = sa.recv_msg(RecvFlags::empty())?;
+        sb.send(&null[..])?;
+        let m = sa.recv_msg()?;
         let mut later = Vec::new();
         for i in 0..5 {
             let ff = vec![0xffu8; 40 + i * 10];
-            sb.send(&ff, SendFlags::empty())?;
-            let m2 = sa.recv_msg(RecvFlags::empty())?;
+            sb.send(&ff)?;
+            let m2 = sa.recv_msg()?;
             assert_eq!(m, &null[..]);
             assert_eq!(m2, &ff[..]);
             later.push(m2);
@@ -396,12 +393,12 @@ fn more_flag() -> Result<()> {
     assert!(!Message::from("hello").more());
     let ctx = Context::new();
     let (sa, sb) = inproc_pair(&ctx)?;
-    sa.send_multipart(["hi", "there"], SendFlags::empty())?;
-    let first = sb.recv_msg(RecvFlags::empty())?;
+    sa.send_multipart(["hi", "there"])?;
+    let first = sb.recv_msg()?;
     assert!(first.more());
     assert_eq!(first.get(MessageOption::More)?, 1);
     assert!(sb.rcvmore()?);
-    let second = sb.recv_msg(RecvFlags::empty())?;
+    let second = sb.recv_msg()?;
     assert!(!second.more());
     assert_eq!(second.get(MessageOption::More)?, 0);
     assert!(!sb.rcvmore()?);
@@ -416,8 +413,8 @@ fn metadata_of_a_tcp_message() -> Result<()> {
     let client = socket(&ctx, SocketType::Dealer)?;
     client.set_routing_id("client-7")?;
     client.connect(&ep)?;
-    client.send("hello", SendFlags::empty())?;
-    let parts = server.recv_multipart(RecvFlags::empty())?;
+    client.send("hello")?;
+    let parts = server.recv_multipart()?;
     let body = &parts[1];
     assert_eq!(body, "hello");
     assert_eq!(body.gets("Socket-Type")?.as_deref(), Some("DEALER"));
@@ -443,7 +440,7 @@ fn zap_handler(ctx: &Context) -> Result<Socket> {
 /// Answers one ZAP request: accepts `admin`/`secret` as user `alice` with an
 /// `X-Team` property.
 fn serve_one_zap_request(zap: &Socket) -> Result<Vec<Vec<u8>>> {
-    let request = zap.recv_multipart_bytes(RecvFlags::empty())?;
+    let request = zap.recv_multipart_bytes()?;
     let ok = request[5] == b"PLAIN" && request[6] == b"admin" && request[7] == b"secret";
     // ZMTP property list: 1-byte name length, name, 4-byte value length, value.
     let mut metadata = vec![6u8];
@@ -451,10 +448,7 @@ fn serve_one_zap_request(zap: &Socket) -> Result<Vec<Vec<u8>>> {
     metadata.extend_from_slice(&4u32.to_be_bytes());
     metadata.extend_from_slice(b"blue");
     let status: &[u8] = if ok { b"200" } else { b"400" };
-    zap.send_multipart(
-        [&b"1.0"[..], &request[1], status, b"OK", b"alice", &metadata],
-        SendFlags::empty(),
-    )?;
+    zap.send_multipart([&b"1.0"[..], &request[1], status, b"OK", b"alice", &metadata])?;
     Ok(request)
 }
 
@@ -471,11 +465,11 @@ fn user_id_and_properties_from_zap() -> Result<()> {
     client.set_plain_username("admin")?;
     client.set_plain_password("secret")?;
     client.connect(&ep)?;
-    client.send("authenticated", SendFlags::empty())?;
+    client.send("authenticated")?;
     let request = serve_one_zap_request(&zap)?;
     assert_eq!(request[0], b"1.0");
     assert_eq!(request[2], b"test");
-    let m = server.recv_msg(RecvFlags::empty())?;
+    let m = server.recv_msg()?;
     assert_eq!(m, "authenticated");
     assert_eq!(m.gets("User-Id")?.as_deref(), Some("alice"));
     assert_eq!(m.gets("X-Team")?.as_deref(), Some("blue"));

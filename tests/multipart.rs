@@ -9,7 +9,7 @@ mod common;
 use std::time::Duration;
 
 use common::{TIMEOUT, bind_tcp, inproc, ipc, socket};
-use zmqx::{Context, Error, Message, RecvFlags, Result, SendFlags, Socket, SocketType};
+use zmqx::{Context, Error, Message, Result, SendFlags, Socket, SocketType};
 
 fn pair_on(ctx: &Context, a: SocketType, b: SocketType, ep: &str) -> Result<(Socket, Socket)> {
     let s1 = socket(ctx, a)?;
@@ -33,15 +33,15 @@ fn router_dealer() -> Result<()> {
     let ctx = Context::new();
     for ep in endpoints() {
         let (router, dealer) = pair_on(&ctx, SocketType::Router, SocketType::Dealer, &ep)?;
-        dealer.send("message1", SendFlags::empty())?;
-        let id = router.recv_msg(RecvFlags::empty())?;
+        dealer.send("message1")?;
+        let id = router.recv_msg()?;
         assert!(!id.is_empty());
         assert!(router.rcvmore()?);
-        assert_eq!(router.recv_bytes(RecvFlags::empty())?, b"message1");
+        assert_eq!(router.recv_bytes()?, b"message1");
         assert!(!router.rcvmore()?);
         // Route a reply back by id.
-        router.send_multipart([&id[..], b"reply"], SendFlags::empty())?;
-        assert_eq!(dealer.recv_string(RecvFlags::empty())?, "reply");
+        router.send_multipart([&id[..], b"reply"])?;
+        assert_eq!(dealer.recv_string()?, "reply");
     }
     Ok(())
 }
@@ -53,8 +53,8 @@ fn basic_multipart() -> Result<()> {
     for ep in endpoints() {
         let (a, b) = pair_on(&ctx, SocketType::Pair, SocketType::Pair, &ep)?;
         let msg = [&b"hi"[..], b"there", b"b"];
-        a.send_multipart(msg, SendFlags::empty())?;
-        let got = b.recv_multipart_bytes(RecvFlags::empty())?;
+        a.send_multipart(msg)?;
+        let got = b.recv_multipart_bytes()?;
         assert_eq!(got, msg.map(<[u8]>::to_vec));
     }
     Ok(())
@@ -64,47 +64,41 @@ fn basic_multipart() -> Result<()> {
 fn multipart_from_any_iterator() -> Result<()> {
     let ctx = Context::new();
     let (a, b) = pair_on(&ctx, SocketType::Pair, SocketType::Pair, &inproc("iter"))?;
-    a.send_multipart(vec!["a", "b"], SendFlags::empty())?;
-    a.send_multipart([b"c".to_vec(), b"d".to_vec()], SendFlags::empty())?;
-    a.send_multipart((0..3).map(|i| format!("part {i}")), SendFlags::empty())?;
-    a.send_multipart(
-        vec![Message::from("m1"), Message::from(vec![b'x'; 100_000])],
-        SendFlags::empty(),
-    )?;
+    a.send_multipart(vec!["a", "b"])?;
+    a.send_multipart([b"c".to_vec(), b"d".to_vec()])?;
+    a.send_multipart((0..3).map(|i| format!("part {i}")))?;
+    a.send_multipart(vec![
+        Message::from("m1"),
+        Message::from(vec![b'x'; 100_000]),
+    ])?;
     let owned = [String::from("s1"), String::from("s2")];
-    a.send_multipart(&owned, SendFlags::empty())?;
-    a.send_multipart(std::iter::once(&b"only"[..]), SendFlags::empty())?;
-    a.send_multipart([bytes::Bytes::from_static(b"b1")], SendFlags::empty())?;
+    a.send_multipart(&owned)?;
+    a.send_multipart(std::iter::once(&b"only"[..]))?;
+    a.send_multipart([bytes::Bytes::from_static(b"b1")])?;
     let expect: [&[&str]; 3] = [&["a", "b"], &["c", "d"], &["part 0", "part 1", "part 2"]];
     for want in expect {
-        let got = b.recv_multipart(RecvFlags::empty())?;
+        let got = b.recv_multipart()?;
         assert_eq!(got.len(), want.len());
         for (m, w) in got.iter().zip(want.iter()) {
             assert_eq!(m, w);
         }
     }
-    let got = b.recv_multipart(RecvFlags::empty())?;
+    let got = b.recv_multipart()?;
     assert_eq!(got[0], "m1");
     assert_eq!(got[1].len(), 100_000);
     assert_eq!(
-        b.recv_multipart_bytes(RecvFlags::empty())?,
+        b.recv_multipart_bytes()?,
         vec![b"s1".to_vec(), b"s2".to_vec()]
     );
-    assert_eq!(
-        b.recv_multipart_bytes(RecvFlags::empty())?,
-        vec![b"only".to_vec()]
-    );
-    assert_eq!(
-        b.recv_multipart_bytes(RecvFlags::empty())?,
-        vec![b"b1".to_vec()]
-    );
+    assert_eq!(b.recv_multipart_bytes()?, vec![b"only".to_vec()]);
+    assert_eq!(b.recv_multipart_bytes()?, vec![b"b1".to_vec()]);
     // A message has at least one part.
     let none: [&[u8]; 0] = [];
     assert!(matches!(
-        a.send_multipart(none, SendFlags::empty()),
+        a.send_multipart(none),
         Err(Error::InvalidInput { .. })
     ));
-    assert_eq!(b.try_recv_msg(RecvFlags::empty())?, None);
+    assert_eq!(b.try_recv_msg()?, None);
     Ok(())
 }
 
@@ -112,10 +106,10 @@ fn multipart_from_any_iterator() -> Result<()> {
 fn manual_sndmore_and_rcvmore() -> Result<()> {
     let ctx = Context::new();
     let (a, b) = pair_on(&ctx, SocketType::Pair, SocketType::Pair, &inproc("sndmore"))?;
-    a.send("head", SendFlags::SNDMORE)?;
-    a.send(Message::from("middle"), SendFlags::SNDMORE)?;
-    a.send_string("tail", SendFlags::empty())?;
-    let parts = b.recv_multipart(RecvFlags::empty())?;
+    a.send_with("head", SendFlags::SNDMORE)?;
+    a.send_with(Message::from("middle"), SendFlags::SNDMORE)?;
+    a.send_string("tail")?;
+    let parts = b.recv_multipart()?;
     assert_eq!(
         parts,
         vec![
@@ -136,78 +130,71 @@ fn multipart_receive_does_not_copy() -> Result<()> {
     let big1 = vec![1u8; 200_000];
     let big2 = vec![2u8; 200_000];
     let (p1, p2) = (big1.as_ptr(), big2.as_ptr());
-    a.send_multipart([big1, big2], SendFlags::empty())?;
+    a.send_multipart([big1, big2])?;
     let mut parts = Vec::with_capacity(4);
-    b.recv_multipart_into(&mut parts, RecvFlags::empty())?;
+    b.recv_multipart_into(&mut parts)?;
     assert_eq!(parts.len(), 2);
     assert_eq!(parts[0].as_ptr(), p1);
     assert_eq!(parts[1].as_ptr(), p2);
     // recv_multipart_into appends (reuse the vector by clearing it).
-    a.send("again", SendFlags::empty())?;
-    b.recv_multipart_into(&mut parts, RecvFlags::empty())?;
+    a.send("again")?;
+    b.recv_multipart_into(&mut parts)?;
     assert_eq!(parts.len(), 3);
     assert_eq!(parts[2], "again");
     Ok(())
 }
 
 #[test]
-fn try_calls_report_would_block_as_none() -> Result<()> {
+fn try_calls_report_would_block_as_none_or_false() -> Result<()> {
     let ctx = Context::new();
     // A PUSH with no peer cannot send; a PULL with nothing queued cannot receive.
     let push = socket(&ctx, SocketType::Push)?;
     push.bind(&inproc("nobody"))?;
-    assert_eq!(push.try_send("x", SendFlags::empty())?, None);
+    assert!(!push.try_send("x")?);
     let mut keep = Message::from("kept");
-    assert_eq!(push.try_send(&mut keep, SendFlags::empty())?, None);
+    assert!(!push.try_send(&mut keep)?);
     assert_eq!(
         keep, "kept",
         "a message that could not be sent is untouched"
     );
-    assert_eq!(
-        push.try_send_multipart(["a", "b"], SendFlags::empty())?,
-        None
-    );
+    assert!(!push.try_send_multipart(["a", "b"])?);
     assert!(matches!(
-        push.send("x", SendFlags::DONTWAIT),
+        push.send_with("x", SendFlags::DONTWAIT),
         Err(Error::Again)
     ));
 
     let pull = socket(&ctx, SocketType::Pull)?;
     let ep = bind_tcp(&pull)?;
-    assert_eq!(pull.try_recv_msg(RecvFlags::empty())?, None);
-    assert_eq!(pull.try_recv_bytes(RecvFlags::empty())?, None);
-    assert_eq!(pull.try_recv_string(RecvFlags::empty())?, None);
-    assert_eq!(pull.try_recv_multipart(RecvFlags::empty())?, None);
-    assert!(matches!(
-        pull.recv_msg(RecvFlags::DONTWAIT),
-        Err(Error::Again)
-    ));
+    assert_eq!(pull.try_recv_msg()?, None);
+    assert_eq!(pull.try_recv_bytes()?, None);
+    assert_eq!(pull.try_recv_string()?, None);
+    assert_eq!(pull.try_recv_multipart()?, None);
+    let mut into = Message::from("old content");
+    assert!(!pull.try_recv_msg_into(&mut into)?);
+    let mut parts = Vec::new();
+    assert!(!pull.try_recv_multipart_into(&mut parts)?);
+    assert!(parts.is_empty());
+    assert_eq!(pull.try_recv_into(&mut [0u8; 4])?, None);
     // A receive timeout is Again as well.
     pull.set_rcvtimeo(Some(Duration::from_millis(20)))?;
-    assert!(matches!(
-        pull.recv_bytes(RecvFlags::empty()),
-        Err(Error::Again)
-    ));
+    assert!(matches!(pull.recv_bytes(), Err(Error::Again)));
 
     let push = socket(&ctx, SocketType::Push)?;
     push.connect(&ep)?;
-    push.send_multipart(["one", "two"], SendFlags::empty())?;
+    push.send_multipart(["one", "two"])?;
     pull.set_rcvtimeo(Some(TIMEOUT))?;
     assert!(
         pull.poll(zmqx::PollEvents::POLLIN, Some(TIMEOUT))?
             .contains(zmqx::PollEvents::POLLIN)
     );
-    let got = pull.try_recv_multipart(RecvFlags::empty())?.expect("ready");
+    let got = pull.try_recv_multipart()?.expect("ready");
     assert_eq!(got, vec![Message::from("one"), Message::from("two")]);
-    push.send("s", SendFlags::empty())?;
+    push.send("s")?;
     assert!(
         pull.poll(zmqx::PollEvents::POLLIN, Some(TIMEOUT))?
             .contains(zmqx::PollEvents::POLLIN)
     );
-    assert_eq!(
-        pull.try_recv_string(RecvFlags::empty())?.as_deref(),
-        Some("s")
-    );
+    assert_eq!(pull.try_recv_string()?.as_deref(), Some("s"));
     Ok(())
 }
 
@@ -220,21 +207,18 @@ fn recv_into_reports_the_real_size() -> Result<()> {
         SocketType::Pair,
         &inproc("recv-into"),
     )?;
-    a.send("0123456789", SendFlags::empty())?;
+    a.send("0123456789")?;
     let mut buf = [0u8; 4];
-    let n = b.recv_into(&mut buf, RecvFlags::empty())?;
+    let n = b.recv_into(&mut buf)?;
     assert_eq!(n, 10, "the message's real size, though truncated");
     assert_eq!(&buf, b"0123");
-    a.send("ab", SendFlags::empty())?;
+    a.send("ab")?;
     let mut buf = [0u8; 4];
-    assert_eq!(b.recv_into(&mut buf, RecvFlags::empty())?, 2);
+    assert_eq!(b.recv_into(&mut buf)?, 2);
     assert_eq!(&buf[..2], b"ab");
-    a.send("", SendFlags::empty())?;
-    assert_eq!(b.recv_into(&mut [], RecvFlags::empty())?, 0);
-    assert!(matches!(
-        b.recv_into(&mut buf, RecvFlags::DONTWAIT),
-        Err(Error::Again)
-    ));
+    a.send("")?;
+    assert_eq!(b.recv_into(&mut [])?, 0);
+    assert_eq!(b.try_recv_into(&mut buf)?, None);
     Ok(())
 }
 
@@ -242,19 +226,19 @@ fn recv_into_reports_the_real_size() -> Result<()> {
 fn strings_and_invalid_utf8() -> Result<()> {
     let ctx = Context::new();
     let (a, b) = pair_on(&ctx, SocketType::Pair, SocketType::Pair, &inproc("strings"))?;
-    a.send_string("héllo", SendFlags::empty())?;
-    assert_eq!(b.recv_string(RecvFlags::empty())?, "héllo");
+    a.send_string("héllo")?;
+    assert_eq!(b.recv_string()?, "héllo");
     let bad = vec![b'o', b'k', 0xff, 0xfe];
-    a.send(&bad, SendFlags::empty())?;
-    match b.recv_string(RecvFlags::empty()) {
+    a.send(&bad)?;
+    match b.recv_string() {
         Err(Error::Utf8 { bytes, source }) => {
             assert_eq!(bytes, bad, "the bytes are handed back");
             assert_eq!(source.valid_up_to(), 2);
         }
         other => panic!("expected Error::Utf8, got {other:?}"),
     }
-    a.send(&bad, SendFlags::empty())?;
-    let err = b.recv_string(RecvFlags::empty()).expect_err("not UTF-8");
+    a.send(&bad)?;
+    let err = b.recv_string().expect_err("not UTF-8");
     let io: std::io::Error = err.into();
     assert_eq!(io.kind(), std::io::ErrorKind::InvalidData);
     Ok(())

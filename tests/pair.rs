@@ -9,7 +9,7 @@
 mod common;
 
 use common::{inproc, ipc, socket};
-use zmqx::{Context, RecvFlags, Result, SendFlags, Socket, SocketType};
+use zmqx::{Context, Result, Socket, SocketType};
 
 fn pairs(ctx: &Context) -> Result<Vec<(Socket, Socket)>> {
     [inproc("pair"), ipc("pair"), "tcp://127.0.0.1:*".to_string()]
@@ -26,10 +26,10 @@ fn pairs(ctx: &Context) -> Result<Vec<(Socket, Socket)>> {
 
 /// Sends `msg` from s1 to s2, which sends it back.
 fn ping_pong(s1: &Socket, s2: &Socket, msg: &[u8]) -> Result<Vec<u8>> {
-    s1.send(msg, SendFlags::empty())?;
-    let got = s2.recv_msg(RecvFlags::empty())?;
-    s2.send(got, SendFlags::empty())?;
-    s1.recv_bytes(RecvFlags::empty())
+    s1.send(msg)?;
+    let got = s2.recv_msg()?;
+    s2.send(got)?;
+    s1.recv_bytes()
 }
 
 #[test]
@@ -48,16 +48,16 @@ fn multiple() -> Result<()> {
     let ctx = Context::new();
     for (s1, s2) in pairs(&ctx)? {
         for i in 0..10 {
-            s1.send(" ".repeat(i), SendFlags::empty())?;
+            s1.send(" ".repeat(i))?;
         }
         for i in 0..10 {
-            s2.send(" ".repeat(i), SendFlags::empty())?;
+            s2.send(" ".repeat(i))?;
         }
         for i in 0..10 {
-            assert_eq!(s1.recv_string(RecvFlags::empty())?, " ".repeat(i));
+            assert_eq!(s1.recv_string()?, " ".repeat(i));
         }
         for i in 0..10 {
-            assert_eq!(s2.recv_string(RecvFlags::empty())?, " ".repeat(i));
+            assert_eq!(s2.recv_string()?, " ".repeat(i));
         }
     }
     Ok(())
@@ -74,10 +74,10 @@ fn one_peer_only() -> Result<()> {
     b.connect(&ep)?;
     let c = socket(&ctx, SocketType::Pair)?;
     c.connect(&ep)?;
-    b.send("from b", SendFlags::empty())?;
-    assert_eq!(a.recv_string(RecvFlags::empty())?, "from b");
-    a.send("to b", SendFlags::empty())?;
-    assert_eq!(b.recv_string(RecvFlags::empty())?, "to b");
-    assert_eq!(c.try_recv_msg(RecvFlags::empty())?, None);
+    b.send("from b")?;
+    assert_eq!(a.recv_string()?, "from b");
+    a.send("to b")?;
+    assert_eq!(b.recv_string()?, "to b");
+    assert_eq!(c.try_recv_msg()?, None);
     Ok(())
 }

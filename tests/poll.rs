@@ -15,10 +15,7 @@ use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
 
 use common::{TIMEOUT, bind_tcp, socket};
-use zmqx::{
-    Context, PollEvents, PollTarget, Poller, RecvFlags, Result, SendFlags, Socket, SocketType,
-    select,
-};
+use zmqx::{Context, PollEvents, PollTarget, Poller, Result, Socket, SocketType, select};
 
 fn pair(ctx: &Context, a: SocketType, b: SocketType) -> Result<(Socket, Socket)> {
     let s1 = socket(ctx, a)?;
@@ -71,14 +68,14 @@ fn pair_sockets() -> Result<()> {
         events_of(r, t1) == PollEvents::POLLOUT && events_of(r, t2) == PollEvents::POLLOUT
     })?;
     assert_eq!(ready.len(), 2);
-    s1.send("msg1", SendFlags::empty())?;
-    s2.send("msg2", SendFlags::empty())?;
+    s1.send("msg1")?;
+    s2.send("msg2")?;
     poll_until(&mut poller, |r| {
         events_of(r, t1) == INOUT && events_of(r, t2) == INOUT
     })?;
     assert_eq!(poller.revents(&s1), Some(INOUT));
-    s1.recv_msg(RecvFlags::empty())?;
-    s2.recv_msg(RecvFlags::empty())?;
+    s1.recv_msg()?;
+    s2.recv_msg()?;
     let ready = poller.poll(Some(Duration::ZERO))?;
     assert_eq!(events_of(&ready, t1), PollEvents::POLLOUT);
     assert_eq!(events_of(&ready, t2), PollEvents::POLLOUT);
@@ -102,21 +99,21 @@ fn req_rep_states() -> Result<()> {
     let ready = poll_until(&mut poller, |r| events_of(r, t2) == PollEvents::POLLOUT)?;
     assert_eq!(events_of(&ready, t1), PollEvents::empty());
     // After sending, the REQ can do nothing until the reply.
-    s2.send("msg1", SendFlags::empty())?;
+    s2.send("msg1")?;
     let ready = poller.poll(Some(Duration::ZERO))?;
     assert_eq!(events_of(&ready, t2), PollEvents::empty());
     // The request arrives: s1 is readable (the only thing that can be ready).
     let ready = poller.poll(Some(TIMEOUT))?;
     assert_eq!(events_of(&ready, t1), PollEvents::POLLIN);
-    s1.recv_msg(RecvFlags::empty())?;
+    s1.recv_msg()?;
     let ready = poller.poll(Some(Duration::ZERO))?;
     assert_eq!(events_of(&ready, t1), PollEvents::POLLOUT);
-    s1.send("msg2", SendFlags::empty())?;
+    s1.send("msg2")?;
     let ready = poller.poll(Some(Duration::ZERO))?;
     assert_eq!(events_of(&ready, t1), PollEvents::empty());
     let ready = poller.poll(Some(TIMEOUT))?;
     assert_eq!(events_of(&ready, t2), PollEvents::POLLIN);
-    s2.recv_msg(RecvFlags::empty())?;
+    s2.recv_msg()?;
     let ready = poller.poll(Some(Duration::ZERO))?;
     assert_eq!(events_of(&ready, t2), PollEvents::POLLOUT);
     Ok(())
@@ -156,7 +153,7 @@ fn pub_sub_states() -> Result<()> {
     // Wait on s2 alone: the poller would return at once (s1 is always
     // writable), and a tight loop could fill the HWM and drop the fence.
     loop {
-        s1.send("msg1", SendFlags::empty())?;
+        s1.send("msg1")?;
         if !s2
             .poll(PollEvents::POLLIN, Some(Duration::from_millis(20)))?
             .is_empty()
@@ -169,8 +166,8 @@ fn pub_sub_states() -> Result<()> {
         assert!(Instant::now() < deadline, "never readable");
     }
     // Drain up to a fence, so no message is left in flight.
-    s1.send("fence", SendFlags::empty())?;
-    while s2.recv_msg(RecvFlags::empty())? != "fence" {}
+    s1.send("fence")?;
+    while s2.recv_msg()? != "fence" {}
     let ready = poller.poll(Some(Duration::ZERO))?;
     assert_eq!(events_of(&ready, t2), PollEvents::empty());
     Ok(())
@@ -223,7 +220,7 @@ fn sockets_and_fds_together_modify_and_unregister() -> Result<()> {
     poller.register(&b, PollEvents::POLLIN);
     poller.register(rfd, PollEvents::POLLIN);
     assert_eq!(poller.len(), 2);
-    a.send("zmq", SendFlags::empty())?;
+    a.send("zmq")?;
     w.write_all(b"fd").expect("write");
     let ready = poll_until(&mut poller, |r| r.len() == 2)?;
     assert_eq!(events_of(&ready, PollTarget::from(&b)), PollEvents::POLLIN);
@@ -277,7 +274,7 @@ fn select_pair() -> Result<()> {
     };
     assert!(sel.read.is_empty());
     assert!(sel.error.is_empty());
-    s1.send("x", SendFlags::empty())?;
+    s1.send("x")?;
     let sel = select(&both, &[], &[], Some(TIMEOUT))?;
     assert_eq!(sel.read, vec![PollTarget::from(&s2)]);
     assert!(sel.write.is_empty());

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use common::{TIMEOUT, inproc, socket};
 use zmqx::proxy::{ProxyCommand, ProxyStats, SocketStats};
-use zmqx::{Context, Error, Message, PollEvents, RecvFlags, Result, SendFlags, Socket, SocketType};
+use zmqx::{Context, Error, Message, PollEvents, Result, Socket, SocketType};
 
 /// How long "does not arrive" is watched for: the wait is the assertion.
 const QUIET: Duration = Duration::from_millis(300);
@@ -37,7 +37,7 @@ fn still_running(rx: &Receiver<Result<()>>) -> bool {
 }
 
 fn recv_strings(s: &Socket) -> Result<Vec<String>> {
-    Ok(s.recv_multipart(RecvFlags::empty())?
+    Ok(s.recv_multipart()?
         .iter()
         .map(|m| String::from_utf8_lossy(m).into_owned())
         .collect())
@@ -53,7 +53,7 @@ fn assert_quiet(s: &Socket) -> Result<()> {
 /// Sends a command on a control socket that does not answer it (PAIR,
 /// DEALER…).
 fn command(ctrl: &Socket, c: ProxyCommand) -> Result<()> {
-    ctrl.send(c.as_bytes(), SendFlags::empty())
+    ctrl.send(c.as_bytes())
 }
 
 /// A steerable proxy between two PAIR sockets, with a PUSH capture and a
@@ -128,7 +128,7 @@ fn zmq_proxy_forwards_captures_and_ends_with_the_context() -> Result<()> {
     pull.connect(&be)?;
     let mon = socket(&ctx, SocketType::Pull)?;
     mon.connect(&cap)?;
-    push.send_multipart(["hello", "proxy"], SendFlags::empty())?;
+    push.send_multipart(["hello", "proxy"])?;
     assert_eq!(recv_strings(&pull)?, ["hello", "proxy"]);
     assert_eq!(recv_strings(&mon)?, ["hello", "proxy"]);
     assert!(still_running(&done));
@@ -149,8 +149,8 @@ fn deprecated_device_single_socket_echo() -> Result<()> {
     let req = socket(&ctx, SocketType::Req)?;
     req.connect(&ep)?;
     for text in ["hello", "hello again"] {
-        req.send(text, SendFlags::empty())?;
-        assert_eq!(req.recv_string(RecvFlags::empty())?, text);
+        req.send(text)?;
+        assert_eq!(req.recv_string()?, text);
     }
     ctx.shutdown()?;
     returned(&done)
@@ -159,8 +159,8 @@ fn deprecated_device_single_socket_echo() -> Result<()> {
 #[test]
 fn pause_really_pauses_and_resume_really_resumes() -> Result<()> {
     let s = steered(SocketType::Pair, SocketType::Pair)?;
-    s.client.send("before", SendFlags::empty())?;
-    assert_eq!(s.worker.recv_string(RecvFlags::empty())?, "before");
+    s.client.send("before")?;
+    assert_eq!(s.worker.recv_string()?, "before");
 
     command(&s.ctrl, ProxyCommand::Pause)?;
     // PAIR gets no reply to PAUSE; STATISTICS, served in order, proves the
@@ -168,8 +168,8 @@ fn pause_really_pauses_and_resume_really_resumes() -> Result<()> {
     let stats = ProxyStats::request(&s.ctrl)?;
     assert_eq!(stats.frontend.messages_received, 1);
 
-    s.client.send("while paused", SendFlags::empty())?;
-    s.worker.send("reply while paused", SendFlags::empty())?;
+    s.client.send("while paused")?;
+    s.worker.send("reply while paused")?;
     assert_quiet(&s.worker)?;
     assert_quiet(&s.client)?;
     // Still paused after a STATISTICS (libzmq 4.3.5 would be forwarding by
@@ -177,23 +177,20 @@ fn pause_really_pauses_and_resume_really_resumes() -> Result<()> {
     assert_eq!(ProxyStats::request(&s.ctrl)?.frontend.messages_received, 1);
 
     command(&s.ctrl, ProxyCommand::Resume)?;
-    assert_eq!(s.worker.recv_string(RecvFlags::empty())?, "while paused");
-    assert_eq!(
-        s.client.recv_string(RecvFlags::empty())?,
-        "reply while paused"
-    );
+    assert_eq!(s.worker.recv_string()?, "while paused");
+    assert_eq!(s.client.recv_string()?, "reply while paused");
 
     // RESUME while running changes nothing; PAUSE twice still pauses.
     command(&s.ctrl, ProxyCommand::Resume)?;
-    s.client.send("running", SendFlags::empty())?;
-    assert_eq!(s.worker.recv_string(RecvFlags::empty())?, "running");
+    s.client.send("running")?;
+    assert_eq!(s.worker.recv_string()?, "running");
     command(&s.ctrl, ProxyCommand::Pause)?;
     command(&s.ctrl, ProxyCommand::Pause)?;
     ProxyStats::request(&s.ctrl)?;
-    s.client.send("paused again", SendFlags::empty())?;
+    s.client.send("paused again")?;
     assert_quiet(&s.worker)?;
     command(&s.ctrl, ProxyCommand::Resume)?;
-    assert_eq!(s.worker.recv_string(RecvFlags::empty())?, "paused again");
+    assert_eq!(s.worker.recv_string()?, "paused again");
 
     command(&s.ctrl, ProxyCommand::Terminate)?;
     returned(&s.done)
@@ -205,8 +202,7 @@ fn statistics_count_whole_messages_and_payload_bytes() -> Result<()> {
     let requests: [&[&str]; 3] = [&["a"], &["bb", "ccc"], &["", "dddd", "e"]];
     let replies: [&[&str]; 2] = [&["xyz"], &["1", "22"]];
     for r in requests {
-        s.client
-            .send_multipart(r.iter().copied(), SendFlags::empty())?;
+        s.client.send_multipart(r.iter().copied())?;
     }
     for r in requests {
         assert_eq!(recv_strings(&s.worker)?, r);
@@ -214,8 +210,7 @@ fn statistics_count_whole_messages_and_payload_bytes() -> Result<()> {
         assert_eq!(recv_strings(&s.capture)?, r);
     }
     for r in replies {
-        s.worker
-            .send_multipart(r.iter().copied(), SendFlags::empty())?;
+        s.worker.send_multipart(r.iter().copied())?;
     }
     for r in replies {
         assert_eq!(recv_strings(&s.client)?, r);
@@ -223,7 +218,7 @@ fn statistics_count_whole_messages_and_payload_bytes() -> Result<()> {
     }
 
     command(&s.ctrl, ProxyCommand::Statistics)?;
-    let frames = s.ctrl.recv_multipart(RecvFlags::empty())?;
+    let frames = s.ctrl.recv_multipart()?;
     assert_eq!(frames.len(), 8);
     assert!(frames.iter().all(|f| f.len() == 8));
     let stats = ProxyStats::from_messages(frames)?;
@@ -255,20 +250,20 @@ fn statistics_count_whole_messages_and_payload_bytes() -> Result<()> {
 fn rep_control_answers_every_command() -> Result<()> {
     let s = steered(SocketType::Rep, SocketType::Req)?;
     let ask = |c: &[u8]| -> Result<Vec<Message>> {
-        s.ctrl.send(c, SendFlags::empty())?;
-        s.ctrl.recv_multipart(RecvFlags::empty())
+        s.ctrl.send(c)?;
+        s.ctrl.recv_multipart()
     };
     let empty_reply = |r: Vec<Message>| r.len() == 1 && r[0].is_empty();
 
     assert!(empty_reply(ask(b"PAUSE")?));
-    s.client.send("queued", SendFlags::empty())?;
+    s.client.send("queued")?;
     assert_quiet(&s.worker)?;
     assert!(empty_reply(ask(b"RESUME")?));
-    assert_eq!(s.worker.recv_string(RecvFlags::empty())?, "queued");
+    assert_eq!(s.worker.recv_string()?, "queued");
     // Unknown commands are ignored, and still answered on REP.
     assert!(empty_reply(ask(b"pause")?));
-    s.client.send("still running", SendFlags::empty())?;
-    assert_eq!(s.worker.recv_string(RecvFlags::empty())?, "still running");
+    s.client.send("still running")?;
+    assert_eq!(s.worker.recv_string()?, "still running");
 
     let stats = ProxyStats::from_messages(ask(b"STATISTICS")?)?;
     assert_eq!(stats.frontend.messages_received, 2);
@@ -288,10 +283,10 @@ fn pair_control_answers_statistics_only() -> Result<()> {
     ] {
         command(&s.ctrl, c)?;
     }
-    s.ctrl.send("bogus", SendFlags::empty())?;
+    s.ctrl.send("bogus")?;
     // Had any of those been answered, its reply would come first.
     command(&s.ctrl, ProxyCommand::Statistics)?;
-    assert_eq!(s.ctrl.recv_multipart(RecvFlags::empty())?.len(), 8);
+    assert_eq!(s.ctrl.recv_multipart()?.len(), 8);
     command(&s.ctrl, ProxyCommand::Terminate)?;
     returned(&s.done)?;
     assert_quiet(&s.ctrl)
@@ -301,8 +296,8 @@ fn pair_control_answers_statistics_only() -> Result<()> {
 fn router_control_routes_replies_and_answers_req_peers() -> Result<()> {
     // A REQ peer behind a ROUTER control gets an answer to every command.
     let s = steered(SocketType::Router, SocketType::Req)?;
-    s.ctrl.send("PAUSE", SendFlags::empty())?;
-    let reply = s.ctrl.recv_multipart(RecvFlags::empty())?;
+    s.ctrl.send("PAUSE")?;
+    let reply = s.ctrl.recv_multipart()?;
     assert_eq!(reply.len(), 1);
     assert!(reply[0].is_empty());
     let stats = ProxyStats::request(&s.ctrl)?;
@@ -311,14 +306,14 @@ fn router_control_routes_replies_and_answers_req_peers() -> Result<()> {
     // A DEALER peer (no REQ delimiter) only gets the STATISTICS answer.
     let dealer = socket(&s.ctrl.context(), SocketType::Dealer)?;
     dealer.connect(&s.ctrl_endpoint)?;
-    dealer.send("RESUME", SendFlags::empty())?;
-    s.client.send("resumed", SendFlags::empty())?;
-    assert_eq!(s.worker.recv_string(RecvFlags::empty())?, "resumed");
-    dealer.send("STATISTICS", SendFlags::empty())?;
-    let stats = ProxyStats::from_messages(dealer.recv_multipart(RecvFlags::empty())?)?;
+    dealer.send("RESUME")?;
+    s.client.send("resumed")?;
+    assert_eq!(s.worker.recv_string()?, "resumed");
+    dealer.send("STATISTICS")?;
+    let stats = ProxyStats::from_messages(dealer.recv_multipart()?)?;
     assert_eq!(stats.backend.messages_sent, 1);
 
-    dealer.send("TERMINATE", SendFlags::empty())?;
+    dealer.send("TERMINATE")?;
     returned(&s.done)?;
     assert_quiet(&dealer)
 }
@@ -330,10 +325,10 @@ fn pull_control_steers_without_replies() -> Result<()> {
     command(&s.ctrl, ProxyCommand::Pause)?;
     // PULL cannot confirm; the PAUSE is queued before the message, and the
     // proxy serves its control socket first.
-    s.client.send("held", SendFlags::empty())?;
+    s.client.send("held")?;
     assert_quiet(&s.worker)?;
     command(&s.ctrl, ProxyCommand::Resume)?;
-    assert_eq!(s.worker.recv_string(RecvFlags::empty())?, "held");
+    assert_eq!(s.worker.recv_string()?, "held");
     command(&s.ctrl, ProxyCommand::Terminate)?;
     returned(&s.done)
 }
@@ -376,7 +371,7 @@ fn a_full_destination_holds_one_message_and_never_blocks_control() -> Result<()>
     ctrl.connect(&ct)?;
 
     for i in 0..3 {
-        push.send(format!("m{i}"), SendFlags::empty())?;
+        push.send(format!("m{i}"))?;
     }
     // The proxy read one message and waits for room; the rest stay queued.
     let stats = common::eventually(TIMEOUT, || {
@@ -390,7 +385,7 @@ fn a_full_destination_holds_one_message_and_never_blocks_control() -> Result<()>
     let pull = socket(&ctx, SocketType::Pull)?;
     pull.connect(&be)?;
     for i in 0..3 {
-        assert_eq!(pull.recv_string(RecvFlags::empty())?, format!("m{i}"));
+        assert_eq!(pull.recv_string()?, format!("m{i}"));
     }
     let stats = ProxyStats::request(&ctrl)?;
     assert_eq!(stats.frontend.messages_received, 3);
@@ -421,16 +416,16 @@ fn a_blocked_capture_still_obeys_control() -> Result<()> {
     let ctrl = socket(&ctx, SocketType::Req)?;
     ctrl.connect(&ct)?;
 
-    push.send("first", SendFlags::empty())?;
-    push.send("second", SendFlags::empty())?;
+    push.send("first")?;
+    push.send("second")?;
     // The first message is forwarded; its capture copy cannot go anywhere,
     // so the proxy waits there, and forwards nothing more meanwhile.
-    assert_eq!(pull.recv_string(RecvFlags::empty())?, "first");
+    assert_eq!(pull.recv_string()?, "first");
     assert_quiet(&pull)?;
     let stats = ProxyStats::request(&ctrl)?;
     assert_eq!(stats.backend.messages_sent, 1);
-    ctrl.send("TERMINATE", SendFlags::empty())?;
-    ctrl.recv_msg(RecvFlags::empty())?;
+    ctrl.send("TERMINATE")?;
+    ctrl.recv_msg()?;
     returned(&done)
 }
 
@@ -448,10 +443,10 @@ fn steerable_without_control_is_a_rust_proxy() -> Result<()> {
     let req = socket(&ctx, SocketType::Req)?;
     req.connect(&fe)?;
     for i in 0..100 {
-        req.send(format!("q{i}"), SendFlags::empty())?;
-        let q = rep.recv_string(RecvFlags::empty())?;
-        rep.send(format!("a-{q}"), SendFlags::empty())?;
-        assert_eq!(req.recv_string(RecvFlags::empty())?, format!("a-q{i}"));
+        req.send(format!("q{i}"))?;
+        let q = rep.recv_string()?;
+        rep.send(format!("a-{q}"))?;
+        assert_eq!(req.recv_string()?, format!("a-q{i}"));
     }
     ctx.shutdown()?;
     returned(&done)
@@ -466,17 +461,17 @@ fn many_messages_in_bursts_keep_order_and_parts() -> Result<()> {
         let client = s.client;
         std::thread::spawn(move || -> Result<Socket> {
             for i in 0..n {
-                client.send_multipart([format!("{i}"), "x".repeat(i % 50)], SendFlags::empty())?;
+                client.send_multipart([format!("{i}"), "x".repeat(i % 50)])?;
             }
             Ok(client)
         })
     };
     for i in 0..n {
-        let parts = s.worker.recv_multipart(RecvFlags::empty())?;
+        let parts = s.worker.recv_multipart()?;
         assert_eq!(parts.len(), 2);
         assert_eq!(parts[0], format!("{i}").as_str());
         assert_eq!(parts[1].len(), i % 50);
-        let _ = s.capture.recv_multipart(RecvFlags::empty())?;
+        let _ = s.capture.recv_multipart()?;
     }
     let _client = sender.join().expect("sender panicked")?;
     let stats = ProxyStats::request(&s.ctrl)?;
@@ -520,12 +515,12 @@ fn monitored_queue_forwards_both_ways_with_prefixes() -> Result<()> {
         &["and", "again", "!"],
     ];
     for m in sent {
-        alice.send_multipart(m.iter().copied(), SendFlags::empty())?;
+        alice.send_multipart(m.iter().copied())?;
     }
     for m in sent {
         assert_eq!(recv_strings(&bob)?, m);
     }
-    bob.send_multipart(["hello", "alice"], SendFlags::empty())?;
+    bob.send_multipart(["hello", "alice"])?;
     assert_eq!(recv_strings(&alice)?, ["hello", "alice"]);
     for m in sent {
         let mut expected = vec!["foo"];
@@ -559,15 +554,15 @@ fn monitored_queue_router_to_router_swaps_routing_ids() -> Result<()> {
 
     // b announces itself: once the monitor shows its message, the out
     // ROUTER knows b. The ping is addressed to nobody and dropped.
-    b.send_multipart(["nobody", "ping"], SendFlags::empty())?;
+    b.send_multipart(["nobody", "ping"])?;
     assert_eq!(recv_strings(&mon)?, ["out", "nobody", "b", "ping"]);
 
-    a.send_multipart(["b", "hello", "there"], SendFlags::empty())?;
+    a.send_multipart(["b", "hello", "there"])?;
     let got = recv_strings(&b)?;
     assert_eq!(got, ["a", "hello", "there"]);
     assert_eq!(recv_strings(&mon)?, ["in", "b", "a", "hello", "there"]);
     // b answers by sending back what it got: the id now names a.
-    b.send_multipart(&got, SendFlags::empty())?;
+    b.send_multipart(&got)?;
     assert_eq!(recv_strings(&a)?, ["b", "hello", "there"]);
     assert_eq!(recv_strings(&mon)?, ["out", "a", "b", "hello", "there"]);
 

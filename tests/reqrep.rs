@@ -9,7 +9,7 @@
 mod common;
 
 use common::{inproc, ipc, socket};
-use zmqx::{Context, Error, RecvFlags, Result, SendFlags, Socket, SocketType};
+use zmqx::{Context, Error, Result, Socket, SocketType};
 
 fn req_rep(ctx: &Context) -> Result<Vec<(Socket, Socket)>> {
     [
@@ -29,10 +29,10 @@ fn req_rep(ctx: &Context) -> Result<Vec<(Socket, Socket)>> {
 }
 
 fn ping_pong(req: &Socket, rep: &Socket, msg: &[u8]) -> Result<Vec<u8>> {
-    req.send(msg, SendFlags::empty())?;
-    let got = rep.recv_msg(RecvFlags::empty())?;
-    rep.send(got, SendFlags::empty())?;
-    req.recv_bytes(RecvFlags::empty())
+    req.send(msg)?;
+    let got = rep.recv_msg()?;
+    rep.send(got)?;
+    req.recv_bytes()
 }
 
 #[test]
@@ -63,31 +63,19 @@ fn bad_send_recv() -> Result<()> {
     // pyzmq: test_bad_send_recv
     let ctx = Context::new();
     for (req, rep) in req_rep(&ctx)? {
+        assert!(matches!(req.recv_msg(), Err(Error::InvalidState)));
+        assert!(matches!(req.recv_bytes(), Err(Error::InvalidState)));
+        assert!(matches!(rep.send("asdf"), Err(Error::InvalidState)));
         assert!(matches!(
-            req.recv_msg(RecvFlags::empty()),
-            Err(Error::InvalidState)
-        ));
-        assert!(matches!(
-            req.recv_bytes(RecvFlags::empty()),
-            Err(Error::InvalidState)
-        ));
-        assert!(matches!(
-            rep.send("asdf", SendFlags::empty()),
-            Err(Error::InvalidState)
-        ));
-        assert!(matches!(
-            rep.send(zmqx::Message::from("asdf"), SendFlags::empty()),
+            rep.send(zmqx::Message::from("asdf")),
             Err(Error::InvalidState)
         ));
         // Two requests in a row are refused too.
-        req.send("first", SendFlags::empty())?;
-        assert!(matches!(
-            req.send("second", SendFlags::empty()),
-            Err(Error::InvalidState)
-        ));
-        assert_eq!(rep.recv_string(RecvFlags::empty())?, "first");
-        rep.send("answer", SendFlags::empty())?;
-        assert_eq!(req.recv_string(RecvFlags::empty())?, "answer");
+        req.send("first")?;
+        assert!(matches!(req.send("second"), Err(Error::InvalidState)));
+        assert_eq!(rep.recv_string()?, "first");
+        rep.send("answer")?;
+        assert_eq!(req.recv_string()?, "answer");
         assert_eq!(ping_pong(&req, &rep, b"asdf")?, b"asdf");
     }
     Ok(())
@@ -110,11 +98,11 @@ fn large_messages() -> Result<()> {
 fn multipart_envelopes() -> Result<()> {
     let ctx = Context::new();
     for (req, rep) in req_rep(&ctx)? {
-        req.send_multipart(["a", "b"], SendFlags::empty())?;
-        let got = rep.recv_multipart_bytes(RecvFlags::empty())?;
+        req.send_multipart(["a", "b"])?;
+        let got = rep.recv_multipart_bytes()?;
         assert_eq!(got, vec![b"a".to_vec(), b"b".to_vec()]);
-        rep.send_multipart(["c", "d", "e"], SendFlags::empty())?;
-        let got = req.recv_multipart_bytes(RecvFlags::empty())?;
+        rep.send_multipart(["c", "d", "e"])?;
+        let got = req.recv_multipart_bytes()?;
         assert_eq!(got, vec![b"c".to_vec(), b"d".to_vec(), b"e".to_vec()]);
     }
     Ok(())
@@ -130,13 +118,13 @@ fn relaxed_req_may_resend() -> Result<()> {
     req.set_req_relaxed(true)?;
     req.set_req_correlate(true)?;
     req.connect(&ep)?;
-    req.send("lost", SendFlags::empty())?;
-    req.send("retry", SendFlags::empty())?;
-    assert_eq!(rep.recv_string(RecvFlags::empty())?, "lost");
-    rep.send("stale", SendFlags::empty())?;
-    assert_eq!(rep.recv_string(RecvFlags::empty())?, "retry");
-    rep.send("fresh", SendFlags::empty())?;
+    req.send("lost")?;
+    req.send("retry")?;
+    assert_eq!(rep.recv_string()?, "lost");
+    rep.send("stale")?;
+    assert_eq!(rep.recv_string()?, "retry");
+    rep.send("fresh")?;
     // With correlation, the stale reply to the first request is dropped.
-    assert_eq!(req.recv_string(RecvFlags::empty())?, "fresh");
+    assert_eq!(req.recv_string()?, "fresh");
     Ok(())
 }

@@ -12,9 +12,7 @@ use std::thread::JoinHandle;
 
 use auth_util::{Outcome, QUIET, TestResult, handshake_events, judge};
 use zmqx::auth::zap::{Credentials, StatusCode, ZAP_ENDPOINT, ZapReply, ZapRequest};
-use zmqx::{
-    Context, CurveKey, Mechanism, PollEvents, RecvFlags, Result, SendFlags, Socket, SocketType,
-};
+use zmqx::{Context, CurveKey, Mechanism, PollEvents, Result, Socket, SocketType};
 
 const USER: &str = "admin";
 const PASS: &str = "password";
@@ -27,7 +25,7 @@ fn zap_handler(ctx: &Context) -> Result<JoinHandle<Result<ZapRequest>>> {
     let socket = common::socket(ctx, SocketType::Rep)?;
     socket.bind(ZAP_ENDPOINT)?;
     Ok(std::thread::spawn(move || {
-        let frames = socket.recv_multipart_bytes(RecvFlags::empty())?;
+        let frames = socket.recv_multipart_bytes()?;
         let request = ZapRequest::parse(&frames).expect("libzmq sends well-formed requests");
         let ok = match &request.credentials {
             Credentials::Null | Credentials::Curve { .. } => true,
@@ -43,7 +41,7 @@ fn zap_handler(ctx: &Context) -> Result<JoinHandle<Result<ZapRequest>>> {
         } else {
             ZapReply::denied(&request, "Invalid username or password")
         };
-        socket.send_multipart(reply.to_frames().expect("encodable"), SendFlags::empty())?;
+        socket.send_multipart(reply.to_frames().expect("encodable"))?;
         Ok(request)
     }))
 }
@@ -54,8 +52,8 @@ fn bounce(server: &Socket, client: &Socket, check_metadata: bool) -> Result<()> 
     let msg: Vec<Vec<u8>> = (0..2)
         .map(|i| (0..64).map(|j| (i * 64 + j) as u8 ^ 0x5a).collect())
         .collect();
-    client.send_multipart(&msg, SendFlags::empty())?;
-    let frames = server.recv_multipart(RecvFlags::empty())?;
+    client.send_multipart(&msg)?;
+    let frames = server.recv_multipart()?;
     if check_metadata {
         for frame in &frames {
             assert_eq!(frame.gets("User-Id")?.as_deref(), Some("anonymous"));
@@ -65,8 +63,8 @@ fn bounce(server: &Socket, client: &Socket, check_metadata: bool) -> Result<()> 
     }
     let received: Vec<Vec<u8>> = frames.iter().map(|f| f.to_vec()).collect();
     assert_eq!(received, msg);
-    server.send_multipart(&received, SendFlags::empty())?;
-    assert_eq!(client.recv_multipart_bytes(RecvFlags::empty())?, msg);
+    server.send_multipart(&received)?;
+    assert_eq!(client.recv_multipart_bytes()?, msg);
     Ok(())
 }
 
@@ -150,7 +148,7 @@ fn plain_wrong_password() -> TestResult {
     let outcome = judge(&server, &client, &mut monitor, &endpoint, common::TIMEOUT)?;
     assert_eq!(outcome, Outcome::Refused(400));
     // A message the client queues never reaches the server.
-    let _ = client.try_send("ping", SendFlags::empty())?;
+    let _ = client.try_send("ping")?;
     assert!(server.poll(PollEvents::POLLIN, Some(QUIET))?.is_empty());
     let request = handler.join().expect("no panic")?;
     assert!(matches!(
@@ -226,10 +224,10 @@ fn refusal_status_reaches_the_monitor() -> TestResult {
                 if zap.poll(PollEvents::POLLIN, Some(QUIET))?.is_empty() {
                     continue;
                 }
-                let frames = zap.recv_multipart_bytes(RecvFlags::empty())?;
+                let frames = zap.recv_multipart_bytes()?;
                 let request = ZapRequest::parse(&frames).expect("well formed");
                 let reply = ZapReply::refuse(&request, status, "no");
-                zap.send_multipart(reply.to_frames().expect("encodable"), SendFlags::empty())?;
+                zap.send_multipart(reply.to_frames().expect("encodable"))?;
                 answered += 1;
             }
             Ok(answered)

@@ -1,6 +1,7 @@
 //! Serialization helpers over real sockets: JSON and postcard round trips,
 //! typed errors that hand the frames back, size limits, custom serializers
 //! (trait, closures, multipart), text encodings.
+#![cfg(all(feature = "json", feature = "postcard"))]
 
 mod common;
 
@@ -12,7 +13,7 @@ use zmqx::monitor::EventKind;
 use zmqx::serialize::{
     BoxError, DecodeError, EncodeError, Encoding, FrameCount, Json, Postcard, Serializer, from_fns,
 };
-use zmqx::{Context, Error, Message, RecvFlags, Result, SendFlags, Socket, SocketType};
+use zmqx::{Context, Error, Message, Result, Socket, SocketType};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 enum Shape {
@@ -81,34 +82,22 @@ fn json_round_trip() -> Result<()> {
     let ctx = Context::new();
     let (push, pull) = pipe(&ctx)?;
     let d = drawing();
-    push.send_json(&d, SendFlags::empty())?;
-    assert_eq!(pull.recv_json::<Drawing>(RecvFlags::empty())?, d);
+    push.send_json(&d)?;
+    assert_eq!(pull.recv_json::<Drawing>()?, d);
 
     // Enums, plain values, and borrowed unsized values.
-    push.send_json(&Shape::Rect(1, 2), SendFlags::empty())?;
-    assert_eq!(
-        pull.recv_json::<Shape>(RecvFlags::empty())?,
-        Shape::Rect(1, 2)
-    );
-    push.send_json("just a string", SendFlags::empty())?;
-    assert_eq!(
-        pull.recv_json::<String>(RecvFlags::empty())?,
-        "just a string"
-    );
-    push.send_json(&[1u8, 2, 3][..], SendFlags::empty())?;
-    assert_eq!(
-        pull.recv_json::<Vec<u8>>(RecvFlags::empty())?,
-        vec![1, 2, 3]
-    );
+    push.send_json(&Shape::Rect(1, 2))?;
+    assert_eq!(pull.recv_json::<Shape>()?, Shape::Rect(1, 2));
+    push.send_json("just a string")?;
+    assert_eq!(pull.recv_json::<String>()?, "just a string");
+    push.send_json(&[1u8, 2, 3][..])?;
+    assert_eq!(pull.recv_json::<Vec<u8>>()?, vec![1, 2, 3]);
 
     // The wire format is plain JSON, what pyzmq's recv_json reads.
-    push.send_json(&Shape::Rect(5, 6), SendFlags::empty())?;
-    assert_eq!(pull.recv_string(RecvFlags::empty())?, r#"{"Rect":[5,6]}"#);
-    push.send(r#"{"Circle":{"radius":2.0}}"#, SendFlags::empty())?;
-    assert_eq!(
-        pull.recv_json::<Shape>(RecvFlags::empty())?,
-        Shape::Circle { radius: 2.0 }
-    );
+    push.send_json(&Shape::Rect(5, 6))?;
+    assert_eq!(pull.recv_string()?, r#"{"Rect":[5,6]}"#);
+    push.send(r#"{"Circle":{"radius":2.0}}"#)?;
+    assert_eq!(pull.recv_json::<Shape>()?, Shape::Circle { radius: 2.0 });
     Ok(())
 }
 
@@ -117,8 +106,8 @@ fn postcard_round_trip() -> Result<()> {
     let ctx = Context::new();
     let (push, pull) = pipe(&ctx)?;
     let d = drawing();
-    push.send_postcard(&d, SendFlags::empty())?;
-    let m = pull.recv_msg(RecvFlags::empty())?;
+    push.send_postcard(&d)?;
+    let m = pull.recv_msg()?;
     // Compact: far smaller than the JSON.
     let json_len = serde_json::to_vec(&d).map_err(|_| Error::Fault)?.len();
     assert!(
@@ -126,31 +115,36 @@ fn postcard_round_trip() -> Result<()> {
         "postcard {} vs json {json_len}",
         m.len()
     );
-    push.send(m, SendFlags::empty())?;
-    assert_eq!(pull.recv_postcard::<Drawing>(RecvFlags::empty())?, d);
+    push.send(m)?;
+    assert_eq!(pull.recv_postcard::<Drawing>()?, d);
 
     for shape in drawing().shapes {
-        push.send_postcard(&shape, SendFlags::empty())?;
-        assert_eq!(pull.recv_postcard::<Shape>(RecvFlags::empty())?, shape);
+        push.send_postcard(&shape)?;
+        assert_eq!(pull.recv_postcard::<Shape>()?, shape);
     }
     // Large values go out zero-copy and come back intact.
     let big: Vec<u64> = (0..100_000).collect();
-    push.send_postcard(&big, SendFlags::empty())?;
-    assert_eq!(pull.recv_postcard::<Vec<u64>>(RecvFlags::empty())?, big);
+    push.send_postcard(&big)?;
+    assert_eq!(pull.recv_postcard::<Vec<u64>>()?, big);
     Ok(())
 }
 
 #[test]
 fn json_header_then_more_parts() -> Result<()> {
-    // pyzmq's recipe: send_json(md, SNDMORE), then a raw part.
+    // pyzmq's recipe: send_json(md, SNDMORE), then a raw part; here the
+    // header's parts come from the serializer.
     let ctx = Context::new();
     let (push, pull) = pipe(&ctx)?;
-    push.send_json(&vec![2, 3], SendFlags::SNDMORE)?;
-    push.send(&b"payload"[..], SendFlags::empty())?;
-    let shape: Vec<usize> = pull.recv_json(RecvFlags::empty())?;
+    let mut parts = Json.serialize(&vec![2, 3]).map_err(|e| Error::Serialize {
+        format: "json",
+        source: e,
+    })?;
+    parts.push(Message::from(&b"payload"[..]));
+    push.send_multipart(parts)?;
+    let shape: Vec<usize> = pull.recv_json()?;
     assert_eq!(shape, vec![2, 3]);
     assert!(pull.rcvmore()?);
-    assert_eq!(pull.recv_msg(RecvFlags::empty())?, "payload");
+    assert_eq!(pull.recv_msg()?, "payload");
     Ok(())
 }
 
@@ -158,8 +152,8 @@ fn json_header_then_more_parts() -> Result<()> {
 fn malformed_json_hands_the_frame_back() -> Result<()> {
     let ctx = Context::new();
     let (push, pull) = pipe(&ctx)?;
-    push.send(r#"{"id": 1, "title": "#, SendFlags::empty())?;
-    match pull.recv_json::<Drawing>(RecvFlags::empty()) {
+    push.send(r#"{"id": 1, "title": "#)?;
+    match pull.recv_json::<Drawing>() {
         Err(Error::Deserialize {
             format,
             frames,
@@ -176,8 +170,8 @@ fn malformed_json_hands_the_frame_back() -> Result<()> {
     }
 
     // Valid JSON of the wrong shape is the same typed error.
-    push.send(r#"{"Triangle":[]}"#, SendFlags::empty())?;
-    let err = pull.recv_json::<Shape>(RecvFlags::empty()).unwrap_err();
+    push.send(r#"{"Triangle":[]}"#)?;
+    let err = pull.recv_json::<Shape>().unwrap_err();
     assert!(
         matches!(err, Error::Deserialize { format: "json", .. }),
         "{err}"
@@ -187,8 +181,8 @@ fn malformed_json_hands_the_frame_back() -> Result<()> {
     assert_eq!(io.kind(), std::io::ErrorKind::InvalidData);
 
     // The socket goes on working.
-    push.send_json(&Shape::Empty, SendFlags::empty())?;
-    assert_eq!(pull.recv_json::<Shape>(RecvFlags::empty())?, Shape::Empty);
+    push.send_json(&Shape::Empty)?;
+    assert_eq!(pull.recv_json::<Shape>()?, Shape::Empty);
     Ok(())
 }
 
@@ -197,8 +191,8 @@ fn malformed_postcard_hands_the_frame_back() -> Result<()> {
     let ctx = Context::new();
     let (push, pull) = pipe(&ctx)?;
     // Variant 9 of a three-variant enum.
-    push.send(&[9u8, 1, 2][..], SendFlags::empty())?;
-    match pull.recv_postcard::<Shape>(RecvFlags::empty()) {
+    push.send(&[9u8, 1, 2][..])?;
+    match pull.recv_postcard::<Shape>() {
         Err(Error::Deserialize { format, frames, .. }) => {
             assert_eq!(format, "postcard");
             assert_eq!(frames.to_vecs(), vec![vec![9u8, 1, 2]]);
@@ -206,14 +200,12 @@ fn malformed_postcard_hands_the_frame_back() -> Result<()> {
         other => panic!("expected a Deserialize error, got {other:?}"),
     }
     // Truncated: a string announcing 200 bytes but carrying 3.
-    push.send(&[200u8, 1, b'a', b'b', b'c'][..], SendFlags::empty())?;
-    let err = pull
-        .recv_postcard::<String>(RecvFlags::empty())
-        .unwrap_err();
+    push.send(&[200u8, 1, b'a', b'b', b'c'][..])?;
+    let err = pull.recv_postcard::<String>().unwrap_err();
     assert!(matches!(err, Error::Deserialize { ref frames, .. } if frames[0].len() == 5));
     // A valid value followed by junk: another type was sent.
-    push.send_postcard(&(7u8, 8u8), SendFlags::empty())?;
-    let err = pull.recv_postcard::<u8>(RecvFlags::empty()).unwrap_err();
+    push.send_postcard(&(7u8, 8u8))?;
+    let err = pull.recv_postcard::<u8>().unwrap_err();
     assert!(matches!(err, Error::Deserialize { .. }), "{err}");
     Ok(())
 }
@@ -224,13 +216,8 @@ fn hostile_length_prefix_does_not_allocate() -> Result<()> {
     // decoder must fail on the missing data, not try to reserve 32 GiB.
     let ctx = Context::new();
     let (push, pull) = pipe(&ctx)?;
-    push.send(
-        &[0xff, 0xff, 0xff, 0xff, 0x0f, 0x01][..],
-        SendFlags::empty(),
-    )?;
-    let err = pull
-        .recv_postcard::<Vec<u64>>(RecvFlags::empty())
-        .unwrap_err();
+    push.send(&[0xff, 0xff, 0xff, 0xff, 0x0f, 0x01][..])?;
+    let err = pull.recv_postcard::<Vec<u64>>().unwrap_err();
     assert!(matches!(err, Error::Deserialize { .. }), "{err}");
     Ok(())
 }
@@ -240,8 +227,8 @@ fn size_limit_rejects_big_messages() -> Result<()> {
     let ctx = Context::new();
     let (push, pull) = pipe(&ctx)?;
     let big = vec![7u32; 10_000];
-    push.send_json(&big, SendFlags::empty())?;
-    match pull.recv_json_limited::<Vec<u32>>(RecvFlags::empty(), 1024) {
+    push.send_json(&big)?;
+    match pull.recv_json_limited::<Vec<u32>>(1024) {
         Err(Error::TooLarge {
             size,
             limit,
@@ -258,14 +245,11 @@ fn size_limit_rejects_big_messages() -> Result<()> {
     }
 
     // At the limit is fine.
-    push.send_postcard(&[1u8; 10], SendFlags::empty())?;
-    assert_eq!(
-        pull.recv_postcard_limited::<[u8; 10]>(RecvFlags::empty(), 10)?,
-        [1u8; 10]
-    );
-    push.send_postcard(&[1u8; 11], SendFlags::empty())?;
+    push.send_postcard(&[1u8; 10])?;
+    assert_eq!(pull.recv_postcard_limited::<[u8; 10]>(10)?, [1u8; 10]);
+    push.send_postcard(&[1u8; 11])?;
     assert!(matches!(
-        pull.recv_postcard_limited::<[u8; 11]>(RecvFlags::empty(), 10),
+        pull.recv_postcard_limited::<[u8; 11]>(10),
         Err(Error::TooLarge {
             size: 11,
             limit: 10,
@@ -274,10 +258,8 @@ fn size_limit_rejects_big_messages() -> Result<()> {
     ));
 
     // Multipart: the parts add up.
-    push.send_multipart([&b"12345"[..], b"67890"], SendFlags::empty())?;
-    let err = pull
-        .recv_serialized_limited(&Lines, RecvFlags::empty(), 9)
-        .unwrap_err();
+    push.send_multipart([&b"12345"[..], b"67890"])?;
+    let err = pull.recv_serialized_limited(&Lines, 9).unwrap_err();
     match err {
         Error::TooLarge { size, frames, .. } => {
             assert_eq!(size, 10);
@@ -299,10 +281,10 @@ fn maxmsgsize_protects_the_transport() -> Result<()> {
     let endpoint = common::bind_tcp(&pull)?;
     let push = socket(&ctx, SocketType::Push)?;
     push.connect(&endpoint)?;
-    push.send_json(&vec![0u8; 1000], SendFlags::empty())?;
+    push.send_json(&vec![0u8; 1000])?;
     let dropped = events.wait_for(EventKind::Disconnected, Some(common::TIMEOUT))?;
     assert!(dropped.is_some(), "the over-size peer was not disconnected");
-    assert!(pull.try_recv_msg(RecvFlags::empty())?.is_none());
+    assert!(pull.try_recv_msg()?.is_none());
     Ok(())
 }
 
@@ -329,12 +311,12 @@ fn custom_serializer_multipart() -> Result<()> {
     let ctx = Context::new();
     let (push, pull) = pipe(&ctx)?;
     let lines = vec!["one".to_string(), String::new(), "three ✓".to_string()];
-    push.send_serialized(&lines, &Lines, SendFlags::empty())?;
-    assert_eq!(pull.recv_serialized(&Lines, RecvFlags::empty())?, lines);
+    push.send_serialized(&lines, &Lines)?;
+    assert_eq!(pull.recv_serialized(&Lines)?, lines);
 
     // Invalid UTF-8 in the middle part: the whole message comes back.
-    push.send_multipart([&b"ok"[..], b"\xff", b"ok"], SendFlags::empty())?;
-    match pull.recv_serialized(&Lines, RecvFlags::empty()) {
+    push.send_multipart([&b"ok"[..], b"\xff", b"ok"])?;
+    match pull.recv_serialized(&Lines) {
         Err(Error::Deserialize {
             format,
             frames,
@@ -351,9 +333,7 @@ fn custom_serializer_multipart() -> Result<()> {
     }
 
     // A serializer that makes no parts sends nothing.
-    let err = push
-        .send_serialized(&Vec::new(), &Lines, SendFlags::empty())
-        .unwrap_err();
+    let err = push.send_serialized(&Vec::new(), &Lines).unwrap_err();
     assert!(
         matches!(
             err,
@@ -364,7 +344,7 @@ fn custom_serializer_multipart() -> Result<()> {
         ),
         "{err}"
     );
-    assert!(pull.try_recv_msg(RecvFlags::empty())?.is_none());
+    assert!(pull.try_recv_msg()?.is_none());
     Ok(())
 }
 
@@ -373,23 +353,20 @@ fn json_and_postcard_as_serializers() -> Result<()> {
     let ctx = Context::new();
     let (push, pull) = pipe(&ctx)?;
     fn roundtrip<S: Serializer<Drawing>>(push: &Socket, pull: &Socket, s: S) -> Result<()> {
-        push.send_serialized(&drawing(), &s, SendFlags::empty())?;
-        assert_eq!(pull.recv_serialized(&s, RecvFlags::empty())?, drawing());
+        push.send_serialized(&drawing(), &s)?;
+        assert_eq!(pull.recv_serialized(&s)?, drawing());
         Ok(())
     }
     roundtrip(&push, &pull, Json)?;
     roundtrip(&push, &pull, Postcard)?;
     // Serializers are usable as trait objects.
     let dynamic: &dyn Serializer<Drawing> = &Postcard;
-    push.send_serialized(&drawing(), dynamic, SendFlags::empty())?;
-    assert_eq!(
-        pull.recv_serialized(dynamic, RecvFlags::empty())?,
-        drawing()
-    );
+    push.send_serialized(&drawing(), dynamic)?;
+    assert_eq!(pull.recv_serialized(dynamic)?, drawing());
 
     // Two parts where one is expected.
-    push.send_multipart(["{}", "{}"], SendFlags::empty())?;
-    match pull.recv_serialized::<Drawing, _>(&Json, RecvFlags::empty()) {
+    push.send_multipart(["{}", "{}"])?;
+    match pull.recv_serialized::<Drawing, _>(&Json) {
         Err(Error::Deserialize { frames, source, .. }) => {
             assert_eq!(frames.len(), 2);
             assert_eq!(
@@ -440,21 +417,24 @@ fn closures_and_routing_ids() -> Result<()> {
         ids: vec![],
         content: serde_json::json!({"a": 5, "b": "bee"}),
     };
-    dealer.send_serialized(&msg, &codec, SendFlags::empty())?;
-    let got = router.recv_serialized(&codec, RecvFlags::empty())?;
+    dealer.send_serialized(&msg, &codec)?;
+    let got = router.recv_serialized(&codec)?;
     assert_eq!(got.content, msg.content);
     assert_eq!(got.ids.len(), 1, "the router adds the dealer's routing id");
-    router.send_serialized(&got, &codec, SendFlags::empty())?;
-    let back = dealer.recv_serialized(&codec, RecvFlags::empty())?;
+    router.send_serialized(&got, &codec)?;
+    let back = dealer.recv_serialized(&codec)?;
     assert_eq!(back, msg);
 
     // The same with one-off closures.
-    dealer.send_serialized_with(
-        &(1u16, "x"),
-        |(n, s)| Ok(vec![Message::from(&n.to_le_bytes()), Message::from(*s)]),
-        SendFlags::empty(),
-    )?;
-    let (id, n, s) = router.recv_serialized_with(
+    let sent = from_fns(
+        "custom",
+        |(n, s): &(u16, &str)| Ok(vec![Message::from(&n.to_le_bytes()), Message::from(*s)]),
+        |_| Err("send only".into()),
+    );
+    dealer.send_serialized(&(1u16, "x"), &sent)?;
+    let received = from_fns(
+        "custom",
+        |_: &(Vec<u8>, u16, String)| Err("receive only".into()),
         |frames| match frames {
             [id, n, s] => Ok((
                 id.to_vec(),
@@ -463,19 +443,19 @@ fn closures_and_routing_ids() -> Result<()> {
             )),
             _ => Err("three parts expected".into()),
         },
-        RecvFlags::empty(),
-    )?;
+    );
+    let (id, n, s) = router.recv_serialized(&received)?;
     assert_eq!((n, s.as_str()), (1, "x"));
     assert_eq!(id, got.ids[0]);
 
     // A closure's error is a Deserialize error with the parts.
-    dealer.send("only one", SendFlags::empty())?;
-    let err = router
-        .recv_serialized_with(
-            |_| -> std::result::Result<(), BoxError> { Err("nope".into()) },
-            RecvFlags::empty(),
-        )
-        .unwrap_err();
+    dealer.send("only one")?;
+    let refuse = from_fns(
+        "custom",
+        |_: &()| Err("cannot".into()),
+        |_| -> std::result::Result<(), BoxError> { Err("nope".into()) },
+    );
+    let err = router.recv_serialized(&refuse).unwrap_err();
     match err {
         Error::Deserialize {
             format,
@@ -490,9 +470,7 @@ fn closures_and_routing_ids() -> Result<()> {
         other => panic!("expected Deserialize, got {other:?}"),
     }
     // A closure's serialize error sends nothing.
-    let err = dealer
-        .send_serialized_with(&(), |_| Err("cannot".into()), SendFlags::empty())
-        .unwrap_err();
+    let err = dealer.send_serialized(&(), &refuse).unwrap_err();
     assert!(matches!(
         err,
         Error::Serialize {
@@ -509,18 +487,15 @@ fn unserializable_value_sends_nothing() -> Result<()> {
     let (push, pull) = pipe(&ctx)?;
     // JSON maps need string keys.
     let map: BTreeMap<(u8, u8), u8> = [((1, 2), 3)].into();
-    let err = push.send_json(&map, SendFlags::empty()).unwrap_err();
+    let err = push.send_json(&map).unwrap_err();
     assert!(
         matches!(err, Error::Serialize { format: "json", .. }),
         "{err}"
     );
-    assert!(pull.try_recv_msg(RecvFlags::empty())?.is_none());
+    assert!(pull.try_recv_msg()?.is_none());
     // postcard handles it.
-    push.send_postcard(&map, SendFlags::empty())?;
-    assert_eq!(
-        pull.recv_postcard::<BTreeMap<(u8, u8), u8>>(RecvFlags::empty())?,
-        map
-    );
+    push.send_postcard(&map)?;
+    assert_eq!(pull.recv_postcard::<BTreeMap<(u8, u8), u8>>()?, map);
     Ok(())
 }
 
@@ -529,37 +504,25 @@ fn string_encodings() -> Result<()> {
     let ctx = Context::new();
     let (push, pull) = pipe(&ctx)?;
 
-    push.send_string_encoded("café", Encoding::Latin1, SendFlags::empty())?;
-    assert_eq!(pull.recv_msg(RecvFlags::empty())?, &b"caf\xe9"[..]);
-    push.send(&b"caf\xe9"[..], SendFlags::empty())?;
-    assert_eq!(
-        pull.recv_string_encoded(Encoding::Latin1, RecvFlags::empty())?,
-        "café"
-    );
+    push.send_string_encoded("café", Encoding::Latin1)?;
+    assert_eq!(pull.recv_msg()?, &b"caf\xe9"[..]);
+    push.send(&b"caf\xe9"[..])?;
+    assert_eq!(pull.recv_string_encoded(Encoding::Latin1)?, "café");
 
-    push.send_string_encoded("café ✓", Encoding::Utf8, SendFlags::empty())?;
-    assert_eq!(
-        pull.recv_string_encoded(Encoding::Utf8, RecvFlags::empty())?,
-        "café ✓"
-    );
+    push.send_string_encoded("café ✓", Encoding::Utf8)?;
+    assert_eq!(pull.recv_string_encoded(Encoding::Utf8)?, "café ✓");
 
-    push.send_string_encoded("hi", Encoding::Utf16Le, SendFlags::empty())?;
-    assert_eq!(pull.recv_msg(RecvFlags::empty())?, &b"h\0i\0"[..]);
-    push.send_string_encoded("𝄞", Encoding::Utf16Be, SendFlags::empty())?;
-    assert_eq!(
-        pull.recv_string_encoded(Encoding::Utf16Be, RecvFlags::empty())?,
-        "𝄞"
-    );
+    push.send_string_encoded("hi", Encoding::Utf16Le)?;
+    assert_eq!(pull.recv_msg()?, &b"h\0i\0"[..]);
+    push.send_string_encoded("𝄞", Encoding::Utf16Be)?;
+    assert_eq!(pull.recv_string_encoded(Encoding::Utf16Be)?, "𝄞");
 
-    push.send_string_encoded("plain", "us-ascii".parse()?, SendFlags::empty())?;
-    assert_eq!(
-        pull.recv_string_encoded(Encoding::Ascii, RecvFlags::empty())?,
-        "plain"
-    );
+    push.send_string_encoded("plain", "us-ascii".parse()?)?;
+    assert_eq!(pull.recv_string_encoded(Encoding::Ascii)?, "plain");
 
     // Characters the encoding lacks: a typed error, nothing sent.
     let err = push
-        .send_string_encoded("naïve", Encoding::Ascii, SendFlags::empty())
+        .send_string_encoded("naïve", Encoding::Ascii)
         .unwrap_err();
     match err {
         Error::Serialize { format, source } => {
@@ -569,9 +532,7 @@ fn string_encodings() -> Result<()> {
         }
         other => panic!("expected Serialize, got {other:?}"),
     }
-    let err = push
-        .send_string_encoded("€", Encoding::Latin1, SendFlags::empty())
-        .unwrap_err();
+    let err = push.send_string_encoded("€", Encoding::Latin1).unwrap_err();
     assert!(matches!(
         err,
         Error::Serialize {
@@ -579,11 +540,11 @@ fn string_encodings() -> Result<()> {
             ..
         }
     ));
-    assert!(pull.try_recv_msg(RecvFlags::empty())?.is_none());
+    assert!(pull.try_recv_msg()?.is_none());
 
     // Bytes invalid in the encoding: the part comes back.
-    push.send(&b"ab\x80"[..], SendFlags::empty())?;
-    match pull.recv_string_encoded(Encoding::Ascii, RecvFlags::empty()) {
+    push.send(&b"ab\x80"[..])?;
+    match pull.recv_string_encoded(Encoding::Ascii) {
         Err(Error::Deserialize {
             format,
             frames,
@@ -596,17 +557,17 @@ fn string_encodings() -> Result<()> {
         }
         other => panic!("expected Deserialize, got {other:?}"),
     }
-    push.send(&b"\xc3("[..], SendFlags::empty())?;
+    push.send(&b"\xc3("[..])?;
     assert!(matches!(
-        pull.recv_string_encoded(Encoding::Utf8, RecvFlags::empty()),
+        pull.recv_string_encoded(Encoding::Utf8),
         Err(Error::Deserialize {
             format: "utf-8",
             ..
         })
     ));
-    push.send(&b"odd"[..], SendFlags::empty())?;
+    push.send(&b"odd"[..])?;
     assert!(matches!(
-        pull.recv_string_encoded(Encoding::Utf16Le, RecvFlags::empty()),
+        pull.recv_string_encoded(Encoding::Utf16Le),
         Err(Error::Deserialize {
             format: "utf-16-le",
             ..
@@ -624,14 +585,9 @@ fn string_encodings() -> Result<()> {
 fn nonblocking_receive_reports_again() -> Result<()> {
     let ctx = Context::new();
     let (_push, pull) = pipe(&ctx)?;
-    assert!(matches!(
-        pull.recv_json::<u8>(RecvFlags::DONTWAIT),
-        Err(Error::Again)
-    ));
-    assert!(matches!(
-        pull.recv_serialized(&Lines, RecvFlags::DONTWAIT),
-        Err(Error::Again)
-    ));
+    pull.set_rcvtimeo(Some(std::time::Duration::ZERO))?;
+    assert!(matches!(pull.recv_json::<u8>(), Err(Error::Again)));
+    assert!(matches!(pull.recv_serialized(&Lines), Err(Error::Again)));
     Ok(())
 }
 
@@ -665,14 +621,14 @@ print(reply["name"], reply["values"], text)
         name: String,
         values: Vec<f64>,
     }
-    let mut req: Req = rep.recv_json(RecvFlags::empty())?;
+    let mut req: Req = rep.recv_json()?;
     assert_eq!(req.id, 1);
     assert_eq!(req.values, vec![1.5, 2.0]);
     req.name = "rust".into();
-    rep.send_json(&req, SendFlags::empty())?;
-    let text = rep.recv_string_encoded(Encoding::Latin1, RecvFlags::empty())?;
+    rep.send_json(&req)?;
+    let text = rep.recv_string_encoded(Encoding::Latin1)?;
     assert_eq!(text, "café");
-    rep.send_string_encoded("ünï", Encoding::Utf16Le, SendFlags::empty())?;
+    rep.send_string_encoded("ünï", Encoding::Utf16Le)?;
 
     let out = common::wait_child(child, common::TIMEOUT).map_err(|_| Error::Fault)?;
     assert!(out.status.success());

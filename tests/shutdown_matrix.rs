@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use common::{TIMEOUT, inproc};
 use zmqx::auth::ThreadAuthenticator;
 use zmqx::devices::ThreadProxy;
-use zmqx::{Context, Event, Message, MessageTracker, RecvFlags, SendFlags, SocketType};
+use zmqx::{Context, Event, Message, MessageTracker, SocketType};
 
 /// How long one case may take before it counts as a hang.
 const CASE_TIMEOUT: Duration = Duration::from_secs(20);
@@ -110,16 +110,16 @@ fn scene() -> zmqx::Result<Scene> {
     pull.set_rcvtimeo(Some(TIMEOUT))?;
     pull.connect(&back)?;
     // The whole chain works before anything is dropped.
-    push.send("warm-up", SendFlags::empty())?;
-    assert_eq!(pull.recv_string(RecvFlags::empty())?, "warm-up");
+    push.send("warm-up")?;
+    assert_eq!(pull.recv_string()?, "warm-up");
     let freed = Arc::new(AtomicUsize::new(0));
     let payload = Payload {
         bytes: vec![7; 4096],
         freed: freed.clone(),
     };
     let (msg, tracker) = Message::tracked(payload);
-    push.send(&msg, SendFlags::empty())?;
-    push.send(&msg, SendFlags::empty())?;
+    push.send(&msg)?;
+    push.send(&msg)?;
     assert!(!tracker.done());
     let objects: Vec<(Obj, Box<dyn Send>)> = vec![
         (Obj::Context, Box::new(ctx.clone())),
@@ -445,7 +445,7 @@ mod asynchronous {
         let _guard = rt.enter();
         let pull = AsyncSocket::new(ctx.socket(SocketType::Pull)?)?;
         pull.with_socket(|s| s.bind(&endpoint))?;
-        let task = rt.spawn(async move { while pull.recv().await.is_ok() {} });
+        let task = rt.spawn(async move { while pull.recv_msg().await.is_ok() {} });
         let push = AsyncSocket::new(ctx.socket(SocketType::Push)?)?;
         push.with_socket(|s| s.connect(&endpoint))?;
         let monitor = push.monitor_events(Event::ALL)?;
@@ -462,7 +462,7 @@ mod asynchronous {
         let sub = AsyncSocket::new(ctx.socket(SocketType::Sub)?)?;
         sub.with_socket(|s| s.subscribe(b""))?;
         let mut pending: Boxed = Box::pin(async move {
-            let _ = sub.recv().await;
+            let _ = sub.recv_msg().await;
         });
         poll_once(&rt, &mut pending);
         let mut tracker_wait: Boxed = Box::pin(tracker.wait_async());

@@ -6,7 +6,7 @@
 use std::thread;
 use std::time::{Duration, Instant};
 
-use zmqx::{Context, Message, RecvFlags, SendFlags, Socket, SocketType};
+use zmqx::{Context, Message, Socket, SocketType};
 
 use crate::{Args, BenchError, report_endpoint, report_lat, report_thr};
 
@@ -14,11 +14,11 @@ use crate::{Args, BenchError, report_endpoint, report_lat, report_thr};
 /// first one, as in libzmq's tools.
 fn receive_all(s: &Socket, size: usize, count: u32) -> Result<Duration, BenchError> {
     let mut msg = Message::new();
-    s.recv_msg_into(&mut msg, RecvFlags::empty())?;
+    s.recv_msg_into(&mut msg)?;
     check_size(&msg, size)?;
     let start = Instant::now();
     for _ in 1..count {
-        s.recv_msg_into(&mut msg, RecvFlags::empty())?;
+        s.recv_msg_into(&mut msg)?;
         check_size(&msg, size)?;
     }
     Ok(start.elapsed())
@@ -28,7 +28,7 @@ fn receive_all(s: &Socket, size: usize, count: u32) -> Result<Duration, BenchErr
 fn send_all(s: &Socket, size: usize, count: u32) -> Result<(), BenchError> {
     let buf = vec![0u8; size];
     for _ in 0..count {
-        s.send(&buf[..], SendFlags::empty())?;
+        s.send(&buf[..])?;
     }
     Ok(())
 }
@@ -37,9 +37,9 @@ fn send_all(s: &Socket, size: usize, count: u32) -> Result<(), BenchError> {
 fn echo_all(s: &Socket, size: usize, roundtrips: u32) -> Result<(), BenchError> {
     let mut msg = Message::new();
     for _ in 0..roundtrips {
-        s.recv_msg_into(&mut msg, RecvFlags::empty())?;
+        s.recv_msg_into(&mut msg)?;
         check_size(&msg, size)?;
-        s.send(&mut msg, SendFlags::empty())?;
+        s.send(&mut msg)?;
     }
     Ok(())
 }
@@ -49,8 +49,8 @@ fn ping_all(s: &Socket, size: usize, roundtrips: u32) -> Result<Duration, BenchE
     let mut msg = Message::from_slice(&vec![0u8; size]);
     let start = Instant::now();
     for _ in 0..roundtrips {
-        s.send(&mut msg, SendFlags::empty())?;
-        s.recv_msg_into(&mut msg, RecvFlags::empty())?;
+        s.send(&mut msg)?;
+        s.recv_msg_into(&mut msg)?;
         check_size(&msg, size)?;
     }
     Ok(start.elapsed())

@@ -30,7 +30,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use zmqx::{Context, Error, PollEvents, RecvFlags, SendFlags, Socket, SocketType};
+use zmqx::{Context, Error, PollEvents, SendFlags, Socket, SocketType};
 
 /// Environment variables that configure a peer process.
 const ENV_ROLE: &str = "ZMQX_SOAK_ROLE";
@@ -451,7 +451,7 @@ pub fn peer_main() -> PeerResult<()> {
                     if term.load(Ordering::Relaxed) {
                         break 'all;
                     }
-                    match push.send(&frame(seq, generation), SendFlags::empty()) {
+                    match push.send(&frame(seq, generation)) {
                         Ok(()) => break,
                         Err(Error::Again) => continue,
                         Err(e) => return Err(e.into()),
@@ -476,10 +476,10 @@ pub fn peer_main() -> PeerResult<()> {
             ready(&endpoint);
             let acknowledge = |m: &zmqx::Message| -> PeerResult<()> {
                 let (seq, _) = seq_of(m).ok_or("short message")?;
-                Ok(ack.send(&frame(seq, generation), SendFlags::empty())?)
+                Ok(ack.send(&frame(seq, generation))?)
             };
             while !term.load(Ordering::Relaxed) {
-                match pull.recv_msg(RecvFlags::empty()) {
+                match pull.recv_msg() {
                     Ok(m) => acknowledge(&m)?,
                     Err(Error::Again) => {}
                     Err(e) => return Err(e.into()),
@@ -489,7 +489,7 @@ pub fn peer_main() -> PeerResult<()> {
             pull.disconnect(&endpoint)?;
             pull.set_rcvtimeo(Some(Duration::from_millis(100)))?;
             loop {
-                match pull.recv_msg(RecvFlags::empty()) {
+                match pull.recv_msg() {
                     Ok(m) => acknowledge(&m)?,
                     Err(Error::Again) => break,
                     Err(e) => return Err(e.into()),
@@ -518,10 +518,10 @@ pub fn peer_main() -> PeerResult<()> {
             }
             ready(&rep.last_endpoint()?);
             while !term.load(Ordering::Relaxed) {
-                match rep.recv_msg(RecvFlags::empty()) {
+                match rep.recv_msg() {
                     Ok(m) => {
                         let (seq, _) = seq_of(&m).ok_or("short request")?;
-                        rep.send(&frame(seq, generation), SendFlags::empty())?;
+                        rep.send(&frame(seq, generation))?;
                     }
                     Err(Error::Again) => {}
                     Err(e) => return Err(e.into()),
@@ -1000,7 +1000,7 @@ fn drive_pull(
         if shared.aborted() {
             return Err("aborted".into());
         }
-        match pull.try_recv_msg(RecvFlags::empty()) {
+        match pull.try_recv_msg() {
             Ok(Some(m)) => {
                 quiet_since = None;
                 let (seq, generation) = seq_of(&m).ok_or("short message")?;
@@ -1052,7 +1052,7 @@ fn drive_push<'scope>(
                 if shared.aborted() {
                     return Err("aborted".into());
                 }
-                match ack.try_recv_msg(RecvFlags::empty()) {
+                match ack.try_recv_msg() {
                     Ok(Some(m)) => {
                         quiet_since = None;
                         let (seq, generation) = seq_of(&m).ok_or("short ack")?;
@@ -1085,7 +1085,7 @@ fn drive_push<'scope>(
             if shared.aborted() {
                 return Err("aborted".to_string());
             }
-            match push.send(&seq.to_le_bytes(), SendFlags::empty()) {
+            match push.send(&seq.to_le_bytes()) {
                 Ok(()) => return Ok(()),
                 Err(Error::Again) => continue,
                 Err(e) => return Err(err("send", e)),
@@ -1192,15 +1192,16 @@ fn drive_req(config: &Config, ctx: &Context, shared: &Shared) -> Result<(Tally, 
             if shared.aborted() {
                 return Err("aborted".into());
             }
-            req.send(&seq.to_le_bytes(), SendFlags::DONTWAIT)
+            req.send_with(&seq.to_le_bytes(), SendFlags::DONTWAIT)
                 .map_err(|e| err("send request", e))?;
             let ready = req
                 .poll(PollEvents::POLLIN, Some(config.req_timeout))
                 .map_err(|e| err("poll", e))?;
             if ready.contains(PollEvents::POLLIN) {
                 let m = req
-                    .recv_msg(RecvFlags::DONTWAIT)
-                    .map_err(|e| err("recv reply", e))?;
+                    .try_recv_msg()
+                    .map_err(|e| err("recv reply", e))?
+                    .ok_or("no reply after POLLIN")?;
                 let (got, generation) = seq_of(&m).ok_or("short reply")?;
                 if got != seq {
                     return Err(format!("reply {got} to request {seq}"));

@@ -17,7 +17,7 @@ use std::time::Duration;
 use libfuzzer_sys::fuzz_target;
 use serde::{Deserialize, Serialize};
 use zmqx::serialize::{Encoding, Json, Postcard, Serializer};
-use zmqx::{Context, Error, Message, RecvFlags, SendFlags, Socket, SocketType};
+use zmqx::{Context, Error, Message, Socket, SocketType};
 use zmqx_fuzz::split_frames;
 
 /// The receive limit of the socket paths (inputs are up to 4 KiB).
@@ -134,17 +134,17 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         4 => PAIR.with(|p| {
-            p.tx.send(payload, SendFlags::empty()).expect("inproc send");
-            let got = p.rx.recv_json_limited::<Record>(RecvFlags::empty(), LIMIT);
+            p.tx.send(payload).expect("inproc send");
+            let got = p.rx.recv_json_limited::<Record>(LIMIT);
             if let Some(value) = check_handed_back(got, &[payload]) {
                 assert!(payload.len() <= LIMIT);
                 assert_eq!(serde_json::from_slice::<Record>(payload).ok(), Some(value));
             }
         }),
         5 => PAIR.with(|p| {
-            p.tx.send(payload, SendFlags::empty()).expect("inproc send");
+            p.tx.send(payload).expect("inproc send");
             let got =
-                p.rx.recv_postcard_limited::<Record>(RecvFlags::empty(), LIMIT);
+                p.rx.recv_postcard_limited::<Record>(LIMIT);
             if let Some(value) = check_handed_back(got, &[payload]) {
                 assert!(payload.len() <= LIMIT);
                 // Trailing bytes are refused, so the value is the whole payload.
@@ -159,12 +159,12 @@ fuzz_target!(|data: &[u8]| {
             if parts.is_empty() {
                 return;
             }
-            p.tx.send_multipart(parts.iter().copied(), SendFlags::empty())
+            p.tx.send_multipart(parts.iter().copied())
                 .expect("inproc send");
             let got = if payload.len() & 1 == 0 {
-                p.rx.recv_serialized_limited::<Record, _>(&Json, RecvFlags::empty(), LIMIT)
+                p.rx.recv_serialized_limited::<Record, _>(&Json, LIMIT)
             } else {
-                p.rx.recv_serialized_limited::<Record, _>(&Postcard, RecvFlags::empty(), LIMIT)
+                p.rx.recv_serialized_limited::<Record, _>(&Postcard, LIMIT)
             };
             if check_handed_back(got, &parts).is_some() {
                 assert_eq!(parts.len(), 1);

@@ -50,7 +50,7 @@
 //! - An async socket wraps a [`Socket`](crate::Socket) you made
 //!   ([`AsyncSocket::new`]); there is no async `Context` class. It must be
 //!   made inside a tokio runtime with IO enabled.
-//! - Futures are lazy, as always in Rust: `let f = socket.recv()` does
+//! - Futures are lazy, as always in Rust: `let f = socket.recv_msg()` does
 //!   nothing until awaited, where pyzmq's future is already running.
 //!   Concurrent receives on one socket get messages in no particular order.
 //! - `RCVTIMEO`/`SNDTIMEO` are honoured as pyzmq does ([`Error::Again`](crate::Error::Again)

@@ -8,7 +8,7 @@ use futures_core::Stream;
 
 use super::engine::Slot;
 use super::socket::AsyncSocket;
-use crate::constants::{Event, PollEvents, RecvFlags};
+use crate::constants::{Event, PollEvents};
 use crate::error::{Error, Result};
 use crate::monitor::{EventKind, Monitor, MonitorEvent, parse_monitor_message};
 
@@ -112,7 +112,7 @@ impl AsyncMonitor {
             cx,
             &mut self.slot,
             PollEvents::POLLIN,
-            |s| s.try_recv_multipart(RecvFlags::empty()),
+            |s| s.try_recv_multipart(),
         ));
         let event = frames.and_then(|frames| {
             parse_monitor_message(&frames).map_err(|e| match e {

@@ -8,11 +8,13 @@ use std::time::Duration;
 
 use futures_core::Stream;
 use futures_sink::Sink;
+#[cfg(feature = "json")]
 use serde::Serialize;
+#[cfg(feature = "json")]
 use serde::de::DeserializeOwned;
 
 use super::engine::{Inner, Slot};
-use crate::constants::{PollEvents, RecvFlags, SendFlags};
+use crate::constants::PollEvents;
 use crate::error::{Error, Result};
 use crate::message::Message;
 use crate::serialize::Serializer;
@@ -117,9 +119,7 @@ impl Future for SendMsg<'_> {
             // Polled again after completion: the message was sent.
             return Poll::Ready(Ok(()));
         };
-        let sent = me
-            .op
-            .poll(cx, |s| s.try_send(&mut *msg, SendFlags::empty()));
+        let sent = me.op.poll(cx, |s| Ok(s.try_send(&mut *msg)?.then_some(())));
         if let Poll::Ready(Ok(())) = sent {
             // libzmq has taken the content and left an empty message that
             // needs no `zmq_msg_close` (zmq_msg_send(3)): skip that call.
@@ -147,7 +147,7 @@ impl Future for SendParts<'_> {
         }
         let parts = &mut me.parts;
         me.op.poll(cx, |s| {
-            s.try_send_multipart(parts.iter_mut(), SendFlags::empty())
+            Ok(s.try_send_multipart(parts.iter_mut())?.then_some(()))
         })
     }
 }
@@ -198,20 +198,16 @@ impl Future for RecvParts<'_> {
 
 #[inline]
 fn recv_msg_op(s: &Socket) -> Result<Option<Message>> {
-    s.try_recv_msg(RecvFlags::empty())
+    s.try_recv_msg()
 }
 
 #[inline]
 fn recv_into_op(s: &Socket, msg: &mut Message) -> Result<Option<()>> {
-    match s.recv_msg_into(msg, RecvFlags::DONTWAIT) {
-        Ok(()) => Ok(Some(())),
-        Err(Error::Again) => Ok(None),
-        Err(e) => Err(e),
-    }
+    Ok(s.try_recv_msg_into(msg)?.then_some(()))
 }
 
 fn recv_multipart_op(s: &Socket) -> Result<Option<Vec<Message>>> {
-    s.try_recv_multipart(RecvFlags::empty())
+    s.try_recv_multipart()
 }
 
 fn empty_multipart() -> Error {
@@ -225,6 +221,7 @@ fn utf8(msg: Message) -> Result<String> {
     })
 }
 
+#[cfg(feature = "json")]
 fn json_frames<T: Serialize + ?Sized>(value: &T) -> Result<Message> {
     serde_json::to_vec(value)
         .map(Message::from)
@@ -234,6 +231,7 @@ fn json_frames<T: Serialize + ?Sized>(value: &T) -> Result<Message> {
         })
 }
 
+#[cfg(feature = "json")]
 fn from_json<T: DeserializeOwned>(msg: Message) -> Result<T> {
     serde_json::from_slice(&msg).map_err(|e| Error::Deserialize {
         format: "json",
@@ -301,12 +299,15 @@ impl Inner {
         self.with_socket(recv_multipart_op)
     }
 
+    fn try_recv_one(&self) -> Result<Option<Message>> {
+        self.with_socket(recv_msg_op)
+    }
+
     fn try_send_now(&self, parts: &mut [Message]) -> Result<bool> {
         if parts.is_empty() {
             return Err(empty_multipart());
         }
-        self.with_socket(|s| s.try_send_multipart(parts.iter_mut(), SendFlags::empty()))
-            .map(|sent| sent.is_some())
+        self.with_socket(|s| s.try_send_multipart(parts.iter_mut()))
     }
 }
 
@@ -366,7 +367,7 @@ impl SinkState {
         };
         let result =
             std::task::ready!(inner.poll_op(cx, &mut self.slot, PollEvents::POLLOUT, |s| {
-                s.try_send_multipart(parts.iter_mut(), SendFlags::empty())
+                Ok(s.try_send_multipart(parts.iter_mut())?.then_some(()))
             }));
         self.pending = None;
         Poll::Ready(result)
@@ -442,6 +443,8 @@ macro_rules! send_methods {
 
         /// Sends `value` as JSON in one part (pyzmq's `send_json`). An
         /// encoding error is [`Error::Serialize`] and nothing is sent.
+        #[cfg(feature = "json")]
+        #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
         pub fn send_json<T: Serialize + ?Sized>(
             &self,
             value: &T,
@@ -488,6 +491,13 @@ macro_rules! send_methods {
             }
         }
 
+        /// Sends one part at once if the socket can take it: `Ok(false)`
+        /// when it would block, and then `msg` is left as it was (pyzmq's
+        /// `send(data, flags=DONTWAIT)`), as [`Socket::try_send`].
+        pub fn try_send(&self, msg: &mut Message) -> Result<bool> {
+            self.inner.try_send_now(std::slice::from_mut(msg))
+        }
+
         /// Sends a multipart message at once if the socket can take it:
         /// `Ok(false)` when it would block, and then `parts` are left as they
         /// were (pyzmq's `send_multipart(flags=DONTWAIT)`).
@@ -499,21 +509,29 @@ macro_rules! send_methods {
 
 macro_rules! recv_methods {
     () => {
-        /// Receives one message part (pyzmq's `await socket.recv()`).
+        /// Receives one message part without copying it (pyzmq's
+        /// `await socket.recv(copy=False)`).
         /// Honours `RCVTIMEO` like pyzmq: [`Error::Again`] when it expires.
         ///
         /// Cancel-safe: the message is taken from libzmq only in the poll
         /// that returns it, so dropping the future (a `select!` branch, a
         /// `tokio::time::timeout`) never loses one.
-        pub fn recv(&self) -> impl Future<Output = Result<Message>> + Send + '_ {
+        pub fn recv_msg(&self) -> impl Future<Output = Result<Message>> + Send + '_ {
             self.inner.recv_msg()
         }
 
+        /// Receives one part as bytes (pyzmq's `await socket.recv()`).
+        /// Cancel-safe, like [`recv_msg`](Self::recv_msg).
+        pub fn recv_bytes(&self) -> impl Future<Output = Result<Vec<u8>>> + Send + '_ {
+            let recv = self.inner.recv_msg();
+            async move { Ok(recv.await?.to_vec()) }
+        }
+
         /// Receives one message part into `msg`, replacing its content: the
-        /// form of [`recv`](Self::recv) for a loop that reuses one
+        /// form of [`recv_msg`](Self::recv_msg) for a loop that reuses one
         /// [`Message`], as [`Socket::recv_msg_into`] is for blocking sockets
         /// (zmqx's addition; pyzmq's `recv(copy=False)` makes a new frame
-        /// each time). Honours `RCVTIMEO` like [`recv`](Self::recv).
+        /// each time). Honours `RCVTIMEO` like [`recv_msg`](Self::recv_msg).
         ///
         /// Cancel-safe: a message is taken from libzmq only in the poll that
         /// completes the future. libzmq releases the old content of `msg`
@@ -527,7 +545,7 @@ macro_rules! recv_methods {
         }
 
         /// Receives all parts of one message (pyzmq's `recv_multipart`).
-        /// Cancel-safe, like [`recv`](Self::recv).
+        /// Cancel-safe, like [`recv_msg`](Self::recv_msg).
         pub fn recv_multipart(&self) -> impl Future<Output = Result<Vec<Message>>> + Send + '_ {
             self.inner.recv_parts()
         }
@@ -541,6 +559,8 @@ macro_rules! recv_methods {
 
         /// Receives one part and decodes it as JSON (pyzmq's `recv_json`).
         /// Bad JSON is an [`Error::Deserialize`] that hands the part back.
+        #[cfg(feature = "json")]
+        #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
         pub fn recv_json<T: DeserializeOwned>(
             &self,
         ) -> impl Future<Output = Result<T>> + Send + '_ {
@@ -563,6 +583,12 @@ macro_rules! recv_methods {
                     frames: frames.into(),
                     source,
                 })
+        }
+
+        /// Receives one part if one is there, without waiting: `Ok(None)`
+        /// otherwise (pyzmq's `recv(flags=DONTWAIT)`), as [`Socket::try_recv_msg`].
+        pub fn try_recv_msg(&self) -> Result<Option<Message>> {
+            self.inner.try_recv_one()
         }
 
         /// Receives a multipart message if one is there, without waiting

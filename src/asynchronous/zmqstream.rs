@@ -8,12 +8,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 
+#[cfg(feature = "json")]
 use serde::Serialize;
 use tokio::sync::oneshot;
 
 use super::engine::Slot;
 use super::socket::AsyncSocket;
-use crate::constants::{PollEvents, RecvFlags, SendFlags};
+use crate::constants::PollEvents;
 use crate::error::{Error, Result};
 use crate::message::Message;
 
@@ -347,6 +348,8 @@ impl ZmqStream {
     }
 
     /// Queues `value` as JSON in one part (pyzmq's `stream.send_json`).
+    #[cfg(feature = "json")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
     pub fn send_json<T: Serialize + ?Sized>(&self, value: &T) -> Result<()> {
         let bytes = serde_json::to_vec(value).map_err(|e| Error::Serialize {
             format: "json",
@@ -482,7 +485,7 @@ impl Driver {
             }
             if let Some(out) = &mut self.sending {
                 let sent = inner.poll_op(cx, &mut self.send_slot, PollEvents::POLLOUT, |s| {
-                    s.try_send_multipart(out.parts.iter_mut(), SendFlags::empty())
+                    Ok(s.try_send_multipart(out.parts.iter_mut())?.then_some(()))
                 });
                 if let Poll::Ready(result) = sent {
                     self.sent(sh, result);
@@ -495,7 +498,7 @@ impl Driver {
                     progressed = true;
                 } else if let Poll::Ready(r) =
                     inner.poll_op(cx, &mut self.recv_slot, PollEvents::POLLIN, |s| {
-                        s.try_recv_multipart(RecvFlags::empty())
+                        s.try_recv_multipart()
                     })
                 {
                     match r {
@@ -528,7 +531,7 @@ impl Driver {
             if events.contains(PollEvents::POLLIN) {
                 let msg = match self.held.take() {
                     Some(m) => Some(m),
-                    None => inner.with_socket(|s| s.try_recv_multipart(RecvFlags::empty()))?,
+                    None => inner.with_socket(|s| s.try_recv_multipart())?,
                 };
                 if let Some(msg) = msg {
                     self.received(sh, msg, true);
@@ -543,12 +546,10 @@ impl Driver {
                     st.in_flight = self.sending.is_some();
                 }
                 if let Some(out) = &mut self.sending {
-                    let r = inner.with_socket(|s| {
-                        s.try_send_multipart(out.parts.iter_mut(), SendFlags::empty())
-                    });
+                    let r = inner.with_socket(|s| s.try_send_multipart(out.parts.iter_mut()));
                     match r {
-                        Ok(None) => {}
-                        Ok(Some(())) => {
+                        Ok(false) => {}
+                        Ok(true) => {
                             self.sent(sh, Ok(()));
                             count += 1;
                             progressed = true;

@@ -7,9 +7,10 @@ use std::sync::{Arc, Condvar, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use super::policy::{Authenticator, CredentialsProvider};
+use super::error::CertificateError;
+use super::policy::{AsyncCredentialsProvider, Authenticator, CredentialsProvider};
 use super::zap::ZAP_ENDPOINT;
-use crate::constants::{PollEvents, RecvFlags, SendFlags, SocketType};
+use crate::constants::{PollEvents, SocketType};
 use crate::context::Context;
 use crate::curve::CurveKey;
 use crate::error::{Error, Result};
@@ -35,7 +36,7 @@ const WAKE_INTERVAL: Duration = Duration::from_millis(500);
 /// ```
 /// use std::time::Duration;
 /// use zmqx::auth::ThreadAuthenticator;
-/// use zmqx::{Context, RecvFlags, SendFlags, SocketType};
+/// use zmqx::{Context, SocketType};
 ///
 /// fn main() -> zmqx::Result<()> {
 ///     let ctx = Context::new();
@@ -52,9 +53,9 @@ const WAKE_INTERVAL: Duration = Duration::from_millis(500);
 ///     let client = ctx.socket(SocketType::Push)?;
 ///     client.set_plain_client("admin", "secret")?;
 ///     client.connect(&server.last_endpoint()?)?;
-///     client.send("hello", SendFlags::empty())?;
+///     client.send("hello")?;
 ///
-///     let msg = server.recv_msg(RecvFlags::empty())?;
+///     let msg = server.recv_msg()?;
 ///     assert_eq!(msg, "hello");
 ///     assert_eq!(msg.gets("User-Id")?.as_deref(), Some("admin"));
 ///     auth.stop();
@@ -98,6 +99,18 @@ struct WorkerState {
     /// left the late inproc connection unfinished and `zmq_ctx_term` hung
     /// for good (found by `tests/shutdown_matrix.rs`).
     waker: Mutex<Option<Socket>>,
+}
+
+/// The bound ZAP socket, unbound when dropped (also when the thread cannot
+/// be spawned): unbinding an inproc endpoint is immediate, while closing is
+/// finished later by libzmq's reaper, so a handler started right after
+/// would find the endpoint still taken.
+struct BoundZap(Socket);
+
+impl Drop for BoundZap {
+    fn drop(&mut self) {
+        let _ = self.0.unbind(ZAP_ENDPOINT);
+    }
 }
 
 /// Marks the worker done when the thread ends, however it ends.
@@ -167,19 +180,6 @@ impl ThreadAuthenticator {
         }
         let zap = self.ctx.socket(SocketType::Router)?;
         zap.set_linger(Some(Duration::ZERO))?;
-        match zap.bind(ZAP_ENDPOINT) {
-            Ok(()) => {}
-            Err(Error::AddressInUse) => {
-                return Err(Error::invalid(
-                    "ThreadAuthenticator::start",
-                    format!(
-                        "{ZAP_ENDPOINT} is already bound in this context: \
-                         a context has one ZAP handler"
-                    ),
-                ));
-            }
-            Err(e) => return Err(e),
-        }
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let control_endpoint = format!(
             "inproc://zmqx.auth.control.{}.{}",
@@ -192,6 +192,22 @@ impl ThreadAuthenticator {
         let waker = self.ctx.socket(SocketType::Pair)?;
         waker.set_linger(Some(Duration::ZERO))?;
         waker.connect(&control_endpoint)?;
+        // Bound last, so that a failure before this leaves the endpoint free;
+        // from here on the guard unbinds it whatever happens.
+        match zap.bind(ZAP_ENDPOINT) {
+            Ok(()) => {}
+            Err(e) if matches!(e.root(), Error::AddressInUse) => {
+                return Err(Error::invalid(
+                    "ThreadAuthenticator::start",
+                    format!(
+                        "{ZAP_ENDPOINT} is already bound in this context: \
+                         a context has one ZAP handler"
+                    ),
+                ));
+            }
+            Err(e) => return Err(e),
+        }
+        let zap = BoundZap(zap);
 
         let shared = Arc::new(WorkerState {
             waker: Mutex::new(Some(waker)),
@@ -203,13 +219,10 @@ impl ThreadAuthenticator {
             .name("zmqx-auth".to_string())
             .spawn(move || {
                 let _done = DoneGuard(state.clone());
-                run(&zap, &control, &policy, &state.stop);
+                run(&zap.0, &control, &policy, &state.stop);
                 // Under the lock: `stop` may be sending on it right now.
                 drop(state.waker.lock().unwrap_or_else(|e| e.into_inner()).take());
-                // Unbinding an inproc endpoint is immediate, while closing
-                // is finished later by libzmq's reaper: unbind first so that
-                // a new handler can bind as soon as `stop` returns.
-                let _ = zap.unbind(ZAP_ENDPOINT);
+                // Unbinds, so a new handler can bind once `stop` returns.
                 drop(zap);
                 drop(control);
             })
@@ -255,7 +268,7 @@ impl ThreadAuthenticator {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
         {
-            let _ = waker.try_send(&b"TERMINATE"[..], SendFlags::empty());
+            let _ = waker.try_send(&b"TERMINATE"[..]);
         }
         let done = worker.shared.done.lock().unwrap_or_else(|e| e.into_inner());
         let (done, _) = worker
@@ -329,7 +342,7 @@ impl ThreadAuthenticator {
         &self,
         domain: &str,
         location: impl AsRef<std::path::Path>,
-    ) -> Result<()> {
+    ) -> std::result::Result<(), CertificateError> {
         let location = location.as_ref();
         if location.as_os_str() == super::CURVE_ALLOW_ANY {
             self.configure_curve_allow_any(domain);
@@ -359,6 +372,18 @@ impl ThreadAuthenticator {
         P: CredentialsProvider + 'static,
     {
         self.policy_mut().configure_curve_callback(domain, provider);
+    }
+
+    /// [`Authenticator::configure_curve_callback_async`]. This thread runs
+    /// each lookup to completion, one at a time and without a tokio
+    /// runtime; the `AsyncAuthenticator`
+    /// runs them concurrently.
+    pub fn configure_curve_callback_async<P>(&self, domain: &str, provider: P)
+    where
+        P: AsyncCredentialsProvider + 'static,
+    {
+        self.policy_mut()
+            .configure_curve_callback_async(domain, provider);
     }
 
     /// [`Authenticator::configure_gssapi`].
@@ -401,7 +426,7 @@ fn run(zap: &Socket, control: &Socket, policy: &RwLock<Authenticator>, stop: &At
         }
         // Answer everything queued before polling again.
         loop {
-            match zap.try_recv_multipart(RecvFlags::empty()) {
+            match zap.try_recv_multipart() {
                 Ok(Some(frames)) => {
                     let reply = policy
                         .read()
@@ -412,7 +437,7 @@ fn run(zap: &Socket, control: &Socket, policy: &RwLock<Authenticator>, stop: &At
                         // (EHOSTUNREACH is not raised without MANDATORY) is
                         // simply not answered.
                         if let Err(Error::ContextTerminated) =
-                            zap.send_multipart(reply.iter().map(Vec::as_slice), SendFlags::DONTWAIT)
+                            zap.try_send_multipart(reply.iter().map(Vec::as_slice))
                         {
                             return;
                         }

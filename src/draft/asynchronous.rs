@@ -10,7 +10,7 @@ use tokio::io::Interest;
 use tokio::io::unix::AsyncFd;
 use tokio::sync::Notify;
 
-use crate::constants::{PollEvents, RecvFlags, SendFlags, SocketType};
+use crate::constants::{PollEvents, SocketType};
 use crate::error::{Error, Result};
 use crate::message::Message;
 
@@ -82,9 +82,9 @@ impl Inner {
 ///     client.socket().connect(&server.socket().last_endpoint()?)?;
 ///
 ///     client.send("ping").await?;
-///     let ping = server.recv().await?;
+///     let ping = server.recv_msg().await?;
 ///     server.send_to("pong", ping.routing_id()).await?;
-///     assert_eq!(client.recv().await?, "pong");
+///     assert_eq!(client.recv_msg().await?, "pong");
 ///     Ok(())
 /// }
 /// ```
@@ -222,7 +222,7 @@ impl AsyncThreadSafeSocket {
     pub async fn send<D: Into<Message>>(&self, data: D) -> Result<()> {
         let mut msg = data.into();
         self.ready_op(PollEvents::POLLOUT, |s| {
-            s.try_send(&mut msg, SendFlags::empty())
+            Ok(s.try_send(&mut msg)?.then_some(()))
         })
         .await
     }
@@ -248,8 +248,8 @@ impl AsyncThreadSafeSocket {
     }
 
     /// Receives one message, with its routing id or group on it.
-    pub async fn recv(&self) -> Result<Message> {
-        self.ready_op(PollEvents::POLLIN, |s| s.try_recv(RecvFlags::empty()))
+    pub async fn recv_msg(&self) -> Result<Message> {
+        self.ready_op(PollEvents::POLLIN, |s| s.try_recv_msg())
             .await
     }
 

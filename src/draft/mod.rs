@@ -3,7 +3,7 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use zmqx::{Context, Message, RecvFlags, SendFlags, SocketType};
+//! use zmqx::{Context, Message, SocketType};
 //!
 //! fn main() -> zmqx::Result<()> {
 //!     let ctx = Context::new();
@@ -16,18 +16,18 @@
 //!     client.set_rcvtimeo(Some(Duration::from_secs(5)))?;
 //!     client.connect(&server.last_endpoint()?)?;
 //!
-//!     client.send("request", SendFlags::empty())?;
-//!     let request = server.recv(RecvFlags::empty())?;
-//!     server.send_to("reply", request.routing_id(), SendFlags::empty())?;
-//!     assert_eq!(client.recv(RecvFlags::empty())?, "reply");
+//!     client.send("request")?;
+//!     let request = server.recv_msg()?;
+//!     server.send_to("reply", request.routing_id())?;
+//!     assert_eq!(client.recv_msg()?, "reply");
 //!
 //!     // Thread-safe sockets are `Sync`: share one between threads.
 //!     std::thread::scope(|s| {
-//!         s.spawn(|| client.send("from another thread", SendFlags::empty()))
+//!         s.spawn(|| client.send("from another thread"))
 //!             .join()
 //!             .expect("sender thread")
 //!     })?;
-//!     assert_eq!(server.recv(RecvFlags::empty())?, "from another thread");
+//!     assert_eq!(server.recv_msg()?, "from another thread");
 //!
 //!     // RADIO/DISH: groups instead of topics.
 //!     let dish = ctx.thread_safe_socket(SocketType::Dish)?;
@@ -40,8 +40,8 @@
 //!     // radio like a message, so the first sends may be dropped.
 //!     let msg: Message = (0..50)
 //!         .find_map(|_| {
-//!             radio.send_group("light", "rain", SendFlags::empty()).ok()?;
-//!             dish.recv(RecvFlags::empty()).ok()
+//!             radio.send_group("light", "rain").ok()?;
+//!             dish.recv_msg().ok()
 //!         })
 //!         .expect("the join reached the radio");
 //!     assert_eq!((msg.group().as_deref(), &msg[..]), (Some("rain"), &b"light"[..]));
@@ -91,8 +91,8 @@
 //!
 //! - pyzmq's draft sockets are ordinary `Socket`s; zmqx gives the
 //!   thread-safe types their own [`ThreadSafeSocket`], which is `Sync` (the
-//!   classic [`Socket`](crate::Socket) stays `!Sync`), and which refuses
-//!   `SNDMORE` with [`Error::MultipartUnsupported`].
+//!   classic [`Socket`](crate::Socket) stays `!Sync`), and which has no
+//!   multipart send (these types carry single-part messages).
 //! - pyzmq's `send(data, routing_id=…)` / `send(data, group=…)` are
 //!   [`send_to`](ThreadSafeSocket::send_to) and
 //!   [`send_group`](ThreadSafeSocket::send_group).

@@ -11,7 +11,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::constants::{Event, PollEvents, RecvFlags, SocketType};
+use crate::constants::{Event, PollEvents, SocketType};
 use crate::error::{Error, Result, check};
 use crate::message::Message;
 use crate::monitor::{EventKind, EventValue};
@@ -241,8 +241,8 @@ fn parse_owned(frames: Vec<Message>) -> Result<MonitorEventV2> {
 
 /// Receives and decodes one version-2 event from a socket connected to a
 /// version-2 monitor endpoint.
-pub fn recv_monitor_message_v2(socket: &Socket, flags: RecvFlags) -> Result<MonitorEventV2> {
-    parse_owned(socket.recv_multipart(flags)?)
+pub fn recv_monitor_message_v2(socket: &Socket) -> Result<MonitorEventV2> {
+    parse_owned(socket.recv_multipart()?)
 }
 
 impl Socket {
@@ -356,7 +356,7 @@ impl MonitorV2 {
         if self.stopped {
             return Ok(None);
         }
-        match self.socket().try_recv_multipart(RecvFlags::empty()) {
+        match self.socket().try_recv_multipart() {
             Ok(None) => Ok(None),
             Ok(Some(frames)) => self.track(parse_owned(frames)).map(Some),
             Err(e) => self.track(Err(e)).map(Some),
@@ -409,7 +409,7 @@ impl Iterator for MonitorV2 {
         if self.stopped {
             return None;
         }
-        let r = recv_monitor_message_v2(self.socket(), RecvFlags::empty());
+        let r = recv_monitor_message_v2(self.socket());
         match self.track(r) {
             Err(Error::ContextTerminated) => None,
             other => Some(other),
@@ -426,7 +426,7 @@ impl Drop for MonitorV2 {
             return;
         }
         loop {
-            match socket.try_recv_multipart(RecvFlags::empty()) {
+            match socket.try_recv_multipart() {
                 Ok(Some(frames)) if is_monitor_stopped(&frames) => return,
                 Ok(Some(_)) => continue,
                 Ok(None) => break,
@@ -450,7 +450,7 @@ fn drain(socket: Socket) {
         return;
     }
     loop {
-        match socket.recv_multipart(RecvFlags::empty()) {
+        match socket.recv_multipart() {
             Ok(frames) if is_monitor_stopped(&frames) => return,
             Ok(_) => continue,
             Err(_) => return,

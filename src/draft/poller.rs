@@ -76,7 +76,7 @@ pub struct PollerEvent<'p, T> {
 ///
 /// ```
 /// use std::time::Duration;
-/// use zmqx::{Context, PollEvents, SendFlags, SocketType};
+/// use zmqx::{Context, PollEvents, SocketType};
 /// use zmqx::draft::ZmqPoller;
 ///
 /// # fn main() -> zmqx::Result<()> {
@@ -88,7 +88,7 @@ pub struct PollerEvent<'p, T> {
 ///
 /// let mut poller = ZmqPoller::new()?;
 /// poller.add(&server, PollEvents::POLLIN, "server")?;
-/// client.send("hi", SendFlags::empty())?;
+/// client.send("hi")?;
 /// let ready: Vec<_> = poller
 ///     .wait_all(Some(Duration::from_secs(5)))?
 ///     .map(|e| *e.data)

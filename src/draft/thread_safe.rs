@@ -3,7 +3,7 @@
 use std::ffi::{CString, c_void};
 use std::time::Duration;
 
-use crate::constants::{Event, RecvFlags, SendFlags, SocketType};
+use crate::constants::{Event, SocketType};
 use crate::context::Context;
 use crate::error::{Error, Result, check};
 use crate::message::Message;
@@ -62,8 +62,8 @@ impl Context {
 /// libzmq serialises every call on these sockets with a mutex, so unlike
 /// [`Socket`] a `ThreadSafeSocket` is `Sync`: share it between threads
 /// (`&ThreadSafeSocket`, `Arc<ThreadSafeSocket>`) and send or receive from
-/// all of them at once. These types carry single-part messages: `SNDMORE`
-/// is an [`Error::MultipartUnsupported`]. Routing ids (SERVER, PEER) and
+/// all of them at once. These types carry single-part messages only (there
+/// is no multipart send on them). Routing ids (SERVER, PEER) and
 /// groups (RADIO, DISH) travel on the [`Message`].
 ///
 /// ```
@@ -247,89 +247,65 @@ impl ThreadSafeSocket {
         self.socket.set_rcvhwm(hwm)
     }
 
-    /// Refuses `SNDMORE`: these types carry single-part messages.
-    fn single_part(&self, flags: SendFlags) -> Result<i32> {
-        if flags.contains(SendFlags::SNDMORE) {
-            return Err(Error::MultipartUnsupported {
-                socket_type: self.kind.to_string(),
-            });
-        }
-        Ok(flags.bits())
-    }
-
-    /// Sends one message (`zmq_msg_send`), blocking unless `flags` has
-    /// `DONTWAIT`. On SERVER and PEER the message must carry a routing id
-    /// ([`send_to`](Self::send_to), [`Message::set_routing_id`]); on RADIO a
-    /// group ([`send_group`](Self::send_group), [`Message::set_group`]).
-    /// `SNDMORE` is an [`Error::MultipartUnsupported`].
+    /// Sends one message (`zmq_msg_send`). On SERVER and PEER the message
+    /// must carry a routing id ([`send_to`](Self::send_to),
+    /// [`Message::set_routing_id`]); on RADIO a group
+    /// ([`send_group`](Self::send_group), [`Message::set_group`]). These
+    /// types carry single-part messages only, so there is no multipart send.
     ///
     /// Sending `&mut Message` leaves it untouched when the send fails.
-    pub fn send<D: Sendable>(&self, data: D, flags: SendFlags) -> Result<()> {
-        let flags = self.single_part(flags)?;
-        data.send_on(&self.socket, flags)
+    pub fn send<D: Sendable>(&self, data: D) -> Result<()> {
+        data.send_on(&self.socket, 0)
     }
 
-    /// Sends one message without blocking: `Ok(None)` when it would block.
-    pub fn try_send<D: Sendable>(&self, data: D, flags: SendFlags) -> Result<Option<()>> {
-        would_block(self.send(data, flags | SendFlags::DONTWAIT))
+    /// Sends one message without blocking: `Ok(false)` when it would block,
+    /// as [`Socket::try_send`].
+    pub fn try_send<D: Sendable>(&self, data: D) -> Result<bool> {
+        match data.send_on(&self.socket, zmq_sys::ZMQ_DONTWAIT) {
+            Ok(()) => Ok(true),
+            Err(Error::Again) => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
     /// Sends `data` to the peer with this routing id (SERVER, PEER; pyzmq's
     /// `send(data, routing_id=id)`). An unknown peer is
     /// [`Error::HostUnreachable`].
-    pub fn send_to<D: Into<Message>>(
-        &self,
-        data: D,
-        routing_id: u32,
-        flags: SendFlags,
-    ) -> Result<()> {
+    pub fn send_to<D: Into<Message>>(&self, data: D, routing_id: u32) -> Result<()> {
         let mut msg = data.into();
         msg.set_routing_id(routing_id)?;
-        self.send(&mut msg, flags)
+        self.send(&mut msg)
     }
 
     /// Sends `data` to a group (RADIO; pyzmq's `send(data, group=…)`).
-    pub fn send_group<D: Into<Message>>(
-        &self,
-        data: D,
-        group: &str,
-        flags: SendFlags,
-    ) -> Result<()> {
+    pub fn send_group<D: Into<Message>>(&self, data: D, group: &str) -> Result<()> {
         check_group(group)?;
         let mut msg = data.into();
         msg.set_group(group)?;
-        self.send(&mut msg, flags)
+        self.send(&mut msg)
     }
 
     /// Receives one message (`zmq_msg_recv`), with its routing id (SERVER,
-    /// PEER) or group (DISH) on it.
-    pub fn recv(&self, flags: RecvFlags) -> Result<Message> {
-        self.socket.recv_msg(flags)
+    /// PEER) or group (DISH) on it; as [`Socket::recv_msg`].
+    pub fn recv_msg(&self) -> Result<Message> {
+        self.socket.recv_msg()
     }
 
-    /// Receives one message into `msg`, reusing it.
-    pub fn recv_into(&self, msg: &mut Message, flags: RecvFlags) -> Result<()> {
-        self.socket.recv_msg_into(msg, flags)
+    /// Receives one message into `msg`, reusing it; as
+    /// [`Socket::recv_msg_into`].
+    pub fn recv_msg_into(&self, msg: &mut Message) -> Result<()> {
+        self.socket.recv_msg_into(msg)
     }
 
     /// Receives one message without blocking: `Ok(None)` when none is there.
-    pub fn try_recv(&self, flags: RecvFlags) -> Result<Option<Message>> {
-        self.socket.try_recv_msg(flags)
+    pub fn try_recv_msg(&self) -> Result<Option<Message>> {
+        self.socket.try_recv_msg()
     }
 
     /// Starts monitoring with version-2 events; see
     /// [`Socket::get_monitor_socket_v2`].
     pub fn get_monitor_socket_v2(&self, events: Event) -> Result<MonitorV2> {
         self.socket.get_monitor_socket_v2(events)
-    }
-}
-
-/// `Err(Again)` becomes `Ok(None)`.
-fn would_block<T>(r: Result<T>) -> Result<Option<T>> {
-    match r {
-        Ok(v) => Ok(Some(v)),
-        Err(Error::Again) => Ok(None),
-        Err(e) => Err(e),
     }
 }
 

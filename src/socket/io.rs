@@ -1,12 +1,13 @@
 //! Sending and receiving on a [`Socket`].
 //!
 //! Blocking calls retry when a signal interrupts them (`EINTR`).
-//! Non-blocking `try_*` calls report "would block" as `Ok(None)`.
+//! Non-blocking `try_*` calls report "would block" as `Ok(None)` when they
+//! return a value and `Ok(false)` when they return nothing.
 
 use std::ffi::c_void;
 
 use super::Socket;
-use crate::constants::{RecvFlags, SendFlags};
+use crate::constants::SendFlags;
 use crate::error::{Error, Result};
 use crate::message::{Message, copy_threshold};
 use crate::tracker::MessageTracker;
@@ -115,6 +116,16 @@ fn would_block<T>(r: Result<T>) -> Result<Option<T>> {
     }
 }
 
+/// `Err(Again)` becomes `Ok(false)`.
+#[inline]
+fn sent(r: Result<()>) -> Result<bool> {
+    match r {
+        Ok(()) => Ok(true),
+        Err(Error::Again) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 impl Socket {
     #[inline]
     pub(crate) fn send_slice(&self, data: &[u8], flags: i32) -> Result<()> {
@@ -139,31 +150,87 @@ impl Socket {
         })
     }
 
-    /// Sends one message part (`zmq_send` / `zmq_msg_send`), blocking unless
-    /// `flags` has `DONTWAIT` (then a full queue is [`Error::Again`]).
     #[inline]
-    pub fn send<D: Sendable>(&self, data: D, flags: SendFlags) -> Result<()> {
+    fn recv_raw(&self, msg: &mut Message, flags: i32) -> Result<()> {
+        retry(|| {
+            // SAFETY: raw is a live socket; msg is initialised and exclusively
+            // ours; libzmq releases its old content and fills it.
+            let rc = unsafe { zmq_sys::zmq_msg_recv(msg.as_raw_mut(), self.raw, flags) };
+            if rc >= 0 { Ok(()) } else { Err(Error::last()) }
+        })
+    }
+
+    /// Sends one message part (`zmq_send` / `zmq_msg_send`; pyzmq's
+    /// `send(data)`), blocking until libzmq queues it (or `SNDTIMEO`
+    /// expires: [`Error::Again`]).
+    ///
+    /// `data` is any [`Sendable`]: `&str`, `&[u8]`, `Vec<u8>`, `String`,
+    /// `bytes::Bytes`, a [`Message`]…
+    ///
+    /// ```
+    /// # fn main() -> zmqx::Result<()> {
+    /// # let ctx = zmqx::Context::new();
+    /// # let pull = ctx.socket(zmqx::SocketType::Pull)?;
+    /// # pull.bind("inproc://send-doc")?;
+    /// # let s = ctx.socket(zmqx::SocketType::Push)?;
+    /// # s.connect("inproc://send-doc")?;
+    /// s.send("hello")?;
+    /// s.send(vec![1u8, 2, 3])?;
+    /// # Ok(()) }
+    /// ```
+    #[inline]
+    #[doc(alias = "zmq_send")]
+    #[doc(alias = "zmq_msg_send")]
+    pub fn send<D: Sendable>(&self, data: D) -> Result<()> {
+        data.send_on(self, 0)
+    }
+
+    /// Sends one part with explicit flags (pyzmq's `send(data, flags)`):
+    /// [`SendFlags::SNDMORE`] to start or continue a multipart message by
+    /// hand, [`SendFlags::DONTWAIT`] to fail with [`Error::Again`] instead of
+    /// blocking. [`send`](Socket::send), [`send_multipart`](Socket::send_multipart)
+    /// and [`try_send`](Socket::try_send) cover the common cases.
+    #[inline]
+    pub fn send_with<D: Sendable>(&self, data: D, flags: SendFlags) -> Result<()> {
         data.send_on(self, flags.bits())
     }
 
-    /// Sends one part without blocking: `Ok(None)` when it would block.
-    /// An owned `Message` passed by value is dropped then; pass `&mut Message`
-    /// to keep it.
+    /// Sends one part without blocking: `Ok(false)` when it would block
+    /// (then nothing was sent). An owned `Message` passed by value is dropped
+    /// then; pass `&mut Message` to keep it.
     #[inline]
-    pub fn try_send<D: Sendable>(&self, data: D, flags: SendFlags) -> Result<Option<()>> {
-        would_block(data.send_on(self, (flags | SendFlags::DONTWAIT).bits()))
+    pub fn try_send<D: Sendable>(&self, data: D) -> Result<bool> {
+        sent(data.send_on(self, SendFlags::DONTWAIT.bits()))
     }
 
     /// Sends a multipart message: every part but the last with `SNDMORE`
     /// (pyzmq's `send_multipart`). Parts may be any [`Sendable`].
     ///
     /// libzmq delivers multipart messages atomically: the peer gets all parts
-    /// or none. With `DONTWAIT`, only the first part can fail with
-    /// [`Error::Again`]; later parts are then always accepted.
+    /// or none.
     ///
     /// A message has at least one part: no parts at all is an
     /// [`Error::InvalidInput`] (nothing is sent).
-    pub fn send_multipart<I, D>(&self, parts: I, flags: SendFlags) -> Result<()>
+    pub fn send_multipart<I, D>(&self, parts: I) -> Result<()>
+    where
+        I: IntoIterator<Item = D>,
+        D: Sendable,
+    {
+        self.send_parts(parts, 0)
+    }
+
+    /// Sends a multipart message without blocking: `Ok(false)` when the first
+    /// part would block (then nothing was sent). Once the first part is
+    /// queued the rest always follow.
+    pub fn try_send_multipart<I, D>(&self, parts: I) -> Result<bool>
+    where
+        I: IntoIterator<Item = D>,
+        D: Sendable,
+    {
+        sent(self.send_parts(parts, zmq_sys::ZMQ_DONTWAIT))
+    }
+
+    fn send_parts<I, D>(&self, parts: I, first: i32) -> Result<()>
     where
         I: IntoIterator<Item = D>,
         D: Sendable,
@@ -175,31 +242,20 @@ impl Socket {
                 "it has no parts; send at least one (possibly empty) part",
             ));
         };
-        let base = flags - SendFlags::SNDMORE;
-        let mut f = base;
+        let mut f = first;
         for next in parts {
-            current.send_on(self, (f | SendFlags::SNDMORE).bits())?;
+            current.send_on(self, f | zmq_sys::ZMQ_SNDMORE)?;
             // Only the first part may be non-blocking: once it is queued, the
             // rest must follow or the message would be cut in half.
-            f = base - SendFlags::DONTWAIT;
+            f = 0;
             current = next;
         }
-        current.send_on(self, f.bits())
-    }
-
-    /// Sends a multipart message without blocking: `Ok(None)` when the first
-    /// part would block (then nothing was sent).
-    pub fn try_send_multipart<I, D>(&self, parts: I, flags: SendFlags) -> Result<Option<()>>
-    where
-        I: IntoIterator<Item = D>,
-        D: Sendable,
-    {
-        would_block(self.send_multipart(parts, flags | SendFlags::DONTWAIT))
+        current.send_on(self, f)
     }
 
     /// Sends a multipart message without copying any part and returns one
     /// tracker for all of them (pyzmq's `send_multipart(copy=False, track=True)`).
-    pub fn send_multipart_tracked<I, T>(&self, parts: I, flags: SendFlags) -> Result<MessageTracker>
+    pub fn send_multipart_tracked<I, T>(&self, parts: I) -> Result<MessageTracker>
     where
         I: IntoIterator<Item = T>,
         T: AsRef<[u8]> + Send + 'static,
@@ -209,74 +265,88 @@ impl Socket {
             .into_iter()
             .map(|p| Message::with_tracker(p, &tracker))
             .collect();
-        self.send_multipart(msgs, flags)?;
+        self.send_multipart(msgs)?;
         Ok(tracker)
+    }
+
+    /// Sends a string (pyzmq's `send_string`), UTF-8 encoded. The same as
+    /// [`send`](Socket::send) with a `&str`.
+    pub fn send_string(&self, s: &str) -> Result<()> {
+        self.send(s)
     }
 
     /// Receives one part into `msg`, replacing its content (`zmq_msg_recv`).
     /// Reusing one `Message` receives without any allocation by zmqx.
     #[inline]
-    pub fn recv_msg_into(&self, msg: &mut Message, flags: RecvFlags) -> Result<()> {
-        retry(|| {
-            // SAFETY: raw is a live socket; msg is initialised and exclusively
-            // ours; libzmq releases its old content and fills it.
-            let rc = unsafe { zmq_sys::zmq_msg_recv(msg.as_raw_mut(), self.raw, flags.bits()) };
-            if rc >= 0 { Ok(()) } else { Err(Error::last()) }
-        })
+    #[doc(alias = "zmq_msg_recv")]
+    pub fn recv_msg_into(&self, msg: &mut Message) -> Result<()> {
+        self.recv_raw(msg, 0)
     }
 
-    /// Receives one part as a [`Message`] (pyzmq's `recv(copy=False)`).
+    /// Receives one part into `msg` without blocking: `Ok(false)` when
+    /// nothing is there. libzmq releases the old content of `msg` when it
+    /// tries to receive, so `msg` may then be empty (never invalid).
     #[inline]
-    pub fn recv_msg(&self, flags: RecvFlags) -> Result<Message> {
+    pub fn try_recv_msg_into(&self, msg: &mut Message) -> Result<bool> {
+        sent(self.recv_raw(msg, zmq_sys::ZMQ_DONTWAIT))
+    }
+
+    /// Receives one part as a [`Message`] (pyzmq's `recv(copy=False)`),
+    /// without copying it.
+    #[inline]
+    pub fn recv_msg(&self) -> Result<Message> {
         let mut msg = Message::new();
-        self.recv_msg_into(&mut msg, flags)?;
+        self.recv_raw(&mut msg, 0)?;
         Ok(msg)
     }
 
     /// Receives one part without blocking: `Ok(None)` when nothing is there.
-    pub fn try_recv_msg(&self, flags: RecvFlags) -> Result<Option<Message>> {
-        would_block(self.recv_msg(flags | RecvFlags::DONTWAIT))
+    pub fn try_recv_msg(&self) -> Result<Option<Message>> {
+        let mut msg = Message::new();
+        Ok(self.try_recv_msg_into(&mut msg)?.then_some(msg))
     }
 
     /// Receives one part as bytes (pyzmq's `recv()`).
-    pub fn recv_bytes(&self, flags: RecvFlags) -> Result<Vec<u8>> {
-        Ok(self.recv_msg(flags)?.to_vec())
+    pub fn recv_bytes(&self) -> Result<Vec<u8>> {
+        Ok(self.recv_msg()?.to_vec())
     }
 
     /// Receives one part as bytes without blocking.
-    pub fn try_recv_bytes(&self, flags: RecvFlags) -> Result<Option<Vec<u8>>> {
-        would_block(self.recv_bytes(flags | RecvFlags::DONTWAIT))
+    pub fn try_recv_bytes(&self) -> Result<Option<Vec<u8>>> {
+        Ok(self.try_recv_msg()?.map(|m| m.to_vec()))
     }
 
     /// Receives one part as a UTF-8 string (pyzmq's `recv_string`). Invalid
     /// UTF-8 is an [`Error::Utf8`] that carries the bytes: nothing is lost.
-    pub fn recv_string(&self, flags: RecvFlags) -> Result<String> {
-        let bytes = self.recv_bytes(flags)?;
-        String::from_utf8(bytes).map_err(|e| Error::Utf8 {
-            source: e.utf8_error(),
-            bytes: e.into_bytes(),
-        })
+    pub fn recv_string(&self) -> Result<String> {
+        utf8(self.recv_bytes()?)
     }
 
     /// Receives one part as a string without blocking.
-    pub fn try_recv_string(&self, flags: RecvFlags) -> Result<Option<String>> {
-        would_block(self.recv_string(flags | RecvFlags::DONTWAIT))
+    pub fn try_recv_string(&self) -> Result<Option<String>> {
+        self.try_recv_bytes()?.map(utf8).transpose()
     }
 
     /// Receives one part into `buf` (`zmq_recv`), returning the message's real
     /// size: if it is larger than `buf.len()`, the message was truncated to
     /// fit (pyzmq's `recv_into`).
-    pub fn recv_into(&self, buf: &mut [u8], flags: RecvFlags) -> Result<usize> {
+    #[doc(alias = "zmq_recv")]
+    pub fn recv_into(&self, buf: &mut [u8]) -> Result<usize> {
+        self.recv_into_raw(buf, 0)
+    }
+
+    /// [`recv_into`](Socket::recv_into) without blocking: `Ok(None)` when
+    /// nothing is there.
+    pub fn try_recv_into(&self, buf: &mut [u8]) -> Result<Option<usize>> {
+        would_block(self.recv_into_raw(buf, zmq_sys::ZMQ_DONTWAIT))
+    }
+
+    fn recv_into_raw(&self, buf: &mut [u8], flags: i32) -> Result<usize> {
         retry(|| {
             // SAFETY: raw is a live socket; buf is writable for its length and
             // libzmq writes at most that many bytes.
             let rc = unsafe {
-                zmq_sys::zmq_recv(
-                    self.raw,
-                    buf.as_mut_ptr() as *mut c_void,
-                    buf.len(),
-                    flags.bits(),
-                )
+                zmq_sys::zmq_recv(self.raw, buf.as_mut_ptr() as *mut c_void, buf.len(), flags)
             };
             if rc >= 0 {
                 Ok(rc as usize)
@@ -288,23 +358,46 @@ impl Socket {
 
     /// Receives all parts of one message (pyzmq's `recv_multipart(copy=False)`),
     /// without copying any of them.
-    pub fn recv_multipart(&self, flags: RecvFlags) -> Result<Vec<Message>> {
+    pub fn recv_multipart(&self) -> Result<Vec<Message>> {
         let mut parts = Vec::new();
-        self.recv_multipart_into(&mut parts, flags)?;
+        self.recv_parts(&mut parts, 0)?;
         Ok(parts)
     }
 
     /// Receives all parts of one message, appending them to `parts` (reuse the
-    /// vector to avoid its allocation). Only the first part honours
-    /// `DONTWAIT`: the rest are always there once the first has arrived.
-    pub fn recv_multipart_into(&self, parts: &mut Vec<Message>, flags: RecvFlags) -> Result<()> {
+    /// vector to avoid its allocation).
+    pub fn recv_multipart_into(&self, parts: &mut Vec<Message>) -> Result<()> {
+        self.recv_parts(parts, 0)
+    }
+
+    /// [`recv_multipart_into`](Socket::recv_multipart_into) without blocking:
+    /// `Ok(false)` when nothing is there (then `parts` is unchanged).
+    pub fn try_recv_multipart_into(&self, parts: &mut Vec<Message>) -> Result<bool> {
+        sent(self.recv_parts(parts, zmq_sys::ZMQ_DONTWAIT))
+    }
+
+    /// Receives a multipart message without blocking: `Ok(None)` when nothing
+    /// is there.
+    pub fn try_recv_multipart(&self) -> Result<Option<Vec<Message>>> {
+        let mut parts = Vec::new();
+        Ok(self.try_recv_multipart_into(&mut parts)?.then_some(parts))
+    }
+
+    /// Receives a multipart message as byte vectors (pyzmq's `recv_multipart()`).
+    pub fn recv_multipart_bytes(&self) -> Result<Vec<Vec<u8>>> {
+        Ok(self.recv_multipart()?.into_iter().map(Vec::from).collect())
+    }
+
+    /// Only the first part honours `DONTWAIT`: the rest are always there once
+    /// the first has arrived.
+    fn recv_parts(&self, parts: &mut Vec<Message>, first: i32) -> Result<()> {
         // Receive each part in place in the vector: no move per part.
-        let mut f = flags;
+        let mut f = first;
         loop {
             let idx = parts.len();
             parts.push(Message::new());
             let part = &mut parts[idx];
-            let more = match self.recv_msg_into(part, f) {
+            let more = match self.recv_raw(part, f) {
                 Ok(()) => part.more(),
                 Err(e) => {
                     parts.pop();
@@ -314,27 +407,14 @@ impl Socket {
             if !more {
                 return Ok(());
             }
-            f = flags - RecvFlags::DONTWAIT;
+            f = 0;
         }
     }
+}
 
-    /// Receives a multipart message without blocking: `Ok(None)` when nothing
-    /// is there.
-    pub fn try_recv_multipart(&self, flags: RecvFlags) -> Result<Option<Vec<Message>>> {
-        would_block(self.recv_multipart(flags | RecvFlags::DONTWAIT))
-    }
-
-    /// Receives a multipart message as byte vectors (pyzmq's `recv_multipart()`).
-    pub fn recv_multipart_bytes(&self, flags: RecvFlags) -> Result<Vec<Vec<u8>>> {
-        Ok(self
-            .recv_multipart(flags)?
-            .into_iter()
-            .map(Vec::from)
-            .collect())
-    }
-
-    /// Sends a string (pyzmq's `send_string`), UTF-8 encoded.
-    pub fn send_string(&self, s: &str, flags: SendFlags) -> Result<()> {
-        self.send(s, flags)
-    }
+fn utf8(bytes: Vec<u8>) -> Result<String> {
+    String::from_utf8(bytes).map_err(|e| Error::Utf8 {
+        source: e.utf8_error(),
+        bytes: e.into_bytes(),
+    })
 }

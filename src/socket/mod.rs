@@ -31,17 +31,17 @@ use crate::options::{OptionKind, OptionValue, SocketOption};
 ///
 /// ```
 /// # fn main() -> zmqx::Result<()> {
-/// use zmqx::{Context, SocketType, SendFlags, RecvFlags};
+/// use zmqx::{Context, SocketType};
 /// let ctx = Context::new();
 /// let rep = ctx.socket(SocketType::Rep)?;
 /// rep.bind("tcp://127.0.0.1:*")?;
 /// let endpoint = rep.last_endpoint()?;
 /// let req = ctx.socket(SocketType::Req)?;
 /// req.connect(&endpoint)?;
-/// req.send("ping", SendFlags::empty())?;
-/// assert_eq!(rep.recv_msg(RecvFlags::empty())?, "ping");
-/// rep.send("pong", SendFlags::empty())?;
-/// assert_eq!(req.recv_string(RecvFlags::empty())?, "pong");
+/// req.send("ping")?;
+/// assert_eq!(rep.recv_msg()?, "ping");
+/// rep.send("pong")?;
+/// assert_eq!(req.recv_string()?, "pong");
 /// # Ok(()) }
 /// ```
 ///
@@ -232,34 +232,52 @@ impl Socket {
     /// Accepts connections on an endpoint (`zmq_bind`): `tcp://127.0.0.1:5555`,
     /// `tcp://*:*` (any free port; read [`last_endpoint`](Socket::last_endpoint)),
     /// `tcp://lo:0`, `ipc:///tmp/sock`, `inproc://name`…
+    ///
+    /// A failure names the endpoint ([`Error::AtEndpoint`], as pyzmq's
+    /// `Address already in use (addr='tcp://127.0.0.1:5555')`); match on
+    /// [`Error::root`] for libzmq's error.
+    #[doc(alias = "zmq_bind")]
     pub fn bind(&self, endpoint: &str) -> Result<()> {
-        let c = endpoint_cstr(endpoint)?;
-        check_port(endpoint)?;
-        // SAFETY: raw is a live socket; c is a valid C string.
-        check(unsafe { zmq_sys::zmq_bind(self.raw, c.as_ptr()) }).map(drop)
+        self.endpoint_call(endpoint, true, zmq_sys::zmq_bind)
     }
 
-    /// Connects to an endpoint (`zmq_connect`).
+    /// Connects to an endpoint (`zmq_connect`). A failure names the endpoint
+    /// ([`Error::AtEndpoint`]).
+    #[doc(alias = "zmq_connect")]
     pub fn connect(&self, endpoint: &str) -> Result<()> {
-        let c = endpoint_cstr(endpoint)?;
-        check_port(endpoint)?;
-        // SAFETY: raw is a live socket; c is a valid C string.
-        check(unsafe { zmq_sys::zmq_connect(self.raw, c.as_ptr()) }).map(drop)
+        self.endpoint_call(endpoint, true, zmq_sys::zmq_connect)
     }
 
     /// Stops accepting on an endpoint (`zmq_unbind`). For a wildcard bind, pass
     /// the endpoint [`last_endpoint`](Socket::last_endpoint) reported.
+    #[doc(alias = "zmq_unbind")]
     pub fn unbind(&self, endpoint: &str) -> Result<()> {
-        let c = endpoint_cstr(endpoint)?;
-        // SAFETY: raw is a live socket; c is a valid C string.
-        check(unsafe { zmq_sys::zmq_unbind(self.raw, c.as_ptr()) }).map(drop)
+        self.endpoint_call(endpoint, false, zmq_sys::zmq_unbind)
     }
 
     /// Disconnects from an endpoint (`zmq_disconnect`).
+    #[doc(alias = "zmq_disconnect")]
     pub fn disconnect(&self, endpoint: &str) -> Result<()> {
+        self.endpoint_call(endpoint, false, zmq_sys::zmq_disconnect)
+    }
+
+    /// One of libzmq's endpoint calls, with the endpoint checked first and
+    /// named in the error.
+    fn endpoint_call(
+        &self,
+        endpoint: &str,
+        new: bool,
+        call: unsafe extern "C" fn(*mut c_void, *const std::ffi::c_char) -> i32,
+    ) -> Result<()> {
         let c = endpoint_cstr(endpoint)?;
-        // SAFETY: raw is a live socket; c is a valid C string.
-        check(unsafe { zmq_sys::zmq_disconnect(self.raw, c.as_ptr()) }).map(drop)
+        if new {
+            check_port(endpoint)?;
+        }
+        // SAFETY: raw is a live socket; c is a valid C string that outlives
+        // the call; `call` is one of zmq_bind/connect/unbind/disconnect.
+        check(unsafe { call(self.raw, c.as_ptr()) })
+            .map(drop)
+            .map_err(|e| e.at_endpoint(endpoint))
     }
 
     /// Binds, returning a guard that unbinds when dropped. The guard knows the
@@ -284,21 +302,20 @@ impl Socket {
 
     /// Binds `addr` (like `tcp://127.0.0.1`, no port) to a random port in
     /// `ports`, trying at most `max_tries` ports; returns the port
-    /// (pyzmq's `bind_to_random_port`).
+    /// (pyzmq's `bind_to_random_port(addr, min_port, max_port, max_tries)`,
+    /// whose default range is `49152..65536`).
     ///
-    /// With the full dynamic range `49152..65535` (pyzmq's default), the OS
-    /// picks the port (`:*`), which never collides. Fails with
-    /// [`Error::Bind`] when every try hit a port in use.
+    /// The port is always in `ports`. Only a port in use is retried: any
+    /// other failure (an address that is not local, a bad address…) is
+    /// returned at once. Fails with [`Error::Bind`] when every try hit a port
+    /// in use. To let the OS pick any free port, use
+    /// [`bind_to_any_port`](Socket::bind_to_any_port).
     pub fn bind_to_random_port(
         &self,
         addr: &str,
         ports: Range<u16>,
         max_tries: u32,
     ) -> Result<u16> {
-        if ports.start == 49152 && ports.end == u16::MAX {
-            self.bind(&format!("{addr}:*"))?;
-            return port_of(&self.last_endpoint()?);
-        }
         if ports.is_empty() {
             return Err(Error::invalid("port range", format!("{ports:?} is empty")));
         }
@@ -307,9 +324,7 @@ impl Socket {
             let port = ports.start + (random_u64() % span) as u16;
             match self.bind(&format!("{addr}:{port}")) {
                 Ok(()) => return Ok(port),
-                Err(Error::AddressInUse)
-                | Err(Error::Other(_))
-                | Err(Error::AddressNotAvailable) => continue,
+                Err(e) if matches!(e.root(), Error::AddressInUse) => continue,
                 Err(e) => return Err(e),
             }
         }
@@ -319,6 +334,14 @@ impl Socket {
             max: ports.end,
             tries: max_tries,
         })
+    }
+
+    /// Binds `addr` (like `tcp://127.0.0.1`, no port) to a port the OS
+    /// picks (`addr:*`, which never collides) and returns it. pyzmq has no
+    /// such call (`bind("tcp://127.0.0.1:*")` then reading `LAST_ENDPOINT`).
+    pub fn bind_to_any_port(&self, addr: &str) -> Result<u16> {
+        self.bind(&format!("{addr}:*"))?;
+        port_of(&self.last_endpoint()?)
     }
 
     /// Starts publishing this socket's monitor events on a PAIR socket bound at
@@ -335,6 +358,7 @@ impl Socket {
         // SAFETY: raw is a live socket; c is a valid C string.
         check(unsafe { zmq_sys::zmq_socket_monitor(self.raw, c.as_ptr(), events.bits() as i32) })
             .map(drop)
+            .map_err(|e| e.at_endpoint(endpoint))
     }
 
     /// Stops the socket monitor (`zmq_socket_monitor` with a null endpoint).
@@ -343,8 +367,14 @@ impl Socket {
         check(unsafe { zmq_sys::zmq_socket_monitor(self.raw, std::ptr::null(), 0) }).map(drop)
     }
 
-    /// Reads a raw option value of the given kind (`zmq_getsockopt`).
+    /// Reads a raw option value of the given kind (`zmq_getsockopt`); a
+    /// failure names the option ([`Error::AtOption`]).
     pub(crate) fn get_raw_value(&self, id: i32, kind: OptionKind) -> Result<OptionValue> {
+        self.get_raw_unnamed(id, kind)
+            .map_err(|e| e.at_option(|| option_name(id)))
+    }
+
+    fn get_raw_unnamed(&self, id: i32, kind: OptionKind) -> Result<OptionValue> {
         match kind {
             OptionKind::Int => {
                 // A value libzmq never stores, to see whether it wrote one.
@@ -409,8 +439,14 @@ impl Socket {
         }
     }
 
-    /// Sets a raw option value (`zmq_setsockopt`).
+    /// Sets a raw option value (`zmq_setsockopt`); a failure names the
+    /// option ([`Error::AtOption`]).
     pub(crate) fn set_raw_value(&self, id: i32, value: &OptionValue) -> Result<()> {
+        self.set_raw_unnamed(id, value)
+            .map_err(|e| e.at_option(|| option_name(id)))
+    }
+
+    fn set_raw_unnamed(&self, id: i32, value: &OptionValue) -> Result<()> {
         match value {
             OptionValue::Int(v) => self.setsockopt(id, (v as *const i32).cast(), size_of::<i32>()),
             OptionValue::Int64(v) => {
@@ -419,13 +455,15 @@ impl Socket {
             OptionValue::UInt64(v) => {
                 self.setsockopt(id, (v as *const u64).cast(), size_of::<u64>())
             }
-            OptionValue::Bytes(b) => self.set_raw_bytes(id, b),
+            OptionValue::Bytes(b) => self.setsockopt(id, b.as_ptr().cast(), b.len()),
         }
     }
 
-    /// Sets a binary or string option (`zmq_setsockopt`).
+    /// Sets a binary or string option (`zmq_setsockopt`); a failure names
+    /// the option ([`Error::AtOption`]).
     pub(crate) fn set_raw_bytes(&self, id: i32, value: &[u8]) -> Result<()> {
         self.setsockopt(id, value.as_ptr().cast(), value.len())
+            .map_err(|e| e.at_option(|| option_name(id)))
     }
 
     fn setsockopt(&self, id: i32, ptr: *const c_void, len: usize) -> Result<()> {
@@ -457,6 +495,14 @@ impl Drop for Socket {
             // zmq_close only fails for an invalid socket, which cannot happen here.
             unsafe { zmq_sys::zmq_close(raw) };
         });
+    }
+}
+
+/// An option's C name (`ZMQ_LINGER`), or `#number` for one zmqx does not know.
+fn option_name(id: i32) -> String {
+    match SocketOption::from_raw(id) {
+        Some(o) => format!("ZMQ_{}", o.name()),
+        None => format!("#{id}"),
     }
 }
 

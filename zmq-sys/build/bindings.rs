@@ -10,6 +10,20 @@ use crate::Found;
 #[cfg(not(feature = "bindgen"))]
 pub fn generate(_found: &Found, _draft: bool) {}
 
+/// No header to run bindgen on (docs.rs): with the `bindgen` feature, use the
+/// committed bindings as if generated.
+pub fn committed(draft: bool) {
+    if cfg!(feature = "bindgen") {
+        let name = if draft { "draft.rs" } else { "stable.rs" };
+        let manifest = std::path::PathBuf::from(
+            std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
+        );
+        let src = manifest.join("src").join("bindings").join(name);
+        std::fs::copy(&src, crate::env::out_dir().join("bindings.rs"))
+            .unwrap_or_else(|e| panic!("copy {}: {e}", src.display()));
+    }
+}
+
 #[cfg(feature = "bindgen")]
 pub fn generate(found: &Found, draft: bool) {
     use crate::env;

@@ -8,6 +8,8 @@ pub const VARS: &[&str] = &[
     "LIBZMQ_STATIC",
     "LIBZMQ_NO_VENDOR",
     "ZMQ_SYS_BINDINGS_OUT",
+    // Set by docs.rs: document only, build and link nothing.
+    "DOCS_RS",
 ];
 
 /// Print `rerun-if-env-changed` for every variable we read.

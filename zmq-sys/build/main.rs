@@ -10,6 +10,11 @@
 //! 3. pkg-config `libzmq >= 4.3.2`.
 //! 4. Otherwise fail with a message that says what to install or set.
 //!
+//! A location set in step 1 that holds no usable libzmq stops the build with
+//! what was looked for where; the other steps are not tried. With `DOCS_RS`
+//! set (docs.rs) nothing is built or linked: the metadata below describes
+//! libzmq 4.3.5.
+//!
 //! Whatever was found is published as `cargo:` metadata (`DEP_ZMQ_*` for
 //! dependants): `version`, `vendored`, `source`, `curve`, `draft`, `include`,
 //! `platform`.
@@ -17,6 +22,7 @@
 mod bindings;
 mod env;
 mod header;
+#[cfg(feature = "vendored")]
 mod platform;
 mod prefix;
 mod system;
@@ -26,7 +32,8 @@ use std::path::PathBuf;
 
 /// What the probe found: the library to describe to dependants.
 pub struct Found {
-    /// How it was found: `prefix`, `vendored` or `pkg-config`.
+    /// How it was found: `prefix`, `vendored`, `pkg-config`, or `docs.rs`
+    /// (nothing linked).
     pub source: &'static str,
     /// Directory holding `zmq.h`, when known (pkg-config may rely on the
     /// compiler's default search path).
@@ -49,18 +56,33 @@ fn main() {
     env::announce_all();
     let draft_wanted = env::feature("DRAFT");
 
-    let mut tried = Vec::new();
-    let explicit = ["LIBZMQ_PREFIX", "LIBZMQ_LIB_DIR", "LIBZMQ_INCLUDE_DIR"]
-        .iter()
-        .any(|v| env::var(v).is_some());
-    let from_prefix = prefix::find(&mut tried);
-    if explicit && from_prefix.is_none() {
-        // The user named a libzmq: linking another one instead would surprise.
-        fail(&tried);
+    if env::var("DOCS_RS").is_some() {
+        // docs.rs documents the declarations: no C compiler runs, nothing is
+        // linked (rustdoc does not link), and dependants see the defaults of
+        // the libzmq these bindings describe.
+        bindings::committed(draft_wanted);
+        publish(&Found {
+            source: "docs.rs",
+            include_dir: None,
+            lib_dirs: Vec::new(),
+            link_args: Vec::new(),
+            version: (4, 3, 5),
+            curve: Some(true),
+            draft: Some(draft_wanted),
+            platform: Vec::new(),
+        });
+        return;
     }
-    let found = from_prefix
-        .or_else(|| vendored::build(draft_wanted, &mut tried))
-        .or_else(|| system::find(&mut tried));
+
+    let mut tried = Vec::new();
+    let found = match prefix::find(&mut tried) {
+        prefix::Explicit::Found(found) => Some(found),
+        // The user named a libzmq: linking another one instead would surprise.
+        prefix::Explicit::Unusable(problems) => fail_explicit(&problems),
+        prefix::Explicit::NotSet => {
+            vendored::build(draft_wanted, &mut tried).or_else(|| system::find(&mut tried))
+        }
+    };
 
     let Some(mut found) = found else {
         fail(&tried);
@@ -143,6 +165,56 @@ fn fail_draft(found: &Found) -> ! {
     std::process::exit(1);
 }
 
+/// Whether the `vendored` feature is on, and whether LIBZMQ_NO_VENDOR vetoes it.
+fn vendored_state() -> (bool, bool) {
+    (env::feature("VENDORED"), env::flag("LIBZMQ_NO_VENDOR"))
+}
+
+/// LIBZMQ_PREFIX (or LIBZMQ_LIB_DIR/LIBZMQ_INCLUDE_DIR) names no usable
+/// libzmq. Nothing else was tried: say what is wrong with the location.
+fn fail_explicit(problems: &[String]) -> ! {
+    let mut msg = String::from(
+        "\n\nzmq-sys: the libzmq location given in the environment is not usable:\n\n",
+    );
+    for p in problems {
+        msg.push_str("  ");
+        msg.push_str(p);
+        msg.push('\n');
+    }
+    msg.push_str(
+        "\nAn explicit location is used alone: zmq-sys did not fall back to the vendored\n\
+         build or pkg-config.\n\n\
+         How to fix it, any one of:\n\
+         \x20 - Point LIBZMQ_PREFIX at the --prefix libzmq was installed with: it must hold\n\
+         \x20   include/zmq.h and the library in lib/, lib64/ or lib/<multiarch triple>/\n\
+         \x20   (Debian/Ubuntu: LIBZMQ_PREFIX=/usr finds /usr/lib/x86_64-linux-gnu).\n\
+         \x20 - Name the two directories: LIBZMQ_LIB_DIR=... LIBZMQ_INCLUDE_DIR=...\n\
+         \x20   (each overrides its half of LIBZMQ_PREFIX).\n",
+    );
+    let unset = "\x20 - Or unset LIBZMQ_PREFIX, LIBZMQ_LIB_DIR and LIBZMQ_INCLUDE_DIR";
+    msg.push_str(unset);
+    msg.push_str(match vendored_state() {
+        (true, false) => {
+            ": the `vendored`\n\
+             \x20   feature is on, so zmq-sys then builds libzmq 4.3.5 from source.\n"
+        }
+        (true, true) => {
+            ", and\n\
+             \x20   LIBZMQ_NO_VENDOR: the `vendored` feature is on, so zmq-sys then builds\n\
+             \x20   libzmq 4.3.5 from source.\n"
+        }
+        (false, _) => {
+            ", to\n\
+             \x20   use a system libzmq found by pkg-config (Debian/Ubuntu: apt-get install\n\
+             \x20   libzmq3-dev pkg-config), or enable the `vendored` feature to build\n\
+             \x20   libzmq 4.3.5 from source.\n"
+        }
+    });
+    eprintln!("{msg}");
+    std::process::exit(1);
+}
+
+/// No source produced a libzmq: list what was tried and every way out.
 fn fail(tried: &[String]) -> ! {
     let mut msg =
         String::from("\n\nzmq-sys could not find or build libzmq (>= 4.3.2).\n\nWhat was tried:\n");
@@ -151,16 +223,34 @@ fn fail(tried: &[String]) -> ! {
         msg.push_str(t);
         msg.push('\n');
     }
+    msg.push_str("\nHow to fix it, any one of:\n");
+    match vendored_state() {
+        (true, true) => msg.push_str(
+            "\x20 - Build the bundled copy: the `vendored` feature is on, but LIBZMQ_NO_VENDOR\n\
+             \x20   forbids it; unset LIBZMQ_NO_VENDOR. It needs only a C/C++ compiler and make.\n",
+        ),
+        (true, false) => msg.push_str(
+            "\x20 - Build the bundled copy: the `vendored` feature is on but its build did not\n\
+             \x20   produce a library (see the reason above).\n",
+        ),
+        (false, no_vendor) => {
+            msg.push_str(
+                "\x20 - Build the bundled copy: enable the `vendored` feature (on by default in\n\
+                 \x20   zmqx). It needs only a C/C++ compiler and make.\n",
+            );
+            if no_vendor {
+                msg.push_str("\x20   LIBZMQ_NO_VENDOR is set: unset it too.\n");
+            }
+        }
+    }
     msg.push_str(
-        "\nHow to fix it, any one of:\n\
-         \x20 - Build the bundled copy: enable the `vendored` feature (on by default in zmqx)\n\
-         \x20   and do not set LIBZMQ_NO_VENDOR. It needs only a C/C++ compiler and make.\n\
-         \x20 - Install libzmq with its headers and pkg-config file:\n\
+        "\x20 - Install libzmq with its headers and pkg-config file:\n\
          \x20     Debian/Ubuntu: apt-get install libzmq3-dev pkg-config\n\
          \x20     Fedora:        dnf install zeromq-devel pkgconf\n\
          \x20     macOS:         brew install zeromq pkg-config\n\
          \x20 - Point at an installed copy:\n\
-         \x20     LIBZMQ_PREFIX=/opt/zeromq          (uses $PREFIX/lib and $PREFIX/include)\n\
+         \x20     LIBZMQ_PREFIX=/opt/zeromq          (searches $PREFIX/include, and $PREFIX/lib,\n\
+         \x20                                        lib64 and lib/<multiarch triple>)\n\
          \x20     LIBZMQ_LIB_DIR=... LIBZMQ_INCLUDE_DIR=...\n\
          \x20     LIBZMQ_STATIC=1                    (link libzmq.a instead of the shared library)\n\
          \nEnvironment variables read: LIBZMQ_PREFIX, LIBZMQ_LIB_DIR, LIBZMQ_INCLUDE_DIR,\n\

@@ -1,4 +1,6 @@
-//! Platform probes for the vendored libzmq, driven by `vendor/platform/features.txt`.
+//! Platform probes for the vendored libzmq, driven by `vendor/platform/features.txt`
+//! (inside this package: `zmq-sys/vendor/`; the workspace's top-level `vendor`
+//! is a symlink to it).
 //!
 //! Each probe is compiled with the same C++ compiler (and flags) that builds
 //! libzmq, like CMake's `check_cxx_symbol_exists` / `check_c_source_runs` in
@@ -22,10 +24,11 @@ enum Mode {
     Value(String),
 }
 
-/// Where our own build configuration lives (the workspace's `vendor/`).
+/// Where our own build configuration lives: `vendor/` of this package, so a
+/// packaged zmq-sys builds from its own files alone.
 pub fn vendor_dir() -> PathBuf {
     let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets it"));
-    manifest.join("..").join("vendor")
+    manifest.join("vendor")
 }
 
 fn read_table(dir: &Path) -> Vec<Row> {

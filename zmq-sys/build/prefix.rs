@@ -1,72 +1,127 @@
 //! Step 1: a libzmq the user points at with `LIBZMQ_PREFIX` or
 //! `LIBZMQ_LIB_DIR` + `LIBZMQ_INCLUDE_DIR`.
+//!
+//! An explicit location beats every other source. When it does not hold a
+//! usable libzmq the build stops and says what was looked for where
+//! ([`Explicit::Unusable`]); it never falls back to another libzmq.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::{Found, env, header};
 
-pub fn find(tried: &mut Vec<String>) -> Option<Found> {
-    let (lib_dir, include_dir) = match (
-        env::var("LIBZMQ_PREFIX"),
-        env::var("LIBZMQ_LIB_DIR"),
-        env::var("LIBZMQ_INCLUDE_DIR"),
-    ) {
-        (_, Some(lib), Some(inc)) => (PathBuf::from(lib), PathBuf::from(inc)),
-        (Some(prefix), lib, inc) => {
-            let prefix = PathBuf::from(prefix);
-            let lib = lib.map(PathBuf::from).unwrap_or_else(|| {
-                // Debian-style multiarch or lib64 layouts, else plain lib.
-                ["lib", "lib64"]
-                    .iter()
-                    .map(|d| prefix.join(d))
-                    .find(|d| has_libzmq(d))
-                    .unwrap_or_else(|| prefix.join("lib"))
-            });
-            let inc = inc
-                .map(PathBuf::from)
-                .unwrap_or_else(|| prefix.join("include"));
-            (lib, inc)
-        }
-        (None, Some(_), None) | (None, None, Some(_)) => {
-            tried.push(
-                "LIBZMQ_LIB_DIR and LIBZMQ_INCLUDE_DIR must be set together (or set LIBZMQ_PREFIX)"
-                    .into(),
-            );
-            return None;
-        }
+/// What the explicit location variables gave.
+pub enum Explicit {
+    /// None of them is set: go on with the other sources.
+    NotSet,
+    /// A usable libzmq, already announced to cargo for linking.
+    Found(Found),
+    /// They are set but do not name a usable libzmq: one line per problem,
+    /// each starting with the variable that is wrong.
+    Unusable(Vec<String>),
+}
+
+pub fn find(tried: &mut Vec<String>) -> Explicit {
+    let prefix = env::var("LIBZMQ_PREFIX").map(PathBuf::from);
+    let lib_var = env::var("LIBZMQ_LIB_DIR").map(PathBuf::from);
+    let inc_var = env::var("LIBZMQ_INCLUDE_DIR").map(PathBuf::from);
+    let statik = env::flag("LIBZMQ_STATIC");
+
+    let prefix = match (prefix, &lib_var, &inc_var) {
         (None, None, None) => {
             tried.push("LIBZMQ_PREFIX / LIBZMQ_LIB_DIR + LIBZMQ_INCLUDE_DIR: not set".into());
-            return None;
+            return Explicit::NotSet;
+        }
+        (None, Some(lib), None) => {
+            return Explicit::Unusable(vec![format!(
+                "LIBZMQ_LIB_DIR={} is set but LIBZMQ_INCLUDE_DIR is not: set both, or set \
+                 LIBZMQ_PREFIX",
+                lib.display()
+            )]);
+        }
+        (None, None, Some(inc)) => {
+            return Explicit::Unusable(vec![format!(
+                "LIBZMQ_INCLUDE_DIR={} is set but LIBZMQ_LIB_DIR is not: set both, or set \
+                 LIBZMQ_PREFIX",
+                inc.display()
+            )]);
+        }
+        (prefix, _, _) => prefix,
+    };
+
+    // Where the library may be, and which variable said so.
+    let (lib_label, lib_candidates) = match (&lib_var, &prefix) {
+        (Some(lib), _) => (
+            format!("LIBZMQ_LIB_DIR={}", lib.display()),
+            vec![lib.clone()],
+        ),
+        (None, Some(p)) => (format!("LIBZMQ_PREFIX={}", p.display()), prefix_lib_dirs(p)),
+        (None, None) => unreachable!("handled above"),
+    };
+    let (inc_label, include_dir) = match (&inc_var, &prefix) {
+        (Some(inc), _) => (format!("LIBZMQ_INCLUDE_DIR={}", inc.display()), inc.clone()),
+        (None, Some(p)) => (format!("LIBZMQ_PREFIX={}", p.display()), p.join("include")),
+        (None, None) => unreachable!("handled above"),
+    };
+
+    let mut problems = Vec::new();
+    if let Some(p) = prefix.as_ref().filter(|p| !p.is_dir()) {
+        problems.push(format!("LIBZMQ_PREFIX={}: no such directory", p.display()));
+    }
+    let names = library_names(statik);
+    let lib_dir = lib_candidates
+        .iter()
+        .find(|d| names.iter().any(|n| d.join(n).exists()))
+        .cloned();
+    if lib_dir.is_none() {
+        let mut line = format!(
+            "{lib_label}: no {} in {}",
+            or_list(&names),
+            lib_candidates
+                .iter()
+                .map(|d| d.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        if statik {
+            line.push_str(" (LIBZMQ_STATIC=1 asks for the static library)");
+        }
+        problems.push(line);
+    }
+
+    let header = include_dir.join("zmq.h");
+    let version = if !header.exists() {
+        problems.push(format!(
+            "{inc_label}: no zmq.h in {}",
+            include_dir.display()
+        ));
+        None
+    } else {
+        match header::read_version(&header) {
+            None => {
+                problems.push(format!(
+                    "{inc_label}: {} has no readable ZMQ_VERSION_MAJOR/MINOR/PATCH",
+                    header.display()
+                ));
+                None
+            }
+            Some(v) if v < (4, 3, 2) => {
+                problems.push(format!(
+                    "{inc_label}: {} is libzmq {}.{}.{}, older than the 4.3.2 zmq-sys needs",
+                    header.display(),
+                    v.0,
+                    v.1,
+                    v.2
+                ));
+                None
+            }
+            Some(v) => Some(v),
         }
     };
 
-    let header = include_dir.join("zmq.h");
-    let Some(version) = header::read_version(&header) else {
-        tried.push(format!(
-            "explicit location: no readable zmq.h at {}",
-            header.display()
-        ));
-        return None;
+    let (Some(lib_dir), Some(version)) = (lib_dir, version) else {
+        return Explicit::Unusable(problems);
     };
-    if !has_libzmq(&lib_dir) {
-        tried.push(format!(
-            "explicit location: no libzmq library in {}",
-            lib_dir.display()
-        ));
-        return None;
-    }
-    if version < (4, 3, 2) {
-        tried.push(format!(
-            "explicit location {}: libzmq {}.{}.{} is older than 4.3.2",
-            include_dir.display(),
-            version.0,
-            version.1,
-            version.2
-        ));
-        return None;
-    }
 
-    let statik = env::flag("LIBZMQ_STATIC");
     println!("cargo:rustc-link-search=native={}", lib_dir.display());
     let mut link_args = vec![format!("-L{}", lib_dir.display()), "-lzmq".to_string()];
     if statik {
@@ -86,7 +141,7 @@ pub fn find(tried: &mut Vec<String>) -> Option<Found> {
         println!("cargo:rustc-link-lib=zmq");
     }
 
-    Some(Found {
+    Explicit::Found(Found {
         source: "prefix",
         include_dir: Some(include_dir),
         lib_dirs: vec![lib_dir],
@@ -98,20 +153,62 @@ pub fn find(tried: &mut Vec<String>) -> Option<Found> {
     })
 }
 
-fn has_libzmq(dir: &std::path::Path) -> bool {
-    [
-        "libzmq.so",
-        "libzmq.a",
-        "libzmq.dylib",
-        "zmq.lib",
-        "libzmq.lib",
-    ]
-    .iter()
-    .any(|f| dir.join(f).exists())
+/// The library directories of an installation prefix, in search order:
+/// `lib`, `lib64` (Fedora, SUSE) and `lib/<multiarch triple>` (Debian, Ubuntu).
+fn prefix_lib_dirs(prefix: &Path) -> Vec<PathBuf> {
+    let mut dirs = vec![prefix.join("lib"), prefix.join("lib64")];
+    if let Some(triple) = std::env::var("TARGET").ok().and_then(|t| multiarch(&t)) {
+        dirs.push(prefix.join("lib").join(triple));
+    }
+    dirs
+}
+
+/// The Debian multiarch triple of a Rust Linux target:
+/// `x86_64-unknown-linux-gnu` -> `x86_64-linux-gnu`,
+/// `armv7-unknown-linux-gnueabihf` -> `arm-linux-gnueabihf`,
+/// `i686-unknown-linux-gnu` -> `i386-linux-gnu`. `None` off Linux.
+fn multiarch(target: &str) -> Option<String> {
+    let parts: Vec<&str> = target.split('-').collect();
+    let (arch, env) = match parts.as_slice() {
+        [arch, _, "linux", env] => (*arch, *env),
+        [arch, _, "linux"] | [arch, "linux"] => (*arch, "gnu"),
+        [arch, "linux", env] => (*arch, *env),
+        _ => return None,
+    };
+    let arch = match arch {
+        "i386" | "i486" | "i586" | "i686" => "i386",
+        a if a.starts_with("arm") || a.starts_with("thumb") => "arm",
+        a if a.starts_with("riscv64") => "riscv64",
+        a if a.starts_with("riscv32") => "riscv32",
+        a => a,
+    };
+    Some(format!("{arch}-linux-{env}"))
+}
+
+/// File names that count as libzmq on the target, in the order a message
+/// lists them.
+fn library_names(statik: bool) -> Vec<&'static str> {
+    let windows = std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("windows");
+    let apple = std::env::var("CARGO_CFG_TARGET_VENDOR").as_deref() == Ok("apple");
+    match (windows, apple, statik) {
+        (true, _, _) => vec!["zmq.lib", "libzmq.lib"],
+        (false, _, true) => vec!["libzmq.a"],
+        (false, true, false) => vec!["libzmq.dylib", "libzmq.a"],
+        (false, false, false) => vec!["libzmq.so", "libzmq.a"],
+    }
+}
+
+/// `a`, `a or b`, `a, b or c`.
+fn or_list(names: &[&str]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
 }
 
 /// `Libs.private` of `<lib_dir>/pkgconfig/libzmq.pc`, as library names.
-fn private_libs(lib_dir: &std::path::Path) -> Vec<String> {
+fn private_libs(lib_dir: &Path) -> Vec<String> {
     let pc = lib_dir.join("pkgconfig").join("libzmq.pc");
     let Ok(text) = std::fs::read_to_string(pc) else {
         return Vec::new();

@@ -43,16 +43,46 @@ pub fn find(tried: &mut Vec<String>) -> Option<Found> {
             })
         }
         Err(e) => {
-            let text = e.to_string();
-            let first = text
-                .lines()
-                .map(str::trim)
-                .find(|l| !l.is_empty())
-                .unwrap_or("not found");
-            tried.push(format!("pkg-config libzmq >= 4.3.2: {first}"));
+            tried.push(format!("pkg-config libzmq >= 4.3.2: {}", reason(&e)));
             None
         }
     }
+}
+
+/// Why pkg-config found nothing, in its own words: its stderr when it ran
+/// (for example "Package libzmq was not found in the pkg-config search path"
+/// or "Package 'libzmq' has version '4.2.5', required version is '>= 4.3.2'"),
+/// not just its exit status.
+fn reason(e: &pkg_config::Error) -> String {
+    let output = match e {
+        pkg_config::Error::Failure { output, .. }
+        | pkg_config::Error::ProbeFailure { output, .. } => Some(output),
+        pkg_config::Error::Command { command, cause }
+            if cause.kind() == std::io::ErrorKind::NotFound =>
+        {
+            return format!("pkg-config is not installed (could not run `{command}`)");
+        }
+        _ => None,
+    };
+    let text = match output {
+        Some(o) if !o.stderr.iter().all(u8::is_ascii_whitespace) => {
+            String::from_utf8_lossy(&o.stderr).into_owned()
+        }
+        Some(o) => format!("pkg-config failed ({}) and printed nothing", o.status),
+        None => e.to_string(),
+    };
+    // One reason per line, indented under the "What was tried" entry.
+    // pkg-config repeats some lines (once per package argument): drop repeats.
+    let mut lines: Vec<&str> = Vec::new();
+    for l in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if !lines.contains(&l) {
+            lines.push(l);
+        }
+    }
+    if lines.is_empty() {
+        return "not found".into();
+    }
+    lines.join("\n      ")
 }
 
 fn parse_version(v: &str) -> Option<(u32, u32, u32)> {

@@ -1,8 +1,10 @@
 //! Raw FFI declarations of libzmq 4.3.5: every function, constant and type of
-//! `zmq.h`, with the DRAFT API behind the `draft` feature.
+//! `zmq.h`, with the DRAFT functions and types behind the `draft` feature. The
+//! DRAFT numbers (socket types, options and their values) are declared on
+//! every build, in [`draft_constants`].
 //!
 //! This crate only declares and links; the safe API is the `zmqx` crate. The
-//! build script finds or builds libzmq (see the workspace README, "Building"):
+//! build script finds or builds libzmq (see this crate's README):
 //! an explicit `LIBZMQ_PREFIX`, the `vendored` static build of libzmq 4.3.5 with
 //! libsodium (CURVE on), or the system library through pkg-config.
 //!
@@ -14,19 +16,50 @@
 //! (`VERSION`, `VERSION_NUMBER`, `SOURCE`, `VENDORED`, `CURVE`, `DRAFT`,
 //! `INCLUDE`, `PLATFORM`), and is available here as constants.
 #![no_std]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![allow(non_camel_case_types, non_upper_case_globals, non_snake_case)]
 #![allow(clippy::all)]
 
-#[cfg(feature = "bindgen")]
-include!(concat!(env!("OUT_DIR"), "/bindings.rs"));
+/// The bindgen output, re-exported whole at the crate root.
+mod raw {
+    #[cfg(feature = "bindgen")]
+    include!(concat!(env!("OUT_DIR"), "/bindings.rs"));
 
-#[cfg(all(not(feature = "bindgen"), feature = "draft"))]
-include!("bindings/draft.rs");
+    #[cfg(all(not(feature = "bindgen"), feature = "draft"))]
+    include!("bindings/draft.rs");
 
-#[cfg(all(not(feature = "bindgen"), not(feature = "draft")))]
-include!("bindings/stable.rs");
+    #[cfg(all(not(feature = "bindgen"), not(feature = "draft")))]
+    include!("bindings/stable.rs");
+}
 
-/// How libzmq was found: `"prefix"`, `"vendored"` or `"pkg-config"`.
+pub use raw::*;
+
+// The functions and types that exist only with the `draft` feature, named
+// again so the documentation marks them (the glob above exports them too).
+// The DRAFT numbers are in `draft_constants`, on every build.
+// `tests/declared.rs` checks that this list covers the DRAFT functions of
+// `zmq.h`.
+#[cfg(feature = "draft")]
+#[cfg_attr(docsrs, doc(cfg(feature = "draft")))]
+pub use raw::{
+    __sigset_t, sigset_t, zmq_connect_peer, zmq_ctx_get_ext, zmq_ctx_set_ext, zmq_join, zmq_leave,
+    zmq_msg_group, zmq_msg_init_buffer, zmq_msg_routing_id, zmq_msg_set_group,
+    zmq_msg_set_routing_id, zmq_poller_add, zmq_poller_add_fd, zmq_poller_destroy,
+    zmq_poller_event_t, zmq_poller_fd, zmq_poller_modify, zmq_poller_modify_fd, zmq_poller_new,
+    zmq_poller_remove, zmq_poller_remove_fd, zmq_poller_size, zmq_poller_wait, zmq_poller_wait_all,
+    zmq_ppoll, zmq_socket_get_peer_state, zmq_socket_monitor_pipes_stats,
+    zmq_socket_monitor_versioned,
+};
+
+pub mod draft_constants;
+
+// Without `draft` the bindings lack the DRAFT numbers: take them from the
+// module. With it the bindings define every one of them, with the same values.
+#[cfg(not(feature = "draft"))]
+pub use draft_constants::*;
+
+/// How libzmq was found: `"prefix"`, `"vendored"` or `"pkg-config"`
+/// (`"docs.rs"` in documentation builds, which link nothing).
 pub const LINKED_SOURCE: &str = env!("ZMQ_SYS_SOURCE");
 
 /// The libzmq version seen at build time, `"major.minor.patch"`.

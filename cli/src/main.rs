@@ -23,7 +23,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use clap::{Parser, Subcommand};
 use zmqx::monitor::EventKind;
-use zmqx::{Context, Event, PollEvents, RecvFlags, Socket, SocketType};
+use zmqx::{Context, Event, PollEvents, Socket, SocketType};
 
 #[derive(Parser)]
 #[command(name = "zmqx", version, about = "ZeroMQ command-line tools (zmqx)")]
@@ -322,7 +322,7 @@ fn logwatch(args: LogwatchArgs) -> Result<(), String> {
         if sub.poll(PollEvents::POLLIN, left)?.is_empty() {
             return Ok(true);
         }
-        let frames = sub.recv_multipart(RecvFlags::empty())?;
+        let frames = sub.recv_multipart()?;
         let [topic, message] = &frames[..] else {
             eprintln!("zmqx: skipped a message of {} frames", frames.len());
             return Ok(true);

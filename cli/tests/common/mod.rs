@@ -1,0 +1,110 @@
+//! Helpers shared by the integration tests. Each test binary uses a part of
+//! them, hence the `dead_code` allowance.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use zmqx::{Context, Result, Socket, SocketType};
+
+/// The timeout every blocking step of a test gets: a bug fails fast.
+pub const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A socket with send/receive timeouts and no linger, so a failing test
+/// neither hangs nor waits at exit.
+pub fn socket(ctx: &Context, kind: SocketType) -> Result<Socket> {
+    let s = ctx.socket(kind)?;
+    s.set_rcvtimeo(Some(TIMEOUT))?;
+    s.set_sndtimeo(Some(TIMEOUT))?;
+    s.set_linger(Some(Duration::ZERO))?;
+    Ok(s)
+}
+
+/// Binds to an OS-assigned TCP port on 127.0.0.1 and returns the endpoint.
+pub fn bind_tcp(s: &Socket) -> Result<String> {
+    s.bind("tcp://127.0.0.1:*")?;
+    s.last_endpoint()
+}
+
+/// A unique inproc endpoint name.
+pub fn inproc(name: &str) -> String {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    format!("inproc://{name}-{}", N.fetch_add(1, Ordering::Relaxed))
+}
+
+/// A unique ipc endpoint in the temp directory.
+pub fn ipc(name: &str) -> String {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let path = std::env::temp_dir().join(format!(
+        "zmqx-{name}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    format!("ipc://{}", path.display())
+}
+
+/// Retries `f` until it returns `Some` or the deadline passes.
+pub fn eventually<T>(timeout: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = f() {
+            return Some(v);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::yield_now();
+    }
+}
+
+/// The Python interpreter with pyzmq/txZMQ (`ZMQX_PYTHON`, made by
+/// `.ci/python-env.sh`). `None` means skip; under CI a missing interpreter is
+/// a failure, so interop tests cannot silently pass there.
+pub fn python() -> Option<PathBuf> {
+    match std::env::var_os("ZMQX_PYTHON") {
+        Some(p) if !p.is_empty() => Some(PathBuf::from(p)),
+        _ => {
+            if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
+                panic!("ZMQX_PYTHON is not set under CI: run .ci/python-env.sh");
+            }
+            eprintln!("skipping interop test: ZMQX_PYTHON is not set (see .ci/python-env.sh)");
+            None
+        }
+    }
+}
+
+/// Starts a Python script (given as source) with arguments; stdout is piped.
+pub fn spawn_python(python: &PathBuf, script: &str, args: &[&str]) -> std::io::Result<Child> {
+    Command::new(python)
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+}
+
+/// Waits for a child with a deadline, killing it if it overruns.
+pub fn wait_child(mut child: Child, timeout: Duration) -> std::io::Result<std::process::Output> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if child.try_wait()?.is_some() {
+            return child.wait_with_output();
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let out = child.wait_with_output()?;
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!(
+                    "child overran {timeout:?}; stdout: {}",
+                    String::from_utf8_lossy(&out.stdout)
+                ),
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
