@@ -146,7 +146,7 @@ async fn push_pull_rounds(push: &AsyncSocket, pull: &AsyncSocket, n: u32) -> Res
     let started = Instant::now();
     for i in 0..n {
         within("send", push.send(i.to_le_bytes().to_vec())).await?;
-        let m = within("recv", pull.recv()).await?;
+        let m = within("recv", pull.recv_msg()).await?;
         assert_eq!(m[..], i.to_le_bytes());
     }
     Ok(started.elapsed())
@@ -226,9 +226,9 @@ async fn half_rounds(tx: &AsyncSender, rx: &AsyncReceiver, peer: &AsyncSocket) -
     let started = Instant::now();
     for i in 0..ROUND_TRIPS {
         within("half send", tx.send(i.to_le_bytes().to_vec())).await?;
-        let m = within("peer recv", peer.recv()).await?;
+        let m = within("peer recv", peer.recv_msg()).await?;
         within("peer send", peer.send(m)).await?;
-        let m = within("half recv", rx.recv()).await?;
+        let m = within("half recv", rx.recv_msg()).await?;
         assert_eq!(m[..], i.to_le_bytes());
     }
     Ok(started.elapsed())
@@ -312,7 +312,7 @@ async fn cancelled_recvs_at_hwm_lose_nothing() -> Result<()> {
     });
     let echo = tokio::spawn(async move {
         for _ in 0..N {
-            let m = within("echo recv", b.recv()).await?;
+            let m = within("echo recv", b.recv_msg()).await?;
             within("echo send", b.send(m)).await?;
         }
         Ok::<_, Error>(b)
@@ -331,7 +331,7 @@ async fn cancelled_recvs_at_hwm_lose_nothing() -> Result<()> {
         assert!(Instant::now() < deadline, "stalled at message {next}");
         match next % 4 {
             0 => {
-                match poll_once(a_rx.recv(), &probe(&token)) {
+                match poll_once(a_rx.recv_msg(), &probe(&token)) {
                     Poll::Ready(m) => check(m?, &mut next),
                     Poll::Pending => cancelled += 1,
                 }
@@ -339,18 +339,18 @@ async fn cancelled_recvs_at_hwm_lose_nothing() -> Result<()> {
                 // tokio's budget; yielding renews it.
                 tokio::task::yield_now().await;
             }
-            1 => match tokio::time::timeout(Duration::ZERO, a_rx.recv()).await {
+            1 => match tokio::time::timeout(Duration::ZERO, a_rx.recv_msg()).await {
                 Ok(m) => check(m?, &mut next),
                 Err(_) => cancelled += 1,
             },
             2 => {
-                match poll_once_here(a_rx.recv()).await {
+                match poll_once_here(a_rx.recv_msg()).await {
                     Poll::Ready(m) => check(m?, &mut next),
                     Poll::Pending => cancelled += 1,
                 }
                 tokio::task::yield_now().await;
             }
-            _ => check(within("recv", a_rx.recv()).await?, &mut next),
+            _ => check(within("recv", a_rx.recv_msg()).await?, &mut next),
         }
     }
     assert!(
@@ -466,7 +466,7 @@ async fn recv_dropped_when_the_budget_runs_out_loses_nothing() -> Result<()> {
             Instant::now() < deadline,
             "stalled at message {next} after {dropped} dropped receives"
         );
-        match poll_once_here(pull.recv()).await {
+        match poll_once_here(pull.recv_msg()).await {
             Poll::Ready(m) => {
                 assert_eq!(m?[..], next.to_le_bytes(), "a message was lost");
                 next += 1;

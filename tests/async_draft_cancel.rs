@@ -52,7 +52,7 @@ async fn recv_dropped_when_the_budget_runs_out_loses_nothing() -> Result<()> {
             "stalled at message {next} of {N} after {dropped} dropped receives: \
              a dropped receive took a message"
         );
-        match poll_once_here(server.recv()).await {
+        match poll_once_here(server.recv_msg()).await {
             Poll::Ready(m) => {
                 assert_eq!(m?[..], next.to_le_bytes(), "a message was lost");
                 next += 1;
@@ -68,7 +68,7 @@ async fn recv_dropped_when_the_budget_runs_out_loses_nothing() -> Result<()> {
         dropped > 0,
         "no receive was dropped: the test proves nothing"
     );
-    let extra = tokio::time::timeout(Duration::from_millis(50), server.recv()).await;
+    let extra = tokio::time::timeout(Duration::from_millis(50), server.recv_msg()).await;
     assert!(extra.is_err(), "more messages than were sent");
     Ok(())
 }

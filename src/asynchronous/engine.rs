@@ -902,7 +902,7 @@ mod tests {
             );
             assert!(poll_once(push.send("x")).is_pending());
             assert!(poll_once(push.send_multipart(["a", "b"])).is_pending());
-            assert!(poll_once(pull.recv()).is_pending());
+            assert!(poll_once(pull.recv_msg()).is_pending());
             assert!(poll_once(pull.recv_multipart()).is_pending());
             assert!(poll_once(pull.recv_string()).is_pending());
             let mut m = crate::Message::new();
@@ -913,7 +913,7 @@ mod tests {
 
         // Parked, then woken (its waker taken), then dropped unpolled.
         {
-            let mut f = pin!(pull.recv());
+            let mut f = pin!(pull.recv_msg());
             assert!(
                 f.as_mut()
                     .poll(&mut Context::from_waker(Waker::noop()))
