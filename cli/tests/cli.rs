@@ -3,66 +3,11 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use common::{TIMEOUT, socket, wait_child};
+use common::{TIMEOUT, lines, run, socket, spawn, stderr, temp_dir, terminate, wait_child};
 use zmqx::log::PubHandler;
 use zmqx::{Context, Result, SocketType};
-
-fn zmqx() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_zmqx"))
-}
-
-fn run(args: &[&str]) -> Output {
-    let child = zmqx()
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn zmqx");
-    wait_child(child, TIMEOUT).expect("zmqx finishes")
-}
-
-fn spawn(args: &[&str]) -> Child {
-    zmqx()
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn zmqx")
-}
-
-/// Reads a child's stdout lines on a thread, so the test can wait for each
-/// with a timeout.
-fn lines(child: &mut Child) -> mpsc::Receiver<String> {
-    let stdout = child.stdout.take().expect("piped stdout");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(|l| l.ok()) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    rx
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn temp_dir(name: &str) -> std::path::PathBuf {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    static N: AtomicUsize = AtomicUsize::new(0);
-    std::env::temp_dir().join(format!(
-        "zmqx-cli-{name}-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ))
-}
 
 #[test]
 fn help_everywhere() {
@@ -226,15 +171,6 @@ fn monitor_ends_at_its_timeout() {
     assert!(start.elapsed() >= Duration::from_millis(300));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("CONNECT_DELAYED tcp://127.0.0.1:1"), "{text}");
-}
-
-#[cfg(unix)]
-fn terminate(child: &Child) {
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success());
 }
 
 #[cfg(unix)]

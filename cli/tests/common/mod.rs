@@ -2,8 +2,10 @@
 //! them, hence the `dead_code` allowance.
 #![allow(dead_code)]
 
+use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use zmqx::{Context, Result, Socket, SocketType};
@@ -107,4 +109,71 @@ pub fn wait_child(mut child: Child, timeout: Duration) -> std::io::Result<std::p
         }
         std::thread::sleep(Duration::from_millis(10));
     }
+}
+
+/// The `zmqx` binary under test.
+pub fn zmqx() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_zmqx"))
+}
+
+/// Runs `zmqx ARGS` to its end (bounded by [`TIMEOUT`]).
+pub fn run(args: &[&str]) -> Output {
+    let child = zmqx()
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn zmqx");
+    wait_child(child, TIMEOUT).expect("zmqx finishes")
+}
+
+/// Starts `zmqx ARGS` with stdout and stderr piped.
+pub fn spawn(args: &[&str]) -> Child {
+    zmqx()
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn zmqx")
+}
+
+/// Reads a child's stdout lines on a thread, so the test can wait for each
+/// with a timeout.
+pub fn lines(child: &mut Child) -> mpsc::Receiver<String> {
+    let stdout = child.stdout.take().expect("piped stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(|l| l.ok()) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// What a child wrote on stderr.
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A fresh path in the temp directory (not created).
+pub fn temp_dir(name: &str) -> PathBuf {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    std::env::temp_dir().join(format!(
+        "zmqx-cli-{name}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ))
+}
+
+/// Sends SIGTERM to a child.
+#[cfg(unix)]
+pub fn terminate(child: &Child) {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
 }
