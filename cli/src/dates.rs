@@ -217,7 +217,11 @@ impl Civil {
             'Z' => out.write_str(zone),
             's' => write!(out, "{epoch}"),
             'F' => write!(out, "{:04}-{:02}-{:02}", self.year, self.month, self.day),
-            'T' => write!(out, "{:02}:{:02}:{:02}", self.hour, self.minute, self.second),
+            'T' => write!(
+                out,
+                "{:02}:{:02}:{:02}",
+                self.hour, self.minute, self.second
+            ),
             _ => out.write_char('%'),
         };
     }
@@ -334,7 +338,10 @@ mod tests {
         let f = DateFormat::parse("%F %I %p %j %w %u %a %f")?;
         assert_eq!(f.format(t, false), "2024-12-31 12 AM 366 2 2 Tue 000007");
         let sunday = at(1_735_430_400, 0);
-        assert_eq!(DateFormat::parse("%a %w %u")?.format(sunday, false), "Sun 0 7");
+        assert_eq!(
+            DateFormat::parse("%a %w %u")?.format(sunday, false),
+            "Sun 0 7"
+        );
         Ok(())
     }
 

@@ -58,7 +58,9 @@ impl Kind {
             let want = match self {
                 Kind::Queue => "sockets that send and receive (ROUTER, DEALER, PAIR, REQ, REP…)",
                 Kind::Forwarder => "SUB or XSUB in, PUB or XPUB out",
-                Kind::Streamer => "an in socket that receives (PULL…) and an out socket that sends (PUSH…)",
+                Kind::Streamer => {
+                    "an in socket that receives (PULL…) and an out socket that sends (PUSH…)"
+                }
             };
             Err(format!(
                 "a {} device cannot join {input} in and {output} out: it needs {want}; \

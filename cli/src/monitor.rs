@@ -39,7 +39,12 @@ pub fn run(session: &Session, args: MonitorArgs) -> Result<(), String> {
     };
     r.map_err(|e| {
         let verb = if spec.bind { "bind" } else { "connect" };
-        format!("cannot {verb} {} to {}: {}", spec.kind, spec.endpoint, e.root())
+        format!(
+            "cannot {verb} {} to {}: {}",
+            spec.kind,
+            spec.endpoint,
+            e.root()
+        )
     })?;
     let mut seen = 0u64;
     let mut broken = None;

@@ -20,10 +20,7 @@ use crate::spec::Spec;
 pub struct Session {
     ctx: Context,
     #[cfg(unix)]
-    signals: Option<(
-        signal_hook::iterator::Handle,
-        std::thread::JoinHandle<()>,
-    )>,
+    signals: Option<(signal_hook::iterator::Handle, std::thread::JoinHandle<()>)>,
 }
 
 impl Session {

@@ -63,7 +63,9 @@ pub fn parse_type(name: &str) -> Result<SocketType, String> {
 /// `@` when it is a plain word, so an `@` inside an ipc path is no type.
 pub fn parse_loose(s: &str) -> Result<LooseSpec, String> {
     let (kind, rest) = match s.split_once('@') {
-        Some((t, rest)) if !t.is_empty() && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => {
+        Some((t, rest))
+            if !t.is_empty() && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') =>
+        {
             (Some(parse_type(t)?), rest)
         }
         _ => (None, s),
@@ -302,7 +304,12 @@ mod tests {
         let spec = |s: &str| parse_spec(s);
         check_pair("f", &spec("pull@tcp://*:1")?, "b", &spec("push@tcp://*:2")?)?;
         check_pair("f", &spec("push@tcp://*:1")?, "b", &spec("pull@tcp://*:2")?)?;
-        check_pair("f", &spec("router@tcp://*:1")?, "b", &spec("dealer@tcp://*:2")?)?;
+        check_pair(
+            "f",
+            &spec("router@tcp://*:1")?,
+            "b",
+            &spec("dealer@tcp://*:2")?,
+        )?;
         assert!(check_pair("f", &spec("sub@tcp://*:1")?, "b", &spec("pull@tcp://*:2")?).is_err());
         assert!(check_pair("f", &spec("pub@tcp://*:1")?, "b", &spec("push@tcp://*:2")?).is_err());
         Ok(())
