@@ -177,3 +177,36 @@ pub fn terminate(child: &Child) {
         .expect("kill");
     assert!(status.success());
 }
+
+/// The endpoint a subcommand printed for a bound role (`ROLE ENDPOINT`).
+pub fn bound(rx: &mpsc::Receiver<String>, role: &str) -> String {
+    endpoints(rx, &[role]).remove(0)
+}
+
+/// The endpoints a subcommand printed for bound roles (`ROLE ENDPOINT`
+/// lines, in any order), in the order of `roles`.
+pub fn endpoints(rx: &mpsc::Receiver<String>, roles: &[&str]) -> Vec<String> {
+    let deadline = Instant::now() + TIMEOUT;
+    let mut found: Vec<Option<String>> = vec![None; roles.len()];
+    while found.iter().any(Option::is_none) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = rx
+            .recv_timeout(left)
+            .unwrap_or_else(|_| panic!("no `ROLE ENDPOINT` line for all of {roles:?}"));
+        if let Some((role, endpoint)) = line.split_once(' ') {
+            if let Some(i) = roles.iter().position(|r| *r == role) {
+                found[i] = Some(endpoint.to_owned());
+            }
+        }
+    }
+    found.into_iter().flatten().collect()
+}
+
+/// Stops a long-running subcommand with SIGTERM and checks it exits cleanly
+/// (code 0) in time.
+#[cfg(unix)]
+pub fn stop(child: Child) {
+    terminate(&child);
+    let out = wait_child(child, TIMEOUT).expect("exits on SIGTERM");
+    assert!(out.status.success(), "{:?}: {}", out.status, stderr(&out));
+}
