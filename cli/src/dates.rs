@@ -258,6 +258,9 @@ fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
 /// `/etc/localtime`).
 #[cfg(unix)]
 #[allow(unsafe_code)]
+// time_t and tm_gmtoff are 32 bits on some targets: the conversions are
+// real there.
+#[allow(clippy::useless_conversion)]
 fn local_offset(secs: i64) -> Option<(i64, String)> {
     let t: libc::time_t = secs.try_into().ok()?;
     let mut tm = std::mem::MaybeUninit::<libc::tm>::zeroed();

@@ -12,7 +12,7 @@ use crate::spec::{Spec, parse_spec};
 #[derive(clap::Args)]
 pub struct MonitorArgs {
     /// The socket to open and monitor: TYPE@[bind:|connect:]ENDPOINT.
-    #[arg(value_parser = parse_spec)]
+    #[arg(value_name = "SPEC", value_parser = parse_spec)]
     socket: Spec,
     /// Exit after this many events.
     #[arg(long)]

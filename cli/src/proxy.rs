@@ -14,17 +14,17 @@ The proxy runs until TERMINATE on the control socket, SIGINT or SIGTERM; \
 what it queued is sent before it exits (each socket's linger: 1 s).")]
 pub struct ProxyArgs {
     /// Frontend socket: TYPE@[bind:|connect:]ENDPOINT.
-    #[arg(long, value_parser = parse_spec)]
+    #[arg(long, value_name = "SPEC", value_parser = parse_spec)]
     frontend: Spec,
     /// Backend socket: TYPE@[bind:|connect:]ENDPOINT.
-    #[arg(long, value_parser = parse_spec)]
+    #[arg(long, value_name = "SPEC", value_parser = parse_spec)]
     backend: Spec,
     /// Capture socket receiving a copy of every message (PUB, PUSH…).
-    #[arg(long, value_parser = parse_sending_spec)]
+    #[arg(long, value_name = "SPEC", value_parser = parse_sending_spec)]
     capture: Option<Spec>,
     /// Control socket (REP, PAIR, ROUTER, DEALER, PULL or SUB) taking PAUSE,
     /// RESUME, TERMINATE and STATISTICS.
-    #[arg(long, value_parser = parse_control_spec)]
+    #[arg(long, value_name = "SPEC", value_parser = parse_control_spec)]
     control: Option<Spec>,
     #[command(flatten)]
     hardening: Hardening,

@@ -187,7 +187,7 @@ pub fn check_endpoint(endpoint: &str, bind: bool) -> Result<(), String> {
         return bad("the address is empty".into());
     }
     let host_port = |hp: &str, bind: bool| -> Result<(), String> {
-        check_host_port(hp, bind).or_else(|why| bad(why))
+        check_host_port(hp, bind).map_err(|why| format!("{endpoint:?} is not an endpoint: {why}"))
     };
     match transport {
         // A connect may name its source first: `tcp://SOURCE;HOST:PORT`.

@@ -17,6 +17,8 @@ fn help_everywhere() {
         &["keygen", "--help"],
         &["proxy", "--help"],
         &["monitor", "--help"],
+        &["device", "--help"],
+        &["monitored-queue", "--help"],
         &["help", "proxy"],
     ] {
         let out = run(args);
@@ -557,6 +559,33 @@ fn steerable_proxy_terminates_on_command() -> Result<()> {
     let sent = control.send("TERMINATE");
     let out = wait_child(child, TIMEOUT).expect("the proxy exits on TERMINATE");
     sent?;
+    assert!(out.status.success(), "{}", stderr(&out));
+    Ok(())
+}
+
+/// A SUB control socket subscribes to everything, so it hears TERMINATE.
+#[cfg(unix)]
+#[test]
+fn steerable_proxy_with_a_sub_control_socket_terminates() -> Result<()> {
+    let ctx = Context::new();
+    let control = socket(&ctx, SocketType::Pub)?;
+    let control_end = common::bind_tcp(&control)?;
+    let mut child = spawn(&[
+        "proxy",
+        "--frontend",
+        "pull@tcp://127.0.0.1:*",
+        "--backend",
+        "push@tcp://127.0.0.1:*",
+        "--control",
+        &format!("sub@connect:{control_end}"),
+    ]);
+    // Slow joiner: say it until the proxy exits (bounded).
+    let deadline = Instant::now() + TIMEOUT;
+    while child.try_wait().expect("try_wait").is_none() && Instant::now() < deadline {
+        control.send("TERMINATE")?;
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = wait_child(child, TIMEOUT).expect("the proxy exits on TERMINATE");
     assert!(out.status.success(), "{}", stderr(&out));
     Ok(())
 }
