@@ -234,17 +234,6 @@ pub enum Error {
         /// The panic message.
         message: String,
     },
-    /// An SSH tunnel could not be opened or closed
-    /// ([`zmqx::ssh`](crate::ssh); pyzmq raises `SSHException`,
-    /// `RuntimeError` or a paramiko error).
-    #[cfg(feature = "ssh")]
-    #[error("ssh: {kind}: {message}")]
-    Ssh {
-        /// What went wrong.
-        kind: crate::ssh::SshErrorKind,
-        /// The details, with the SSH client's own message where it gave one.
-        message: String,
-    },
     /// A background device's thread ([`zmqx::devices`](crate::devices))
     /// panicked, or a `configure_*` closure run in it did. The panic was
     /// caught in that thread and its message is handed to the device's owner.
@@ -252,18 +241,6 @@ pub enum Error {
     DevicePanicked {
         /// The panic message.
         message: String,
-    },
-    /// A CURVE certificate file or directory that cannot be read or parsed
-    /// ([`zmqx::auth`](crate::auth)): the file, the 1-based line when the
-    /// problem is on one, and what is wrong.
-    #[error("{}", crate::auth::describe_certificate_error(path, *line, reason))]
-    Certificate {
-        /// The file or directory (empty for text parsed from memory).
-        path: std::path::PathBuf,
-        /// The line of the problem, when it is on one.
-        line: Option<usize>,
-        /// What is wrong.
-        reason: String,
     },
     /// A received message that is not valid txZMQ framing
     /// ([`zmqx::txzmq::wire`](crate::txzmq::wire)): a published frame with
@@ -453,8 +430,7 @@ impl From<Error> for std::io::Error {
             Error::Utf8 { .. }
             | Error::Deserialize { .. }
             | Error::TooLarge { .. }
-            | Error::MonitorEvent { .. }
-            | Error::Certificate { .. } => K::InvalidData,
+            | Error::MonitorEvent { .. } => K::InvalidData,
             #[cfg(all(feature = "txzmq", unix))]
             Error::TxzmqFraming { .. } => K::InvalidData,
             Error::UnknownMessageId { .. } => K::NotFound,
@@ -474,18 +450,6 @@ impl From<Error> for std::io::Error {
             #[cfg(feature = "draft")]
             Error::MonitorEventV2 { .. } => K::InvalidData,
             Error::HostUnreachable => K::HostUnreachable,
-            #[cfg(feature = "ssh")]
-            Error::Ssh { kind, .. } => {
-                use crate::ssh::SshErrorKind as S;
-                match kind {
-                    S::Auth | S::HostKey => K::PermissionDenied,
-                    S::Unreachable => K::ConnectionRefused,
-                    S::MissingBinary => K::NotFound,
-                    S::Timeout => K::TimedOut,
-                    S::Unsupported => K::Unsupported,
-                    _ => K::Other,
-                }
-            }
             _ => K::Other,
         };
         std::io::Error::new(kind, e)

@@ -433,7 +433,8 @@ fn keygen_refuses_to_overwrite_without_force() -> Result<()> {
 }
 
 #[test]
-fn keygen_writes_a_loadable_pair_with_metadata() -> Result<()> {
+fn keygen_writes_a_loadable_pair_with_metadata()
+-> std::result::Result<(), Box<dyn std::error::Error>> {
     let dir = temp_dir("keygen");
     let d = dir.to_str().expect("utf-8 path");
     let out = run(&[
