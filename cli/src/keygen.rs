@@ -48,7 +48,7 @@ pub fn run(args: KeygenArgs) -> Result<(), Failure> {
     }
     std::fs::create_dir_all(&args.dir)
         .map_err(|e| Failure::Runtime(format!("cannot create {}: {e}", args.dir.display())))?;
-    let runtime = |e: zmqx::Error| Failure::Runtime(e.to_string());
+    let runtime = |e: zmqx::auth::CertificateError| Failure::Runtime(e.to_string());
     cert.save_public(&public).map_err(runtime)?;
     cert.save_secret(&secret).map_err(runtime)?;
     println!("{}", public.display());

@@ -390,7 +390,8 @@ fn runtime_errors_exit_1_with_a_message() -> Result<()> {
 }
 
 #[test]
-fn keygen_refuses_to_overwrite_without_force() -> Result<()> {
+fn keygen_refuses_to_overwrite_without_force() -> std::result::Result<(), Box<dyn std::error::Error>>
+{
     let dir = temp_dir("keygen-twice");
     let d = dir.to_str().expect("utf-8 path");
     let first = run(&["keygen", "--dir", d, "server"]);
