@@ -3,15 +3,12 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
+use zmqx::log::{DateFormat, LOGWATCH_DATEFORMAT, TimeZone};
 use zmqx::{PollEvents, SocketType};
 
 use crate::args::parse_seconds;
-use crate::dates::DateFormat;
 use crate::session::{Session, emit, ended, run_loop};
 use crate::spec::check_endpoint;
-
-/// The default `--dateformat`.
-pub const DEFAULT_DATEFORMAT: &str = "%Y-%m-%d %H:%M";
 
 #[derive(clap::Args)]
 #[command(after_help = "\
@@ -20,12 +17,15 @@ default format %Y-%d-%m %H:%M, which is year-DAY-MONTH (a bug). zmqx does not \
 copy it: the default is %Y-%m-%d %H:%M (year-month-day) in UTC. For pyzmq's \
 exact output, pass --local-time --dateformat '%Y-%d-%m %H:%M'.
 
-Date directives (C locale): %Y year, %y year in century, %m month, %d day, \
-%e space-padded day, %j day of year, %H hour (00-23), %I hour (01-12), %p \
-AM/PM, %M minute, %S second, %f microseconds, %a/%A weekday, %b/%B month name, \
-%w weekday (Sunday 0), %u weekday (Monday 1), %z UTC offset +HHMM, %Z zone \
-name, %s seconds since the epoch, %F = %Y-%m-%d, %T = %H:%M:%S, %% a percent \
-sign. Any other directive is an error.")]
+Date directives (C locale names; zmqx::log::DateFormat): %Y year, %y year \
+in century, %C century, %m month, %d day, %e space-padded day, %j day of \
+year, %H hour (00-23), %k hour (space-padded), %I hour (01-12), %l hour \
+(1-12, space-padded), %p AM/PM, %M minute, %S second, %f microseconds, \
+%a/%A weekday, %b/%h/%B month name, %u weekday (Monday 1), %w weekday \
+(Sunday 0), %U/%W week of the year (from Sunday/Monday), %z UTC offset \
++HHMM, %Z zone name, %s seconds since the epoch, %F = %Y-%m-%d, %T = \
+%H:%M:%S, %D = %m/%d/%y, %R = %H:%M, %r = %I:%M:%S %p, %c, %x, %X (C \
+locale), %n newline, %t tab, %% a percent sign. Any other directive is an error.")]
 pub struct LogwatchArgs {
     /// Endpoint of the log publisher (the watcher connects to it).
     #[arg(value_parser = parse_connect_endpoint)]
@@ -39,7 +39,7 @@ pub struct LogwatchArgs {
     timestamp: bool,
     /// strftime-style format of --timestamp (implies it); see below for the
     /// directives.
-    #[arg(long, value_name = "FMT", value_parser = DateFormat::parse)]
+    #[arg(long, value_name = "FMT", value_parser = DateFormat::new)]
     dateformat: Option<DateFormat>,
     /// Print timestamps in the local time zone (TZ, /etc/localtime) instead
     /// of UTC (implies --timestamp).
@@ -117,7 +117,14 @@ impl Printer<'_> {
             ("", "")
         };
         let ts = match &self.dates {
-            Some(f) => f.format(at, args.local_time) + " ",
+            Some(f) => {
+                let zone = if args.local_time {
+                    TimeZone::Local
+                } else {
+                    TimeZone::Utc
+                };
+                f.format(at, zone) + " "
+            }
             None => String::new(),
         };
         format!(
@@ -133,7 +140,7 @@ pub fn run(session: &Session, args: LogwatchArgs) -> Result<(), String> {
     let dates = (args.timestamp || args.dateformat.is_some() || args.local_time).then(|| {
         args.dateformat
             .clone()
-            .unwrap_or_else(|| DateFormat::parse(DEFAULT_DATEFORMAT).expect("a valid format"))
+            .unwrap_or_else(|| DateFormat::new(LOGWATCH_DATEFORMAT).expect("a valid format"))
     });
     let fail = |e: zmqx::Error| format!("cannot open the SUB socket: {e}");
     let sub = session.context().socket(SocketType::Sub).map_err(fail)?;

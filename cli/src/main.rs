@@ -23,7 +23,6 @@
 //! terminated, so what the sockets queued is sent (within their linger).
 
 mod args;
-mod dates;
 mod devices;
 mod keygen;
 mod logwatch;

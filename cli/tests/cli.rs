@@ -341,7 +341,7 @@ fn wrong_roles_exit_2_before_binding() -> Result<()> {
         ),
         (
             &["logwatch", "--dateformat", "%H:%", "tcp://127.0.0.1:1"],
-            "lone %",
+            "lone",
         ),
     ] {
         let err = assert_usage_error(args);

@@ -51,6 +51,7 @@ fn stamp(line: &str) -> &str {
 /// GNU `date` for an instant: `date [-u] -d @SECS +FMT`.
 fn gnu_date(secs: &str, fmt: &str, utc: bool, tz: Option<&str>) -> String {
     let mut cmd = Command::new("date");
+    cmd.env("LC_ALL", "C");
     if utc {
         cmd.arg("-u");
     }
@@ -94,7 +95,7 @@ fn timestamp_is_year_month_day_utc() -> Result<()> {
     Ok(())
 }
 
-const EVERY: &str = "%Y-%m-%d %H:%M:%S|%y|%e|%j|%I|%p|%a|%A|%b|%B|%w|%u|%z|%Z|%F|%T|%%";
+const EVERY: &str = "%Y-%m-%d %H:%M:%S|%y|%C|%e|%j|%k|%I|%l|%p|%a|%A|%b|%h|%B|%w|%u|%U|%W|%z|%Z|%F|%T|%D|%R|%r|%c|%x|%X|%%";
 
 /// Every directive against GNU date, for the instant the watcher printed
 /// (`%s`); `--dateformat` alone turns timestamps on.
