@@ -71,10 +71,16 @@ pub fn parse_cert_name(s: &str) -> Result<String, String> {
 }
 
 /// Limits for sockets facing untrusted peers, applied to every socket the
-/// command opens.
+/// command opens (`zmqx::Hardening`).
 #[derive(clap::Args, Clone, Debug, Default)]
 #[command(next_help_heading = "Hardening (every socket the command opens)")]
 pub struct Hardening {
+    /// zmqx's preset for untrusted peers: messages up to 1 MiB, handshake
+    /// within 10 s, PING every 10 s and drop a peer silent for 30 s (the
+    /// flags below override each). ROUTER_MANDATORY stays off: it would end
+    /// a proxy at the first reply to a departed peer.
+    #[arg(long)]
+    pub harden: bool,
     /// Drop the connection of a peer that sends a message larger than this
     /// (ZMQ_MAXMSGSIZE); BYTES may end in k, M or G (powers of 1024).
     #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
@@ -90,21 +96,34 @@ pub struct Hardening {
 }
 
 impl Hardening {
-    /// Sets the requested options on a socket before it binds or connects.
-    pub fn apply(&self, socket: &Socket) -> zmqx::Result<()> {
+    /// The library preset these flags ask for: `--harden`'s defaults (or
+    /// nothing), then each flag given.
+    pub fn preset(&self) -> zmqx::Hardening {
+        let mut h = zmqx::Hardening::new().router_mandatory(false);
+        if !self.harden {
+            h = h
+                .max_msg_size(None)
+                .handshake_ivl(None)
+                .heartbeat(None, None, None);
+        }
         if let Some(n) = self.max_msg_size {
-            socket.set_maxmsgsize(n)?;
+            h = h.max_msg_size(Some(n));
         }
         if let Some((ivl, timeout)) = self.heartbeat {
-            socket.set_heartbeat_ivl(Some(ivl))?;
-            if let Some(t) = timeout {
-                socket.set_heartbeat_timeout(Some(t))?;
-            }
+            // Without a TIMEOUT, libzmq's rule: the interval. With
+            // --harden, peers are asked to drop us after the same time.
+            let timeout = timeout.unwrap_or(ivl);
+            h = h.heartbeat(Some(ivl), Some(timeout), self.harden.then_some(timeout));
         }
         if let Some(t) = self.handshake_timeout {
-            socket.set_handshake_ivl(Some(t))?;
+            h = h.handshake_ivl(Some(t));
         }
-        Ok(())
+        h
+    }
+
+    /// Sets the requested options on a socket before it binds or connects.
+    pub fn apply(&self, socket: &Socket) -> zmqx::Result<()> {
+        socket.harden(&self.preset())
     }
 }
 
@@ -131,6 +150,39 @@ mod tests {
         for bad in ["", "0", "-5", "100,", "100,x", "3000000000"] {
             assert!(parse_heartbeat(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn presets() {
+        let ms = Duration::from_millis;
+        let none = zmqx::Hardening::new()
+            .router_mandatory(false)
+            .max_msg_size(None)
+            .handshake_ivl(None)
+            .heartbeat(None, None, None);
+        assert_eq!(Hardening::default().preset(), none);
+        let flags = Hardening {
+            max_msg_size: Some(5),
+            heartbeat: Some((ms(100), None)),
+            ..Hardening::default()
+        };
+        assert_eq!(
+            flags.preset(),
+            none.clone()
+                .max_msg_size(Some(5))
+                .heartbeat(Some(ms(100)), Some(ms(100)), None)
+        );
+        let harden = Hardening {
+            harden: true,
+            handshake_timeout: Some(ms(200)),
+            ..Hardening::default()
+        };
+        assert_eq!(
+            harden.preset(),
+            zmqx::Hardening::new()
+                .router_mandatory(false)
+                .handshake_ivl(Some(ms(200)))
+        );
     }
 
     #[test]

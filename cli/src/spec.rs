@@ -206,6 +206,11 @@ pub fn check_endpoint(endpoint: &str, bind: bool) -> Result<(), String> {
             Some((iface, group)) if !iface.is_empty() => host_port(group, false),
             _ => bad("expected INTERFACE;MULTICAST-ADDRESS:PORT".into()),
         },
+        "ipc" if address.len() > zmqx::IPC_PATH_MAX_LEN => bad(format!(
+            "the path is {} bytes long, the limit is {}",
+            address.len(),
+            zmqx::IPC_PATH_MAX_LEN
+        )),
         _ => Ok(()),
     }
 }
@@ -276,6 +281,10 @@ mod tests {
             ("tcp://[::1:5555", true),
             ("inproc://", true),
             ("pgm://239.192.1.1:5555", false),
+            (
+                &format!("ipc:///{}", "x".repeat(zmqx::IPC_PATH_MAX_LEN)),
+                true,
+            ),
         ] {
             assert!(check_endpoint(e, bind).is_err(), "{e}");
         }

@@ -14,18 +14,32 @@ use zmqx::{Context, Event, Result, SocketType};
 #[cfg(unix)]
 #[test]
 fn a_frame_over_max_msg_size_does_not_pass_the_proxy() -> Result<()> {
+    frames_over_the_limit_do_not_pass(&["--max-msg-size", "1000"], 1000)
+}
+
+/// `--harden` limits messages to 1 MiB.
+#[cfg(unix)]
+#[test]
+fn the_harden_preset_limits_message_size() -> Result<()> {
+    frames_over_the_limit_do_not_pass(&["--harden"], 1 << 20)
+}
+
+/// A frame of `limit + 1` bytes gets its sender disconnected; frames of
+/// `limit` bytes pass.
+fn frames_over_the_limit_do_not_pass(flags: &[&str], limit: usize) -> Result<()> {
     let ctx = Context::new();
     let pull = socket(&ctx, SocketType::Pull)?;
     let pull_end = common::bind_tcp(&pull)?;
-    let mut child = spawn(&[
+    let backend = format!("push@connect:{pull_end}");
+    let mut args = vec![
         "proxy",
         "--frontend",
         "pull@tcp://127.0.0.1:*",
         "--backend",
-        &format!("push@connect:{pull_end}"),
-        "--max-msg-size",
-        "1000",
-    ]);
+        &backend,
+    ];
+    args.extend_from_slice(flags);
+    let mut child = spawn(&args);
     let rx = lines(&mut child);
     let result = (|| -> Result<()> {
         let frontend = bound(&rx, "frontend");
@@ -38,7 +52,7 @@ fn a_frame_over_max_msg_size_does_not_pass_the_proxy() -> Result<()> {
         push.connect(&frontend)?;
         assert_eq!(next()?, Some(EventKind::Connected));
         // Too large: the proxy drops the connection instead of taking it.
-        push.send(vec![b'x'; 1001])?;
+        push.send(vec![b'x'; limit + 1])?;
         assert_eq!(
             next()?,
             Some(EventKind::Disconnected),
@@ -48,9 +62,9 @@ fn a_frame_over_max_msg_size_does_not_pass_the_proxy() -> Result<()> {
         // inclusive) are the first the receiver gets.
         assert_eq!(next()?, Some(EventKind::Connected));
         push.send("small")?;
-        push.send(vec![b'y'; 1000])?;
+        push.send(vec![b'y'; limit])?;
         assert_eq!(pull.recv_bytes()?, b"small");
-        assert_eq!(pull.recv_bytes()?, vec![b'y'; 1000]);
+        assert_eq!(pull.recv_bytes()?, vec![b'y'; limit]);
         Ok(())
     })();
     stop(child);
