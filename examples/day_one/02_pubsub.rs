@@ -24,8 +24,9 @@ fn main() -> zmqx::Result<()> {
     publisher.send_multipart(["sports", "3-1"])?;
     publisher.send_multipart(["news", "zmqx 0.1 is out"])?;
     for _ in 0..2 {
-        let msg = subscriber.recv_multipart()?;
-        println!("{}: {}", msg[0].as_str().unwrap_or("?"), msg[1].as_str().unwrap_or("?"));
+        let topic = subscriber.recv_string()?;
+        let text = subscriber.recv_string()?;
+        println!("{topic}: {text}");
     }
     Ok(())
 }

@@ -22,23 +22,28 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     auth.start()?;
     auth.configure_curve("*", &clients)?;
 
-    let server_keys = Certificate::load(&server_secret_file)?.keypair().ok_or("no secret key")?;
+    let server_keys = Certificate::load(&server_secret_file)?
+        .keypair()
+        .ok_or("no secret key")?;
     let server = ctx.socket(SocketType::Pull)?;
     server.set_curve_server_keys(&server_keys)?;
     server.bind("tcp://127.0.0.1:*")?;
 
     for secret_file in [client_secret_file, stranger_secret_file] {
-        let client_keys = Certificate::load(&secret_file)?.keypair().ok_or("no secret key")?;
+        let client_keys = Certificate::load(&secret_file)?
+            .keypair()
+            .ok_or("no secret key")?;
         let client = ctx.socket(SocketType::Push)?;
         client.set_curve_client(&server_keys.public, &client_keys)?;
         client.connect(&server.last_endpoint()?)?;
         let name = &client_keys.public.to_z85()[..8];
         client.send(format!("hello from {name}"))?;
-        if server.poll(PollEvents::POLLIN, Some(Duration::from_secs(1)))?.is_empty() {
-            println!("nothing from {name} (refused)");
-        } else {
+        let ready = server.poll(PollEvents::POLLIN, Some(Duration::from_secs(1)))?;
+        if ready.contains(PollEvents::POLLIN) {
             let msg = server.recv_msg()?;
             println!("server got {msg:?} from user {:?}", msg.gets("User-Id")?);
+        } else {
+            println!("nothing from {name} (refused)");
         }
         client.close_with_linger(Some(Duration::ZERO))?;
     }
