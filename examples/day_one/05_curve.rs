@@ -45,7 +45,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         } else {
             println!("nothing from {name} (refused)");
         }
-        client.close_with_linger(Some(Duration::ZERO))?;
     }
 
     auth.stop();

@@ -41,7 +41,6 @@ for secret_file in [client_secret_file, stranger_secret_file]:
         print("server got", msg.bytes, "from user", msg.get("User-Id"))
     else:
         print("nothing from", client_public[:8], "(refused)")
-    client.close(linger=0)
 
 auth.stop()
 shutil.rmtree(base)
