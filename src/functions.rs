@@ -15,6 +15,63 @@ pub(crate) fn errno() -> i32 {
     unsafe { zmq_sys::zmq_errno() }
 }
 
+/// Sets the calling thread's errno to 0, so that a call that may return -1
+/// as a value (`zmq_ctx_get`, `zmq_msg_get`) can be told apart from one that
+/// failed. `false` where zmqx does not know how to reach errno.
+pub(crate) fn clear_errno() -> bool {
+    #[cfg(any(target_os = "linux", target_os = "emscripten", target_os = "hurd"))]
+    // SAFETY: __errno_location returns a valid pointer to this thread's errno.
+    unsafe {
+        *libc::__errno_location() = 0;
+    }
+    #[cfg(any(
+        target_os = "macos",
+        target_os = "ios",
+        target_os = "freebsd",
+        target_os = "dragonfly"
+    ))]
+    // SAFETY: __error returns a valid pointer to this thread's errno.
+    unsafe {
+        *libc::__error() = 0;
+    }
+    #[cfg(any(target_os = "android", target_os = "openbsd", target_os = "netbsd"))]
+    // SAFETY: __errno returns a valid pointer to this thread's errno.
+    unsafe {
+        *libc::__errno() = 0;
+    }
+    cfg!(any(
+        target_os = "linux",
+        target_os = "emscripten",
+        target_os = "hurd",
+        target_os = "macos",
+        target_os = "ios",
+        target_os = "freebsd",
+        target_os = "dragonfly",
+        target_os = "android",
+        target_os = "openbsd",
+        target_os = "netbsd"
+    ))
+}
+
+/// Runs a libzmq call whose result may legitimately be `-1` (or any negative
+/// number) and tells that value from a failure by errno, cleared before the
+/// call: libzmq sets errno whenever it fails. `None` when errno cannot be
+/// cleared on this platform (the caller then decides what `-1` means).
+pub(crate) fn value_or_errno(call: impl FnOnce() -> i32) -> Option<Result<i32>> {
+    if !clear_errno() {
+        let rc = call();
+        return (rc != -1).then_some(Ok(rc));
+    }
+    let rc = call();
+    if rc != -1 {
+        return Some(Ok(rc));
+    }
+    Some(match errno() {
+        0 => Ok(-1),
+        e => Err(Error::from_errno(e)),
+    })
+}
+
 /// libzmq's message for an errno value (`zmq_strerror`). Never fails: unknown
 /// values get libc's "Unknown error N".
 pub fn strerror(errno: i32) -> String {

@@ -154,7 +154,8 @@ fn runtime_errors_exit_1_with_a_message() {
 }
 
 #[test]
-fn keygen_writes_a_loadable_pair_with_metadata() -> Result<()> {
+fn keygen_writes_a_loadable_pair_with_metadata()
+-> std::result::Result<(), Box<dyn std::error::Error>> {
     let dir = temp_dir("keygen");
     let d = dir.to_str().expect("utf-8 path");
     let out = run(&[

@@ -123,6 +123,7 @@
 mod auth;
 mod engine;
 mod monitor;
+mod options;
 mod poller;
 mod socket;
 mod tracker;
