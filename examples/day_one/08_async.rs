@@ -19,7 +19,7 @@ async fn serve(server: &AsyncSocket, requests: usize) -> zmqx::Result<()> {
 
 async fn client(ctx: &Context, endpoint: &str, n: usize) -> zmqx::Result<String> {
     let sock = AsyncSocket::new(ctx.socket(SocketType::Req)?)?;
-    sock.with_socket(|s| s.set_rcvtimeo(Some(Duration::from_secs(5))))?;
+    sock.set_rcvtimeo(Some(Duration::from_secs(5)))?;
     sock.connect(endpoint)?;
     sock.send(format!("hello {n}")).await?;
     sock.recv_string().await
