@@ -164,6 +164,7 @@ pub use policy::{
     ANY_DOMAIN, AsyncCredentialsProvider, Authenticator, CURVE_ALLOW_ANY, CredentialsProvider,
     Verdict, VerdictFuture,
 };
+#[cfg(all(feature = "tokio", unix))]
 pub(crate) use policy::{Answer, reply_frames, routed};
 pub use thread::{DEFAULT_STOP_TIMEOUT, ThreadAuthenticator};
 pub use zap::ZAP_ENDPOINT;

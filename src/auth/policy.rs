@@ -519,6 +519,7 @@ impl Authenticator {
 
     /// [`handle_routed`](Self::handle_routed) for the async authenticator:
     /// the envelope and the answer, now or to await.
+    #[cfg(all(feature = "tokio", unix))]
     pub(crate) fn answer_routed<F: AsRef<[u8]>>(
         &self,
         frames: &[F],
