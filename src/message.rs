@@ -589,6 +589,27 @@ impl fmt::Debug for Message {
     }
 }
 
+/// The content as text: UTF-8, with invalid sequences shown as U+FFFD
+/// (pyzmq's `frame.bytes.decode(errors="replace")`; [`Message::as_str`]
+/// is the checked form). Lets a received part be printed directly.
+///
+/// ```
+/// let m = zmqx::Message::from("hello");
+/// assert_eq!(m.to_string(), "hello");
+/// assert_eq!(zmqx::Message::from(&b"a\xffb"[..]).to_string(), "a\u{fffd}b");
+/// ```
+impl fmt::Display for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for chunk in self[..].utf8_chunks() {
+            f.write_str(chunk.valid())?;
+            if !chunk.invalid().is_empty() {
+                f.write_str("\u{fffd}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
 impl From<&[u8]> for Message {
     fn from(b: &[u8]) -> Message {
         Message::from_slice(b)
