@@ -238,7 +238,7 @@ pub enum Error {
     #[error("malformed socket monitor event: {reason}")]
     MonitorEvent {
         /// What is wrong with it.
-        reason: crate::monitor::MalformedEvent,
+        reason: MalformedEvent,
         /// The message as received.
         frames: crate::Frames,
     },
@@ -288,7 +288,7 @@ pub enum Error {
     #[error("malformed socket monitor event (version 2): {reason}")]
     MonitorEventV2 {
         /// What is wrong with it.
-        reason: crate::draft::MalformedEventV2,
+        reason: MalformedEventV2,
         /// The message as received.
         frames: crate::Frames,
     },
@@ -477,6 +477,72 @@ impl From<Error> for std::io::Error {
 #[inline(always)]
 pub(crate) fn check(rc: i32) -> Result<i32> {
     if rc != -1 { Ok(rc) } else { Err(Error::last()) }
+}
+
+// The reasons inside `Error::MonitorEvent` and `Error::MonitorEventV2`,
+// published as `zmqx::monitor::MalformedEvent` and
+// `zmqx::draft::{MalformedEventV2, EndpointSide}`. They live here so that
+// this file imports nothing of the modules that return an `Error`.
+
+/// What is wrong with a malformed monitor message (inside
+/// [`Error::MonitorEvent`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum MalformedEvent {
+    /// A version-1 event has exactly two frames.
+    #[error("expected 2 frames, got {0}")]
+    FrameCount(usize),
+    /// The first frame holds a 16-bit id and a 32-bit value: 6 bytes.
+    #[error("expected a 6-byte event frame, got {0} bytes")]
+    EventFrameSize(usize),
+    /// The endpoint frame is not UTF-8.
+    #[error("the endpoint is not UTF-8: {0}")]
+    EndpointNotUtf8(std::str::Utf8Error),
+}
+
+/// Which endpoint frame of a version-2 event.
+#[cfg(feature = "draft")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EndpointSide {
+    /// The local endpoint (second-to-last frame).
+    Local,
+    /// The remote endpoint (last frame).
+    Remote,
+}
+
+/// What is wrong with a malformed version-2 monitor message (inside
+/// [`Error::MonitorEventV2`]).
+#[cfg(feature = "draft")]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum MalformedEventV2 {
+    /// An event has at least four frames: id, count, endpoints.
+    #[error("expected at least 4 frames, got {0}")]
+    TooFewFrames(usize),
+    /// The id, the count and every value are 8-byte numbers.
+    #[error("frame {frame} should be an 8-byte number, but has {len} bytes")]
+    NumberSize {
+        /// The frame's index (0-based).
+        frame: usize,
+        /// Its length.
+        len: usize,
+    },
+    /// The declared number of values does not match the frames.
+    #[error("the event declares {declared} values but has {present} value frames")]
+    ValueCount {
+        /// The number in the second frame.
+        declared: u64,
+        /// The frames between the count and the endpoints.
+        present: usize,
+    },
+    /// An endpoint frame is not UTF-8.
+    #[error("the {side:?} endpoint is not UTF-8: {source}")]
+    EndpointNotUtf8 {
+        /// Which endpoint.
+        side: EndpointSide,
+        /// Where decoding failed.
+        source: std::str::Utf8Error,
+    },
 }
 
 #[cfg(test)]

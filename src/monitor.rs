@@ -481,21 +481,8 @@ impl std::fmt::Display for MonitorEvent {
     }
 }
 
-/// What is wrong with a malformed monitor message (inside
-/// [`Error::MonitorEvent`]).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum MalformedEvent {
-    /// A version-1 event has exactly two frames.
-    #[error("expected 2 frames, got {0}")]
-    FrameCount(usize),
-    /// The first frame holds a 16-bit id and a 32-bit value: 6 bytes.
-    #[error("expected a 6-byte event frame, got {0} bytes")]
-    EventFrameSize(usize),
-    /// The endpoint frame is not UTF-8.
-    #[error("the endpoint is not UTF-8: {0}")]
-    EndpointNotUtf8(std::str::Utf8Error),
-}
+// Defined beside `Error` so that error.rs imports nothing above it.
+pub use crate::error::MalformedEvent;
 
 /// Decodes the two frames of a version-1 event.
 fn decode(frames: &[Message]) -> std::result::Result<MonitorEvent, MalformedEvent> {

@@ -404,8 +404,9 @@ impl Crate {
                     let after_sep = i > 0 && toks[i - 1] == Tok::Sep;
                     let after_dot = i > 0 && is_punct(toks.get(i - 1), '.');
                     // `pub(in crate::x)` is a visibility, not a use.
-                    let visibility =
-                        i >= 2 && ident(toks.get(i - 1)) == Some("in") && is_punct(toks.get(i - 2), '(');
+                    let visibility = i >= 2
+                        && ident(toks.get(i - 1)) == Some("in")
+                        && is_punct(toks.get(i - 2), '(');
                     if !after_sep && !after_dot && !visibility && toks.get(i + 1) == Some(&Tok::Sep)
                     {
                         let mut p = vec![first.clone()];
@@ -624,14 +625,29 @@ fn error_rs_is_in_no_import_cycle() {
     every_rs_file(&src, &mut files);
     let read: BTreeSet<PathBuf> = krate.modules.values().map(|m| m.file.clone()).collect();
     let missed: Vec<_> = files.difference(&read).collect();
-    assert!(missed.is_empty(), "files not reached from lib.rs: {missed:?}");
+    assert!(
+        missed.is_empty(),
+        "files not reached from lib.rs: {missed:?}"
+    );
 
     let edges = krate.edges();
+    // IMPORT_GRAPH_DUMP=1 cargo test --test import_graph -- --nocapture
+    // prints the whole graph.
+    if std::env::var_os("IMPORT_GRAPH_DUMP").is_some() {
+        for (from, to) in &edges {
+            let to: Vec<String> = to.iter().map(show).collect();
+            println!("{} -> {}", show(from), to.join(", "));
+        }
+    }
     let error = vec!["error".to_string()];
     assert!(edges.contains_key(&error), "no module `error` found");
     println!(
         "error.rs names: {}",
-        edges[&error].iter().map(show).collect::<Vec<_>>().join(", ")
+        edges[&error]
+            .iter()
+            .map(show)
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     for scc in components(&edges) {
         println!(
@@ -738,10 +754,7 @@ fn checker_sees_super_child_and_imported_paths() {
     let s = Scratch::new(
         "paths",
         &[
-            (
-                "lib.rs",
-                "pub mod a; mod b; mod c;\npub fn root() {}\n",
-            ),
+            ("lib.rs", "pub mod a; mod b; mod c;\npub fn root() {}\n"),
             // super:: from an inline module, a child module's path, a
             // renamed import used as a path root.
             (
@@ -794,5 +807,9 @@ fn helper() { crate::b::f(); }
         ],
     );
     let krate = Crate::read(&s.0);
-    assert!(edge_set(&krate, "a").is_empty(), "{:?}", edge_set(&krate, "a"));
+    assert!(
+        edge_set(&krate, "a").is_empty(),
+        "{:?}",
+        edge_set(&krate, "a")
+    );
 }

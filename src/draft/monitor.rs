@@ -121,48 +121,8 @@ impl std::fmt::Display for MonitorEventV2 {
     }
 }
 
-/// Which endpoint frame of a version-2 event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum EndpointSide {
-    /// The local endpoint (second-to-last frame).
-    Local,
-    /// The remote endpoint (last frame).
-    Remote,
-}
-
-/// What is wrong with a malformed version-2 monitor message (inside
-/// [`Error::MonitorEventV2`]).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum MalformedEventV2 {
-    /// An event has at least four frames: id, count, endpoints.
-    #[error("expected at least 4 frames, got {0}")]
-    TooFewFrames(usize),
-    /// The id, the count and every value are 8-byte numbers.
-    #[error("frame {frame} should be an 8-byte number, but has {len} bytes")]
-    NumberSize {
-        /// The frame's index (0-based).
-        frame: usize,
-        /// Its length.
-        len: usize,
-    },
-    /// The declared number of values does not match the frames.
-    #[error("the event declares {declared} values but has {present} value frames")]
-    ValueCount {
-        /// The number in the second frame.
-        declared: u64,
-        /// The frames between the count and the endpoints.
-        present: usize,
-    },
-    /// An endpoint frame is not UTF-8.
-    #[error("the {side:?} endpoint is not UTF-8: {source}")]
-    EndpointNotUtf8 {
-        /// Which endpoint.
-        side: EndpointSide,
-        /// Where decoding failed.
-        source: std::str::Utf8Error,
-    },
-}
+// Defined beside `Error` so that error.rs imports nothing above it.
+pub use crate::error::{EndpointSide, MalformedEventV2};
 
 /// An 8-byte native-endian number frame.
 fn number(frames: &[Message], index: usize) -> std::result::Result<u64, MalformedEventV2> {
