@@ -99,8 +99,8 @@ fn monitor_repeat_replaces_the_previous_one() -> Result<()> {
     // caller), so the second call replaces the first, which is told so.
     let ctx = Context::new();
     let s = socket(&ctx, SocketType::Pull)?;
-    let mut first = s.get_monitor_socket(Event::ALL)?;
-    let mut second = s.get_monitor_socket(Event::ALL)?;
+    let mut first = s.monitor_events(Event::ALL)?;
+    let mut second = s.monitor_events(Event::ALL)?;
     assert_ne!(first.endpoint(), second.endpoint());
     assert_eq!(next(&mut first)?.kind, EventKind::MonitorStopped);
     assert!(first.is_stopped());
@@ -130,7 +130,7 @@ fn monitor_connected() -> Result<()> {
     let rep = socket(&ctx, SocketType::Rep)?;
     let req = socket(&ctx, SocketType::Req)?;
     let endpoint = bind_tcp(&req)?;
-    let mut events = rep.get_monitor_socket(Event::ALL)?;
+    let mut events = rep.monitor_events(Event::ALL)?;
     rep.connect(&endpoint)?;
     let mut m = next(&mut events)?;
     if m.kind == EventKind::ConnectDelayed {
@@ -148,11 +148,11 @@ fn monitor_connected() -> Result<()> {
 fn tcp_lifecycle_sequences() -> Result<()> {
     let ctx = Context::new();
     let server = socket(&ctx, SocketType::Rep)?;
-    let mut server_events = server.get_monitor_socket(Event::ALL)?;
+    let mut server_events = server.monitor_events(Event::ALL)?;
     let endpoint = bind_tcp(&server)?;
 
     let client = socket(&ctx, SocketType::Req)?;
-    let mut client_events = client.get_monitor_socket(Event::ALL)?;
+    let mut client_events = client.monitor_events(Event::ALL)?;
     client.connect(&endpoint)?;
     client.send("ping")?;
     assert_eq!(server.recv_msg()?, "ping");
@@ -219,7 +219,7 @@ fn tcp_lifecycle_sequences() -> Result<()> {
 fn closing_the_socket_stops_the_monitor() -> Result<()> {
     let ctx = Context::new();
     let s = socket(&ctx, SocketType::Router)?;
-    let events = s.get_monitor_socket(Event::ALL)?;
+    let events = s.monitor_events(Event::ALL)?;
     let endpoint = bind_tcp(&s)?;
     drop(s);
     // The blocking iterator ends by itself: no timeout needed, but guard anyway.
@@ -240,7 +240,7 @@ fn bind_failed_and_connect_retried() -> Result<()> {
 
     // BIND_FAILED carries the errno of the failed bind.
     let second = socket(&ctx, SocketType::Pull)?;
-    let mut events = second.get_monitor_socket(Event::ALL)?;
+    let mut events = second.monitor_events(Event::ALL)?;
     assert!(matches!(
         second.bind(&endpoint).as_ref().map_err(Error::root),
         Err(Error::AddressInUse)
@@ -262,7 +262,7 @@ fn bind_failed_and_connect_retried() -> Result<()> {
     let push = socket(&ctx, SocketType::Push)?;
     push.set_reconnect_ivl(Some(Duration::from_millis(50)))?;
     push.set_reconnect_ivl_max(Some(Duration::from_millis(50)))?;
-    let mut push_events = push.get_monitor_socket(Event::CONNECT_RETRIED)?;
+    let mut push_events = push.monitor_events(Event::CONNECT_RETRIED)?;
     push.connect(&endpoint)?;
     let retried = next(&mut push_events)?;
     assert_eq!(retried.kind, EventKind::ConnectRetried);
@@ -278,7 +278,7 @@ fn bind_failed_and_connect_retried() -> Result<()> {
 fn only_the_events_asked_for() -> Result<()> {
     let ctx = Context::new();
     let server = socket(&ctx, SocketType::Pull)?;
-    let mut events = server.get_monitor_socket(Event::HANDSHAKE_SUCCEEDED)?;
+    let mut events = server.monitor_events(Event::HANDSHAKE_SUCCEEDED)?;
     let endpoint = bind_tcp(&server)?;
     let client = socket(&ctx, SocketType::Push)?;
     client.connect(&endpoint)?;
@@ -303,13 +303,13 @@ fn curve_pair(
     let server = socket(ctx, SocketType::Rep)?;
     server.set_curve_server(true)?;
     server.set_curve_secretkey(server_keys.secret.as_bytes())?;
-    let server_events = server.get_monitor_socket(Event::ALL)?;
+    let server_events = server.monitor_events(Event::ALL)?;
     let endpoint = bind_tcp(&server)?;
     let client = socket(ctx, SocketType::Req)?;
     client.set_curve_serverkey(wrong_key.unwrap_or(&server_keys.public).as_bytes())?;
     client.set_curve_publickey(client_keys.public.as_bytes())?;
     client.set_curve_secretkey(client_keys.secret.as_bytes())?;
-    let client_events = client.get_monitor_socket(Event::ALL)?;
+    let client_events = client.monitor_events(Event::ALL)?;
     client.connect(&endpoint)?;
     Ok((server, client, server_events, client_events))
 }
@@ -455,7 +455,7 @@ fn bad_zap_reply_gives_a_zap_protocol_error() -> Result<()> {
 fn next_event_times_out_with_none() -> Result<()> {
     let ctx = Context::new();
     let s = socket(&ctx, SocketType::Pull)?;
-    let mut events = s.get_monitor_socket(Event::ALL)?;
+    let mut events = s.monitor_events(Event::ALL)?;
     assert_eq!(events.try_next_event()?, None);
     assert_eq!(events.next_event(Some(Duration::from_millis(20)))?, None);
     assert_eq!(events.next_event(Some(Duration::ZERO))?, None);
@@ -468,7 +468,7 @@ fn stop_checks_the_socket() -> Result<()> {
     let ctx = Context::new();
     let s = socket(&ctx, SocketType::Pull)?;
     let other = socket(&ctx, SocketType::Pull)?;
-    let mut events = s.get_monitor_socket(Event::ALL)?;
+    let mut events = s.monitor_events(Event::ALL)?;
     assert!(matches!(
         events.stop(&other),
         Err(Error::InvalidInput { .. })
@@ -495,13 +495,13 @@ fn dropping_a_live_monitor_never_blocks_libzmq() -> Result<()> {
     let ctx2 = ctx.clone();
     within("bind after dropping the monitor", move || -> Result<()> {
         let server = socket(&ctx2, SocketType::Rep)?;
-        let events = server.get_monitor_socket(Event::ALL)?;
+        let events = server.monitor_events(Event::ALL)?;
         drop(events);
         let endpoint = bind_tcp(&server)?;
         // Connections make the I/O thread send events too.
         for _ in 0..3 {
             let client = socket(&ctx2, SocketType::Req)?;
-            let mut client_events = client.get_monitor_socket(Event::HANDSHAKE_SUCCEEDED)?;
+            let mut client_events = client.monitor_events(Event::HANDSHAKE_SUCCEEDED)?;
             client.connect(&endpoint)?;
             next(&mut client_events)?;
             client.send("x")?;
@@ -521,7 +521,7 @@ fn dropping_a_live_monitor_never_blocks_libzmq() -> Result<()> {
 fn iteration_ends_when_the_context_shuts_down() -> Result<()> {
     let ctx = Context::new();
     let s = socket(&ctx, SocketType::Pull)?;
-    let events = s.get_monitor_socket(Event::ALL)?;
+    let events = s.monitor_events(Event::ALL)?;
     let (tx, rx) = mpsc::channel();
     let reader = thread::spawn(move || {
         let mut n = 0;
@@ -543,7 +543,7 @@ fn iteration_ends_when_the_context_shuts_down() -> Result<()> {
 fn monitor_socket_is_exposed_for_polling() -> Result<()> {
     let ctx = Context::new();
     let s = socket(&ctx, SocketType::Pull)?;
-    let mut events = s.get_monitor_socket(Event::ALL)?;
+    let mut events = s.monitor_events(Event::ALL)?;
     assert!(events.endpoint().starts_with("inproc://"));
     bind_tcp(&s)?;
     let ready = events.socket().poll(zmqx::PollEvents::POLLIN, WAIT)?;

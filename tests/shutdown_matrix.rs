@@ -104,7 +104,7 @@ fn scene() -> zmqx::Result<Scene> {
     proxy.start()?;
     let push = ctx.socket(SocketType::Push)?;
     push.set_sndtimeo(Some(TIMEOUT))?;
-    let monitor = push.get_monitor_socket(Event::ALL)?;
+    let monitor = push.monitor_events(Event::ALL)?;
     push.connect(&front)?;
     let pull = ctx.socket(SocketType::Pull)?;
     pull.set_rcvtimeo(Some(TIMEOUT))?;

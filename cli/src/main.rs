@@ -377,7 +377,7 @@ fn monitor(args: MonitorArgs) -> Result<(), String> {
     let socket = ctx.socket(args.socket.kind).map_err(|e| e.to_string())?;
     // Monitor before binding or connecting, so LISTENING/CONNECTED show.
     let mut monitor = socket
-        .get_monitor_socket(Event::ALL)
+        .monitor_events(Event::ALL)
         .map_err(|e| e.to_string())?;
     let spec = &args.socket;
     let r = if spec.bind {

@@ -10,10 +10,12 @@ use super::engine::Slot;
 use super::socket::AsyncSocket;
 use crate::constants::{Event, PollEvents};
 use crate::error::{Error, Result};
-use crate::monitor::{EventKind, Monitor, MonitorEvent, parse_monitor_message};
+use crate::monitor::{EventFormat, Monitor, V1};
 
-/// The events of a [`Monitor`] as a [`Stream`] of [`MonitorEvent`]s, ending
-/// after `MONITOR_STOPPED` (or a terminated context).
+/// The events of a [`Monitor`] as a [`Stream`] (of
+/// [`MonitorEvent`](crate::monitor::MonitorEvent)s for a plain `Monitor`,
+/// of `MonitorEventV2`s for a `draft::MonitorV2`), ending after
+/// `MONITOR_STOPPED` (or a terminated context).
 ///
 /// A malformed event message is an [`Error::MonitorEvent`] item that hands
 /// the frames back; the stream goes on. Dropping it at any time is safe: the
@@ -29,26 +31,26 @@ use crate::monitor::{EventKind, Monitor, MonitorEvent, parse_monitor_message};
 /// use zmqx::{Context, Event, SocketType};
 /// let ctx = Context::new();
 /// let server = ctx.socket(SocketType::Rep)?;
-/// let mut events = AsyncMonitor::new(server.get_monitor_socket(Event::ALL)?)?;
+/// let mut events = AsyncMonitor::new(server.monitor_events(Event::ALL)?)?;
 /// server.bind("tcp://127.0.0.1:*")?;
 /// let first = events.next().await.expect("an event")?;
 /// assert_eq!(first.kind, EventKind::Listening);
 /// # Ok(()) }
 /// ```
 #[derive(Debug)]
-pub struct AsyncMonitor {
+pub struct AsyncMonitor<F: EventFormat = V1> {
     /// The monitor whose socket is lent to `socket`; `None` only after
     /// `into_monitor`.
-    monitor: Option<Monitor>,
+    monitor: Option<Monitor<F>>,
     socket: Option<AsyncSocket>,
     slot: Slot,
     stopped: bool,
 }
 
-impl AsyncMonitor {
-    /// Drives a [`Monitor`] (from [`Socket::get_monitor_socket`](crate::Socket::get_monitor_socket))
+impl<F: EventFormat> AsyncMonitor<F> {
+    /// Drives a [`Monitor`] (from [`Socket::monitor_events`](crate::Socket::monitor_events))
     /// with the current tokio runtime.
-    pub fn new(mut monitor: Monitor) -> Result<AsyncMonitor> {
+    pub fn new(mut monitor: Monitor<F>) -> Result<AsyncMonitor<F>> {
         let stopped = monitor.is_stopped();
         let Some(socket) = monitor.take_socket() else {
             return Err(Error::NotSocket);
@@ -65,7 +67,7 @@ impl AsyncMonitor {
     }
 
     /// The next event; `None` once the stream has ended.
-    pub async fn next_event(&mut self) -> Option<Result<MonitorEvent>> {
+    pub async fn next_event(&mut self) -> Option<Result<F::Event>> {
         std::future::poll_fn(|cx| self.poll_event(cx)).await
     }
 
@@ -75,7 +77,7 @@ impl AsyncMonitor {
     }
 
     /// Gives the blocking [`Monitor`] back.
-    pub fn into_monitor(mut self) -> Monitor {
+    pub fn into_monitor(mut self) -> Monitor<F> {
         self.restore();
         self.monitor
             .take()
@@ -90,7 +92,7 @@ impl AsyncMonitor {
         }
     }
 
-    fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<MonitorEvent>>> {
+    fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<F::Event>>> {
         if self.stopped {
             return Poll::Ready(None);
         }
@@ -103,17 +105,9 @@ impl AsyncMonitor {
             PollEvents::POLLIN,
             |s| s.try_recv_multipart(),
         ));
-        let event = frames.and_then(|frames| {
-            parse_monitor_message(&frames).map_err(|e| match e {
-                Error::MonitorEvent { reason, .. } => Error::MonitorEvent {
-                    reason,
-                    frames: frames.into(),
-                },
-                other => other,
-            })
-        });
+        let event = frames.and_then(F::parse);
         match &event {
-            Ok(e) if e.kind == EventKind::MonitorStopped => self.stopped = true,
+            Ok(e) if F::is_stopped(e) => self.stopped = true,
             Err(Error::ContextTerminated) => self.stopped = true,
             _ => {}
         }
@@ -121,14 +115,14 @@ impl AsyncMonitor {
     }
 }
 
-impl Drop for AsyncMonitor {
+impl<F: EventFormat> Drop for AsyncMonitor<F> {
     fn drop(&mut self) {
         self.restore();
     }
 }
 
-impl Stream for AsyncMonitor {
-    type Item = Result<MonitorEvent>;
+impl<F: EventFormat> Stream for AsyncMonitor<F> {
+    type Item = Result<F::Event>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         self.get_mut().poll_event(cx)
@@ -139,6 +133,6 @@ impl AsyncSocket {
     /// Starts monitoring this socket and returns its events as a stream
     /// (pyzmq's `get_monitor_socket` on an async socket).
     pub fn monitor_events(&self, events: Event) -> Result<AsyncMonitor> {
-        AsyncMonitor::new(self.with_socket(|s| s.get_monitor_socket(events))?)
+        AsyncMonitor::new(self.with_socket(|s| s.monitor_events(events))?)
     }
 }

@@ -89,8 +89,9 @@ pub struct ThreadSafeSocket {
 // with ZMQ_THREAD_SAFE when it is wrapped): libzmq takes the socket's own
 // mutex in every call on it (options, bind/connect, send/recv, monitor,
 // close) and its mailbox is the thread-safe kind. On the Rust side `Socket`
-// holds only the raw pointer and an `Arc` of the (Sync) context state: its
-// `!Sync` marker stands for libzmq's rule, which these types lift.
+// holds only the raw pointer, an `Arc` of the (Sync) context state and a
+// `OnceLock` of its (Sync) monitor link: its `!Sync` marker stands for
+// libzmq's rule, which these types lift.
 unsafe impl Sync for ThreadSafeSocket {}
 
 impl std::fmt::Debug for ThreadSafeSocket {
@@ -303,9 +304,9 @@ impl ThreadSafeSocket {
     }
 
     /// Starts monitoring with version-2 events; see
-    /// [`Socket::get_monitor_socket_v2`].
-    pub fn get_monitor_socket_v2(&self, events: Event) -> Result<MonitorV2> {
-        self.socket.get_monitor_socket_v2(events)
+    /// [`Socket::monitor_events_v2`].
+    pub fn monitor_events_v2(&self, events: Event) -> Result<MonitorV2> {
+        self.socket.monitor_events_v2(events)
     }
 }
 

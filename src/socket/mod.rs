@@ -1,17 +1,19 @@
 //! [`Socket`]: the owner of a libzmq `void *socket`.
 
 mod io;
+mod monitor_link;
 mod proxy;
 
 use std::cell::Cell;
 use std::ffi::{CString, c_void};
 use std::marker::PhantomData;
 use std::ops::Range;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 pub use io::Sendable;
-pub(crate) use proxy::{libzmq_device, libzmq_proxy};
+pub(crate) use monitor_link::{MonitorLink, Released};
+pub(crate) use proxy::libzmq_proxy;
 
 use crate::constants::Event;
 use crate::context::{Context, Shared};
@@ -65,6 +67,10 @@ use crate::options::{OptionKind, OptionValue, SocketOption};
 pub struct Socket {
     raw: *mut c_void,
     ctx: Arc<Shared>,
+    /// Shared with the [`Monitor`](crate::monitor::Monitor)s made from this
+    /// socket; created by the first one. (A `OnceLock`, as
+    /// `ThreadSafeSocket` shares a `Socket` between threads.)
+    monitor_link: OnceLock<Arc<MonitorLink>>,
     /// Makes `Socket` `!Sync` (libzmq sockets are not thread-safe).
     _not_sync: PhantomData<Cell<()>>,
 }
@@ -178,6 +184,7 @@ impl Socket {
         Socket {
             raw,
             ctx,
+            monitor_link: OnceLock::new(),
             _not_sync: PhantomData,
         }
     }
@@ -207,6 +214,9 @@ impl Socket {
     pub fn into_raw(self) -> *mut c_void {
         // Not dropping `self` also leaks its context reference, on purpose.
         let me = std::mem::ManuallyDrop::new(self);
+        if let Some(link) = me.monitor_link.get() {
+            link.give_away();
+        }
         me.ctx.unregister_socket(me.raw, || {});
         me.raw
     }
@@ -352,8 +362,13 @@ impl Socket {
     /// libzmq sends events with a blocking send: read them until
     /// `MONITOR_STOPPED`, or call [`disable_monitor`](Socket::disable_monitor)
     /// before closing your PAIR socket, or a libzmq thread can block for good.
-    /// [`get_monitor_socket`](Socket::get_monitor_socket) does all of this.
+    /// [`monitor_events`](Socket::monitor_events) does all of this.
     pub fn monitor(&self, endpoint: &str, events: Event) -> Result<()> {
+        self.replace_monitor(0, || self.start_monitor(endpoint, events))
+    }
+
+    /// `zmq_socket_monitor` on `endpoint`, without telling the link.
+    pub(crate) fn start_monitor(&self, endpoint: &str, events: Event) -> Result<()> {
         let c = endpoint_cstr(endpoint)?;
         // SAFETY: raw is a live socket; c is a valid C string.
         check(unsafe { zmq_sys::zmq_socket_monitor(self.raw, c.as_ptr(), events.bits() as i32) })
@@ -363,8 +378,27 @@ impl Socket {
 
     /// Stops the socket monitor (`zmq_socket_monitor` with a null endpoint).
     pub fn disable_monitor(&self) -> Result<()> {
-        // SAFETY: raw is a live socket; a null endpoint stops monitoring.
-        check(unsafe { zmq_sys::zmq_socket_monitor(self.raw, std::ptr::null(), 0) }).map(drop)
+        self.replace_monitor(0, || {
+            // SAFETY: raw is a live socket; a null endpoint stops monitoring.
+            check(unsafe { zmq_sys::zmq_socket_monitor(self.raw, std::ptr::null(), 0) }).map(drop)
+        })
+    }
+
+    /// Runs `start` (a `zmq_socket_monitor*` call, which replaces any
+    /// previous monitor) and records that the monitor of `id` (0: none, or
+    /// one set up by hand) is now the socket's, under the monitor link's
+    /// lock.
+    pub(crate) fn replace_monitor(&self, id: u64, start: impl FnOnce() -> Result<()>) -> Result<()> {
+        match self.monitor_link.get() {
+            Some(link) => link.replace(id, start),
+            None if id == 0 => start(),
+            None => self.monitor_link().replace(id, start),
+        }
+    }
+
+    /// The link shared with this socket's [`Monitor`](crate::monitor::Monitor)s.
+    pub(crate) fn monitor_link(&self) -> &Arc<MonitorLink> {
+        self.monitor_link.get_or_init(|| MonitorLink::new(self.raw))
     }
 
     /// Reads a raw option value of the given kind (`zmq_getsockopt`); a
@@ -488,6 +522,11 @@ impl Drop for Socket {
                 (&raw const ms).cast(),
                 size_of::<i32>(),
             );
+        }
+        // A monitor still read by a `Monitor` is disabled before the close, so
+        // libzmq never sends to its PAIR socket after that is closed.
+        if let Some(link) = self.monitor_link.get() {
+            link.close();
         }
         let raw = self.raw;
         self.ctx.unregister_socket(raw, || {

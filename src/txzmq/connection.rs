@@ -327,7 +327,7 @@ impl Core {
         options.apply(&socket, fshared.linger())?;
         let monitor = if options.watch_disconnects {
             Some(AsyncMonitor::new(
-                socket.get_monitor_socket(Event::DISCONNECTED)?,
+                socket.monitor_events(Event::DISCONNECTED)?,
             )?)
         } else {
             None
