@@ -15,12 +15,12 @@ use zmqx::monitor::{
     EventKind, EventValue, MalformedEvent, Monitor, MonitorEvent, ProtocolError,
     parse_monitor_message, recv_monitor_message,
 };
-use zmqx::{Context, Error, Event, Message, Result, Socket, SocketType};
+use zmqx::{Context, Error, Event, Message, PollEvents, Poller, Result, Socket, SocketType};
 
 const WAIT: Option<Duration> = Some(TIMEOUT);
 
 /// The next event, failing the test if none comes in time.
-fn next(m: &mut Monitor) -> Result<MonitorEvent> {
+fn next(m: &Monitor) -> Result<MonitorEvent> {
     match m.next_event(WAIT)? {
         Some(e) => Ok(e),
         None => panic!("no monitor event within {TIMEOUT:?}"),
@@ -28,7 +28,7 @@ fn next(m: &mut Monitor) -> Result<MonitorEvent> {
 }
 
 /// Waits for an event of `kind`, returning it and the events before it.
-fn until(m: &mut Monitor, kind: EventKind) -> Result<(MonitorEvent, Vec<MonitorEvent>)> {
+fn until(m: &Monitor, kind: EventKind) -> Result<(MonitorEvent, Vec<MonitorEvent>)> {
     let mut before = Vec::new();
     loop {
         let e = next(m)?;
@@ -455,7 +455,7 @@ fn bad_zap_reply_gives_a_zap_protocol_error() -> Result<()> {
 fn next_event_times_out_with_none() -> Result<()> {
     let ctx = Context::new();
     let s = socket(&ctx, SocketType::Pull)?;
-    let mut events = s.monitor_events(Event::ALL)?;
+    let events = s.monitor_events(Event::ALL)?;
     assert_eq!(events.try_next_event()?, None);
     assert_eq!(events.next_event(Some(Duration::from_millis(20)))?, None);
     assert_eq!(events.next_event(Some(Duration::ZERO))?, None);
@@ -464,25 +464,197 @@ fn next_event_times_out_with_none() -> Result<()> {
 }
 
 #[test]
-fn stop_checks_the_socket() -> Result<()> {
+fn stop_works_from_another_thread_without_the_socket() -> Result<()> {
     let ctx = Context::new();
     let s = socket(&ctx, SocketType::Pull)?;
-    let other = socket(&ctx, SocketType::Pull)?;
-    let mut events = s.monitor_events(Event::ALL)?;
-    assert!(matches!(
-        events.stop(&other),
-        Err(Error::InvalidInput { .. })
-    ));
+    let events = s.monitor_events(Event::ALL)?;
     let endpoint = bind_tcp(&s)?;
-    events.stop(&s)?;
-    // What was sent before the stop is still there, then MONITOR_STOPPED.
-    let rest: Vec<MonitorEvent> = events.by_ref().collect::<Result<_>>()?;
+    // The Monitor goes to another thread; the socket stays (and works) here.
+    let reader = thread::spawn(move || -> Result<Vec<MonitorEvent>> {
+        events.stop()?;
+        // What was sent before the stop is still there, then MONITOR_STOPPED.
+        let rest = (&events).collect::<Result<Vec<_>>>()?;
+        events.stop()?; // again: nothing to do
+        Ok(rest)
+    });
+    let rest = within("reading a stopped monitor", move || reader.join())
+        .expect("reader thread")?;
     assert_eq!(
         kinds(&rest),
         [EventKind::Listening, EventKind::MonitorStopped]
     );
     assert_eq!(rest[0].endpoint, endpoint);
-    events.stop(&s)?; // again: nothing to do
+    s.unbind(&endpoint)?;
+    Ok(())
+}
+
+#[test]
+fn stopping_or_dropping_a_replaced_monitor_leaves_the_new_one_running() -> Result<()> {
+    let ctx = Context::new();
+    let s = socket(&ctx, SocketType::Pull)?;
+    let first = s.monitor_events(Event::ALL)?;
+    let second = s.monitor_events(Event::ALL)?;
+    first.stop()?;
+    drop(first);
+    let endpoint = bind_tcp(&s)?;
+    let e = next(&second)?;
+    assert_eq!(
+        (e.kind, e.endpoint.as_str()),
+        (EventKind::Listening, &*endpoint)
+    );
+    assert!(!second.is_stopped());
+    Ok(())
+}
+
+#[test]
+fn a_poller_keeps_the_monitor_registered_while_reading() -> Result<()> {
+    // The monitor's reading methods take `&self`: its socket stays
+    // registered in the poller for the whole loop.
+    let ctx = Context::new();
+    let server = socket(&ctx, SocketType::Rep)?;
+    let monitor = server.monitor_events(Event::ALL)?;
+    let endpoint = bind_tcp(&server)?;
+    let client = socket(&ctx, SocketType::Req)?;
+    client.connect(&endpoint)?;
+    client.send("ping")?;
+
+    let mut poller = Poller::new();
+    poller.register(&monitor, PollEvents::POLLIN);
+    poller.register(&server, PollEvents::POLLIN);
+    let mut seen = Vec::new();
+    let mut answered = false;
+    let deadline = std::time::Instant::now() + TIMEOUT;
+    while !(answered && seen.contains(&EventKind::HandshakeSucceeded)) {
+        assert!(std::time::Instant::now() < deadline, "seen {seen:?}");
+        poller.wait(WAIT)?;
+        while let Some(event) = monitor.try_next_event()? {
+            seen.push(event.kind);
+        }
+        if poller
+            .revents(&server)
+            .is_some_and(|e| e.contains(PollEvents::POLLIN))
+        {
+            assert_eq!(server.recv_string()?, "ping");
+            server.send("pong")?;
+            answered = true;
+        }
+    }
+    assert_eq!(seen[0], EventKind::Listening);
+    assert_eq!(client.recv_string()?, "pong");
+    // The blocking iterator works through `&Monitor` too.
+    server.disable_monitor()?;
+    let rest: Vec<EventKind> = (&monitor)
+        .map(|e| e.map(|e| e.kind))
+        .collect::<Result<_>>()?;
+    assert_eq!(rest.last(), Some(&EventKind::MonitorStopped));
+    poller.wait(Some(Duration::ZERO))?;
+    Ok(())
+}
+
+/// The names of this process's threads (Linux).
+#[cfg(target_os = "linux")]
+fn thread_names() -> Vec<String> {
+    std::fs::read_dir("/proc/self/task")
+        .expect("/proc/self/task")
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+        .map(|n| n.trim_end().to_string())
+        .collect()
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn dropping_a_live_monitor_starts_no_thread() -> Result<()> {
+    let ctx = Context::new();
+    let server = socket(&ctx, SocketType::Rep)?;
+    let endpoint = bind_tcp(&server)?;
+    for _ in 0..3 {
+        let events = server.monitor_events(Event::ALL)?;
+        let client = socket(&ctx, SocketType::Req)?;
+        client.connect(&endpoint)?;
+        client.send("x")?;
+        assert_eq!(server.recv_msg()?, "x");
+        server.send("y")?;
+        client.recv_msg()?;
+        assert!(!events.is_stopped());
+        drop(events);
+        // The monitored socket lives on: nothing was left running for it.
+        // (A thread names itself once started: watch for a while.)
+        let until = std::time::Instant::now() + Duration::from_millis(100);
+        while std::time::Instant::now() < until {
+            let names = thread_names();
+            assert!(
+                !names.iter().any(|n| n.starts_with("zmqx-monitor")),
+                "threads after dropping a monitor: {names:?}"
+            );
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn dropping_a_monitor_on_another_thread_while_the_socket_works() -> Result<()> {
+    let ctx = Context::new();
+    let ctx2 = ctx.clone();
+    within("using the socket while its monitor is dropped elsewhere", move || -> Result<()> {
+        let server = socket(&ctx2, SocketType::Rep)?;
+        let endpoint = bind_tcp(&server)?;
+        for _ in 0..20 {
+            let events = server.monitor_events(Event::ALL)?;
+            let dropper = thread::spawn(move || drop(events));
+            // Connections make libzmq's I/O thread send events meanwhile.
+            let client = socket(&ctx2, SocketType::Req)?;
+            client.connect(&endpoint)?;
+            client.send("x")?;
+            assert_eq!(server.recv_msg()?, "x");
+            server.send("y")?;
+            client.recv_msg()?;
+            dropper.join().expect("dropping thread");
+        }
+        Ok(())
+    })?;
+    within("terminating the context", move || ctx.term())?;
+    Ok(())
+}
+
+#[test]
+fn closing_the_socket_then_dropping_the_monitor_never_blocks() -> Result<()> {
+    let ctx = Context::new();
+    let ctx2 = ctx.clone();
+    within("closing then dropping", move || -> Result<()> {
+        for _ in 0..20 {
+            let server = socket(&ctx2, SocketType::Router)?;
+            let events = server.monitor_events(Event::ALL)?;
+            let endpoint = bind_tcp(&server)?;
+            let client = socket(&ctx2, SocketType::Dealer)?;
+            client.connect(&endpoint)?;
+            // The server closes with a connection and a listener open: their
+            // teardown events come after zmq_close returns.
+            drop(server);
+            drop(events);
+            drop(client);
+        }
+        Ok(())
+    })?;
+    within("terminating the context", move || ctx.term())?;
+    Ok(())
+}
+
+#[test]
+fn a_given_away_socket_keeps_its_monitor_readable() -> Result<()> {
+    let ctx = Context::new();
+    let s = socket(&ctx, SocketType::Pull)?;
+    let events = s.monitor_events(Event::ALL)?;
+    bind_tcp(&s)?;
+    let raw = s.into_raw();
+    // The Monitor cannot stop a socket it no longer knows to be open.
+    assert!(matches!(events.stop(), Err(Error::InvalidInput { .. })));
+    // SAFETY: `raw` is a live socket given away above, closed once.
+    unsafe { zmqx::sys::zmq_close(raw) };
+    // Its new owner closed it: the stream ends with MONITOR_STOPPED.
+    let got = within("reading a given-away socket's monitor", move || {
+        events.map(|e| e.map(|e| e.kind)).collect::<Result<Vec<_>>>()
+    })?;
+    assert_eq!(got.last(), Some(&EventKind::MonitorStopped));
     Ok(())
 }
 
@@ -543,7 +715,7 @@ fn iteration_ends_when_the_context_shuts_down() -> Result<()> {
 fn monitor_socket_is_exposed_for_polling() -> Result<()> {
     let ctx = Context::new();
     let s = socket(&ctx, SocketType::Pull)?;
-    let mut events = s.monitor_events(Event::ALL)?;
+    let events = s.monitor_events(Event::ALL)?;
     assert!(events.endpoint().starts_with("inproc://"));
     bind_tcp(&s)?;
     let ready = events.socket().poll(zmqx::PollEvents::POLLIN, WAIT)?;
