@@ -538,11 +538,17 @@ fn one_handler_per_context() -> TestResult {
     assert!(auth.stop());
     second.start()?;
     assert!(second.is_alive());
-    // Dropping stops too.
+    // Dropping only asks the thread to stop (it does not wait): the
+    // endpoint is free once the thread has ended, promptly.
     drop(second);
-    auth.start()?;
+    let deadline = std::time::Instant::now() + common::TIMEOUT;
+    while let Err(e) = auth.start() {
+        assert!(std::time::Instant::now() < deadline, "still bound: {e}");
+        std::thread::yield_now();
+    }
     assert!(auth.is_alive());
-    drop(auth);
+    // `stop` waits until the endpoint is free.
+    assert!(auth.stop());
 
     // Something else bound at the ZAP endpoint.
     let other = common::socket(&ctx, SocketType::Rep)?;

@@ -407,7 +407,11 @@ fn configuration_errors_come_back_at_once() -> Result<()> {
 
 #[test]
 fn a_monitored_queue_needs_a_capture_and_an_out_socket() {
-    let no_capture = Device::new(Kind::monitored_queue("in", "out"), SocketType::Pair, SocketType::Pair);
+    let no_capture = Device::new(
+        Kind::monitored_queue("in", "out"),
+        SocketType::Pair,
+        SocketType::Pair,
+    );
     assert!(invalid(&no_capture));
     let single = Device::builder(Kind::monitored_queue("in", "out"), SocketType::Pair, None)
         .capture(SocketType::Pub)

@@ -155,7 +155,7 @@ fn pyzmq_clients_of_a_zmqx_curve_server() -> TestResult {
 
     let server = common::socket(&ctx, SocketType::Rep)?;
     server.set_curve_server_keys(&server_keys)?;
-    let mut monitor = server.monitor_events(Event::HANDSHAKE_FAILED_AUTH)?;
+    let monitor = server.monitor_events(Event::HANDSHAKE_FAILED_AUTH)?;
     let endpoint = common::bind_tcp(&server)?;
     let server_public = server_keys.public.to_z85();
 

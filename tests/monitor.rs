@@ -100,21 +100,21 @@ fn monitor_repeat_replaces_the_previous_one() -> Result<()> {
     let ctx = Context::new();
     let s = socket(&ctx, SocketType::Pull)?;
     let mut first = s.monitor_events(Event::ALL)?;
-    let mut second = s.monitor_events(Event::ALL)?;
+    let second = s.monitor_events(Event::ALL)?;
     assert_ne!(first.endpoint(), second.endpoint());
-    assert_eq!(next(&mut first)?.kind, EventKind::MonitorStopped);
+    assert_eq!(next(&first)?.kind, EventKind::MonitorStopped);
     assert!(first.is_stopped());
     assert!(first.next().is_none(), "the first stream has ended");
 
     // The second one works, and stops on disable_monitor.
     let endpoint = bind_tcp(&s)?;
-    let e = next(&mut second)?;
+    let e = next(&second)?;
     assert_eq!(
         (e.kind, e.endpoint.as_str()),
         (EventKind::Listening, &*endpoint)
     );
     s.disable_monitor()?;
-    assert_eq!(next(&mut second)?.kind, EventKind::MonitorStopped);
+    assert_eq!(next(&second)?.kind, EventKind::MonitorStopped);
     assert_eq!(
         second.next_event(WAIT)?,
         None,
@@ -130,12 +130,12 @@ fn monitor_connected() -> Result<()> {
     let rep = socket(&ctx, SocketType::Rep)?;
     let req = socket(&ctx, SocketType::Req)?;
     let endpoint = bind_tcp(&req)?;
-    let mut events = rep.monitor_events(Event::ALL)?;
+    let events = rep.monitor_events(Event::ALL)?;
     rep.connect(&endpoint)?;
-    let mut m = next(&mut events)?;
+    let mut m = next(&events)?;
     if m.kind == EventKind::ConnectDelayed {
         assert_eq!(m.endpoint, endpoint);
-        m = next(&mut events)?;
+        m = next(&events)?;
     }
     assert_eq!(m.kind, EventKind::Connected);
     assert_eq!(m.endpoint, endpoint);
@@ -160,26 +160,23 @@ fn tcp_lifecycle_sequences() -> Result<()> {
     assert_eq!(client.recv_msg()?, "pong");
 
     // Server: LISTENING on bind, ACCEPTED, HANDSHAKE_SUCCEEDED.
-    let listening = next(&mut server_events)?;
+    let listening = next(&server_events)?;
     assert_eq!(listening.kind, EventKind::Listening);
     assert_eq!(listening.endpoint, endpoint);
     let EventValue::Fd(listener_fd) = listening.value else {
         panic!("LISTENING carries the listener's fd: {listening:?}");
     };
-    let accepted = next(&mut server_events)?;
+    let accepted = next(&server_events)?;
     assert_eq!(accepted.kind, EventKind::Accepted);
     let EventValue::Fd(connection_fd) = accepted.value else {
         panic!("ACCEPTED carries the connection's fd: {accepted:?}");
     };
     assert_ne!(connection_fd, listener_fd);
-    assert_eq!(
-        next(&mut server_events)?.kind,
-        EventKind::HandshakeSucceeded
-    );
+    assert_eq!(next(&server_events)?.kind, EventKind::HandshakeSucceeded);
 
     // Client: [CONNECT_DELAYED], CONNECTED, HANDSHAKE_SUCCEEDED, all on the
     // endpoint it connected to.
-    let (handshake, before) = until(&mut client_events, EventKind::HandshakeSucceeded)?;
+    let (handshake, before) = until(&client_events, EventKind::HandshakeSucceeded)?;
     let before = kinds(&before);
     assert!(
         before == [EventKind::ConnectDelayed, EventKind::Connected]
@@ -197,13 +194,13 @@ fn tcp_lifecycle_sequences() -> Result<()> {
         Some(EventKind::MonitorStopped)
     );
     assert!(client_events.is_stopped());
-    let disconnected = next(&mut server_events)?;
+    let disconnected = next(&server_events)?;
     assert_eq!(disconnected.kind, EventKind::Disconnected);
     assert_eq!(disconnected.value, EventValue::Fd(connection_fd));
 
     // Unbinding closes the listener: CLOSED, with the listener's fd.
     server.unbind(&endpoint)?;
-    let closed = next(&mut server_events)?;
+    let closed = next(&server_events)?;
     assert_eq!(closed.kind, EventKind::Closed);
     assert_eq!(closed.value, EventValue::Fd(listener_fd));
     assert_eq!(closed.endpoint, endpoint);
@@ -240,13 +237,13 @@ fn bind_failed_and_connect_retried() -> Result<()> {
 
     // BIND_FAILED carries the errno of the failed bind.
     let second = socket(&ctx, SocketType::Pull)?;
-    let mut events = second.monitor_events(Event::ALL)?;
+    let events = second.monitor_events(Event::ALL)?;
     assert!(matches!(
         second.bind(&endpoint).as_ref().map_err(Error::root),
         Err(Error::AddressInUse)
     ));
     // (libzmq reports closing the half-made listener first.)
-    let (failed, before) = until(&mut events, EventKind::BindFailed)?;
+    let (failed, before) = until(&events, EventKind::BindFailed)?;
     assert!(
         before.iter().all(|e| e.kind == EventKind::Closed),
         "{before:?}"
@@ -262,9 +259,9 @@ fn bind_failed_and_connect_retried() -> Result<()> {
     let push = socket(&ctx, SocketType::Push)?;
     push.set_reconnect_ivl(Some(Duration::from_millis(50)))?;
     push.set_reconnect_ivl_max(Some(Duration::from_millis(50)))?;
-    let mut push_events = push.monitor_events(Event::CONNECT_RETRIED)?;
+    let push_events = push.monitor_events(Event::CONNECT_RETRIED)?;
     push.connect(&endpoint)?;
-    let retried = next(&mut push_events)?;
+    let retried = next(&push_events)?;
     assert_eq!(retried.kind, EventKind::ConnectRetried);
     assert_eq!(retried.endpoint, endpoint);
     match retried.value {
@@ -278,15 +275,15 @@ fn bind_failed_and_connect_retried() -> Result<()> {
 fn only_the_events_asked_for() -> Result<()> {
     let ctx = Context::new();
     let server = socket(&ctx, SocketType::Pull)?;
-    let mut events = server.monitor_events(Event::HANDSHAKE_SUCCEEDED)?;
+    let events = server.monitor_events(Event::HANDSHAKE_SUCCEEDED)?;
     let endpoint = bind_tcp(&server)?;
     let client = socket(&ctx, SocketType::Push)?;
     client.connect(&endpoint)?;
     // LISTENING and ACCEPTED were not asked for: the first event is the handshake.
-    assert_eq!(next(&mut events)?.kind, EventKind::HandshakeSucceeded);
+    assert_eq!(next(&events)?.kind, EventKind::HandshakeSucceeded);
     // MONITOR_STOPPED always comes, so the stream can end.
     server.disable_monitor()?;
-    assert_eq!(next(&mut events)?.kind, EventKind::MonitorStopped);
+    assert_eq!(next(&events)?.kind, EventKind::MonitorStopped);
     Ok(())
 }
 
@@ -317,9 +314,9 @@ fn curve_pair(
 #[test]
 fn curve_handshake_succeeds_with_the_right_key() -> Result<()> {
     let ctx = Context::new();
-    let (server, client, mut server_events, mut client_events) = curve_pair(&ctx, None)?;
-    until(&mut server_events, EventKind::HandshakeSucceeded)?;
-    until(&mut client_events, EventKind::HandshakeSucceeded)?;
+    let (server, client, server_events, client_events) = curve_pair(&ctx, None)?;
+    until(&server_events, EventKind::HandshakeSucceeded)?;
+    until(&client_events, EventKind::HandshakeSucceeded)?;
     client.send("secret")?;
     assert_eq!(server.recv_msg()?, "secret");
     Ok(())
@@ -329,10 +326,10 @@ fn curve_handshake_succeeds_with_the_right_key() -> Result<()> {
 fn curve_handshake_with_a_wrong_server_key_fails() -> Result<()> {
     let ctx = Context::new();
     let wrong = zmqx::curve_keypair()?.public;
-    let (_server, _client, mut server_events, mut client_events) = curve_pair(&ctx, Some(&wrong))?;
+    let (_server, _client, server_events, client_events) = curve_pair(&ctx, Some(&wrong))?;
 
     // The server cannot open the client's HELLO box.
-    let (failed, before) = until(&mut server_events, EventKind::HandshakeFailedProtocol)?;
+    let (failed, before) = until(&server_events, EventKind::HandshakeFailedProtocol)?;
     assert_eq!(kinds(&before), [EventKind::Listening, EventKind::Accepted]);
     assert_eq!(
         failed.value,
@@ -340,10 +337,10 @@ fn curve_handshake_with_a_wrong_server_key_fails() -> Result<()> {
     );
     assert!(failed.to_string().contains("ZmtpCryptographic"), "{failed}");
     // The server drops the connection.
-    assert_eq!(next(&mut server_events)?.kind, EventKind::Disconnected);
+    assert_eq!(next(&server_events)?.kind, EventKind::Disconnected);
 
     // The client sees its connection fail and never a successful handshake.
-    let (_, before) = until(&mut client_events, EventKind::Disconnected)?;
+    let (_, before) = until(&client_events, EventKind::Disconnected)?;
     let before = kinds(&before);
     assert!(before.contains(&EventKind::Connected), "{before:?}");
     assert!(
@@ -420,15 +417,15 @@ impl Drop for ZapHandler {
 fn zap_denial_gives_handshake_failed_auth_400() -> Result<()> {
     let ctx = Context::new();
     let zap = ZapHandler::start(&ctx, "1.0", "400")?;
-    let (_server, _client, mut server_events, mut client_events) = curve_pair(&ctx, None)?;
+    let (_server, _client, server_events, client_events) = curve_pair(&ctx, None)?;
 
-    let (failed, before) = until(&mut server_events, EventKind::HandshakeFailedAuth)?;
+    let (failed, before) = until(&server_events, EventKind::HandshakeFailedAuth)?;
     assert_eq!(failed.value, EventValue::AuthStatus(400));
     assert!(!kinds(&before).contains(&EventKind::HandshakeSucceeded));
     assert!(zap.requests.load(Ordering::Acquire) >= 1);
 
     // The client is told too (the ERROR command carries the status code).
-    let (failed, before) = until(&mut client_events, EventKind::HandshakeFailedAuth)?;
+    let (failed, before) = until(&client_events, EventKind::HandshakeFailedAuth)?;
     assert_eq!(failed.value, EventValue::AuthStatus(400));
     assert!(!kinds(&before).contains(&EventKind::HandshakeSucceeded));
     drop(zap);
@@ -439,8 +436,8 @@ fn zap_denial_gives_handshake_failed_auth_400() -> Result<()> {
 fn bad_zap_reply_gives_a_zap_protocol_error() -> Result<()> {
     let ctx = Context::new();
     let _zap = ZapHandler::start(&ctx, "9.9", "200")?;
-    let (_server, _client, mut server_events, _client_events) = curve_pair(&ctx, None)?;
-    let (failed, _) = until(&mut server_events, EventKind::HandshakeFailedProtocol)?;
+    let (_server, _client, server_events, _client_events) = curve_pair(&ctx, None)?;
+    let (failed, _) = until(&server_events, EventKind::HandshakeFailedProtocol)?;
     assert_eq!(
         failed.value,
         EventValue::Protocol(ProtocolError::ZapBadVersion)
@@ -477,8 +474,8 @@ fn stop_works_from_another_thread_without_the_socket() -> Result<()> {
         events.stop()?; // again: nothing to do
         Ok(rest)
     });
-    let rest = within("reading a stopped monitor", move || reader.join())
-        .expect("reader thread")?;
+    let rest =
+        within("reading a stopped monitor", move || reader.join()).expect("reader thread")?;
     assert_eq!(
         kinds(&rest),
         [EventKind::Listening, EventKind::MonitorStopped]
@@ -595,23 +592,26 @@ fn dropping_a_live_monitor_starts_no_thread() -> Result<()> {
 fn dropping_a_monitor_on_another_thread_while_the_socket_works() -> Result<()> {
     let ctx = Context::new();
     let ctx2 = ctx.clone();
-    within("using the socket while its monitor is dropped elsewhere", move || -> Result<()> {
-        let server = socket(&ctx2, SocketType::Rep)?;
-        let endpoint = bind_tcp(&server)?;
-        for _ in 0..20 {
-            let events = server.monitor_events(Event::ALL)?;
-            let dropper = thread::spawn(move || drop(events));
-            // Connections make libzmq's I/O thread send events meanwhile.
-            let client = socket(&ctx2, SocketType::Req)?;
-            client.connect(&endpoint)?;
-            client.send("x")?;
-            assert_eq!(server.recv_msg()?, "x");
-            server.send("y")?;
-            client.recv_msg()?;
-            dropper.join().expect("dropping thread");
-        }
-        Ok(())
-    })?;
+    within(
+        "using the socket while its monitor is dropped elsewhere",
+        move || -> Result<()> {
+            let server = socket(&ctx2, SocketType::Rep)?;
+            let endpoint = bind_tcp(&server)?;
+            for _ in 0..20 {
+                let events = server.monitor_events(Event::ALL)?;
+                let dropper = thread::spawn(move || drop(events));
+                // Connections make libzmq's I/O thread send events meanwhile.
+                let client = socket(&ctx2, SocketType::Req)?;
+                client.connect(&endpoint)?;
+                client.send("x")?;
+                assert_eq!(server.recv_msg()?, "x");
+                server.send("y")?;
+                client.recv_msg()?;
+                dropper.join().expect("dropping thread");
+            }
+            Ok(())
+        },
+    )?;
     within("terminating the context", move || ctx.term())?;
     Ok(())
 }
@@ -652,7 +652,9 @@ fn a_given_away_socket_keeps_its_monitor_readable() -> Result<()> {
     unsafe { zmqx::sys::zmq_close(raw) };
     // Its new owner closed it: the stream ends with MONITOR_STOPPED.
     let got = within("reading a given-away socket's monitor", move || {
-        events.map(|e| e.map(|e| e.kind)).collect::<Result<Vec<_>>>()
+        events
+            .map(|e| e.map(|e| e.kind))
+            .collect::<Result<Vec<_>>>()
     })?;
     assert_eq!(got.last(), Some(&EventKind::MonitorStopped));
     Ok(())
@@ -673,9 +675,9 @@ fn dropping_a_live_monitor_never_blocks_libzmq() -> Result<()> {
         // Connections make the I/O thread send events too.
         for _ in 0..3 {
             let client = socket(&ctx2, SocketType::Req)?;
-            let mut client_events = client.monitor_events(Event::HANDSHAKE_SUCCEEDED)?;
+            let client_events = client.monitor_events(Event::HANDSHAKE_SUCCEEDED)?;
             client.connect(&endpoint)?;
-            next(&mut client_events)?;
+            next(&client_events)?;
             client.send("x")?;
             assert_eq!(server.recv_msg()?, "x");
             server.send("y")?;

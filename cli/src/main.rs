@@ -376,7 +376,7 @@ fn monitor(args: MonitorArgs) -> Result<(), String> {
     stop_on_signals(&ctx)?;
     let socket = ctx.socket(args.socket.kind).map_err(|e| e.to_string())?;
     // Monitor before binding or connecting, so LISTENING/CONNECTED show.
-    let mut monitor = socket
+    let monitor = socket
         .monitor_events(Event::ALL)
         .map_err(|e| e.to_string())?;
     let spec = &args.socket;

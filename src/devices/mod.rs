@@ -463,7 +463,9 @@ impl Device {
     /// [`Builder::context`]. Shutting it down ends the device too.
     pub fn context(&self) -> &Context {
         // Taken out only in `drop`.
-        self.ctx.as_ref().expect("the context is present until drop")
+        self.ctx
+            .as_ref()
+            .expect("the context is present until drop")
     }
 
     /// Whether [`start`](Self::start) succeeded and the end has not been
@@ -485,7 +487,10 @@ impl Device {
         if present {
             Ok(())
         } else {
-            Err(crate::Error::invalid(what, format!("the device has no {} socket", side.name())).into())
+            Err(
+                crate::Error::invalid(what, format!("the device has no {} socket", side.name()))
+                    .into(),
+            )
         }
     }
 
@@ -792,7 +797,11 @@ mod tests {
 
     #[test]
     fn kinds_and_device_types() {
-        for t in [DeviceType::Queue, DeviceType::Forwarder, DeviceType::Streamer] {
+        for t in [
+            DeviceType::Queue,
+            DeviceType::Forwarder,
+            DeviceType::Streamer,
+        ] {
             assert_eq!(Kind::from(t).device_type(), Some(t));
         }
         assert_eq!(Kind::Proxy.device_type(), None);

@@ -116,10 +116,11 @@ impl Sockets {
             Op::BindAny(addr) => Answer::Port(socket.bind_to_any_port(&addr)?),
             Op::Configure(setup) => {
                 // A panicking closure is reported, and the device lives on.
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| setup(socket)))
-                    .map_err(|payload| Error::Panicked {
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| setup(socket))).map_err(
+                    |payload| Error::Panicked {
                         message: panic_message(payload.as_ref()),
-                    })??;
+                    },
+                )??;
                 Answer::Done
             }
         };

@@ -388,7 +388,11 @@ impl Socket {
     /// previous monitor) and records that the monitor of `id` (0: none, or
     /// one set up by hand) is now the socket's, under the monitor link's
     /// lock.
-    pub(crate) fn replace_monitor(&self, id: u64, start: impl FnOnce() -> Result<()>) -> Result<()> {
+    pub(crate) fn replace_monitor(
+        &self,
+        id: u64,
+        start: impl FnOnce() -> Result<()>,
+    ) -> Result<()> {
         match self.monitor_link.get() {
             Some(link) => link.replace(id, start),
             None if id == 0 => start(),
