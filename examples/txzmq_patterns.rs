@@ -9,10 +9,12 @@
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use zmqx::txzmq::{Endpoint, Factory, PubConnection, RepConnection, ReqConnection, SubConnection};
+use zmqx::txzmq::{
+    Endpoint, Factory, PubConnection, RepConnection, ReqConnection, Result, SubConnection,
+};
 
 #[tokio::main]
-async fn main() -> zmqx::Result<()> {
+async fn main() -> Result<()> {
     let n: usize = std::env::args()
         .nth(1)
         .and_then(|a| a.parse().ok())
@@ -43,7 +45,7 @@ async fn main() -> zmqx::Result<()> {
                 got += 1;
             }
         }
-        Ok::<_, zmqx::Error>(sub)
+        Ok::<_, zmqx::txzmq::Error>(sub)
     });
     let started = Instant::now();
     let mut sent = 0;
@@ -68,6 +70,10 @@ async fn main() -> zmqx::Result<()> {
     let mut server = RepConnection::new(&factory, Endpoint::bind("tcp://127.0.0.1:*"))?;
     let client = ReqConnection::new(&factory, Endpoint::connect(server.last_endpoint()?))?;
     client.set_default_timeout(Some(Duration::from_secs(5)));
+    // Wait for the handshake with the server (a socket monitor event).
+    tokio::time::timeout(Duration::from_secs(5), client.connected())
+        .await
+        .expect("the server is up")?;
     let replier = server.replier();
     tokio::spawn(async move {
         while let Some(Ok(request)) = server.next().await {
@@ -82,7 +88,7 @@ async fn main() -> zmqx::Result<()> {
         let batch = IN_FLIGHT.min(requests - done);
         let replies: Vec<_> = (0..batch)
             .map(|i| client.send_msg([format!("request {}", done + i)]))
-            .collect::<zmqx::Result<_>>()?;
+            .collect::<Result<_>>()?;
         for reply in futures_util::future::join_all(replies).await {
             reply?;
         }

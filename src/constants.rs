@@ -79,6 +79,17 @@ int_enum! {
         /// `ZMQ_DEALER`: asynchronous request (formerly `XREQ`).
         Dealer = 5,
         /// `ZMQ_ROUTER`: asynchronous reply, routing by identity (formerly `XREP`).
+        ///
+        /// Without `ZMQ_ROUTER_MANDATORY`
+        /// ([`Socket::set_router_mandatory`](crate::Socket::set_router_mandatory),
+        /// or the [`Hardening`](crate::Hardening) preset), a ROUTER *drops*
+        /// a message it cannot deliver (an unknown routing id, or a peer at
+        /// its high-water mark) while `send` returns `Ok`: a soak test saw 399
+        /// of a million messages vanish that way. With it, the send fails
+        /// with [`Error::HostUnreachable`](crate::Error::HostUnreachable)
+        /// (no such peer) or blocks / fails with
+        /// [`Error::Again`](crate::Error::Again) (peer full), and nothing is
+        /// lost silently.
         Router = 6,
         /// `ZMQ_PULL`: pipeline downstream.
         Pull = 7,

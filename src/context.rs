@@ -8,7 +8,7 @@
 
 use std::collections::HashSet;
 use std::ffi::c_void;
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -30,12 +30,32 @@ pub const DEFAULT_LINGER: Duration = Duration::from_secs(1);
 /// Marker for "no forced linger" in [`Shared::forced_linger`].
 const NO_FORCED_LINGER: i32 = i32::MIN;
 
+/// The libzmq context of a [`Shared`].
+#[derive(Clone, Copy)]
+enum Raw {
+    /// `zmq_ctx_new` failed when the [`Context`] was made (out of file
+    /// descriptors or memory): it is tried again on the next call that needs
+    /// the context, which fails with libzmq's error if it still cannot.
+    Unborn,
+    /// The live context.
+    Live(*mut c_void),
+    /// Terminated ([`Context::term`], [`Context::destroy`]).
+    Terminated,
+}
+
 /// The state shared by a context's handles and sockets.
 pub(crate) struct Shared {
-    /// The libzmq context; null once terminated. Readers (socket creation,
-    /// options) hold the read lock during their call so termination, which
-    /// takes the write lock to null it, cannot free it under them.
-    raw: RwLock<*mut c_void>,
+    /// The libzmq context. Readers (socket creation, options) hold the read
+    /// lock during their call so termination, which takes the write lock to
+    /// retire it, cannot free it under them.
+    raw: RwLock<Raw>,
+    /// The process that created the libzmq context. In a forked child the
+    /// context is unusable (its threads stayed in the parent): it is then
+    /// never terminated nor its sockets closed, only leaked, as pyzmq does.
+    pid: u32,
+    /// Whether a socket was made, so libzmq has started the context's
+    /// threads (which need file descriptors: see [`crate::fdlimit`]).
+    started: AtomicBool,
     /// Socket options applied to every new socket (pyzmq's `ctx.linger = 0`).
     defaults: Mutex<Vec<(i32, OptionValue)>>,
     /// Linger forced on sockets as they close, set by [`Context::destroy`].
@@ -53,14 +73,71 @@ unsafe impl Send for Shared {}
 unsafe impl Sync for Shared {}
 
 impl Shared {
-    /// Runs `f` with the live context pointer, or fails with
-    /// [`Error::ContextTerminated`].
-    pub(crate) fn with_raw<T>(&self, f: impl FnOnce(*mut c_void) -> Result<T>) -> Result<T> {
-        let guard = self.raw.read().unwrap_or_else(|e| e.into_inner());
-        if guard.is_null() {
-            return Err(Error::ContextTerminated);
+    /// A new context state; `zmq_ctx_new` is tried at once, and again on
+    /// first use if it fails now.
+    fn new() -> Shared {
+        // SAFETY: zmq_ctx_new has no preconditions.
+        let raw = unsafe { zmq_sys::zmq_ctx_new() };
+        Shared {
+            raw: RwLock::new(if raw.is_null() {
+                Raw::Unborn
+            } else {
+                Raw::Live(raw)
+            }),
+            pid: std::process::id(),
+            started: AtomicBool::new(false),
+            defaults: Mutex::new(Vec::new()),
+            forced_linger: AtomicI32::new(NO_FORCED_LINGER),
+            sockets: Mutex::new(HashSet::new()),
         }
-        f(*guard)
+    }
+
+    /// Whether this process is a fork of the one that made the context.
+    fn forked(&self) -> bool {
+        std::process::id() != self.pid
+    }
+
+    /// Runs `f` with the live context pointer, or fails with
+    /// [`Error::ContextTerminated`] (or, if the context was never created
+    /// and still cannot be, with libzmq's error for `zmq_ctx_new`).
+    pub(crate) fn with_raw<T>(&self, f: impl FnOnce(*mut c_void) -> Result<T>) -> Result<T> {
+        {
+            let guard = self.raw.read().unwrap_or_else(|e| e.into_inner());
+            match *guard {
+                Raw::Live(raw) => return f(raw),
+                Raw::Terminated => return Err(Error::ContextTerminated),
+                Raw::Unborn => {}
+            }
+        }
+        self.create()?;
+        let guard = self.raw.read().unwrap_or_else(|e| e.into_inner());
+        match *guard {
+            Raw::Live(raw) => f(raw),
+            // Terminated between the two locks.
+            _ => Err(Error::ContextTerminated),
+        }
+    }
+
+    /// Creates the libzmq context of an unborn `Shared`.
+    fn create(&self) -> Result<()> {
+        let mut guard = self.raw.write().unwrap_or_else(|e| e.into_inner());
+        if let Raw::Unborn = *guard {
+            // SAFETY: zmq_ctx_new has no preconditions.
+            let raw = unsafe { zmq_sys::zmq_ctx_new() };
+            if raw.is_null() {
+                return Err(Error::last());
+            }
+            *guard = Raw::Live(raw);
+        }
+        Ok(())
+    }
+
+    /// The live context pointer, null when terminated or not created.
+    fn raw_or_null(&self) -> *mut c_void {
+        match *self.raw.read().unwrap_or_else(|e| e.into_inner()) {
+            Raw::Live(raw) => raw,
+            _ => std::ptr::null_mut(),
+        }
     }
 
     /// The linger [`Context::destroy`] asked closing sockets to use, in ms.
@@ -71,6 +148,7 @@ impl Shared {
 
     /// Records a live socket of this context.
     pub(crate) fn register_socket(&self, raw: *mut c_void) {
+        self.started.store(true, Ordering::Relaxed);
         self.sockets
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -80,10 +158,17 @@ impl Shared {
     /// Runs `close` (which closes or gives away `raw`) after removing `raw`
     /// from the live sockets, under the lock, so that [`Context::destroy`]
     /// never touches a closed socket.
+    ///
+    /// In a forked child `close` is not run: the socket belongs to the
+    /// parent's context, whose threads are not in this process, and closing
+    /// it would signal the parent's reaper through a shared descriptor. It
+    /// is leaked, as pyzmq does.
     pub(crate) fn unregister_socket(&self, raw: *mut c_void, close: impl FnOnce()) {
         let mut sockets = self.sockets.lock().unwrap_or_else(|e| e.into_inner());
         sockets.remove(&(raw as usize));
-        close();
+        if !self.forked() {
+            close();
+        }
     }
 
     /// Sets `ZMQ_LINGER` on every live socket (pyzmq's `destroy(linger)`).
@@ -111,13 +196,18 @@ impl Shared {
     }
 
     /// Terminates the libzmq context if still alive. Blocks until every socket
-    /// is closed.
+    /// is closed. In a forked child the context is only forgotten.
     fn terminate(&self) -> Result<()> {
         let raw = {
             let mut guard = self.raw.write().unwrap_or_else(|e| e.into_inner());
-            std::mem::replace(&mut *guard, std::ptr::null_mut())
+            std::mem::replace(&mut *guard, Raw::Terminated)
         };
-        if raw.is_null() {
+        let Raw::Live(raw) = raw else {
+            return Ok(());
+        };
+        if self.forked() {
+            // The parent's context: its I/O and reaper threads are not in
+            // this process, so zmq_ctx_term would wait for them forever.
             return Ok(());
         }
         loop {
@@ -164,8 +254,9 @@ pub struct Context {
 
 impl std::fmt::Debug for Context {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let raw = *self.shared.raw.read().unwrap_or_else(|e| e.into_inner());
-        f.debug_struct("Context").field("raw", &raw).finish()
+        f.debug_struct("Context")
+            .field("raw", &self.shared.raw_or_null())
+            .finish()
     }
 }
 
@@ -178,36 +269,27 @@ impl Default for Context {
 impl Context {
     /// A new context with one I/O thread (`zmq_ctx_new`).
     ///
-    /// # Panics
-    ///
-    /// Only if libzmq cannot create a context at all (out of file
-    /// descriptors or memory); use [`Context::try_new`] to get an error instead.
+    /// Never fails nor panics: if libzmq cannot create the context now (out
+    /// of file descriptors or memory), the first call that needs it
+    /// ([`socket`](Context::socket), [`set`](Context::set), [`get`](Context::get)…)
+    /// tries again and returns libzmq's error if it still cannot. Use
+    /// [`Context::try_new`] to get that error at once.
     pub fn new() -> Context {
-        match Context::try_new() {
-            Ok(ctx) => ctx,
-            Err(e) => panic!("zmq_ctx_new failed: {e}"),
-        }
-    }
-
-    /// A new context (`zmq_ctx_new`), or the error libzmq reported.
-    pub fn try_new() -> Result<Context> {
-        // SAFETY: zmq_ctx_new has no preconditions.
-        let raw = unsafe { zmq_sys::zmq_ctx_new() };
-        if raw.is_null() {
-            return Err(Error::last());
-        }
         let ctx = Context {
-            shared: Arc::new(Shared {
-                raw: RwLock::new(raw),
-                defaults: Mutex::new(Vec::new()),
-                forced_linger: AtomicI32::new(NO_FORCED_LINGER),
-                sockets: Mutex::new(HashSet::new()),
-            }),
+            shared: Arc::new(Shared::new()),
         };
         ctx.set_default(
             crate::options::SocketOption::LINGER,
             OptionValue::Int(DEFAULT_LINGER.as_millis() as i32),
         );
+        ctx
+    }
+
+    /// A new context (`zmq_ctx_new`), or the error libzmq reported
+    /// ([`Error::TooManyOpenFiles`] at the file descriptor limit).
+    pub fn try_new() -> Result<Context> {
+        let ctx = Context::new();
+        ctx.shared.with_raw(|_| Ok(()))?;
         Ok(ctx)
     }
 
@@ -222,23 +304,49 @@ impl Context {
     /// on first use. It lives until the process exits, unless it is
     /// terminated ([`term`](Context::term), [`destroy`](Context::destroy)):
     /// then the next call creates a new one, as pyzmq does.
+    ///
+    /// Fork-aware, like pyzmq's: in a child process made by `fork`, the
+    /// first call returns a new context. The parent's instance is left
+    /// untouched in the child: never terminated there, its sockets never
+    /// closed there (its threads live in the parent only); the same holds for
+    /// every other `Context` and `Socket` the child inherited. A fork made
+    /// while another thread is inside this call leaves its lock taken in the
+    /// child, as with any lock: fork from a quiet point. Like
+    /// [`Context::new`] it never fails: if libzmq cannot create the context
+    /// now, the first socket made from it reports the error.
     pub fn instance() -> Context {
-        static INSTANCE: Mutex<Option<Context>> = Mutex::new(None);
+        // The pid of the process the instance was made in, and the instance.
+        static INSTANCE: Mutex<Option<(u32, Context)>> = Mutex::new(None);
         let mut instance = INSTANCE.lock().unwrap_or_else(|e| e.into_inner());
-        match &*instance {
-            Some(ctx) if !ctx.is_terminated() => ctx.clone(),
-            _ => {
-                let ctx = Context::new();
-                *instance = Some(ctx.clone());
-                ctx
+        let pid = std::process::id();
+        if let Some((owner, ctx)) = &*instance {
+            if *owner == pid && !ctx.is_terminated() {
+                return ctx.clone();
             }
         }
+        // A terminated instance, or the parent's after a fork (whose drop
+        // here does nothing to libzmq: see `Shared::terminate`).
+        let ctx = Context::new();
+        *instance = Some((pid, ctx.clone()));
+        ctx
     }
 
     /// A new socket of the given type (`zmq_socket`), with this context's
     /// default socket options applied.
+    ///
+    /// The first socket of a context starts its I/O threads, which take file
+    /// descriptors: if too few are free, this fails with
+    /// [`Error::FdLimit`] (libzmq would abort the process).
     pub fn socket(&self, kind: SocketType) -> Result<Socket> {
         let raw = self.shared.with_raw(|ctx| {
+            if !self.shared.started.load(Ordering::Relaxed) {
+                // SAFETY: ctx is live (guarded by the read lock for this call).
+                let io_threads = unsafe { zmq_sys::zmq_ctx_get(ctx, zmq_sys::ZMQ_IO_THREADS) };
+                crate::fdlimit::require(
+                    crate::fdlimit::needed_to_start_context(io_threads),
+                    || format!("the first socket of a context with {io_threads} I/O threads"),
+                )?;
+            }
             // SAFETY: ctx is live (guarded by the read lock for this call).
             let s = unsafe { zmq_sys::zmq_socket(ctx, kind.raw()) };
             if s.is_null() {
@@ -341,22 +449,26 @@ impl Context {
             ));
         }
         self.shared.with_raw(|ctx| {
+            // zmq_ctx_get returns -1 both on error and for a value of -1
+            // (the scheduling policy's default, a name prefix of -1), and
+            // any other negative number is a value too (a prefix of -5):
+            // errno, cleared before the call, tells them apart.
             // SAFETY: ctx is live for the call.
-            let rc = unsafe { zmq_sys::zmq_ctx_get(ctx, option.id()) };
-            // zmq_ctx_get returns -1 both on error and for a value of -1, and
-            // leaves errno untouched in the second case. These two options
-            // can hold -1 (the scheduling policy's default, a negative name
-            // prefix); for a live context and a readable option libzmq cannot
-            // fail, so -1 is their value. For every other option -1 is an error.
-            if rc == -1
-                && matches!(
+            let call = || unsafe { zmq_sys::zmq_ctx_get(ctx, option.id()) };
+            match crate::functions::value_or_errno(call) {
+                Some(result) => result,
+                // errno cannot be cleared on this platform: for a live
+                // context and a readable option libzmq cannot fail, so -1
+                // is the value of the options that can hold it.
+                None if matches!(
                     option,
                     ContextOption::ThreadSchedPolicy | ContextOption::ThreadNamePrefix
-                )
-            {
-                return Ok(-1);
+                ) =>
+                {
+                    Ok(-1)
+                }
+                None => Err(Error::last()),
             }
-            check(rc)
         })
     }
 
@@ -521,19 +633,19 @@ impl Context {
     /// Whether [`term`](Context::term) or [`destroy`](Context::destroy) was
     /// called (pyzmq's `ctx.closed`).
     pub fn is_terminated(&self) -> bool {
-        self.shared
-            .raw
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .is_null()
+        matches!(
+            *self.shared.raw.read().unwrap_or_else(|e| e.into_inner()),
+            Raw::Terminated
+        )
     }
 
-    /// The raw `void *` of the context (null once terminated).
+    /// The raw `void *` of the context: null once terminated, or when libzmq
+    /// cannot create it (see [`Context::new`]).
     ///
     /// It stays valid while this `Context` (or any clone or socket of it) is
     /// alive and [`term`](Context::term) has not been called.
     pub fn as_raw(&self) -> *mut c_void {
-        *self.shared.raw.read().unwrap_or_else(|e| e.into_inner())
+        self.shared.with_raw(Ok).unwrap_or(std::ptr::null_mut())
     }
 
     pub(crate) fn from_shared(shared: Arc<Shared>) -> Context {

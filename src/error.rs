@@ -4,6 +4,7 @@
 //! returns, with `zmq_errno()` read at once. Errno values libzmq documents get
 //! their own variant; anything else is kept as [`Error::Other`], never a panic.
 
+use std::ffi::CStr;
 use std::fmt;
 
 /// `Result<T, zmqx::Error>`.
@@ -84,6 +85,35 @@ pub enum Error {
     /// `EFAULT`: libzmq was handed an invalid object.
     #[error("{}", strerror(libc::EFAULT))]
     Fault,
+    /// The process has fewer free file descriptors than a call needs, found
+    /// by zmqx before calling libzmq, which would otherwise abort the process
+    /// on some of these calls (an assertion in `epoll_create` or
+    /// `getifaddrs`). Its [`errno`](Error::errno) is `EMFILE`, like
+    /// [`TooManyOpenFiles`](Error::TooManyOpenFiles).
+    #[error(
+        "{what} needs {needed} free file descriptors, but the process is at its limit of {limit} open files (RLIMIT_NOFILE): close some or raise the limit"
+    )]
+    FdLimit {
+        /// The call that was refused (`"bind tcp://127.0.0.1:*"`…).
+        what: String,
+        /// How many free descriptors it needs.
+        needed: usize,
+        /// The process's soft `RLIMIT_NOFILE`.
+        limit: u64,
+    },
+    /// An `ipc://` path longer than [`IPC_PATH_MAX_LEN`](crate::IPC_PATH_MAX_LEN),
+    /// refused by zmqx before libzmq (which only says "File name too
+    /// long"). Its [`errno`](Error::errno) is `ENAMETOOLONG`, as pyzmq's.
+    #[error(
+        "ipc path {path:?} is {} bytes, longer than IPC_PATH_MAX_LEN ({limit} bytes: the size of sockaddr_un.sun_path less its NUL)",
+        path.len()
+    )]
+    IpcPathTooLong {
+        /// The path (the endpoint without `ipc://`).
+        path: String,
+        /// The limit, [`IPC_PATH_MAX_LEN`](crate::IPC_PATH_MAX_LEN).
+        limit: usize,
+    },
     /// Any other errno value, kept as is.
     #[error("{} (errno {})", strerror(*.0), .0)]
     Other(i32),
@@ -234,58 +264,6 @@ pub enum Error {
         /// The panic message.
         message: String,
     },
-    /// An SSH tunnel could not be opened or closed
-    /// ([`zmqx::ssh`](crate::ssh); pyzmq raises `SSHException`,
-    /// `RuntimeError` or a paramiko error).
-    #[cfg(feature = "ssh")]
-    #[error("ssh: {kind}: {message}")]
-    Ssh {
-        /// What went wrong.
-        kind: crate::ssh::SshErrorKind,
-        /// The details, with the SSH client's own message where it gave one.
-        message: String,
-    },
-    /// A CURVE certificate file or directory that cannot be read or parsed
-    /// ([`zmqx::auth`](crate::auth)): the file, the 1-based line when the
-    /// problem is on one, and what is wrong.
-    #[error("{}", crate::auth::describe_certificate_error(path, *line, reason))]
-    Certificate {
-        /// The file or directory (empty for text parsed from memory).
-        path: std::path::PathBuf,
-        /// The line of the problem, when it is on one.
-        line: Option<usize>,
-        /// What is wrong.
-        reason: String,
-    },
-    /// A received message that is not valid txZMQ framing
-    /// ([`zmqx::txzmq::wire`](crate::txzmq::wire)): a published frame with
-    /// no tag separator, a request without its envelope… The message is
-    /// handed back in `frames`.
-    #[cfg(all(feature = "txzmq", unix))]
-    #[error("malformed txZMQ message: {reason}")]
-    TxzmqFraming {
-        /// What is wrong with it.
-        reason: crate::txzmq::wire::WireError,
-        /// The message as received.
-        frames: crate::Frames,
-    },
-    /// A txZMQ reply server was asked to reply to a message id it has no
-    /// pending request for (never received, or already answered).
-    #[error("no pending txZMQ request has the message id {}", hex(id))]
-    UnknownMessageId {
-        /// The id asked for.
-        id: Vec<u8>,
-    },
-    /// A txZMQ request got no reply in time (txZMQ's
-    /// `ZmqRequestTimeoutError`). The request is forgotten: a late reply
-    /// is dropped.
-    #[error("txZMQ request {} got no reply within {timeout:?}", hex(id))]
-    RequestTimeout {
-        /// The request's message id.
-        id: Vec<u8>,
-        /// The timeout that expired.
-        timeout: std::time::Duration,
-    },
     /// A thread-safe socket was asked for a socket type that is not one of
     /// libzmq's thread-safe DRAFT types
     /// ([`Context::thread_safe_socket`](crate::Context::thread_safe_socket)).
@@ -306,11 +284,6 @@ pub enum Error {
         /// The message as received.
         frames: crate::Frames,
     },
-}
-
-/// Lower-case hex of an id, for messages.
-fn hex(id: &[u8]) -> String {
-    id.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl Error {
@@ -409,6 +382,8 @@ impl Error {
             Error::OutOfMemory => libc::ENOMEM,
             Error::Fault => libc::EFAULT,
             Error::Other(e) => *e,
+            Error::FdLimit { .. } => libc::EMFILE,
+            Error::IpcPathTooLong { .. } => libc::ENAMETOOLONG,
             _ => return None,
         })
     }
@@ -424,13 +399,30 @@ impl Error {
     /// The error libzmq reported for the call that just failed.
     #[inline]
     pub(crate) fn last() -> Error {
-        Error::from_errno(crate::functions::errno())
+        Error::from_errno(errno())
     }
 }
 
-/// libzmq's message for an errno value (`zmq_strerror`).
+/// libzmq's message for an errno value (`zmq_strerror`). Never fails: unknown
+/// values get libc's "Unknown error N".
 pub fn strerror(errno: i32) -> String {
-    crate::functions::strerror(errno)
+    // SAFETY: zmq_strerror returns a pointer to a static (or libc-owned,
+    // thread-local) NUL-terminated string for any input.
+    let ptr = unsafe { zmq_sys::zmq_strerror(errno) };
+    if ptr.is_null() {
+        return format!("Unknown error {errno}");
+    }
+    // SAFETY: non-null and NUL-terminated as above; copied out at once.
+    unsafe { CStr::from_ptr(ptr) }
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// The errno of the last failed libzmq call on this thread (`zmq_errno`).
+#[inline]
+pub(crate) fn errno() -> i32 {
+    // SAFETY: zmq_errno only reads the calling thread's errno.
+    unsafe { zmq_sys::zmq_errno() }
 }
 
 impl From<Error> for std::io::Error {
@@ -439,18 +431,15 @@ impl From<Error> for std::io::Error {
         let kind = match e.root() {
             Error::Again => K::WouldBlock,
             Error::Interrupted => K::Interrupted,
-            Error::InvalidArgument | Error::InvalidInput { .. } | Error::Key(_) | Error::Z85(_) => {
-                K::InvalidInput
-            }
+            Error::InvalidArgument
+            | Error::InvalidInput { .. }
+            | Error::IpcPathTooLong { .. }
+            | Error::Key(_)
+            | Error::Z85(_) => K::InvalidInput,
             Error::Utf8 { .. }
             | Error::Deserialize { .. }
             | Error::TooLarge { .. }
-            | Error::MonitorEvent { .. }
-            | Error::Certificate { .. } => K::InvalidData,
-            #[cfg(all(feature = "txzmq", unix))]
-            Error::TxzmqFraming { .. } => K::InvalidData,
-            Error::UnknownMessageId { .. } => K::NotFound,
-            Error::RequestTimeout { .. } => K::TimedOut,
+            | Error::MonitorEvent { .. } => K::InvalidData,
             Error::Serialize { .. } => K::InvalidInput,
             Error::NotSupported | Error::ProtocolNotSupported | Error::IncompatibleProtocol => {
                 K::Unsupported
@@ -466,18 +455,6 @@ impl From<Error> for std::io::Error {
             #[cfg(feature = "draft")]
             Error::MonitorEventV2 { .. } => K::InvalidData,
             Error::HostUnreachable => K::HostUnreachable,
-            #[cfg(feature = "ssh")]
-            Error::Ssh { kind, .. } => {
-                use crate::ssh::SshErrorKind as S;
-                match kind {
-                    S::Auth | S::HostKey => K::PermissionDenied,
-                    S::Unreachable => K::ConnectionRefused,
-                    S::MissingBinary => K::NotFound,
-                    S::Timeout => K::TimedOut,
-                    S::Unsupported => K::Unsupported,
-                    _ => K::Other,
-                }
-            }
             _ => K::Other,
         };
         std::io::Error::new(kind, e)
@@ -497,9 +474,13 @@ pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 }
 
 /// Turn a libzmq return code into a `Result`, reading errno at once on failure.
+///
+/// libzmq reports failure with `-1` and nothing else: any other value,
+/// negative ones included, is a result (a negative thread name prefix, a
+/// scheduling policy), never an error with a stale errno.
 #[inline(always)]
 pub(crate) fn check(rc: i32) -> Result<i32> {
-    if rc >= 0 { Ok(rc) } else { Err(Error::last()) }
+    if rc != -1 { Ok(rc) } else { Err(Error::last()) }
 }
 
 #[cfg(test)]

@@ -1,34 +1,71 @@
 //! Free functions of libzmq: version, capabilities, errors, CURVE keys.
 
-use std::ffi::{CStr, CString, c_char};
+use std::ffi::{CString, c_char};
 
 use crate::curve::{CurveKey, CurveKeyPair};
-use crate::error::{Error, Result, Version};
+use crate::error::{Error, Result, Version, errno};
 
 /// The version of this crate (pyzmq's `zmq.pyzmq_version()`).
 pub const CRATE_VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// The errno of the last failed libzmq call on this thread (`zmq_errno`).
-#[inline]
-pub(crate) fn errno() -> i32 {
-    // SAFETY: zmq_errno only reads the calling thread's errno.
-    unsafe { zmq_sys::zmq_errno() }
+
+/// Sets the calling thread's errno to 0, so that a call that may return -1
+/// as a value (`zmq_ctx_get`, `zmq_msg_get`) can be told apart from one that
+/// failed. `false` where zmqx does not know how to reach errno.
+pub(crate) fn clear_errno() -> bool {
+    #[cfg(any(target_os = "linux", target_os = "emscripten", target_os = "hurd"))]
+    // SAFETY: __errno_location returns a valid pointer to this thread's errno.
+    unsafe {
+        *libc::__errno_location() = 0;
+    }
+    #[cfg(any(
+        target_os = "macos",
+        target_os = "ios",
+        target_os = "freebsd",
+        target_os = "dragonfly"
+    ))]
+    // SAFETY: __error returns a valid pointer to this thread's errno.
+    unsafe {
+        *libc::__error() = 0;
+    }
+    #[cfg(any(target_os = "android", target_os = "openbsd", target_os = "netbsd"))]
+    // SAFETY: __errno returns a valid pointer to this thread's errno.
+    unsafe {
+        *libc::__errno() = 0;
+    }
+    cfg!(any(
+        target_os = "linux",
+        target_os = "emscripten",
+        target_os = "hurd",
+        target_os = "macos",
+        target_os = "ios",
+        target_os = "freebsd",
+        target_os = "dragonfly",
+        target_os = "android",
+        target_os = "openbsd",
+        target_os = "netbsd"
+    ))
 }
 
-/// libzmq's message for an errno value (`zmq_strerror`). Never fails: unknown
-/// values get libc's "Unknown error N".
-pub fn strerror(errno: i32) -> String {
-    // SAFETY: zmq_strerror returns a pointer to a static (or libc-owned,
-    // thread-local) NUL-terminated string for any input.
-    let ptr = unsafe { zmq_sys::zmq_strerror(errno) };
-    if ptr.is_null() {
-        return format!("Unknown error {errno}");
+/// Runs a libzmq call whose result may legitimately be `-1` (or any negative
+/// number) and tells that value from a failure by errno, cleared before the
+/// call: libzmq sets errno whenever it fails. `None` when errno cannot be
+/// cleared on this platform (the caller then decides what `-1` means).
+pub(crate) fn value_or_errno(call: impl FnOnce() -> i32) -> Option<Result<i32>> {
+    if !clear_errno() {
+        let rc = call();
+        return (rc != -1).then_some(Ok(rc));
     }
-    // SAFETY: non-null and NUL-terminated as above; copied out at once.
-    unsafe { CStr::from_ptr(ptr) }
-        .to_string_lossy()
-        .into_owned()
+    let rc = call();
+    if rc != -1 {
+        return Some(Ok(rc));
+    }
+    Some(match errno() {
+        0 => Ok(-1),
+        e => Err(Error::from_errno(e)),
+    })
 }
+
 
 /// The version of the linked libzmq (`zmq_version`), as `(major, minor, patch)`.
 pub fn version_info() -> Version {
@@ -130,6 +167,7 @@ mod tests {
 
     #[test]
     fn strerror_of_unknown() {
+        use crate::error::strerror;
         assert!(!strerror(99999).is_empty());
         assert!(!strerror(-1).is_empty());
     }

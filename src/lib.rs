@@ -73,7 +73,7 @@
 //!   (pyzmq's `zmq.asyncio`) with `Send` cancel-safe futures, `Stream`/`Sink`
 //!   and split halves; an async poller, awaitable trackers, and
 //!   [`ZmqStream`](asynchronous::ZmqStream) callbacks.
-//! - [`txzmq`] (feature `tokio`; Unix): txZMQ's patterns on async sockets,
+//! - [`txzmq`] (feature `txzmq`; Unix): txZMQ's patterns on async sockets,
 //!   wire-compatible with txZMQ 1.0: a [`Factory`](txzmq::Factory) that
 //!   shuts all its connections down, PUB/SUB with tags, PUSH/PULL, a
 //!   request client with timeouts and cancellation, a reply server, raw
@@ -128,8 +128,11 @@ pub mod devices;
 #[cfg(feature = "draft")]
 #[cfg_attr(docsrs, doc(cfg(feature = "draft")))]
 pub mod draft;
+mod endpoint;
 mod error;
+mod fdlimit;
 mod functions;
+mod hardening;
 #[cfg(feature = "log")]
 #[cfg_attr(docsrs, doc(cfg(feature = "log")))]
 pub mod log;
@@ -164,8 +167,10 @@ pub use curve::{CurveKey, CurveKeyPair, KeyError, KeyFormat};
 #[cfg(feature = "draft")]
 #[cfg_attr(docsrs, doc(cfg(feature = "draft")))]
 pub use draft::{ThreadSafeSocket, ZmqPoller};
+pub use endpoint::IPC_PATH_MAX_LEN;
 pub use error::{Error, Result, Version, strerror};
 pub use functions::{CRATE_VERSION, curve_keypair, curve_public, has, version, version_info};
+pub use hardening::Hardening;
 pub use message::{DEFAULT_COPY_THRESHOLD, Frames, Message, copy_threshold, set_copy_threshold};
 pub use options::{OptionValue, SocketOption};
 pub use poll::{PollTarget, Poller, RawFd, Selected, select};

@@ -5,7 +5,8 @@ use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::constants::MessageOption;
-use crate::error::{Error, Result, check};
+use crate::error::{Error, Result};
+use crate::socket::Socket;
 use crate::tracker::{MessageTracker, TrackerGuard};
 
 /// Below this many bytes, owned data is copied into the message instead of
@@ -24,6 +25,52 @@ pub fn copy_threshold() -> usize {
 /// buffer zero-copy; `usize::MAX` copies everything.
 pub fn set_copy_threshold(bytes: usize) {
     COPY_THRESHOLD.store(bytes, Ordering::Relaxed);
+}
+
+/// A [`Socket`]'s copy threshold when it has none of its own: it follows
+/// the process-wide one.
+const FOLLOW_PROCESS: usize = usize::MAX;
+
+/// The copy threshold a new socket starts with: the process-wide one.
+pub(crate) fn follow_process_copy_threshold() -> AtomicUsize {
+    AtomicUsize::new(FOLLOW_PROCESS)
+}
+
+impl Socket {
+    /// The copy threshold of sends on this socket (pyzmq's
+    /// `socket.copy_threshold`): owned buffers (`Vec<u8>`, `String`,
+    /// `Box<[u8]>`, `bytes::Bytes`) of at least this many bytes are handed
+    /// to libzmq without copying, smaller ones are copied. This socket's own
+    /// value if [`set_copy_threshold`](Socket::set_copy_threshold) gave one,
+    /// the process-wide [`copy_threshold`] otherwise.
+    pub fn copy_threshold(&self) -> usize {
+        match self.copy_threshold.load(Ordering::Relaxed) {
+            FOLLOW_PROCESS => copy_threshold(),
+            own => own,
+        }
+    }
+
+    /// Sets this socket's copy threshold (see
+    /// [`copy_threshold`](Socket::copy_threshold)), overriding the
+    /// process-wide one for sends on this socket: `Some(0)` makes every owned
+    /// buffer zero-copy, `Some(usize::MAX)` copies everything, `None` follows
+    /// the process-wide value again ([`set_copy_threshold`]).
+    ///
+    /// It applies to what [`Socket::send`] and its multipart forms convert
+    /// themselves; a [`Message`] built beforehand ([`Message::from_owned`],
+    /// `Message::from(vec)`) was already made with the process-wide value.
+    pub fn set_copy_threshold(&self, bytes: Option<usize>) {
+        // usize::MAX is the "none" marker; as a threshold it means "copy
+        // everything", as does usize::MAX - 1 (no buffer is that large).
+        let stored = bytes.map_or(FOLLOW_PROCESS, |b| b.min(usize::MAX - 1));
+        self.copy_threshold.store(stored, Ordering::Relaxed);
+    }
+
+    /// The threshold the send path uses.
+    #[inline]
+    pub(crate) fn effective_copy_threshold(&self) -> usize {
+        self.copy_threshold()
+    }
 }
 
 /// One message part (`zmq_msg_t`), pyzmq's `Frame`.
@@ -46,6 +93,14 @@ pub struct Message {
     /// it, and we take the data pointer afresh on every access because small
     /// messages store their bytes inline.
     raw: zmq_sys::zmq_msg_t,
+    /// Whether libzmq allocated the bytes for this message alone
+    /// (`zmq_msg_init_size`: [`Message::with_size`], [`Message::from_slice`]),
+    /// so they may be written while the buffer is not shared. False for
+    /// zero-copy messages (the bytes belong to a Rust owner, maybe shared on
+    /// the Rust side, or static) and for anything libzmq filled
+    /// (received messages: every path to `zmq_msg_recv` goes through
+    /// [`Message::as_raw_mut`], which clears it).
+    writable: bool,
 }
 
 // SAFETY: a zmq_msg_t is a plain value whose shared buffers use atomic
@@ -58,33 +113,103 @@ impl Message {
         let mut raw = zmq_sys::zmq_msg_t::default();
         // SAFETY: raw is writable; zmq_msg_init cannot fail.
         unsafe { zmq_sys::zmq_msg_init(&mut raw) };
-        Message { raw }
+        Message {
+            raw,
+            writable: false,
+        }
+    }
+
+    /// A message of `len` zero bytes that can be filled in place with
+    /// [`as_mut_slice`](Message::as_mut_slice), then sent without a copy
+    /// (pyzmq's writable `Frame.buffer`). libzmq allocates the buffer
+    /// (`zmq_msg_init_size`); zmqx zeroes it, so no uninitialised byte is
+    /// ever exposed.
+    ///
+    /// ```
+    /// let mut m = zmqx::Message::with_size(5);
+    /// m.as_mut_slice().expect("a new message is writable").copy_from_slice(b"hello");
+    /// assert_eq!(m, "hello");
+    /// ```
+    pub fn with_size(len: usize) -> Message {
+        let mut m = Message::alloc(len);
+        if len > 0 {
+            // SAFETY: the message owns exactly `len` writable bytes at
+            // zmq_msg_data.
+            unsafe {
+                std::ptr::write_bytes(zmq_sys::zmq_msg_data(&mut m.raw).cast::<u8>(), 0, len)
+            };
+        }
+        m
+    }
+
+    /// A message of `len` bytes allocated by libzmq (`zmq_msg_init_size`),
+    /// not yet initialised: every caller writes all of them at once.
+    fn alloc(len: usize) -> Message {
+        let mut raw = zmq_sys::zmq_msg_t::default();
+        // SAFETY: raw is writable; on success it owns `len` bytes.
+        let rc = unsafe { zmq_sys::zmq_msg_init_size(&mut raw, len) };
+        if rc != 0 {
+            // Only ENOMEM is possible; follow the standard library's policy.
+            std::alloc::handle_alloc_error(
+                std::alloc::Layout::array::<u8>(len).unwrap_or(std::alloc::Layout::new::<u8>()),
+            );
+        }
+        Message {
+            raw,
+            writable: true,
+        }
+    }
+
+    /// Whether the bytes can be written in place now
+    /// ([`as_mut_slice`](Message::as_mut_slice) gives `Some`): the message
+    /// was made by [`with_size`](Message::with_size) or
+    /// [`from_slice`](Message::from_slice) (libzmq allocated its buffer) and
+    /// the buffer is not shared with a clone. Received and zero-copy
+    /// messages are not writable.
+    pub fn is_writable(&self) -> bool {
+        self.writable && !self.is_shared()
+    }
+
+    /// The bytes, writable, when the message is uniquely owned
+    /// ([`is_writable`](Message::is_writable)); `None` otherwise. Writing
+    /// here and then sending the message copies nothing.
+    pub fn as_mut_slice(&mut self) -> Option<&mut [u8]> {
+        if !self.is_writable() {
+            return None;
+        }
+        let len = self.len();
+        if len == 0 {
+            return Some(&mut []);
+        }
+        // SAFETY: libzmq allocated these `len` bytes for this message alone
+        // (`writable`), they are initialised (zeroed or copied in), and no
+        // other message shares them (`ZMQ_SHARED` is 0: never cloned, or a
+        // small message whose clones copied the bytes). `&mut self` keeps
+        // every other access out while the slice lives; the data pointer is
+        // taken afresh, so inline small messages are handled after a move.
+        unsafe {
+            Some(std::slice::from_raw_parts_mut(
+                zmq_sys::zmq_msg_data(&mut self.raw).cast::<u8>(),
+                len,
+            ))
+        }
     }
 
     /// A message holding a copy of `data` (`zmq_msg_init_size` + copy).
     pub fn from_slice(data: &[u8]) -> Message {
-        let mut raw = zmq_sys::zmq_msg_t::default();
-        // SAFETY: raw is writable; on success it owns `len` bytes.
-        let rc = unsafe { zmq_sys::zmq_msg_init_size(&mut raw, data.len()) };
-        if rc != 0 {
-            // Only ENOMEM is possible; follow the standard library's policy.
-            std::alloc::handle_alloc_error(
-                std::alloc::Layout::array::<u8>(data.len())
-                    .unwrap_or(std::alloc::Layout::new::<u8>()),
-            );
-        }
+        let mut m = Message::alloc(data.len());
         if !data.is_empty() {
             // SAFETY: the message owns exactly data.len() writable bytes at
             // zmq_msg_data, which cannot overlap `data`.
             unsafe {
                 std::ptr::copy_nonoverlapping(
                     data.as_ptr(),
-                    zmq_sys::zmq_msg_data(&mut raw).cast::<u8>(),
+                    zmq_sys::zmq_msg_data(&mut m.raw).cast::<u8>(),
                     data.len(),
                 )
             };
         }
-        Message { raw }
+        m
     }
 
     /// A message over `data` without copying, when `data` is at least
@@ -128,7 +253,10 @@ impl Message {
             )
         };
         debug_assert_eq!(rc, 0);
-        Message { raw }
+        Message {
+            raw,
+            writable: false,
+        }
     }
 
     /// A zero-copy message whose release is reported to `tracker`
@@ -183,7 +311,10 @@ impl Message {
             drop(unsafe { Box::from_raw(hint) });
             std::alloc::handle_alloc_error(std::alloc::Layout::new::<zmq_sys::zmq_msg_t>());
         }
-        Message { raw }
+        Message {
+            raw,
+            writable: false,
+        }
     }
 
     /// The number of bytes (`zmq_msg_size`).
@@ -207,9 +338,19 @@ impl Message {
     }
 
     /// A message property (`zmq_msg_get`).
+    ///
+    /// `ZMQ_SRCFD` is `-1` when libzmq does not know the descriptor (libzmq
+    /// 4.3 no longer records it, so always): libzmq returns `-1` then, with
+    /// errno left as it was or set by its failed metadata lookup, which is
+    /// not an error of the call.
     pub fn get(&self, option: MessageOption) -> Result<i32> {
         // SAFETY: raw is an initialised message; zmq_msg_get only reads it.
-        check(unsafe { zmq_sys::zmq_msg_get(&self.raw, option.raw()) })
+        let call = || unsafe { zmq_sys::zmq_msg_get(&self.raw, option.raw()) };
+        match crate::functions::value_or_errno(call) {
+            Some(Err(_)) | None if option == MessageOption::SrcFd => Ok(-1),
+            Some(result) => result,
+            None => Err(Error::last()),
+        }
     }
 
     /// Whether the buffer is shared with another message (`ZMQ_SHARED`).
@@ -277,7 +418,7 @@ impl Message {
     #[cfg(feature = "draft")]
     pub fn set_routing_id(&mut self, id: u32) -> Result<()> {
         // SAFETY: raw is initialised and exclusively borrowed.
-        check(unsafe { zmq_sys::zmq_msg_set_routing_id(&mut self.raw, id) }).map(drop)
+        crate::error::check(unsafe { zmq_sys::zmq_msg_set_routing_id(&mut self.raw, id) }).map(drop)
     }
 
     /// The group of a RADIO/DISH message (DRAFT, `zmq_msg_group`).
@@ -300,7 +441,8 @@ impl Message {
     pub fn set_group(&mut self, group: &str) -> Result<()> {
         let c = CString::new(group).map_err(|_| Error::invalid("group", "interior NUL byte"))?;
         // SAFETY: raw is initialised and exclusively borrowed; c is a C string.
-        check(unsafe { zmq_sys::zmq_msg_set_group(&mut self.raw, c.as_ptr()) }).map(drop)
+        crate::error::check(unsafe { zmq_sys::zmq_msg_set_group(&mut self.raw, c.as_ptr()) })
+            .map(drop)
     }
 
     /// The raw `zmq_msg_t`, for calls zmqx does not wrap.
@@ -315,6 +457,9 @@ impl Message {
     /// The message must stay initialised: do not `zmq_msg_close` it or
     /// overwrite it without re-initialising it.
     pub unsafe fn as_raw_mut(&mut self) -> &mut zmq_sys::zmq_msg_t {
+        // Whatever is done to it (a receive, a send), its bytes are no longer
+        // known to be this message's own.
+        self.writable = false;
         &mut self.raw
     }
 }
@@ -359,6 +504,9 @@ impl Clone for Message {
         // is why Message is not Sync).
         let rc = unsafe { zmq_sys::zmq_msg_copy(&mut copy.raw, &self.raw as *const _ as *mut _) };
         debug_assert_eq!(rc, 0);
+        // A small message is copied (both stay writable); a large one is
+        // shared, which `is_writable` sees in ZMQ_SHARED on both.
+        copy.writable = self.writable;
         copy
     }
 }
@@ -438,6 +586,27 @@ impl fmt::Debug for Message {
             write!(f, "… {} bytes", bytes.len())?;
         }
         f.write_str(")")
+    }
+}
+
+/// The content as text: UTF-8, with invalid sequences shown as U+FFFD
+/// (pyzmq's `frame.bytes.decode(errors="replace")`; [`Message::as_str`]
+/// is the checked form). Lets a received part be printed directly.
+///
+/// ```
+/// let m = zmqx::Message::from("hello");
+/// assert_eq!(m.to_string(), "hello");
+/// assert_eq!(zmqx::Message::from(&b"a\xffb"[..]).to_string(), "a\u{fffd}b");
+/// ```
+impl fmt::Display for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for chunk in self[..].utf8_chunks() {
+            f.write_str(chunk.valid())?;
+            if !chunk.invalid().is_empty() {
+                f.write_str("\u{fffd}")?;
+            }
+        }
+        Ok(())
     }
 }
 

@@ -157,6 +157,34 @@ impl<'a> Poller<'a> {
         }
     }
 
+    /// What the poller holds: every registered target with the events it
+    /// is watched for, in registration order (pyzmq's `Poller.sockets`).
+    ///
+    /// ```
+    /// # fn main() -> zmqx::Result<()> {
+    /// use zmqx::{Context, PollEvents, PollTarget, Poller, SocketType};
+    /// let ctx = Context::new();
+    /// let a = ctx.socket(SocketType::Pull)?;
+    /// let mut poller = Poller::new();
+    /// poller.register(&a, PollEvents::POLLIN);
+    /// let held: Vec<_> = poller.sockets().collect();
+    /// assert_eq!(held, [(PollTarget::Socket(&a), PollEvents::POLLIN)]);
+    /// # Ok(()) }
+    /// ```
+    pub fn sockets(&self) -> impl ExactSizeIterator<Item = (PollTarget<'a>, PollEvents)> + '_ {
+        self.targets
+            .iter()
+            .zip(&self.items)
+            .map(|(target, item)| (*target, PollEvents::from_bits_retain(item.events)))
+    }
+
+    /// The events `target` is registered for, `None` when it is not
+    /// registered (pyzmq's `socket in poller` and `dict(poller.sockets)[socket]`).
+    pub fn events(&self, target: impl Into<PollTarget<'a>>) -> Option<PollEvents> {
+        self.position(target.into())
+            .map(|i| PollEvents::from_bits_retain(self.items[i].events))
+    }
+
     /// How many targets are registered.
     pub fn len(&self) -> usize {
         self.targets.len()

@@ -12,8 +12,38 @@ struct State {
     /// Messages not yet released by libzmq.
     pending: AtomicUsize,
     /// Guards the wake-up: waiters sleep on `cond`; async waiters leave a waker.
-    wakers: Mutex<Vec<Waker>>,
+    wakers: Mutex<Wakers>,
     cond: Condvar,
+}
+
+/// Where an async wait is registered: its round and its index. Its
+/// `TrackerWait` removes it when dropped, so a cancelled wait leaves nothing.
+#[cfg(all(feature = "tokio", unix))]
+pub(crate) type WaitKey = (u64, usize);
+
+/// The wakers left by async waiters, all woken when the count reaches zero.
+#[derive(Default)]
+struct Wakers {
+    /// Bumped each time the wakers are taken: a key from an older round
+    /// names nothing any more.
+    round: u64,
+    /// Registered by waits with a key (an index here); `None`: free.
+    keyed: Vec<Option<Waker>>,
+    /// Free indices of `keyed`.
+    free: Vec<usize>,
+    /// Registered through [`MessageTracker::register_waker`].
+    hooks: Vec<Waker>,
+}
+
+impl Wakers {
+    /// All the wakers, to wake; every key given so far becomes stale.
+    fn take_all(&mut self) -> Vec<Waker> {
+        self.round += 1;
+        self.free.clear();
+        let mut all = std::mem::take(&mut self.hooks);
+        all.extend(self.keyed.drain(..).flatten());
+        all
+    }
 }
 
 /// Tracks one or more zero-copy messages until libzmq releases them all
@@ -49,7 +79,7 @@ impl MessageTracker {
         MessageTracker {
             state: Arc::new(State {
                 pending: AtomicUsize::new(0),
-                wakers: Mutex::new(Vec::new()),
+                wakers: Mutex::new(Wakers::default()),
                 cond: Condvar::new(),
             }),
         }
@@ -95,17 +125,76 @@ impl MessageTracker {
     }
 
     /// Leaves a waker to be woken when the tracker is done; returns `true` if
-    /// it is already done (then the waker is not kept). This is the hook the
-    /// async layer awaits on, without polling.
+    /// it is already done (then the waker is not kept). A waker left here
+    /// stays until the tracker is done: to wait in a future that may be
+    /// dropped first, use [`wait_async`](MessageTracker::wait_async) (or
+    /// `.await` the tracker), which takes its waker back when dropped.
     pub fn register_waker(&self, waker: &Waker) -> bool {
         let mut wakers = self.state.wakers.lock().unwrap_or_else(|e| e.into_inner());
         if self.done() {
             return true;
         }
-        if !wakers.iter().any(|w| w.will_wake(waker)) {
-            wakers.push(waker.clone());
+        if !wakers.hooks.iter().any(|w| w.will_wake(waker)) {
+            wakers.hooks.push(waker.clone());
         }
         false
+    }
+
+    /// Registers (or updates) the waker of the async wait holding `key`;
+    /// returns `true`, keeping nothing, if the tracker is done. O(1).
+    #[cfg(all(feature = "tokio", unix))]
+    pub(crate) fn poll_wait(&self, key: &mut Option<WaitKey>, waker: &Waker) -> bool {
+        let mut wakers = self.state.wakers.lock().unwrap_or_else(|e| e.into_inner());
+        let w = &mut *wakers;
+        let mine = key.filter(|&(round, _)| round == w.round);
+        if self.done() {
+            if let Some((_, i)) = mine {
+                let old = w.keyed[i].take();
+                w.free.push(i);
+                *key = None;
+                drop(wakers);
+                drop(old);
+            }
+            return true;
+        }
+        let old = match mine {
+            Some((_, i)) => match &mut w.keyed[i] {
+                Some(kept) if kept.will_wake(waker) => None,
+                slot => slot.replace(waker.clone()),
+            },
+            None => {
+                let i = match w.free.pop() {
+                    Some(i) => {
+                        w.keyed[i] = Some(waker.clone());
+                        i
+                    }
+                    None => {
+                        w.keyed.push(Some(waker.clone()));
+                        w.keyed.len() - 1
+                    }
+                };
+                *key = Some((w.round, i));
+                None
+            }
+        };
+        drop(wakers);
+        // Dropped outside the lock: dropping a waker may run any code.
+        drop(old);
+        false
+    }
+
+    /// Removes the waker of the async wait holding `key`. O(1).
+    #[cfg(all(feature = "tokio", unix))]
+    pub(crate) fn cancel_wait(&self, key: WaitKey) {
+        let mut wakers = self.state.wakers.lock().unwrap_or_else(|e| e.into_inner());
+        let (round, i) = key;
+        if round != wakers.round {
+            return;
+        }
+        let old = wakers.keyed[i].take();
+        wakers.free.push(i);
+        drop(wakers);
+        drop(old);
     }
 
     /// Counts one more message; the guard releases it when dropped.
@@ -131,7 +220,7 @@ impl Drop for TrackerGuard {
             if self.state.pending.fetch_sub(1, Ordering::AcqRel) != 1 {
                 return;
             }
-            std::mem::take(&mut *wakers)
+            wakers.take_all()
         };
         self.state.cond.notify_all();
         for w in wakers {

@@ -317,3 +317,56 @@ fn type_names_and_numbers() {
     let _: zmqx::Z85Error = zmqx::z85::decode("abc").expect_err("not a multiple of 5");
     let _: zmqx::Z85Error = zmqx::z85::encode(b"abc").expect_err("not a multiple of 4");
 }
+
+/// `IPC_PATH_MAX_LEN` is pyzmq's `zmq.IPC_PATH_MAX_LEN`: the size of
+/// `sockaddr_un.sun_path` less its NUL (107 on Linux).
+#[cfg(unix)]
+#[test]
+fn ipc_path_max_len_is_sun_path_less_its_nul() {
+    // SAFETY: sockaddr_un is plain old data; all zeroes is a valid value.
+    let addr: libc::sockaddr_un = unsafe { std::mem::zeroed() };
+    assert_eq!(zmqx::IPC_PATH_MAX_LEN, addr.sun_path.len() - 1);
+    #[cfg(target_os = "linux")]
+    assert_eq!(zmqx::IPC_PATH_MAX_LEN, 107);
+}
+
+/// A too-long ipc path is refused before libzmq sees it, with an error
+/// naming the path and the limit and keeping pyzmq's errno (ENAMETOOLONG;
+/// libzmq only said "File name too long"); a path of exactly the limit works.
+#[cfg(unix)]
+#[test]
+fn too_long_ipc_path_names_the_limit() -> Result<()> {
+    let ctx = Context::new();
+    let s = socket(&ctx, SocketType::Pull)?;
+    let dir = std::env::temp_dir();
+    let dir = dir.to_str().expect("UTF-8 temp dir");
+    let fill = |len: usize| {
+        let prefix = format!("{dir}/zmqx-{}-", std::process::id());
+        format!("{prefix}{}", "p".repeat(len - prefix.len()))
+    };
+    let too_long = fill(zmqx::IPC_PATH_MAX_LEN + 1);
+    for r in [
+        s.bind(&format!("ipc://{too_long}")),
+        s.connect(&format!("ipc://{too_long}")),
+    ] {
+        let e = r.expect_err("too long");
+        assert!(matches!(e, Error::IpcPathTooLong { .. }), "{e:?}");
+        assert_eq!(e.errno(), Some(libc::ENAMETOOLONG));
+        let text = e.to_string();
+        assert!(
+            text.contains("107") || text.contains(&zmqx::IPC_PATH_MAX_LEN.to_string()),
+            "{text}"
+        );
+        assert!(text.contains("IPC_PATH_MAX_LEN"), "{text}");
+        assert!(text.contains(&too_long), "names the path: {text}");
+    }
+    let longest = fill(zmqx::IPC_PATH_MAX_LEN);
+    s.bind(&format!("ipc://{longest}"))?;
+    let push = socket(&ctx, SocketType::Push)?;
+    push.connect(&format!("ipc://{longest}"))?;
+    push.send("fits")?;
+    assert_eq!(s.recv_string()?, "fits");
+    drop(s);
+    let _ = std::fs::remove_file(&longest);
+    Ok(())
+}

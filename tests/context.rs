@@ -9,8 +9,8 @@
 //!   `Context` clone is the Rust way to share one (see `clones_share_the_context`).
 //! - `test_cyclic_destroy`: about Python's garbage collector and reference
 //!   cycles; Rust ownership has no such case.
-//! - `test_fork_instance`: forking a multithreaded test harness is not sound
-//!   in Rust, and zmqx does not promise fork detection.
+//! - `test_fork_instance`: ported as `tests/fork.rs` (a test binary of its
+//!   own, so the fork happens with no other test thread running).
 //! - `test_repr`'s socket counts: zmqx's `Debug` shows the raw pointer only
 //!   (checked in `debug_shows_the_context`).
 
@@ -527,5 +527,45 @@ fn shutdown_fails_blocking_calls_and_new_sockets() -> Result<()> {
         ctx.shutdown().as_ref().map_err(Error::root),
         Err(Error::ContextTerminated)
     ));
+    Ok(())
+}
+
+/// A negative thread name prefix (or scheduling policy) is a value, not an
+/// error: `zmq_ctx_get` returns it as is, and only `-1` with errno set is a
+/// failure. Before, `-5` was `Other(0)` (a stale errno) and `-1` after a
+/// failed call was that call's error.
+#[test]
+fn negative_context_option_values_read_back() -> Result<()> {
+    let ctx = Context::new();
+    for prefix in [-5, -1, i32::MIN, 0, 7] {
+        ctx.set_thread_name_prefix(prefix)?;
+        // Leave a stale errno behind (EINVAL), as any failed call does.
+        assert!(ctx.set_io_threads(-1).is_err());
+        assert_eq!(ctx.thread_name_prefix()?, prefix, "prefix {prefix}");
+    }
+    // The scheduling policy's default is -1 (it cannot be set to it).
+    let fresh = Context::new();
+    assert!(fresh.set_io_threads(-1).is_err());
+    assert_eq!(fresh.thread_sched_policy()?, -1);
+    // A socket starts the threads with the negative prefix.
+    ctx.set_thread_name_prefix(-5)?;
+    let s = ctx.socket(SocketType::Pair)?;
+    s.bind("inproc://negative-prefix")?;
+    Ok(())
+}
+
+/// `Context::new` never panics and `try_new` reports libzmq's error; a
+/// context made when libzmq could not create one is created on first use
+/// (tested at the descriptor limit in `tests/fd_limit.rs`). Here: a live
+/// context's raw pointer is the same through every handle and `Debug`.
+#[test]
+fn new_and_try_new_agree() -> Result<()> {
+    let a = Context::new();
+    let b = Context::try_new()?;
+    assert!(!a.as_raw().is_null());
+    assert!(!b.as_raw().is_null());
+    assert_ne!(a.as_raw(), b.as_raw());
+    assert_eq!(a.clone().as_raw(), a.as_raw());
+    assert!(format!("{a:?}").contains(&format!("{:?}", a.as_raw())));
     Ok(())
 }

@@ -14,9 +14,11 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use auth_util::{QUIET, TempDir, TestResult};
-use zmqx::auth::{ThreadAuthenticator, create_certificates, load_certificate, load_certificates};
+use zmqx::auth::{
+    CertificateError, ThreadAuthenticator, create_certificates, load_certificate, load_certificates,
+};
 use zmqx::monitor::{EventKind, EventValue};
-use zmqx::{Context, CurveKey, CurveKeyPair, Event, PollEvents, Result, SocketType};
+use zmqx::{Context, CurveKey, CurveKeyPair, Event, PollEvents, SocketType};
 
 /// How long a Python peer may run in all.
 const CHILD_TIMEOUT: Duration = Duration::from_secs(30);
@@ -46,7 +48,7 @@ fn lines_of(child: &mut Child) -> mpsc::Receiver<String> {
     rx
 }
 
-fn keypair_of(path: &std::path::Path) -> Result<CurveKeyPair> {
+fn keypair_of(path: &std::path::Path) -> std::result::Result<CurveKeyPair, CertificateError> {
     let (public, secret) = load_certificate(path)?;
     Ok(CurveKeyPair {
         public,

@@ -1,6 +1,7 @@
 //! zmqx::txzmq against the real txZMQ 1.0 (with Twisted) over tcp, in both
 //! directions of every pattern: PUB→SUB, REQ client→REP server, PUSH→PULL
-//! and ROUTER/DEALER, Rust on one side and txZMQ on the other.
+//! and ROUTER/DEALER, Rust on one side and txZMQ on the other; and a plain
+//! pyzmq REQ socket against the Rust reply server.
 //!
 //! Python scripts print their endpoint (when they bind) and `ok` when all
 //! their checks passed; each stops its reactor after 20 s at most, and is
@@ -19,7 +20,7 @@ use zmqx::txzmq::{
     DealerConnection, Endpoint, Factory, PubConnection, PullConnection, PushConnection,
     RepConnection, ReqConnection, RouterConnection, SubConnection,
 };
-use zmqx::{Error, Result};
+use zmqx::txzmq::{Error, Result};
 
 /// Shared Python prelude: txZMQ imports, a 20 s watchdog, and `finish(ok)`
 /// which stops the reactor (shutting the factory down) and sets the exit
@@ -64,16 +65,23 @@ fn script(body: &str) -> String {
 }
 
 /// txZMQ subscriber: connects to argv[1], subscribes to b"tag", expects
-/// argv[2] messages whose tag starts with it and whose body is "msg N".
+/// argv[2] messages whose tag starts with it and whose body is "msg N",
+/// at least one of them in each framing.
 const PY_SUB: &str = r#"
 endpoint, n = sys.argv[1], int(sys.argv[2])
 got = []
+forms = set()
 class Sub(ZmqSubConnection):
+    def messageReceived(self, message):
+        forms.add(len(message))
+        ZmqSubConnection.messageReceived(self, message)
     def gotMessage(self, message, tag):
-        if not tag.startswith(b"tag") or not message.startswith(b"msg "):
+        if not message.startswith(b"msg "):
+            return finish(False, repr((tag, message)))
+        if tag != b"tag%d" % (int(message[4:]) % 3):
             return finish(False, repr((tag, message)))
         got.append((tag, message))
-        if len(got) == n:
+        if len(got) >= n and forms == {1, 2}:
             finish(True)
 s = Sub(factory, ZmqEndpoint(ZmqEndpointType.connect, endpoint))
 s.subscribe(b"tag")
@@ -184,6 +192,30 @@ for i in range(n):
 d.sendMsg(b"stop")
 "#;
 
+/// A plain pyzmq REQ socket (no txZMQ): connects to argv[1], sends argv[2]
+/// requests [b"req", N] one after another, expects [b"rep", N] for each,
+/// within 10 s each.
+const PY_PLAIN_REQ: &str = r#"
+import sys
+import zmq
+endpoint, n = sys.argv[1], int(sys.argv[2])
+ctx = zmq.Context()
+s = ctx.socket(zmq.REQ)
+s.rcvtimeo = 10000
+s.sndtimeo = 10000
+s.linger = 0
+s.connect(endpoint)
+for i in range(n):
+    s.send_multipart([b"req", b"%d" % i])
+    reply = s.recv_multipart()
+    if reply != [b"rep", b"%d" % i]:
+        print("bad", i, reply, flush=True)
+        sys.exit(1)
+s.close()
+ctx.term()
+print("ok", flush=True)
+"#;
+
 /// Starts a txZMQ script; `None` when there is no interpreter (skip).
 fn start(body: &str, args: &[&str]) -> Option<Child> {
     let py = python()?;
@@ -248,7 +280,13 @@ async fn rust_pub_to_txzmq_sub() -> Result<()> {
             _ = &mut done => break,
             _ = tick.tick() => {
                 publisher.publish("noise", "other")?;
-                publisher.publish(format!("msg {i}"), format!("tag{}", i % 3))?;
+                if i % 2 == 0 {
+                    publisher.publish(format!("msg {i}"), format!("tag{}", i % 3))?;
+                } else {
+                    // txZMQ's `send([tag, msg])`, which its subscriber
+                    // reads as [tag, body].
+                    publisher.send_multipart([format!("tag{}", i % 3), format!("msg {i}")])?;
+                }
                 i += 1;
             }
         }
@@ -333,6 +371,38 @@ async fn txzmq_req_to_rust_rep() -> Result<()> {
     };
     serve.await?;
     finished_ok(child, None).await;
+    within(factory.shutdown()).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pyzmq_plain_req_to_rust_rep() -> Result<()> {
+    // A plain REQ sends [empty, parts…]: no message id. txZMQ answers it
+    // (the routing id serves as the id); so must RepConnection.
+    const N: usize = 20;
+    let factory = Factory::new()?;
+    let mut server = RepConnection::new(&factory, Endpoint::bind("tcp://127.0.0.1:*"))?;
+    let endpoint = server.last_endpoint()?;
+    let Some(py) = python() else {
+        return Ok(());
+    };
+    let child =
+        spawn_python(&py, PY_PLAIN_REQ, &[&endpoint, &N.to_string()]).expect("start python");
+    let serve = async {
+        for _ in 0..N {
+            let request = within(server.next()).await.expect("stream")?;
+            assert!(request.envelope().is_empty(), "a plain REQ peer");
+            assert_eq!(request.parts.len(), 2);
+            assert_eq!(request.parts[0], "req");
+            let n = request.parts[1].to_vec();
+            server.reply(&request.id, [&b"rep"[..], &n[..]])?;
+        }
+        Ok::<_, Error>(())
+    };
+    // The script is waited for (and checked) whatever the Rust side saw;
+    // it gives up after its receive timeout.
+    let served = serve.await;
+    finished_ok(child, None).await;
+    served?;
     within(factory.shutdown()).await
 }
 

@@ -6,11 +6,13 @@
 mod common;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use common::{TIMEOUT, socket};
 use log::Log;
-use zmqx::log::{Format, Level, LogRecord, PubHandler, TopicLogger, split_topic};
+use zmqx::log::{
+    DateFormat, Format, Level, LogRecord, PubHandler, TimeZone, TopicLogger, split_topic,
+};
 use zmqx::{Context, Error, PollEvents, Result, Socket, SocketType};
 
 fn recv2(sub: &Socket) -> Result<(String, String)> {
@@ -238,11 +240,11 @@ fn unicode_messages_and_topics() -> Result<()> {
 fn custom_formatters_per_level_and_global() -> Result<()> {
     let ctx = Context::new();
     let (handler, sub) = handed(&ctx, &[""])?;
-    handler.set_format(Some(Level::Info), Format::new("%(message)s UNITTEST\n"));
+    handler.set_format(Some(Level::Info), Format::new("%(message)s UNITTEST\n")?);
     info(&handler, "info message");
     assert_eq!(recv2(&sub)?.1, "info message UNITTEST\n");
 
-    handler.set_format(None, Format::new("UNITTEST %(message)s"));
+    handler.set_format(None, Format::new("UNITTEST %(message)s")?);
     info(&handler, "info message");
     assert_eq!(recv2(&sub)?.1, "UNITTEST info message");
     at(&handler, log::Level::Debug, "debug message");
@@ -252,7 +254,7 @@ fn custom_formatters_per_level_and_global() -> Result<()> {
         .with_format(None, Format::pyzmq_default(Level::Info))
         .with_format(
             Some(Level::Debug),
-            Format::new("UNITTEST %(levelname)s %(message)s"),
+            Format::new("UNITTEST %(levelname)s %(message)s")?,
         );
     info(&handler, "info message");
     assert_eq!(recv2(&sub)?.1, "info message\n");
@@ -266,34 +268,213 @@ fn custom_formatters_per_level_and_global() -> Result<()> {
 }
 
 #[test]
-fn format_fields() {
-    let record = LogRecord {
-        level: Level::Warning,
-        message: "msg",
-        target: "my_app::db",
-        file: Some("src/db/pool.rs"),
-        line: Some(7),
-        module: Some("my_app::db::pool"),
-    };
+fn format_fields() -> Result<()> {
+    let mut record = LogRecord::new(Level::Warning, "msg");
+    record.target = "my_app::db";
+    record.file = Some("src/db/pool.rs");
+    record.line = Some(7);
+    record.module = Some("my_app::db::pool");
     let f = Format::new(
-        "%(levelno)d %(name)s %(pathname)s %(filename)s %(module)s %(unknown)s 100%% %",
-    );
+        "%(levelno)d %(name)s %(pathname)s %(filename)s %(module)s %(funcName)s 100%%",
+    )?;
     assert_eq!(
         f.format(&record),
-        "30 my_app::db src/db/pool.rs pool.rs my_app::db::pool %(unknown)s 100% %"
+        "30 my_app::db src/db/pool.rs pool.rs my_app::db::pool None 100%"
     );
-    let bare = LogRecord {
-        file: None,
-        line: None,
-        ..record
-    };
+    let mut bare = record;
+    bare.file = None;
+    bare.line = None;
+    bare.level = Level::Critical;
     assert_eq!(
-        Format::pyzmq_default(Level::Critical).format(&LogRecord {
-            level: Level::Critical,
-            ..bare
-        }),
+        Format::pyzmq_default(Level::Critical).format(&bare),
         "CRITICAL None:None - msg\n"
     );
+    Ok(())
+}
+
+/// Issue 18: `%(levelname)-8s|%(lineno)4d|%(message).3s` gave
+/// `INFO8s|12d|hello3s`; Python gives `INFO    |  12|hel`.
+#[test]
+fn format_width_precision_and_flags_as_python() -> Result<()> {
+    let mut record = LogRecord::new(Level::Info, "hello");
+    record.line = Some(12);
+    let f = Format::new("%(levelname)-8s|%(lineno)4d|%(message).3s")?;
+    assert_eq!(f.format(&record), "INFO    |  12|hel");
+    let f = Format::new("[%(levelname)8s] %(lineno)03d %(levelno)+.1f %(lineno)#x")?;
+    assert_eq!(f.format(&record), "[    INFO] 012 +20.0 0xc");
+    Ok(())
+}
+
+/// What `Format` cannot do as Python does is refused when it is made, with
+/// the directive named, never copied through or panicking per record.
+#[test]
+fn unsupported_directives_are_refused_at_construction() {
+    for (template, directive) in [
+        ("%(message)s %(unknown)s", "%(unknown)s"),
+        ("%(levelname)8y", "%(levelname)8y"),
+        ("%(message)d", "%(message)d"),
+        ("100% done %(message)s", "% d"),
+        ("%(message)s %", "%"),
+        ("%(message", "%(message"),
+        ("%(lineno)*d", "%(lineno)*"),
+    ] {
+        let err = Format::new(template).expect_err(template);
+        assert_eq!(err.directive(), directive, "{template}");
+        assert!(err.to_string().contains(directive), "{err}");
+        let core: Error = err.into();
+        assert!(matches!(core, Error::InvalidInput { .. }), "{core:?}");
+    }
+}
+
+/// `asctime` is Python's `%Y-%m-%d %H:%M:%S,mmm` by default, a `datefmt`
+/// replaces it whole; `created`, `msecs` and `relativeCreated` are floats.
+#[test]
+fn time_fields() -> Result<()> {
+    let mut record = LogRecord::new(Level::Info, "m");
+    // 2024-06-11 14:03:05.042817999 UTC
+    record.created = UNIX_EPOCH + Duration::from_nanos(1_718_114_585_042_817_999);
+    let utc = |t: &str| -> Result<String> {
+        Ok(Format::new(t)?
+            .with_time_zone(TimeZone::Utc)
+            .format(&record))
+    };
+    assert_eq!(utc("%(asctime)s")?, "2024-06-11 14:03:05,042");
+    assert_eq!(
+        utc("%(created)f %(created)d %(msecs)d %(msecs)s")?,
+        "1718114585.042818 1718114585 42 42.0"
+    );
+    assert_eq!(utc("%(msecs)03d|%(created).3f")?, "042|1718114585.043");
+    let custom = Format::new("%(asctime)s %(message)s")?
+        .with_datefmt(DateFormat::new("%d/%m/%Y %H.%M.%S")?)
+        .with_time_zone(TimeZone::Utc);
+    assert_eq!(custom.format(&record), "11/06/2024 14.03.05 m");
+    // relativeCreated counts from the first use of zmqx::log in the process.
+    let now = LogRecord::new(Level::Info, "m");
+    let rel: f64 = Format::new("%(relativeCreated)s")?
+        .format(&now)
+        .parse()
+        .expect("a float");
+    assert!((0.0..600_000.0).contains(&rel), "{rel}");
+    // Local time is the default, as Python's `time.localtime`.
+    let local = Format::new("%(asctime)s")?.format(&record);
+    assert_eq!(local.len(), "2024-06-11 14:03:05,042".len(), "{local}");
+    assert!(local.ends_with(",042"), "{local}");
+    Ok(())
+}
+
+/// `process`, `thread` and `threadName` are the logging thread's, filled by
+/// the handler; `funcName` is `None` from `log`, which does not record it.
+#[test]
+fn process_and_thread_fields_through_the_handler() -> Result<()> {
+    let ctx = Context::new();
+    let (handler, sub) = handed(&ctx, &[""])?;
+    let handler = Arc::new(handler.with_format(
+        None,
+        Format::new("%(process)d|%(thread)d|%(threadName)s|%(funcName)s|%(message)s")?,
+    ));
+    let h = Arc::clone(&handler);
+    let tid = std::thread::Builder::new()
+        .name("worker-7".into())
+        .spawn(move || {
+            info(&h, "from worker");
+            LogRecord::new(Level::Info, "").thread
+        })
+        .expect("spawn")
+        .join()
+        .expect("join");
+    let (_, body) = recv2(&sub)?;
+    assert_eq!(
+        body,
+        format!("{}|{tid}|worker-7|None|from worker", std::process::id())
+    );
+    assert_ne!(
+        tid,
+        LogRecord::new(Level::Info, "").thread,
+        "threads differ"
+    );
+    #[cfg(target_os = "linux")]
+    {
+        // The kernel's thread id: the main test thread's is in /proc.
+        let me = LogRecord::new(Level::Info, "").thread;
+        assert!(std::path::Path::new(&format!("/proc/self/task/{me}")).exists());
+    }
+    // A record made by the caller carries the function name.
+    let mut record = LogRecord::new(Level::Warning, "by hand");
+    record.function = Some("connect");
+    handler.set_format(None, Format::new("%(funcName)s: %(message)s")?);
+    handler.publish_record(&record, Some("sub"));
+    assert_eq!(
+        recv2(&sub)?,
+        ("WARNING.sub".into(), "connect: by hand".into())
+    );
+    Ok(())
+}
+
+/// Issue 19 (pyzmq's `setLevel`): below the handler's level a record is
+/// neither formatted nor sent; the level changes at run time.
+#[test]
+fn handler_level_filters_before_formatting() -> Result<()> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    struct Counted<'a>(&'a AtomicUsize);
+    impl std::fmt::Display for Counted<'_> {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            f.write_str("counted")
+        }
+    }
+    let formatted = AtomicUsize::new(0);
+    let log_at = |handler: &PubHandler, level: log::Level| {
+        handler.log(
+            &log::Record::builder()
+                .args(format_args!("{}", Counted(&formatted)))
+                .level(level)
+                .target("app")
+                .build(),
+        );
+    };
+    let ctx = Context::new();
+    let (handler, sub) = handed(&ctx, &[""])?;
+    let handler = handler
+        .with_level(Level::Warning)
+        .with_format(None, Format::new("%(message)s")?);
+    assert_eq!(handler.level(), Level::Warning);
+    assert!(!log::Log::enabled(
+        &handler,
+        &log::Metadata::builder().level(log::Level::Info).build()
+    ));
+    log_at(&handler, log::Level::Info);
+    log_at(&handler, log::Level::Debug);
+    handler.publish(
+        Level::Info,
+        Some("x"),
+        "published below the level",
+        None,
+        None,
+    );
+    handler.emit(Level::Debug, "x::emitted below the level", "t", None, None);
+    TopicLogger::new(Arc::new(
+        PubHandler::from_socket(socket(&ctx, SocketType::Pub)?)?.with_level(Level::Error),
+    ))
+    .warning("t", "below");
+    assert_eq!(
+        formatted.load(Ordering::SeqCst),
+        0,
+        "formatted below the level"
+    );
+    assert_eq!((handler.published(), handler.dropped()), (0, 0));
+    log_at(&handler, log::Level::Error);
+    assert_eq!(recv2(&sub)?, ("ERROR".into(), "counted".into()));
+    assert_eq!(formatted.load(Ordering::SeqCst), 1);
+    // Lowered at run time, from another thread.
+    std::thread::scope(|s| {
+        s.spawn(|| handler.set_level(Level::Debug));
+    });
+    log_at(&handler, log::Level::Trace);
+    assert_eq!(recv2(&sub)?, ("DEBUG".into(), "counted".into()));
+    assert_eq!(handler.published(), 2);
+    assert_eq!("warning".parse::<Level>()?, Level::Warning);
+    assert!("loud".parse::<Level>().is_err());
+    Ok(())
 }
 
 #[test]
@@ -402,7 +583,7 @@ fn tracing_layer_publishes_events() -> Result<()> {
     let handler = Arc::new(
         handler
             .with_root_topic("svc")
-            .with_format(None, Format::new("%(message)s")),
+            .with_format(None, Format::new("%(message)s")?),
     );
     let subscriber = tracing_subscriber::registry().with(zmqx::log::PubLayer::new(handler.clone()));
     tracing::subscriber::with_default(subscriber, || {
@@ -421,5 +602,77 @@ fn tracing_layer_publishes_events() -> Result<()> {
     assert_eq!(recv2(&sub)?, ("svc.ERROR".into(), "plain".into()));
     assert_eq!(handler.published(), 3);
     assert_eq!(handler.dropped(), 0);
+    // The handler's level holds for tracing events too; the module path is
+    // `%(module)s`.
+    handler.set_level(Level::Warning);
+    handler.set_format(None, Format::new("%(module)s:%(lineno)d %(message)s")?);
+    let subscriber = tracing_subscriber::registry().with(zmqx::log::PubLayer::new(handler.clone()));
+    let line = tracing::subscriber::with_default(subscriber, || {
+        tracing::info!("skipped");
+        tracing::warn!("kept");
+        line!() - 1
+    });
+    assert_eq!(
+        recv2(&sub)?,
+        ("svc.WARNING".into(), format!("log:{line} kept"))
+    );
+    assert_eq!(handler.published(), 4);
     Ok(())
+}
+
+/// `process` and `thread` are cached (getpid is a system call per record):
+/// a forked child must see its own ids, not its parent's.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_forked_child_logs_its_own_process_and_thread_ids() {
+    let parent = LogRecord::new(Level::Info, "fills the caches");
+    assert_eq!(parent.process, std::process::id());
+    let mut fds = [0i32; 2];
+    // SAFETY: `pipe` writes two descriptors into a live array of two ints.
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    // SAFETY: the child calls only async-signal-safe functions (the record
+    // is built from atomics, thread-locals without destructors,
+    // `clock_gettime`, `getpid` and `gettid`), then `write` and `_exit`.
+    let child = unsafe { libc::fork() };
+    assert!(child >= 0, "fork failed");
+    if child == 0 {
+        let r = LogRecord::new(Level::Info, "in the child");
+        // SAFETY: raw calls in the forked child, on a live array.
+        unsafe {
+            let ids = [
+                u64::from(r.process),
+                r.thread,
+                libc::getpid() as u64,
+                libc::gettid() as u64,
+            ];
+            libc::write(fds[1], ids.as_ptr().cast(), 32);
+            libc::_exit(0);
+        }
+    }
+    let mut ids = [0u64; 4];
+    let mut pfd = libc::pollfd {
+        fd: fds[0],
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: a live pollfd; a live buffer of 32 bytes; our own child.
+    unsafe {
+        assert_eq!(
+            libc::poll(&mut pfd, 1, 10_000),
+            1,
+            "the child wrote nothing"
+        );
+        assert_eq!(libc::read(fds[0], ids.as_mut_ptr().cast(), 32), 32);
+        let mut status = 0;
+        assert_eq!(libc::waitpid(child, &mut status, 0), child);
+        libc::close(fds[0]);
+        libc::close(fds[1]);
+    }
+    assert_eq!(ids[0], ids[2], "the child's record has the parent's pid");
+    assert_eq!(
+        ids[1], ids[3],
+        "the child's record has the parent's thread id"
+    );
+    assert_ne!(ids[0], u64::from(parent.process));
+    assert_eq!(LogRecord::new(Level::Info, "").process, parent.process);
 }

@@ -14,176 +14,35 @@ use zmqx::{
     RouterNotify, SocketOption, SocketType, Version,
 };
 
-/// `SocketOption` numbers match `zmq.h` for every option the stable
-/// bindings declare.
+/// Every `SocketOption` number and C name match `zmq.h`: the table names
+/// the `zmq_sys::ZMQ_*` constants, and this reads the numbers from the
+/// bindings bindgen made from libzmq 4.3.5's `zmq.h` (DRAFT section
+/// included), so neither side is a copy of the other.
 #[test]
 fn option_numbers_match_zmq_h() {
-    // Spelled out against zmq-sys (bindgen's constants from zmq.h): the
-    // table in options.rs is written by hand, so a typo there shows here.
-    let pairs: &[(SocketOption, i32)] = &[
-        (SocketOption::AFFINITY, zmqx::sys::ZMQ_AFFINITY),
-        (SocketOption::ROUTING_ID, zmqx::sys::ZMQ_ROUTING_ID),
-        (SocketOption::SUBSCRIBE, zmqx::sys::ZMQ_SUBSCRIBE),
-        (SocketOption::UNSUBSCRIBE, zmqx::sys::ZMQ_UNSUBSCRIBE),
-        (SocketOption::RATE, zmqx::sys::ZMQ_RATE),
-        (SocketOption::RECOVERY_IVL, zmqx::sys::ZMQ_RECOVERY_IVL),
-        (SocketOption::SNDBUF, zmqx::sys::ZMQ_SNDBUF),
-        (SocketOption::RCVBUF, zmqx::sys::ZMQ_RCVBUF),
-        (SocketOption::RCVMORE, zmqx::sys::ZMQ_RCVMORE),
-        (SocketOption::FD, zmqx::sys::ZMQ_FD),
-        (SocketOption::EVENTS, zmqx::sys::ZMQ_EVENTS),
-        (SocketOption::TYPE, zmqx::sys::ZMQ_TYPE),
-        (SocketOption::LINGER, zmqx::sys::ZMQ_LINGER),
-        (SocketOption::RECONNECT_IVL, zmqx::sys::ZMQ_RECONNECT_IVL),
-        (SocketOption::BACKLOG, zmqx::sys::ZMQ_BACKLOG),
-        (
-            SocketOption::RECONNECT_IVL_MAX,
-            zmqx::sys::ZMQ_RECONNECT_IVL_MAX,
-        ),
-        (SocketOption::MAXMSGSIZE, zmqx::sys::ZMQ_MAXMSGSIZE),
-        (SocketOption::SNDHWM, zmqx::sys::ZMQ_SNDHWM),
-        (SocketOption::RCVHWM, zmqx::sys::ZMQ_RCVHWM),
-        (SocketOption::MULTICAST_HOPS, zmqx::sys::ZMQ_MULTICAST_HOPS),
-        (SocketOption::RCVTIMEO, zmqx::sys::ZMQ_RCVTIMEO),
-        (SocketOption::SNDTIMEO, zmqx::sys::ZMQ_SNDTIMEO),
-        (SocketOption::IPV4ONLY, zmqx::sys::ZMQ_IPV4ONLY),
-        (SocketOption::LAST_ENDPOINT, zmqx::sys::ZMQ_LAST_ENDPOINT),
-        (
-            SocketOption::ROUTER_MANDATORY,
-            zmqx::sys::ZMQ_ROUTER_MANDATORY,
-        ),
-        (SocketOption::TCP_KEEPALIVE, zmqx::sys::ZMQ_TCP_KEEPALIVE),
-        (
-            SocketOption::TCP_KEEPALIVE_CNT,
-            zmqx::sys::ZMQ_TCP_KEEPALIVE_CNT,
-        ),
-        (
-            SocketOption::TCP_KEEPALIVE_IDLE,
-            zmqx::sys::ZMQ_TCP_KEEPALIVE_IDLE,
-        ),
-        (
-            SocketOption::TCP_KEEPALIVE_INTVL,
-            zmqx::sys::ZMQ_TCP_KEEPALIVE_INTVL,
-        ),
-        (
-            SocketOption::TCP_ACCEPT_FILTER,
-            zmqx::sys::ZMQ_TCP_ACCEPT_FILTER,
-        ),
-        (SocketOption::IMMEDIATE, zmqx::sys::ZMQ_IMMEDIATE),
-        (SocketOption::XPUB_VERBOSE, zmqx::sys::ZMQ_XPUB_VERBOSE),
-        (SocketOption::ROUTER_RAW, zmqx::sys::ZMQ_ROUTER_RAW),
-        (SocketOption::IPV6, zmqx::sys::ZMQ_IPV6),
-        (SocketOption::MECHANISM, zmqx::sys::ZMQ_MECHANISM),
-        (SocketOption::PLAIN_SERVER, zmqx::sys::ZMQ_PLAIN_SERVER),
-        (SocketOption::PLAIN_USERNAME, zmqx::sys::ZMQ_PLAIN_USERNAME),
-        (SocketOption::PLAIN_PASSWORD, zmqx::sys::ZMQ_PLAIN_PASSWORD),
-        (SocketOption::CURVE_SERVER, zmqx::sys::ZMQ_CURVE_SERVER),
-        (
-            SocketOption::CURVE_PUBLICKEY,
-            zmqx::sys::ZMQ_CURVE_PUBLICKEY,
-        ),
-        (
-            SocketOption::CURVE_SECRETKEY,
-            zmqx::sys::ZMQ_CURVE_SECRETKEY,
-        ),
-        (
-            SocketOption::CURVE_SERVERKEY,
-            zmqx::sys::ZMQ_CURVE_SERVERKEY,
-        ),
-        (SocketOption::PROBE_ROUTER, zmqx::sys::ZMQ_PROBE_ROUTER),
-        (SocketOption::REQ_CORRELATE, zmqx::sys::ZMQ_REQ_CORRELATE),
-        (SocketOption::REQ_RELAXED, zmqx::sys::ZMQ_REQ_RELAXED),
-        (SocketOption::CONFLATE, zmqx::sys::ZMQ_CONFLATE),
-        (SocketOption::ZAP_DOMAIN, zmqx::sys::ZMQ_ZAP_DOMAIN),
-        (
-            SocketOption::ROUTER_HANDOVER,
-            zmqx::sys::ZMQ_ROUTER_HANDOVER,
-        ),
-        (SocketOption::TOS, zmqx::sys::ZMQ_TOS),
-        (SocketOption::IPC_FILTER_PID, zmqx::sys::ZMQ_IPC_FILTER_PID),
-        (SocketOption::IPC_FILTER_UID, zmqx::sys::ZMQ_IPC_FILTER_UID),
-        (SocketOption::IPC_FILTER_GID, zmqx::sys::ZMQ_IPC_FILTER_GID),
-        (
-            SocketOption::CONNECT_ROUTING_ID,
-            zmqx::sys::ZMQ_CONNECT_ROUTING_ID,
-        ),
-        (SocketOption::GSSAPI_SERVER, zmqx::sys::ZMQ_GSSAPI_SERVER),
-        (
-            SocketOption::GSSAPI_PRINCIPAL,
-            zmqx::sys::ZMQ_GSSAPI_PRINCIPAL,
-        ),
-        (
-            SocketOption::GSSAPI_SERVICE_PRINCIPAL,
-            zmqx::sys::ZMQ_GSSAPI_SERVICE_PRINCIPAL,
-        ),
-        (
-            SocketOption::GSSAPI_PLAINTEXT,
-            zmqx::sys::ZMQ_GSSAPI_PLAINTEXT,
-        ),
-        (SocketOption::HANDSHAKE_IVL, zmqx::sys::ZMQ_HANDSHAKE_IVL),
-        (SocketOption::SOCKS_PROXY, zmqx::sys::ZMQ_SOCKS_PROXY),
-        (SocketOption::XPUB_NODROP, zmqx::sys::ZMQ_XPUB_NODROP),
-        (SocketOption::XPUB_MANUAL, zmqx::sys::ZMQ_XPUB_MANUAL),
-        (
-            SocketOption::XPUB_WELCOME_MSG,
-            zmqx::sys::ZMQ_XPUB_WELCOME_MSG,
-        ),
-        (SocketOption::STREAM_NOTIFY, zmqx::sys::ZMQ_STREAM_NOTIFY),
-        (
-            SocketOption::INVERT_MATCHING,
-            zmqx::sys::ZMQ_INVERT_MATCHING,
-        ),
-        (SocketOption::HEARTBEAT_IVL, zmqx::sys::ZMQ_HEARTBEAT_IVL),
-        (SocketOption::HEARTBEAT_TTL, zmqx::sys::ZMQ_HEARTBEAT_TTL),
-        (
-            SocketOption::HEARTBEAT_TIMEOUT,
-            zmqx::sys::ZMQ_HEARTBEAT_TIMEOUT,
-        ),
-        (SocketOption::XPUB_VERBOSER, zmqx::sys::ZMQ_XPUB_VERBOSER),
-        (
-            SocketOption::CONNECT_TIMEOUT,
-            zmqx::sys::ZMQ_CONNECT_TIMEOUT,
-        ),
-        (SocketOption::TCP_MAXRT, zmqx::sys::ZMQ_TCP_MAXRT),
-        (SocketOption::THREAD_SAFE, zmqx::sys::ZMQ_THREAD_SAFE),
-        (
-            SocketOption::MULTICAST_MAXTPDU,
-            zmqx::sys::ZMQ_MULTICAST_MAXTPDU,
-        ),
-        (
-            SocketOption::VMCI_BUFFER_SIZE,
-            zmqx::sys::ZMQ_VMCI_BUFFER_SIZE,
-        ),
-        (
-            SocketOption::VMCI_BUFFER_MIN_SIZE,
-            zmqx::sys::ZMQ_VMCI_BUFFER_MIN_SIZE,
-        ),
-        (
-            SocketOption::VMCI_BUFFER_MAX_SIZE,
-            zmqx::sys::ZMQ_VMCI_BUFFER_MAX_SIZE,
-        ),
-        (
-            SocketOption::VMCI_CONNECT_TIMEOUT,
-            zmqx::sys::ZMQ_VMCI_CONNECT_TIMEOUT,
-        ),
-        (SocketOption::USE_FD, zmqx::sys::ZMQ_USE_FD),
-        (
-            SocketOption::GSSAPI_PRINCIPAL_NAMETYPE,
-            zmqx::sys::ZMQ_GSSAPI_PRINCIPAL_NAMETYPE,
-        ),
-        (
-            SocketOption::GSSAPI_SERVICE_PRINCIPAL_NAMETYPE,
-            zmqx::sys::ZMQ_GSSAPI_SERVICE_PRINCIPAL_NAMETYPE,
-        ),
-        (SocketOption::BINDTODEVICE, zmqx::sys::ZMQ_BINDTODEVICE),
-    ];
-    for &(option, id) in pairs {
-        assert_eq!(option.id(), id, "{option:?}");
-        assert_eq!(SocketOption::from_raw(id), Some(option));
-        assert!(!option.is_draft(), "{option:?}");
+    let bindings = include_str!("../zmq-sys/src/bindings/draft.rs");
+    let from_header = |name: &str| -> Option<i32> {
+        let line = bindings
+            .lines()
+            .find(|l| l.starts_with(&format!("pub const {name}: i32 = ")))?;
+        line.rsplit(' ').next()?.trim_end_matches(';').parse().ok()
+    };
+    for &option in SocketOption::ALL {
+        let c_name = option.c_name();
+        assert_eq!(c_name, format!("ZMQ_{}", option.name()));
+        assert_eq!(
+            from_header(c_name),
+            Some(option.id()),
+            "{c_name} in zmq.h vs the table"
+        );
+        assert_eq!(SocketOption::from_raw(option.id()), Some(option));
     }
-    let stable = SocketOption::ALL.iter().filter(|o| !o.is_draft()).count();
-    assert_eq!(stable, pairs.len(), "every stable option is listed above");
+    // The stable bindings agree for every stable option.
+    let stable = include_str!("../zmq-sys/src/bindings/stable.rs");
+    for &option in SocketOption::ALL.iter().filter(|o| !o.is_draft()) {
+        let prefix = format!("pub const {}: i32 = {};", option.c_name(), option.id());
+        assert!(stable.contains(&prefix), "{prefix} in the stable bindings");
+    }
 }
 
 #[test]
@@ -598,5 +457,210 @@ fn subscriptions_filter() -> Result<()> {
         sub.poll(PollEvents::POLLIN, Some(Duration::ZERO))?
             .is_empty()
     );
+    Ok(())
+}
+
+/// The options the zmq_setsockopt manual says are cleared with `(NULL, 0)`
+/// can be cleared: with a `clear_*` method, the generic `clear`, or an empty
+/// value. Before, an empty value was EINVAL (libzmq got a non-null pointer)
+/// and the `IPC_FILTER_*` setters could not express "clear" at all.
+#[test]
+fn clearable_options_can_be_cleared() -> Result<()> {
+    let ctx = Context::new();
+    let s = ctx.socket(SocketType::Router)?;
+    let clearable: Vec<&str> = SocketOption::ALL
+        .iter()
+        .filter(|o| o.is_clearable())
+        .map(|o| o.name())
+        .collect();
+    assert_eq!(
+        clearable,
+        [
+            "TCP_ACCEPT_FILTER",
+            "PLAIN_USERNAME",
+            "PLAIN_PASSWORD",
+            "IPC_FILTER_PID",
+            "IPC_FILTER_UID",
+            "IPC_FILTER_GID",
+            "SOCKS_PROXY",
+            "XPUB_WELCOME_MSG",
+            "BINDTODEVICE",
+            "SOCKS_USERNAME",
+            "SOCKS_PASSWORD",
+        ]
+    );
+
+    s.set_socks_proxy("127.0.0.1:1080")?;
+    s.clear_socks_proxy()?;
+    assert_eq!(s.socks_proxy()?, "");
+    s.set_socks_proxy("127.0.0.1:1080")?;
+    s.set_socks_proxy("")?;
+    assert_eq!(s.socks_proxy()?, "");
+    s.set_socks_proxy("127.0.0.1:1080")?;
+    s.clear(SocketOption::SOCKS_PROXY)?;
+    assert_eq!(s.socks_proxy()?, "");
+
+    s.set_bindtodevice("lo")?;
+    s.clear_bindtodevice()?;
+    assert_eq!(s.bindtodevice()?, "");
+    s.set_bindtodevice("")?;
+
+    s.set_socks_username("user")?;
+    s.set_socks_password("pass")?;
+    s.clear_socks_username()?;
+    s.clear_socks_password()?;
+    assert_eq!(s.socks_username()?, "");
+    assert_eq!(s.socks_password()?, "");
+
+    // PLAIN: clearing the username or password goes back to NULL security.
+    s.set_plain_username("admin")?;
+    assert_eq!(s.mechanism()?, Mechanism::Plain);
+    s.clear_plain_username()?;
+    assert_eq!(s.mechanism()?, Mechanism::Null);
+    s.set_plain_password("secret")?;
+    s.set_plain_password("")?;
+    assert_eq!(s.mechanism()?, Mechanism::Null);
+
+    s.set_tcp_accept_filter(b"127.0.0.1")?;
+    s.set_tcp_accept_filter(b"")?;
+    s.clear_tcp_accept_filter()?;
+    #[cfg(target_os = "linux")]
+    {
+        s.set_ipc_filter_pid(1)?;
+        s.clear_ipc_filter_pid()?;
+        s.set_ipc_filter_uid(0)?;
+        s.clear_ipc_filter_uid()?;
+        s.set_ipc_filter_gid(0)?;
+        s.clear_ipc_filter_gid()?;
+    }
+    let xpub = ctx.socket(SocketType::XPub)?;
+    xpub.set_xpub_welcome_msg(b"hello")?;
+    xpub.clear_xpub_welcome_msg()?;
+
+    // Options libzmq does not clear with NULL say so.
+    let e = s.clear(SocketOption::LINGER).expect_err("not clearable");
+    assert!(e.to_string().contains("ZMQ_LINGER"), "{e}");
+    Ok(())
+}
+
+/// A cleared TCP accept filter lets every peer in again; the filter that is
+/// kept refuses a peer from another address.
+#[test]
+fn cleared_tcp_accept_filter_accepts_peers() -> Result<()> {
+    let ctx = Context::new();
+    // Filtered: only 10.255.255.1 may connect, so 127.0.0.1 is refused.
+    let filtered = socket(&ctx, SocketType::Pull)?;
+    filtered.set_tcp_accept_filter(b"10.255.255.1")?;
+    let filtered_ep = bind_tcp(&filtered)?;
+    // Cleared before the bind (libzmq copies the filters into the listener).
+    let cleared = socket(&ctx, SocketType::Pull)?;
+    cleared.set_tcp_accept_filter(b"10.255.255.1")?;
+    cleared.clear_tcp_accept_filter()?;
+    let cleared_ep = bind_tcp(&cleared)?;
+
+    let push = socket(&ctx, SocketType::Push)?;
+    push.connect(&cleared_ep)?;
+    push.send("through")?;
+    assert_eq!(cleared.recv_string()?, "through");
+
+    let push = socket(&ctx, SocketType::Push)?;
+    push.connect(&filtered_ep)?;
+    push.set_sndtimeo(Some(Duration::ZERO))?;
+    // Never connected, so the message cannot even be queued
+    // (IMMEDIATE is off, but a refused connection has no pipe).
+    let _ = push.try_send("refused")?;
+    filtered.set_rcvtimeo(Some(Duration::from_millis(300)))?;
+    assert!(matches!(filtered.recv_msg(), Err(Error::Again)));
+    Ok(())
+}
+
+/// A cleared IPC PID filter accepts this process again (the kept one, for
+/// PID 1, refuses it).
+#[cfg(target_os = "linux")]
+#[test]
+fn cleared_ipc_pid_filter_accepts_peers() -> Result<()> {
+    let ctx = Context::new();
+    let cleared = socket(&ctx, SocketType::Pull)?;
+    cleared.set_ipc_filter_pid(1)?;
+    cleared.clear_ipc_filter_pid()?;
+    let ep = common::ipc("pid-filter");
+    cleared.bind(&ep)?;
+    let push = socket(&ctx, SocketType::Push)?;
+    push.connect(&ep)?;
+    push.send("through")?;
+    assert_eq!(cleared.recv_string()?, "through");
+
+    let kept = socket(&ctx, SocketType::Pull)?;
+    kept.set_ipc_filter_pid(1)?;
+    let ep = common::ipc("pid-filter-kept");
+    kept.bind(&ep)?;
+    let push = socket(&ctx, SocketType::Push)?;
+    push.connect(&ep)?;
+    let _ = push.try_send("refused")?;
+    kept.set_rcvtimeo(Some(Duration::from_millis(300)))?;
+    assert!(matches!(kept.recv_msg(), Err(Error::Again)));
+    Ok(())
+}
+
+/// Options by number (pyzmq's `getsockopt(opt)`): known numbers are checked
+/// against the table's kind, unknown ones go to libzmq, and errors name the
+/// option by number.
+#[test]
+fn raw_options_by_number() -> Result<()> {
+    let ctx = Context::new();
+    let s = ctx.socket(SocketType::Dealer)?;
+    let linger = zmqx::sys::ZMQ_LINGER;
+    s.set_raw_option(linger, OptionValue::Int(250))?;
+    assert_eq!(s.linger()?, Some(Duration::from_millis(250)));
+    assert_eq!(
+        s.get_raw_option(linger, OptionKind::Int)?,
+        OptionValue::Int(250)
+    );
+    s.set_raw_option(zmqx::sys::ZMQ_MAXMSGSIZE, OptionValue::Int64(4096))?;
+    assert_eq!(
+        s.get_raw_option(zmqx::sys::ZMQ_MAXMSGSIZE, OptionKind::Int64)?,
+        OptionValue::Int64(4096)
+    );
+    s.set_raw_option(
+        zmqx::sys::ZMQ_ROUTING_ID,
+        OptionValue::Bytes(b"me".to_vec()),
+    )?;
+    assert_eq!(
+        s.get_raw_option(zmqx::sys::ZMQ_ROUTING_ID, OptionKind::Bytes)?,
+        OptionValue::Bytes(b"me".to_vec())
+    );
+    // A known option with a value of the wrong type: refused before libzmq.
+    let e = s
+        .set_raw_option(linger, OptionValue::Int64(1))
+        .expect_err("LINGER is an int");
+    assert!(matches!(e, Error::InvalidInput { .. }), "{e:?}");
+    assert!(
+        e.to_string().contains("17") && e.to_string().contains("ZMQ_LINGER"),
+        "{e}"
+    );
+    let e = s
+        .get_raw_option(linger, OptionKind::Bytes)
+        .expect_err("LINGER is an int");
+    assert!(e.to_string().contains("ZMQ_LINGER"), "{e}");
+    // Unknown numbers: libzmq's EINVAL, named.
+    for kind in [
+        OptionKind::Int,
+        OptionKind::Int64,
+        OptionKind::UInt64,
+        OptionKind::Bytes,
+    ] {
+        let e = s.get_raw_option(9999, kind).expect_err("unknown option");
+        assert!(matches!(e.root(), Error::InvalidArgument), "{e:?}");
+        assert!(e.to_string().contains("#9999"), "{e}");
+    }
+    let e = s
+        .set_raw_option(-3, OptionValue::Int(1))
+        .expect_err("unknown option");
+    assert!(e.to_string().contains("-3"), "{e}");
+    // A known option the type does not accept, by number.
+    let e = s
+        .set_raw_option(zmqx::sys::ZMQ_SUBSCRIBE, OptionValue::Bytes(b"x".to_vec()))
+        .expect_err("DEALER has no SUBSCRIBE");
+    assert!(e.to_string().contains("ZMQ_SUBSCRIBE"), "{e}");
     Ok(())
 }

@@ -22,14 +22,15 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::net::{Ipv4Addr, TcpStream};
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{TIMEOUT, socket};
-use zmqx::ssh::{self, Backend, HostKeyPolicy, SshErrorKind, SshOptions, Tunnel};
-use zmqx::{Context, Error, SocketType};
+use zmqx::ssh::{self, Backend, ErrorKind, HostKeyPolicy, SshOptions, Tunnel};
+use zmqx::{Context, SocketType};
 
 const SSHD: &str = "/usr/sbin/sshd";
 /// The throwaway password for root inside sshd's private mount namespace.
@@ -153,6 +154,11 @@ impl Sshd {
 
 /// Starts an sshd, or says why it cannot (`None`: skip).
 fn sshd() -> Option<Sshd> {
+    sshd_with(true)
+}
+
+/// Starts an sshd with `AllowTcpForwarding` set as given.
+fn sshd_with(allow_tcp_forwarding: bool) -> Option<Sshd> {
     if !Path::new(SSHD).is_file() {
         return skip(&format!(
             "{SSHD} not found (apt-get install openssh-server)"
@@ -214,13 +220,14 @@ fn sshd() -> Option<Sshd> {
                  PasswordAuthentication yes\n\
                  KbdInteractiveAuthentication no\n\
                  PermitRootLogin yes\n\
-                 AllowTcpForwarding yes\n\
+                 AllowTcpForwarding {forwarding}\n\
                  AllowUsers {user}\n\
                  MaxStartups 100\n\
                  LogLevel VERBOSE\n",
                 host_key = host_key.display(),
                 pid = dir.path("sshd.pid").display(),
                 auth = dir.path("authorized_keys").display(),
+                forwarding = if allow_tcp_forwarding { "yes" } else { "no" },
             ),
         )
         .expect("write sshd_config");
@@ -331,10 +338,11 @@ fn process_gone(pid: u32) -> bool {
     }
 }
 
-fn expect_kind(result: zmqx::Result<Tunnel>, kind: SshErrorKind, started: Instant) -> String {
+fn expect_kind(result: ssh::Result<Tunnel>, kind: ErrorKind, started: Instant) -> String {
     let elapsed = started.elapsed();
     match result {
-        Err(Error::Ssh { kind: k, message }) => {
+        Err(ssh::Error::Tunnel { kind: k, message }) => {
+            eprintln!("{kind:?} after {elapsed:?}: {message}");
             assert_eq!(k, kind, "{message}");
             assert!(
                 elapsed < OPEN_TIMEOUT,
@@ -377,11 +385,13 @@ fn openssh_req_rep_through_a_tunnel() {
     let (ctx, rep, endpoint) = rep();
     let req = socket(&ctx, SocketType::Req).expect("req");
     let started = Instant::now();
-    let tunnel = sshd
-        .options(Backend::OpenSsh)
-        .keyfile(&sshd.key)
-        .tunnel_connection(&req, &endpoint, &sshd.server())
-        .unwrap_or_else(|e| panic!("{e}\nsshd log:\n{}", sshd.log()));
+    let tunnel = ssh::tunnel_connection(
+        &req,
+        &endpoint,
+        &sshd.server(),
+        &sshd.options(Backend::OpenSsh).keyfile(&sshd.key),
+    )
+    .unwrap_or_else(|e| panic!("{e}\nsshd log:\n{}", sshd.log()));
     eprintln!("openssh tunnel up in {:?}", started.elapsed());
     assert_eq!(tunnel.backend(), Backend::OpenSsh);
     assert!(tunnel.local_url().starts_with("tcp://127.0.0.1:"));
@@ -405,11 +415,12 @@ fn openssh_open_tunnel_with_the_pyzmq_signature_and_close() {
     let (ctx, rep, endpoint) = rep();
     // The free functions use ~/.ssh/known_hosts: hand ssh the test's file
     // through its own option instead, by way of SshOptions.
-    let tunnel = sshd
-        .options(Backend::Auto)
-        .keyfile(&sshd.key)
-        .open_tunnel(&endpoint, &sshd.server())
-        .unwrap_or_else(|e| panic!("{e}\nsshd log:\n{}", sshd.log()));
+    let tunnel = ssh::open_tunnel(
+        &endpoint,
+        &sshd.server(),
+        &sshd.options(Backend::Auto).keyfile(&sshd.key),
+    )
+    .unwrap_or_else(|e| panic!("{e}\nsshd log:\n{}", sshd.log()));
     // Without a password, Auto means the system ssh.
     assert_eq!(tunnel.backend(), Backend::OpenSsh);
     req_rep_through(&ctx, &rep, &tunnel);
@@ -427,11 +438,15 @@ fn openssh_open_tunnel_with_the_pyzmq_signature_and_close() {
 fn openssh_tunnel_survives_the_thread_that_opened_it() {
     let Some(sshd) = sshd() else { return };
     let (ctx, rep, endpoint) = rep();
-    let options = sshd.options(Backend::OpenSsh).keyfile(&sshd.key);
+    // A caller's LogLevel must not hide the client's report of the forward.
+    let options = sshd
+        .options(Backend::OpenSsh)
+        .keyfile(&sshd.key)
+        .ssh_option("LogLevel=QUIET");
     let server = sshd.server();
     // PR_SET_PDEATHSIG fires when the forking *thread* ends: the tunnel must
     // not die with a short-lived thread that opened it.
-    let mut tunnel = std::thread::spawn(move || options.open_tunnel(&endpoint, &server))
+    let mut tunnel = std::thread::spawn(move || ssh::open_tunnel(&endpoint, &server, &options))
         .join()
         .expect("opener thread")
         .expect("open");
@@ -448,7 +463,7 @@ fn openssh_no_orphan_when_the_owner_panics() {
     let server = sshd.server();
     let (tx, rx) = std::sync::mpsc::channel();
     let owner = std::thread::spawn(move || {
-        let tunnel = options.open_tunnel(&endpoint, &server).expect("open");
+        let tunnel = ssh::open_tunnel(&endpoint, &server, &options).expect("open");
         tx.send(tunnel.pid().expect("pid")).expect("send pid");
         panic!("the owner of the tunnel panics");
     });
@@ -472,13 +487,16 @@ fn helper_open_tunnel_and_wait() {
     let [server, key, known_hosts, target] = parts[..] else {
         panic!("bad ZMQX_SSH_HELPER: {spec:?}")
     };
-    let tunnel = SshOptions::new()
-        .backend(Backend::OpenSsh)
-        .keyfile(key)
-        .known_hosts(known_hosts)
-        .timeout(OPEN_TIMEOUT)
-        .open_tunnel(target, server)
-        .expect("open");
+    let tunnel = ssh::open_tunnel(
+        target,
+        server,
+        &SshOptions::new()
+            .backend(Backend::OpenSsh)
+            .keyfile(key)
+            .known_hosts(known_hosts)
+            .timeout(OPEN_TIMEOUT),
+    )
+    .expect("open");
     println!("SSH_PID={}", tunnel.pid().expect("pid"));
     // Bounded: the parent kills us long before.
     std::thread::sleep(Duration::from_secs(30));
@@ -547,11 +565,12 @@ fn openssh_auth_failure() {
     let Some(sshd) = sshd() else { return };
     let (_ctx, _rep, endpoint) = rep();
     let started = Instant::now();
-    let result = sshd
-        .options(Backend::OpenSsh)
-        .keyfile(&sshd.wrong_key)
-        .open_tunnel(&endpoint, &sshd.server());
-    let message = expect_kind(result, SshErrorKind::Auth, started);
+    let result = ssh::open_tunnel(
+        &endpoint,
+        &sshd.server(),
+        &sshd.options(Backend::OpenSsh).keyfile(&sshd.wrong_key),
+    );
+    let message = expect_kind(result, ErrorKind::Auth, started);
     assert!(
         message.to_lowercase().contains("permission denied"),
         "{message}"
@@ -568,44 +587,37 @@ fn openssh_unreachable_server() {
     let dir = TempDir::new();
     let closed = ssh::select_random_ports(1).expect("port")[0];
     let started = Instant::now();
-    let result = SshOptions::new()
-        .backend(Backend::OpenSsh)
-        .known_hosts(dir.path("known_hosts"))
-        .timeout(OPEN_TIMEOUT)
-        .open_tunnel(
-            "tcp://127.0.0.1:5555",
-            &format!("nobody@127.0.0.1:{closed}"),
-        );
-    let message = expect_kind(result, SshErrorKind::Unreachable, started);
+    let result = ssh::open_tunnel(
+        "tcp://127.0.0.1:5555",
+        &format!("nobody@127.0.0.1:{closed}"),
+        &SshOptions::new()
+            .backend(Backend::OpenSsh)
+            .known_hosts(dir.path("known_hosts"))
+            .timeout(OPEN_TIMEOUT),
+    );
+    let message = expect_kind(result, ErrorKind::Unreachable, started);
     assert!(message.contains("Connection refused"), "{message}");
 }
 
 #[test]
 fn openssh_missing_binary() {
     let started = Instant::now();
-    let result = SshOptions::new()
-        .backend(Backend::OpenSsh)
-        .ssh_program("/nonexistent/zmqx/ssh")
-        .timeout(OPEN_TIMEOUT)
-        .open_tunnel("tcp://127.0.0.1:5555", "user@127.0.0.1:22");
-    let message = expect_kind(result, SshErrorKind::MissingBinary, started);
+    let result = ssh::open_tunnel(
+        "tcp://127.0.0.1:5555",
+        "user@127.0.0.1:22",
+        &SshOptions::new()
+            .backend(Backend::OpenSsh)
+            .ssh_program("/nonexistent/zmqx/ssh")
+            .timeout(OPEN_TIMEOUT),
+    );
+    let message = expect_kind(result, ErrorKind::MissingBinary, started);
     assert!(message.contains("/nonexistent/zmqx/ssh"), "{message}");
     // try_passwordless reports it the same way.
-    let err = SshOptions::new()
+    let options = SshOptions::new()
         .backend(Backend::OpenSsh)
-        .ssh_program("/nonexistent/zmqx/ssh")
-        .try_passwordless("user@127.0.0.1:22")
-        .expect_err("no client");
-    assert!(
-        matches!(
-            err,
-            Error::Ssh {
-                kind: SshErrorKind::MissingBinary,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+        .ssh_program("/nonexistent/zmqx/ssh");
+    let err = ssh::try_passwordless_ssh("user@127.0.0.1:22", &options).expect_err("no client");
+    assert_eq!(err.kind(), ErrorKind::MissingBinary, "{err:?}");
 }
 
 #[test]
@@ -613,23 +625,27 @@ fn openssh_changed_host_key_is_refused() {
     let Some(sshd) = sshd() else { return };
     poison_known_hosts(&sshd);
     let started = Instant::now();
-    let result = sshd
-        .options(Backend::OpenSsh)
-        .keyfile(&sshd.key)
-        .open_tunnel("tcp://127.0.0.1:5555", &sshd.server());
-    expect_kind(result, SshErrorKind::HostKey, started);
+    let result = ssh::open_tunnel(
+        "tcp://127.0.0.1:5555",
+        &sshd.server(),
+        &sshd.options(Backend::OpenSsh).keyfile(&sshd.key),
+    );
+    expect_kind(result, ErrorKind::HostKey, started);
 }
 
 #[test]
 fn openssh_strict_policy_refuses_an_unknown_host() {
     let Some(sshd) = sshd() else { return };
     let started = Instant::now();
-    let result = sshd
-        .options(Backend::OpenSsh)
-        .host_key_policy(HostKeyPolicy::Strict)
-        .keyfile(&sshd.key)
-        .open_tunnel("tcp://127.0.0.1:5555", &sshd.server());
-    expect_kind(result, SshErrorKind::HostKey, started);
+    let result = ssh::open_tunnel(
+        "tcp://127.0.0.1:5555",
+        &sshd.server(),
+        &sshd
+            .options(Backend::OpenSsh)
+            .host_key_policy(HostKeyPolicy::Strict)
+            .keyfile(&sshd.key),
+    );
+    expect_kind(result, ErrorKind::HostKey, started);
 }
 
 #[test]
@@ -637,18 +653,123 @@ fn openssh_try_passwordless() {
     let Some(sshd) = sshd() else { return };
     let options = sshd.options(Backend::OpenSsh);
     assert!(
-        options
-            .clone()
-            .keyfile(&sshd.key)
-            .try_passwordless(&sshd.server())
+        ssh::try_passwordless_ssh(&sshd.server(), &options.clone().keyfile(&sshd.key))
             .unwrap_or_else(|e| panic!("{e}\nsshd log:\n{}", sshd.log()))
     );
     assert!(
-        !options
-            .keyfile(&sshd.wrong_key)
-            .try_passwordless(&sshd.server())
+        !ssh::try_passwordless_ssh(&sshd.server(), &options.keyfile(&sshd.wrong_key))
             .expect("a clean no")
     );
+}
+
+// What the readiness check must catch (issue 18): each of these used to give
+// a tunnel that reported itself open while nothing could pass.
+
+/// A tunnel whose local port another program holds fails with
+/// `LocalPortInUse`. OpenSSH binds only after logging in, so a probe that
+/// took any listener on the port for the tunnel handed out a URL pointing at
+/// the other program.
+#[test]
+fn openssh_local_port_held_by_another_listener_is_an_error() {
+    let Some(sshd) = sshd() else { return };
+    let (_ctx, _rep, endpoint) = rep();
+    let squatter = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind");
+    let port = squatter.local_addr().expect("addr").port();
+    let options = sshd
+        .options(Backend::OpenSsh)
+        .keyfile(&sshd.key)
+        .local_port(port);
+    let started = Instant::now();
+    let result = ssh::open_tunnel(&endpoint, &sshd.server(), &options);
+    let message = expect_kind(result, ErrorKind::LocalPortInUse, started);
+    assert!(message.contains(&port.to_string()), "{message}");
+}
+
+/// On the default path zmqx picks a free port, and another program may take
+/// it during the login, before ssh binds it. ssh then reports the bind
+/// failure, and zmqx picks another port. The race is made certain here by an
+/// `ssh` wrapper whose first run reports exactly that and exits as OpenSSH
+/// does; later runs are the real client.
+#[test]
+fn openssh_default_port_taken_during_login_is_picked_again() {
+    let Some(sshd) = sshd() else { return };
+    let (ctx, rep, endpoint) = rep();
+    let wrapper = sshd.dir.path("ssh-port-taken-once");
+    let runs = sshd.dir.path("ssh-runs");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\n\
+             echo run >> '{runs}'\n\
+             if [ \"$(wc -l < '{runs}')\" -eq 1 ]; then\n\
+             echo 'bind [127.0.0.1]:1: Address already in use' >&2\n\
+             echo 'channel_setup_fwd_listener_tcpip: cannot listen to port: 1' >&2\n\
+             echo 'Could not request local forwarding.' >&2\n\
+             exit 255\n\
+             fi\n\
+             exec ssh \"$@\"\n",
+            runs = runs.display()
+        ),
+    )
+    .expect("write the wrapper");
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755))
+        .expect("chmod the wrapper");
+    let options = sshd
+        .options(Backend::OpenSsh)
+        .keyfile(&sshd.key)
+        .ssh_program(&wrapper);
+    let tunnel = ssh::open_tunnel(&endpoint, &sshd.server(), &options)
+        .unwrap_or_else(|e| panic!("{e}\nsshd log:\n{}", sshd.log()));
+    let runs = std::fs::read_to_string(&runs).expect("runs");
+    assert_eq!(runs.lines().count(), 2, "ssh should have run twice");
+    req_rep_through(&ctx, &rep, &tunnel);
+
+    // A port the caller chose is not changed behind their back.
+    std::fs::write(sshd.dir.path("ssh-runs"), "").expect("reset");
+    let started = Instant::now();
+    let result = ssh::open_tunnel(&endpoint, &sshd.server(), &options.local_port(1));
+    expect_kind(result, ErrorKind::LocalPortInUse, started);
+}
+
+/// A server with `AllowTcpForwarding no` lets the client log in and bind
+/// its port, then refuses every channel: an error, not a dead tunnel.
+#[test]
+fn openssh_forwarding_disabled_on_the_server_is_an_error() {
+    let Some(sshd) = sshd_with(false) else { return };
+    let (_ctx, _rep, endpoint) = rep();
+    let options = sshd.options(Backend::OpenSsh).keyfile(&sshd.key);
+    let started = Instant::now();
+    let result = ssh::open_tunnel(&endpoint, &sshd.server(), &options);
+    let message = expect_kind(result, ErrorKind::ForwardingDenied, started);
+    assert!(message.contains("administratively prohibited"), "{message}");
+}
+
+/// A target the server cannot resolve is an error naming it.
+#[test]
+fn openssh_unresolvable_target_is_an_error() {
+    let Some(sshd) = sshd() else { return };
+    let options = sshd.options(Backend::OpenSsh).keyfile(&sshd.key);
+    let started = Instant::now();
+    let result = ssh::open_tunnel("tcp://nowhere.invalid:5555", &sshd.server(), &options);
+    let message = expect_kind(result, ErrorKind::TargetUnreachable, started);
+    assert!(message.contains("nowhere.invalid:5555"), "{message}");
+}
+
+/// A target where nothing listens is an error too: the tunnel is only handed
+/// out once the path is shown to work.
+#[test]
+fn openssh_target_refusing_connections_is_an_error() {
+    let Some(sshd) = sshd() else { return };
+    let closed = ssh::select_random_ports(1).expect("port")[0];
+    let options = sshd.options(Backend::OpenSsh).keyfile(&sshd.key);
+    let started = Instant::now();
+    let result = ssh::open_tunnel(
+        &format!("tcp://127.0.0.1:{closed}"),
+        &sshd.server(),
+        &options,
+    );
+    let message = expect_kind(result, ErrorKind::TargetUnreachable, started);
+    assert!(message.contains("Connection refused"), "{message}");
 }
 
 // ---------------------------------------------------------------------------
@@ -664,11 +785,13 @@ mod library {
         let (ctx, rep, endpoint) = rep();
         let req = socket(&ctx, SocketType::Req).expect("req");
         let started = Instant::now();
-        let mut tunnel = sshd
-            .options(Backend::Russh)
-            .keyfile(&sshd.key)
-            .tunnel_connection(&req, &endpoint, &sshd.server())
-            .unwrap_or_else(|e| panic!("{e}\nsshd log:\n{}", sshd.log()));
+        let mut tunnel = ssh::tunnel_connection(
+            &req,
+            &endpoint,
+            &sshd.server(),
+            &sshd.options(Backend::Russh).keyfile(&sshd.key),
+        )
+        .unwrap_or_else(|e| panic!("{e}\nsshd log:\n{}", sshd.log()));
         eprintln!("russh tunnel up in {:?}", started.elapsed());
         assert_eq!(tunnel.backend(), Backend::Russh);
         assert_eq!(tunnel.pid(), None);
@@ -695,20 +818,23 @@ mod library {
         }
         let (ctx, rep, endpoint) = rep();
         let req = socket(&ctx, SocketType::Req).expect("req");
-        let tunnel = sshd
-            .options(Backend::Russh)
-            .password(PASSWORD)
-            .tunnel_connection(&req, &endpoint, &sshd.server())
-            .unwrap_or_else(|e| panic!("{e}\nsshd log:\n{}", sshd.log()));
+        let tunnel = ssh::tunnel_connection(
+            &req,
+            &endpoint,
+            &sshd.server(),
+            &sshd.options(Backend::Russh).password(PASSWORD),
+        )
+        .unwrap_or_else(|e| panic!("{e}\nsshd log:\n{}", sshd.log()));
         roundtrip(&req, &rep);
         drop(tunnel);
 
         // Auto picks the library backend for a password.
-        let tunnel = sshd
-            .options(Backend::Auto)
-            .password(PASSWORD)
-            .open_tunnel(&endpoint, &sshd.server())
-            .unwrap_or_else(|e| panic!("{e}\nsshd log:\n{}", sshd.log()));
+        let tunnel = ssh::open_tunnel(
+            &endpoint,
+            &sshd.server(),
+            &sshd.options(Backend::Auto).password(PASSWORD),
+        )
+        .unwrap_or_else(|e| panic!("{e}\nsshd log:\n{}", sshd.log()));
         assert_eq!(tunnel.backend(), Backend::Russh);
         req_rep_through(&ctx, &rep, &tunnel);
     }
@@ -717,38 +843,46 @@ mod library {
     fn russh_wrong_password_and_wrong_key() {
         let Some(sshd) = sshd() else { return };
         let started = Instant::now();
-        let result = sshd
-            .options(Backend::Russh)
-            .password("not-the-password")
-            .open_tunnel("tcp://127.0.0.1:5555", &sshd.server());
-        let message = expect_kind(result, SshErrorKind::Auth, started);
+        let result = ssh::open_tunnel(
+            "tcp://127.0.0.1:5555",
+            &sshd.server(),
+            &sshd.options(Backend::Russh).password("not-the-password"),
+        );
+        let message = expect_kind(result, ErrorKind::Auth, started);
         assert!(message.contains("password"), "{message}");
 
         let started = Instant::now();
-        let result = sshd
-            .options(Backend::Russh)
-            .keyfile(&sshd.wrong_key)
-            .open_tunnel("tcp://127.0.0.1:5555", &sshd.server());
-        expect_kind(result, SshErrorKind::Auth, started);
+        let result = ssh::open_tunnel(
+            "tcp://127.0.0.1:5555",
+            &sshd.server(),
+            &sshd.options(Backend::Russh).keyfile(&sshd.wrong_key),
+        );
+        expect_kind(result, ErrorKind::Auth, started);
 
         let started = Instant::now();
-        let result = sshd
-            .options(Backend::Russh)
-            .keyfile(sshd.dir.path("no_such_key"))
-            .open_tunnel("tcp://127.0.0.1:5555", &sshd.server());
-        expect_kind(result, SshErrorKind::Auth, started);
+        let result = ssh::open_tunnel(
+            "tcp://127.0.0.1:5555",
+            &sshd.server(),
+            &sshd
+                .options(Backend::Russh)
+                .keyfile(sshd.dir.path("no_such_key")),
+        );
+        expect_kind(result, ErrorKind::Auth, started);
     }
 
     #[test]
     fn russh_is_the_fallback_without_an_ssh_binary() {
         let Some(sshd) = sshd() else { return };
         let (ctx, rep, endpoint) = rep();
-        let tunnel = sshd
-            .options(Backend::Auto)
-            .ssh_program("/nonexistent/zmqx/ssh")
-            .keyfile(&sshd.key)
-            .open_tunnel(&endpoint, &sshd.server())
-            .unwrap_or_else(|e| panic!("{e}\nsshd log:\n{}", sshd.log()));
+        let tunnel = ssh::open_tunnel(
+            &endpoint,
+            &sshd.server(),
+            &sshd
+                .options(Backend::Auto)
+                .ssh_program("/nonexistent/zmqx/ssh")
+                .keyfile(&sshd.key),
+        )
+        .unwrap_or_else(|e| panic!("{e}\nsshd log:\n{}", sshd.log()));
         assert_eq!(tunnel.backend(), Backend::Russh);
         req_rep_through(&ctx, &rep, &tunnel);
     }
@@ -758,15 +892,15 @@ mod library {
         let dir = TempDir::new();
         let closed = ssh::select_random_ports(1).expect("port")[0];
         let started = Instant::now();
-        let result = SshOptions::new()
-            .backend(Backend::Russh)
-            .known_hosts(dir.path("known_hosts"))
-            .timeout(OPEN_TIMEOUT)
-            .open_tunnel(
-                "tcp://127.0.0.1:5555",
-                &format!("nobody@127.0.0.1:{closed}"),
-            );
-        expect_kind(result, SshErrorKind::Unreachable, started);
+        let result = ssh::open_tunnel(
+            "tcp://127.0.0.1:5555",
+            &format!("nobody@127.0.0.1:{closed}"),
+            &SshOptions::new()
+                .backend(Backend::Russh)
+                .known_hosts(dir.path("known_hosts"))
+                .timeout(OPEN_TIMEOUT),
+        );
+        expect_kind(result, ErrorKind::Unreachable, started);
     }
 
     #[test]
@@ -776,18 +910,18 @@ mod library {
         let port = silent.local_addr().expect("addr").port();
         let timeout = Duration::from_millis(500);
         let started = Instant::now();
-        let result = SshOptions::new()
-            .backend(Backend::Russh)
-            .host_key_policy(HostKeyPolicy::AcceptAny)
-            .timeout(timeout)
-            .password("x")
-            .open_tunnel("tcp://127.0.0.1:5555", &format!("nobody@127.0.0.1:{port}"));
+        let result = ssh::open_tunnel(
+            "tcp://127.0.0.1:5555",
+            &format!("nobody@127.0.0.1:{port}"),
+            &SshOptions::new()
+                .backend(Backend::Russh)
+                .host_key_policy(HostKeyPolicy::AcceptAny)
+                .timeout(timeout)
+                .password("x"),
+        );
         let elapsed = started.elapsed();
         match result {
-            Err(Error::Ssh {
-                kind: SshErrorKind::Timeout,
-                ..
-            }) => {}
+            Err(e) if e.kind() == ErrorKind::Timeout => {}
             other => panic!("expected a timeout, got {other:?}"),
         }
         assert!(
@@ -801,21 +935,25 @@ mod library {
         let Some(sshd) = sshd() else { return };
         poison_known_hosts(&sshd);
         let started = Instant::now();
-        let result = sshd
-            .options(Backend::Russh)
-            .keyfile(&sshd.key)
-            .open_tunnel("tcp://127.0.0.1:5555", &sshd.server());
-        let message = expect_kind(result, SshErrorKind::HostKey, started);
+        let result = ssh::open_tunnel(
+            "tcp://127.0.0.1:5555",
+            &sshd.server(),
+            &sshd.options(Backend::Russh).keyfile(&sshd.key),
+        );
+        let message = expect_kind(result, ErrorKind::HostKey, started);
         assert!(message.contains("CHANGED"), "{message}");
 
         let started = Instant::now();
         std::fs::write(&sshd.known_hosts, "").expect("empty known_hosts");
-        let result = sshd
-            .options(Backend::Russh)
-            .host_key_policy(HostKeyPolicy::Strict)
-            .keyfile(&sshd.key)
-            .open_tunnel("tcp://127.0.0.1:5555", &sshd.server());
-        expect_kind(result, SshErrorKind::HostKey, started);
+        let result = ssh::open_tunnel(
+            "tcp://127.0.0.1:5555",
+            &sshd.server(),
+            &sshd
+                .options(Backend::Russh)
+                .host_key_policy(HostKeyPolicy::Strict)
+                .keyfile(&sshd.key),
+        );
+        expect_kind(result, ErrorKind::HostKey, started);
     }
 
     #[test]
@@ -823,16 +961,11 @@ mod library {
         let Some(sshd) = sshd() else { return };
         let options = sshd.options(Backend::Russh);
         assert!(
-            options
-                .clone()
-                .keyfile(&sshd.key)
-                .try_passwordless(&sshd.server())
+            ssh::try_passwordless_ssh(&sshd.server(), &options.clone().keyfile(&sshd.key))
                 .expect("key login")
         );
         assert!(
-            !options
-                .keyfile(&sshd.wrong_key)
-                .try_passwordless(&sshd.server())
+            !ssh::try_passwordless_ssh(&sshd.server(), &options.keyfile(&sshd.wrong_key))
                 .expect("a clean no")
         );
     }
@@ -845,7 +978,7 @@ mod library {
         let server = sshd.server();
         let (tx, rx) = std::sync::mpsc::channel();
         let owner = std::thread::spawn(move || {
-            let tunnel = options.open_tunnel(&endpoint, &server).expect("open");
+            let tunnel = ssh::open_tunnel(&endpoint, &server, &options).expect("open");
             tx.send(tunnel.local_port()).expect("send port");
             panic!("the owner of the tunnel panics");
         });
@@ -855,5 +988,55 @@ mod library {
             TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_err(),
             "the tunnel outlived its panicking owner"
         );
+    }
+
+    #[test]
+    fn russh_local_port_held_by_another_listener_is_an_error() {
+        let Some(sshd) = sshd() else { return };
+        let (_ctx, _rep, endpoint) = rep();
+        let squatter = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind");
+        let port = squatter.local_addr().expect("addr").port();
+        let options = sshd
+            .options(Backend::Russh)
+            .keyfile(&sshd.key)
+            .local_port(port);
+        let started = Instant::now();
+        let result = ssh::open_tunnel(&endpoint, &sshd.server(), &options);
+        let message = expect_kind(result, ErrorKind::LocalPortInUse, started);
+        assert!(message.contains(&port.to_string()), "{message}");
+    }
+
+    #[test]
+    fn russh_forwarding_disabled_on_the_server_is_an_error() {
+        let Some(sshd) = sshd_with(false) else { return };
+        let (_ctx, _rep, endpoint) = rep();
+        let options = sshd.options(Backend::Russh).keyfile(&sshd.key);
+        let started = Instant::now();
+        let result = ssh::open_tunnel(&endpoint, &sshd.server(), &options);
+        expect_kind(result, ErrorKind::ForwardingDenied, started);
+    }
+
+    #[test]
+    fn russh_unresolvable_target_is_an_error() {
+        let Some(sshd) = sshd() else { return };
+        let options = sshd.options(Backend::Russh).keyfile(&sshd.key);
+        let started = Instant::now();
+        let result = ssh::open_tunnel("tcp://nowhere.invalid:5555", &sshd.server(), &options);
+        let message = expect_kind(result, ErrorKind::TargetUnreachable, started);
+        assert!(message.contains("nowhere.invalid:5555"), "{message}");
+    }
+
+    #[test]
+    fn russh_target_refusing_connections_is_an_error() {
+        let Some(sshd) = sshd() else { return };
+        let closed = ssh::select_random_ports(1).expect("port")[0];
+        let options = sshd.options(Backend::Russh).keyfile(&sshd.key);
+        let started = Instant::now();
+        let result = ssh::open_tunnel(
+            &format!("tcp://127.0.0.1:{closed}"),
+            &sshd.server(),
+            &options,
+        );
+        expect_kind(result, ErrorKind::TargetUnreachable, started);
     }
 }

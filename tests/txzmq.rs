@@ -15,10 +15,11 @@ use futures_util::StreamExt;
 use zmqx::monitor::EventKind;
 use zmqx::txzmq::{
     ConnectionOptions, DealerConnection, Endpoint, EndpointType, Factory, ID_POOL_GEN_SIZE,
-    PubConnection, Published, PublishedForm, PullConnection, PushConnection, RepConnection,
-    ReqConnection, RouterConnection, SubConnection, WireError,
+    NO_PARTS, PubConnection, Published, PublishedForm, PullConnection, PushConnection,
+    RepConnection, ReqConnection, RouterConnection, SubConnection, WireError,
 };
-use zmqx::{Error, Message, Result, SocketType};
+use zmqx::txzmq::{Error, Result};
+use zmqx::{Error as ZmqError, Message, SocketType};
 
 /// Awaits `f` or panics after [`TIMEOUT`]: a bug fails fast, never hangs.
 async fn within<F: Future>(f: F) -> F::Output {
@@ -166,14 +167,14 @@ async fn options_identity_and_errors() -> Result<()> {
     assert_eq!(factory.connection_count(), 1);
     // PUSH with no peer cannot send: EAGAIN, as txZMQ.
     let lonely = PushConnection::new(&factory, Endpoint::bind(inproc("lonely")))?;
-    assert!(matches!(lonely.push("x"), Err(Error::Again)));
+    assert!(matches!(lonely.push("x"), Err(Error::Zmq(ZmqError::Again))));
     assert!(lonely.push_multipart(Vec::<Message>::new()).is_err());
     // Closing one connection leaves the others.
     lonely.shutdown();
     assert!(lonely.is_closed());
     assert!(matches!(
-        lonely.push("x").as_ref().map_err(Error::root),
-        Err(Error::NotSocket)
+        lonely.push("x"),
+        Err(Error::Zmq(ZmqError::NotSocket))
     ));
     assert_eq!(factory.connection_count(), 1);
     drop(dealer);
@@ -190,31 +191,33 @@ async fn pubsub_filters_by_tag() -> Result<()> {
     let mut sub = SubConnection::new(&factory, Endpoint::bind(&endpoint))?;
     let publisher = PubConnection::new(&factory, Endpoint::connect(&endpoint))?;
     sub.subscribe("tag")?;
-    assert!(sync_sub(&publisher, &mut sub, b"probe").await.is_empty());
+    assert!(sync_sub(&publisher, &mut sub, b"sync1").await.is_empty());
 
     publisher.publish("xyz", "different-tag")?;
     publisher.publish("abcd", "tag1")?;
     publisher.publish("efgh", "tag2")?;
-    let m1 = next_published(&mut sub, b"probe").await;
-    let m2 = next_published(&mut sub, b"probe").await;
+    let m1 = next_published(&mut sub, b"sync1").await;
+    let m2 = next_published(&mut sub, b"sync1").await;
     assert_eq!((m1.tag(), m1.body()), (&b"tag1"[..], &b"abcd"[..]));
     assert_eq!((m2.tag(), m2.body()), (&b"tag2"[..], &b"efgh"[..]));
     assert_eq!(m1.form(), PublishedForm::OneFrame);
     assert_eq!(m1.into_frames(), [&b"tag1\0abcd"[..]]);
 
-    // Unsubscribing stops a tag; the probe after it proves it took effect.
+    // Unsubscribing stops a tag; the probe after it proves it took effect
+    // ("sync1" is no prefix of "sync2": a late unsubscription cannot let
+    // the second probe pass early).
     sub.subscribe("other")?;
     sub.unsubscribe("tag")?;
-    sync_sub(&publisher, &mut sub, b"probe2").await;
+    sync_sub(&publisher, &mut sub, b"sync2").await;
     publisher.publish("dropped", "tag1")?;
     publisher.publish("kept", "other")?;
-    let m = next_published(&mut sub, b"probe2").await;
+    let m = next_published(&mut sub, b"sync2").await;
     assert_eq!((m.tag(), m.body()), (&b"other"[..], &b"kept"[..]));
 
     // A tag with a NUL would be cut by the subscriber: refused.
     assert!(matches!(
         publisher.publish("x", "a\0b"),
-        Err(Error::InvalidInput { .. })
+        Err(Error::Unsendable(WireError::NulInTag { offset: 1 }))
     ));
     within(factory.shutdown()).await
 }
@@ -287,14 +290,14 @@ async fn sub_accepts_two_frames_and_reports_malformed() -> Result<()> {
     assert_eq!((two.tag(), two.body()), (&b"tag"[..], &b"two frames"[..]));
     assert_eq!(two.form(), PublishedForm::TwoFrames);
     match items.remove(0) {
-        Err(Error::TxzmqFraming { reason, frames }) => {
+        Err(Error::Framing { reason, frames }) => {
             assert_eq!(reason, WireError::MissingTagSeparator);
             assert_eq!(frames.get(0), Some(&b"no separator"[..]));
         }
         other => panic!("expected a framing error, got {other:?}"),
     }
     match items.remove(0) {
-        Err(Error::TxzmqFraming { reason, frames }) => {
+        Err(Error::Framing { reason, frames }) => {
             assert_eq!(reason, WireError::TooManyFrames { count: 3 });
             assert_eq!(frames.len(), 3);
         }
@@ -360,11 +363,13 @@ fn echo_server(factory: &Factory, endpoint: &str) -> Result<(RepConnection, Seen
 async fn reqrep_send_recv_and_cleanup() -> Result<()> {
     let factory = Factory::new()?;
     let endpoint = ipc("txreq");
-    let (server, mut seen) = echo_server(&factory, &endpoint)?;
+    let mut server = RepConnection::new(&factory, Endpoint::bind(&endpoint))?;
     let options = ConnectionOptions::new().identity("client");
     let client = ReqConnection::with_options(&factory, [Endpoint::connect(&endpoint)], &options)?;
     assert_eq!(client.id_pool_len(), 0);
 
+    // The server answers once both are out: both ids are on the wire
+    // (an answered id goes back to the pool and may be reused at once).
     let r1 = client.send_msg(["aaa", "aab"])?;
     let r2 = client.send_msg(["bbb"])?;
     assert_eq!(r1.id().len(), 16);
@@ -372,12 +377,16 @@ async fn reqrep_send_recv_and_cleanup() -> Result<()> {
     // One batch of ids was made, two are on the wire.
     assert_eq!(client.id_pool_len(), ID_POOL_GEN_SIZE - 2);
     let (id1, id2) = (r1.id().to_vec(), r2.id().to_vec());
+    let q1 = next(&mut server).await?;
+    let q2 = next(&mut server).await?;
+    assert_eq!((&q1.id, &q2.id), (&id1, &id2));
+    assert_eq!(q1.parts, ["aaa", "aab"]);
+    assert_eq!(q2.parts, ["bbb"]);
+    assert_eq!(q1.envelope(), [&b"client"[..]]);
+    server.reply(&q1.id, q1.parts)?;
+    server.reply(&q2.id, q2.parts)?;
     assert_eq!(within(r1).await?, ["aaa", "aab"]);
     assert_eq!(within(r2).await?, ["bbb"]);
-    let s1 = within(seen.recv()).await.expect("server saw");
-    let s2 = within(seen.recv()).await.expect("server saw");
-    assert_eq!(s1, (id1, vec![b"aaa".to_vec(), b"aab".to_vec()]));
-    assert_eq!(s2, (id2, vec![b"bbb".to_vec()]));
     // Answered ids go back to the pool (txZMQ's test_cleanup_requests).
     assert_eq!(client.pending_requests(), 0);
     assert_eq!(client.id_pool_len(), ID_POOL_GEN_SIZE);
@@ -542,26 +551,30 @@ async fn rep_unknown_id_and_malformed_requests() -> Result<()> {
     raw.send_multipart(["", "no id"])?;
     raw.send_multipart(["id-1", "", "ok"])?;
     match next(&mut server).await {
-        Err(Error::TxzmqFraming { reason, frames }) => {
+        Err(Error::Framing { reason, frames }) => {
             assert_eq!(reason, WireError::MissingDelimiter);
             assert_eq!(frames.get(0), Some(&b"raw"[..]));
             assert_eq!(frames.get(1), Some(&b"no delimiter"[..]));
         }
         other => panic!("expected a framing error, got {other:?}"),
     }
-    match next(&mut server).await {
-        Err(Error::TxzmqFraming { reason, .. }) => {
-            assert_eq!(reason, WireError::NoRoutingEnvelope)
-        }
-        other => panic!("expected a framing error, got {other:?}"),
-    }
+    // [empty, parts…] is what a plain REQ sends: as in txZMQ, the routing
+    // id serves as the message id, and the reply routes back by it.
+    let plain = next(&mut server).await?;
+    assert_eq!(plain.id, b"raw");
+    assert!(plain.envelope().is_empty());
+    assert_eq!(plain.parts, ["no id"]);
     let request = next(&mut server).await?;
     assert_eq!(request.id, b"id-1");
+    assert_eq!(request.envelope(), [&b"raw"[..]]);
     assert_eq!(request.parts, ["ok"]);
     server.reply(&request.id, ["answer", ""])?;
     raw.set_rcvtimeo(Some(TIMEOUT))?;
     let got = raw.recv_multipart()?;
     assert_eq!(got, [&b"id-1"[..], b"", b"answer", b""]);
+    server.reply(&plain.id, ["plain answer"])?;
+    let got = raw.recv_multipart()?;
+    assert_eq!(got, [&b""[..], b"plain answer"]);
     // A forgotten request cannot be answered.
     raw.send_multipart(["id-2", ""])?;
     let forgotten = next(&mut server).await?;
@@ -599,7 +612,7 @@ async fn req_reports_malformed_reply() -> Result<()> {
         Ok(raw)
     });
     match within(reply).await {
-        Err(Error::TxzmqFraming { reason, frames }) => {
+        Err(Error::Framing { reason, frames }) => {
             assert_eq!(reason, WireError::NonEmptyDelimiter);
             assert_eq!(frames.len(), 3);
         }
@@ -706,24 +719,22 @@ async fn shutdown_closes_live_connections() -> Result<()> {
     assert_eq!(factory.connection_count(), 0);
     // Pending requests fail, streams end, operations report a closed socket.
     assert!(matches!(
-        within(pending).await.as_ref().map_err(Error::root),
-        Err(Error::NotSocket)
+        within(pending).await,
+        Err(Error::Zmq(ZmqError::NotSocket))
     ));
     assert!(within(sub.next()).await.is_none());
     assert!(client.is_closed() && server.is_closed());
     assert!(matches!(
-        publisher.publish("x", "t").as_ref().map_err(Error::root),
-        Err(Error::NotSocket)
+        publisher.publish("x", "t"),
+        Err(Error::Zmq(ZmqError::NotSocket))
     ));
     assert!(matches!(
-        client.send_msg(["x"]).as_ref().map_err(Error::root),
-        Err(Error::NotSocket)
+        client.send_msg(["x"]),
+        Err(Error::Zmq(ZmqError::NotSocket))
     ));
     assert!(matches!(
-        PushConnection::new(&factory, Endpoint::bind(inproc("late")))
-            .as_ref()
-            .map_err(Error::root),
-        Err(Error::ContextTerminated)
+        PushConnection::new(&factory, Endpoint::bind(inproc("late"))),
+        Err(Error::Zmq(ZmqError::ContextTerminated))
     ));
     Ok(())
 }
@@ -750,10 +761,7 @@ fn shutdown_now_from_outside_the_runtime() -> Result<()> {
     assert!(factory.is_shut_down());
     // Once the runtime runs again, the tasks end and the request fails.
     let outcome = runtime.block_on(async { within(reply).await });
-    assert!(matches!(
-        outcome.as_ref().map_err(Error::root),
-        Err(Error::NotSocket)
-    ));
+    assert!(matches!(outcome, Err(Error::Zmq(ZmqError::NotSocket))));
     drop(client);
     drop(runtime);
     drop(factory);
@@ -962,7 +970,7 @@ fn connection_outside_a_runtime_is_an_error() -> Result<()> {
     let factory = Factory::new()?;
     assert!(matches!(
         PullConnection::new(&factory, Endpoint::bind(inproc("no-runtime"))),
-        Err(Error::Reactor(_))
+        Err(Error::Zmq(ZmqError::Reactor(_)))
     ));
     assert_eq!(factory.connection_count(), 0);
     factory.shutdown_now();
@@ -992,9 +1000,419 @@ fn pending_reply_fails_when_its_runtime_goes() -> Result<()> {
         .expect("runtime");
     let outcome = second.block_on(async { within(reply).await });
     assert!(
-        matches!(outcome.as_ref().map_err(Error::root), Err(Error::NotSocket)),
+        matches!(outcome, Err(Error::Zmq(ZmqError::NotSocket))),
         "{outcome:?}"
     );
     drop(connections);
     Ok(())
+}
+
+// ---- plain REQ clients (issue 18) ------------------------------------------
+
+/// A plain libzmq REQ socket, driven by the async API.
+fn plain_req(ctx: &zmqx::Context, endpoint: &str, id: &str) -> Result<zmqx::AsyncSocket> {
+    let req = common::socket(ctx, SocketType::Req)?;
+    req.set_routing_id(id)?;
+    req.connect(endpoint)?;
+    Ok(zmqx::AsyncSocket::new(req)?)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rep_answers_a_plain_req_socket() -> Result<()> {
+    let factory = Factory::new()?;
+    let mut server = RepConnection::new(&factory, Endpoint::bind("tcp://127.0.0.1:*"))?;
+    let endpoint = server.last_endpoint()?;
+    let ctx = zmqx::Context::new();
+    let req = plain_req(&ctx, &endpoint, "plain-req")?;
+    // Several rounds: the REQ's state machine needs each reply.
+    for round in 0..3 {
+        within(req.send_multipart(["ping".to_string(), round.to_string()])).await?;
+        let request = next(&mut server).await?;
+        // No message id on the wire: the routing id serves as one.
+        assert_eq!(request.id, b"plain-req");
+        assert!(request.envelope().is_empty());
+        assert_eq!(request.parts, ["ping", round.to_string().as_str()]);
+        server.reply(&request.id, ["pong".to_string(), round.to_string()])?;
+        let reply = within(req.recv_multipart()).await?;
+        assert_eq!(reply, ["pong", round.to_string().as_str()]);
+    }
+    assert_eq!(server.pending_requests(), 0);
+
+    // A REQ drops a reply with no parts: refused, the request kept.
+    within(req.send_multipart(["empty?"])).await?;
+    let request = next(&mut server).await?;
+    assert!(matches!(
+        server.reply(&request.id, NO_PARTS),
+        Err(Error::Unsendable(WireError::NoPartsForReq))
+    ));
+    assert_eq!(server.pending_requests(), 1);
+    server.reply(&request.id, [""])?;
+    assert_eq!(within(req.recv_multipart()).await?, [""]);
+
+    // With ZMQ_REQ_CORRELATE the REQ sends a request id: it is the message
+    // id, and the routing id is the envelope.
+    let correlated = common::socket(&ctx, SocketType::Req)?;
+    correlated.set_routing_id("correlated")?;
+    correlated.set_req_correlate(true)?;
+    correlated.connect(&endpoint)?;
+    let correlated = zmqx::AsyncSocket::new(correlated)?;
+    within(correlated.send_multipart(["hello"])).await?;
+    let request = next(&mut server).await?;
+    assert_eq!(request.id.len(), 4, "REQ_CORRELATE's request id");
+    assert_eq!(request.envelope(), [&b"correlated"[..]]);
+    server.reply(&request.id, ["world"])?;
+    assert_eq!(within(correlated.recv_multipart()).await?, ["world"]);
+    drop((req, correlated));
+    within(factory.shutdown()).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rep_envelope_through_a_broker() -> Result<()> {
+    // A txZMQ client behind a ROUTER/DEALER broker: the broker's DEALER
+    // adds the client's routing id, which the envelope shows.
+    let factory = Factory::new()?;
+    let mut server = RepConnection::new(&factory, Endpoint::bind("tcp://127.0.0.1:*"))?;
+    let backend = server.last_endpoint()?;
+    let mut front = RouterConnection::new(&factory, Endpoint::bind("tcp://127.0.0.1:*"))?;
+    let back = DealerConnection::new(&factory, Endpoint::connect(&backend))?;
+    let client = ReqConnection::with_options(
+        &factory,
+        [Endpoint::connect(front.last_endpoint()?)],
+        &ConnectionOptions::new().identity("client-1"),
+    )?;
+    let reply = client.send_msg_with_timeout(["via broker"], TIMEOUT)?;
+    let m = next(&mut front).await?;
+    let mut frames = vec![m.sender];
+    frames.extend(m.parts);
+    within(back.send_async(frames)).await?;
+    let request = next(&mut server).await?;
+    assert_eq!(request.id, reply.id());
+    assert_eq!(request.envelope().len(), 2);
+    assert_eq!(request.envelope()[1], "client-1");
+    server.reply(&request.id, ["answered"])?;
+    let mut back = back;
+    let answer = next(&mut back).await?;
+    let (to, rest) = answer.split_first().expect("routing id");
+    front.send_multipart(to.clone(), rest.iter().cloned())?;
+    assert_eq!(within(reply).await?, ["answered"]);
+    within(factory.shutdown()).await
+}
+
+// ---- panicking callbacks (issue 18) ----------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sub_callback_panic_is_reported_and_receiving_goes_on() -> Result<()> {
+    let factory = Factory::new()?;
+    let publisher = PubConnection::new(&factory, Endpoint::bind("tcp://127.0.0.1:*"))?;
+    let mut sub = SubConnection::new(&factory, Endpoint::connect(publisher.last_endpoint()?))?;
+    sub.subscribe("t")?;
+    sync_sub(&publisher, &mut sub, b"sync").await;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    sub.on_message(move |item| match item {
+        Ok(m) if m.body() == b"boom" => panic!("the callback broke on {:?}", m.body()),
+        other => {
+            let _ = tx.send(other);
+        }
+    });
+    for body in ["before", "boom", "after", "boom", "last"] {
+        publisher.publish(body, "t")?;
+    }
+    let mut seen = Vec::new();
+    while seen.len() < 5 {
+        match within(rx.recv()).await.expect("callback task alive") {
+            Ok(m) if m.tag() == b"t" => seen.push(String::from_utf8_lossy(m.body()).into_owned()),
+            Ok(_) => {}
+            Err(Error::CallbackPanicked {
+                callback,
+                message,
+                message_id,
+            }) => {
+                assert_eq!(callback, "on_message");
+                assert!(message.contains("the callback broke"), "{message}");
+                assert_eq!(message_id, None);
+                seen.push("panic".into());
+            }
+            Err(e) => panic!("unexpected {e:?}"),
+        }
+    }
+    assert_eq!(seen, ["before", "panic", "after", "panic", "last"]);
+    assert!(!sub.is_closed());
+    within(factory.shutdown()).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rep_callback_panic_is_reported_with_the_request_id() -> Result<()> {
+    let factory = Factory::new()?;
+    let mut server = RepConnection::new(&factory, Endpoint::bind("tcp://127.0.0.1:*"))?;
+    let replier = server.replier();
+    server.on_request(move |item| match item {
+        Ok(request) if request.parts == ["boom"] => panic!("handler failed"),
+        Ok(request) => replier.reply(&request.id, request.parts).expect("reply"),
+        // The report of the panic: the request is still pending, answer it.
+        Err(Error::CallbackPanicked {
+            callback,
+            message,
+            message_id: Some(id),
+        }) => {
+            assert_eq!(callback, "on_request");
+            replier
+                .reply(&id, ["error", message.as_str()])
+                .expect("reply");
+        }
+        Err(e) => panic!("unexpected {e:?}"),
+    });
+    let client = ReqConnection::new(&factory, Endpoint::connect(server.last_endpoint()?))?;
+    let first = client.send_msg_with_timeout(["boom"], TIMEOUT)?;
+    let second = client.send_msg_with_timeout(["fine"], TIMEOUT)?;
+    assert_eq!(within(first).await?, ["error", "handler failed"]);
+    assert_eq!(within(second).await?, ["fine"]);
+    // A callback that panics on the report as well: printed, and the
+    // connection still serves.
+    let mut server2 = RepConnection::new(&factory, Endpoint::bind("tcp://127.0.0.1:*"))?;
+    let replier2 = server2.replier();
+    server2.on_request(move |item| {
+        let request = item.expect("no error items, please");
+        if request.parts == ["boom"] {
+            panic!("handler failed");
+        }
+        replier2.reply(&request.id, ["ok"]).expect("reply");
+    });
+    let client2 = ReqConnection::new(&factory, Endpoint::connect(server2.last_endpoint()?))?;
+    let lost = client2.send_msg_with_timeout(["boom"], Duration::from_millis(200))?;
+    let served = client2.send_msg_with_timeout(["fine"], TIMEOUT)?;
+    assert_eq!(within(served).await?, ["ok"]);
+    assert!(matches!(
+        within(lost).await,
+        Err(Error::RequestTimeout { .. })
+    ));
+    assert!(!server2.is_closed());
+    assert_eq!(server2.pending_requests(), 1, "the unanswered request");
+    within(factory.shutdown()).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aborted_callback_task_closes_the_connection() -> Result<()> {
+    let factory = Factory::new()?;
+    let mut pull = PullConnection::new(&factory, Endpoint::bind(inproc("abort")))?;
+    let push = PushConnection::new(
+        &factory,
+        Endpoint::connect(pull.endpoints()[0].address.clone()),
+    )?;
+    let task = pull.on_pull(|_| {}).expect("first callback");
+    task.abort();
+    assert!(within(task).await.expect_err("aborted").is_cancelled());
+    // The next message finds nobody to take it: the connection closes
+    // instead of going deaf.
+    push.push("anyone?")?;
+    // It binds inproc, so it counts no peer: `connected()` waits until the
+    // connection closes.
+    assert!(matches!(
+        within(pull.connected()).await,
+        Err(Error::Zmq(ZmqError::NotSocket))
+    ));
+    assert!(pull.is_closed());
+    assert!(matches!(
+        pull.last_endpoint(),
+        Err(Error::Zmq(ZmqError::NotSocket))
+    ));
+    within(factory.shutdown()).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn terminated_context_closes_connections_visibly() -> Result<()> {
+    let factory = Factory::new()?;
+    let mut pull = PullConnection::new(&factory, Endpoint::bind(inproc("term")))?;
+    factory.context().shutdown()?;
+    assert!(matches!(
+        next(&mut pull).await,
+        Err(Error::Zmq(ZmqError::ContextTerminated))
+    ));
+    assert!(within(pull.next()).await.is_none());
+    assert!(pull.is_closed());
+    within(factory.shutdown()).await
+}
+
+// ---- ergonomics (issue 19) --------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connected_waits_for_a_peer() -> Result<()> {
+    let factory = Factory::new()?;
+    let mut push = PushConnection::with_options(
+        &factory,
+        [Endpoint::bind("tcp://127.0.0.1:*")],
+        &ConnectionOptions::new().watch_disconnects(true),
+    )?;
+    let endpoint = push.last_endpoint()?;
+    let mut lost = push.disconnects().expect("watching");
+    assert_eq!(push.connected_peers(), 0);
+    // Nobody yet.
+    assert!(
+        tokio::time::timeout(Duration::from_millis(50), push.connected())
+            .await
+            .is_err()
+    );
+    assert!(matches!(push.push("x"), Err(Error::Zmq(ZmqError::Again))));
+    let other = Factory::new()?;
+    let mut pull = PullConnection::new(&other, Endpoint::connect(&endpoint))?;
+    within(push.connected()).await?;
+    within(pull.connected()).await?;
+    assert_eq!(push.connected_peers(), 1);
+    push.push("now")?;
+    assert_eq!(next(&mut pull).await?, ["now"]);
+    // A second peer, then both leave.
+    let pull2 = PullConnection::new(&other, Endpoint::connect(&endpoint))?;
+    within(pull2.connected()).await?;
+    within(async {
+        while push.connected_peers() < 2 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    })
+    .await;
+    within(other.shutdown()).await?;
+    for _ in 0..2 {
+        let event = within(lost.next()).await.expect("a lost peer");
+        assert_eq!(event.kind, EventKind::Disconnected);
+    }
+    assert_eq!(push.connected_peers(), 0);
+    // A closed connection: connected() fails.
+    push.shutdown();
+    assert!(matches!(
+        within(push.connected()).await,
+        Err(Error::Zmq(ZmqError::NotSocket))
+    ));
+    within(factory.shutdown()).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connected_on_every_kind_and_inproc() -> Result<()> {
+    let factory = Factory::new()?;
+    // inproc makes no monitor events: a connect counts at once.
+    let name = inproc("conn");
+    let sub = SubConnection::new(&factory, Endpoint::connect(&name))?;
+    within(sub.connected()).await?;
+    assert_eq!(sub.connected_peers(), 1);
+    let publisher = PubConnection::new(&factory, Endpoint::bind(&name))?;
+    assert_eq!(publisher.connected_peers(), 0, "inproc binds see no peers");
+    publisher.add_endpoints([Endpoint::bind("tcp://127.0.0.1:*")])?;
+    let sub2 = SubConnection::new(&factory, Endpoint::connect(publisher.last_endpoint()?))?;
+    within(publisher.connected()).await?;
+    within(sub2.connected()).await?;
+    // The request pair and the raw pair.
+    let server = RepConnection::new(&factory, Endpoint::bind("tcp://127.0.0.1:*"))?;
+    let client = ReqConnection::new(&factory, Endpoint::connect(server.last_endpoint()?))?;
+    within(client.connected()).await?;
+    within(server.connected()).await?;
+    let router = RouterConnection::new(&factory, Endpoint::bind("ipc://@zmqx-txzmq-conn"))?;
+    let dealer = DealerConnection::new(&factory, Endpoint::connect(router.last_endpoint()?))?;
+    within(dealer.connected()).await?;
+    within(router.connected()).await?;
+    within(factory.shutdown()).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn req_send_msg_async_waits_for_a_peer() -> Result<()> {
+    let factory = Factory::new()?;
+    // The client binds: until a server connects, nothing can take a request.
+    let client = ReqConnection::new(&factory, Endpoint::bind("tcp://127.0.0.1:*"))?;
+    let endpoint = client.last_endpoint()?;
+    assert!(matches!(
+        client.send_msg(["now"]),
+        Err(Error::Zmq(ZmqError::Again))
+    ));
+    // A timeout covers the wait to leave: the request fails and its id is
+    // reused.
+    let pool = client.id_pool_len();
+    match within(client.send_msg_async_with_timeout(["soon"], Duration::from_millis(50))).await {
+        Err(Error::RequestTimeout { timeout, .. }) => {
+            assert_eq!(timeout, Duration::from_millis(50))
+        }
+        other => panic!("expected a timeout, got {other:?}"),
+    }
+    assert_eq!(client.pending_requests(), 0);
+    assert_eq!(client.id_pool_len(), pool);
+    // Waits until a server comes.
+    let sent = client.send_msg_async(["waited"]);
+    tokio::pin!(sent);
+    assert!(
+        tokio::time::timeout(Duration::from_millis(20), &mut sent)
+            .await
+            .is_err(),
+        "no peer yet"
+    );
+    assert_eq!(client.pending_requests(), 1);
+    let (server, mut seen) = echo_server(&factory, "tcp://127.0.0.1:*")?;
+    server.add_endpoints([Endpoint::connect(&endpoint)])?;
+    let reply = within(sent).await?;
+    assert_eq!(within(reply).await?, ["waited"]);
+    assert_eq!(
+        within(seen.recv()).await.expect("seen").1,
+        [b"waited".to_vec()]
+    );
+    // Dropped before it could leave: nothing pending, nothing sent.
+    let lonely = ReqConnection::new(&factory, Endpoint::bind("tcp://127.0.0.1:*"))?;
+    let cancelled =
+        tokio::time::timeout(Duration::from_millis(20), lonely.send_msg_async(["never"])).await;
+    assert!(cancelled.is_err());
+    assert_eq!(lonely.pending_requests(), 0);
+    // Shut down while waiting.
+    let pending = lonely.send_msg_async(["never either"]);
+    lonely.shutdown();
+    assert!(matches!(
+        within(pending).await,
+        Err(Error::Zmq(ZmqError::NotSocket))
+    ));
+    within(factory.shutdown()).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_parts_requests_and_replies() -> Result<()> {
+    let factory = Factory::new()?;
+    let mut server = RepConnection::new(&factory, Endpoint::bind("tcp://127.0.0.1:*"))?;
+    let client = ReqConnection::new(&factory, Endpoint::connect(server.last_endpoint()?))?;
+    let reply = client.send_msg(NO_PARTS)?;
+    let request = next(&mut server).await?;
+    assert!(request.parts.is_empty());
+    server.reply(&request.id, NO_PARTS)?;
+    assert!(within(reply).await?.is_empty());
+    let reply = within(client.send_msg_async(NO_PARTS)).await?;
+    let request = next(&mut server).await?;
+    server.replier().reply(&request.id, NO_PARTS)?;
+    assert!(within(reply).await?.is_empty());
+    within(factory.shutdown()).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pub_send_multipart_raw() -> Result<()> {
+    let factory = Factory::new()?;
+    let publisher = PubConnection::new(&factory, Endpoint::bind("tcp://127.0.0.1:*"))?;
+    let mut sub = SubConnection::new(&factory, Endpoint::connect(publisher.last_endpoint()?))?;
+    sub.subscribe("raw")?;
+    sync_sub(&publisher, &mut sub, b"sync").await;
+    // txZMQ's `send([tag, msg])`: two frames, read as [tag, body].
+    publisher.send_multipart(["raw.tag", "body"])?;
+    let m = next_published(&mut sub, b"sync").await;
+    assert_eq!((m.tag(), m.body()), (&b"raw.tag"[..], &b"body"[..]));
+    assert_eq!(m.form(), PublishedForm::TwoFrames);
+    assert!(matches!(
+        publisher.send_multipart(NO_PARTS),
+        Err(Error::Unsendable(WireError::NoFrames))
+    ));
+    within(factory.shutdown()).await
+}
+
+#[tokio::test]
+async fn errors_name_what_failed_and_convert_to_io_errors() -> Result<()> {
+    let factory = Factory::new()?;
+    let first = PullConnection::new(&factory, Endpoint::bind("tcp://127.0.0.1:*"))?;
+    let endpoint = first.last_endpoint()?;
+    let e = PullConnection::new(&factory, Endpoint::bind(&endpoint)).unwrap_err();
+    // The socket error, with the endpoint zmqx names.
+    assert!(matches!(e.zmq(), Some(ZmqError::AddressInUse)), "{e:?}");
+    assert!(e.to_string().contains(&endpoint), "{e}");
+    let io: std::io::Error = e.into();
+    assert_eq!(io.kind(), std::io::ErrorKind::AddrInUse);
+    let io: std::io::Error = Error::UnknownMessageId { id: b"x".to_vec() }.into();
+    assert_eq!(io.kind(), std::io::ErrorKind::NotFound);
+    assert!(Error::UnknownMessageId { id: vec![] }.zmq().is_none());
+    within(factory.shutdown()).await
 }

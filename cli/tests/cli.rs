@@ -3,66 +3,11 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use common::{TIMEOUT, socket, wait_child};
+use common::{TIMEOUT, lines, run, socket, spawn, stderr, temp_dir, terminate, wait_child};
 use zmqx::log::PubHandler;
 use zmqx::{Context, Result, SocketType};
-
-fn zmqx() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_zmqx"))
-}
-
-fn run(args: &[&str]) -> Output {
-    let child = zmqx()
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn zmqx");
-    wait_child(child, TIMEOUT).expect("zmqx finishes")
-}
-
-fn spawn(args: &[&str]) -> Child {
-    zmqx()
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn zmqx")
-}
-
-/// Reads a child's stdout lines on a thread, so the test can wait for each
-/// with a timeout.
-fn lines(child: &mut Child) -> mpsc::Receiver<String> {
-    let stdout = child.stdout.take().expect("piped stdout");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(|l| l.ok()) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    rx
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn temp_dir(name: &str) -> std::path::PathBuf {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    static N: AtomicUsize = AtomicUsize::new(0);
-    std::env::temp_dir().join(format!(
-        "zmqx-cli-{name}-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ))
-}
 
 #[test]
 fn help_everywhere() {
@@ -72,6 +17,8 @@ fn help_everywhere() {
         &["keygen", "--help"],
         &["proxy", "--help"],
         &["monitor", "--help"],
+        &["device", "--help"],
+        &["monitored-queue", "--help"],
         &["help", "proxy"],
     ] {
         let out = run(args);
@@ -79,6 +26,17 @@ fn help_everywhere() {
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(text.contains("Usage"), "{args:?}: {text}");
     }
+}
+
+/// Arguments that are wrong whatever the network: exit code 2 with a
+/// message, and no panic.
+fn assert_usage_error(args: &[&str]) -> String {
+    let out = run(args);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+    assert!(!err.is_empty(), "{args:?}: no message");
+    assert!(!err.contains("panicked"), "{args:?}: {err}");
+    err
 }
 
 #[test]
@@ -112,38 +70,316 @@ fn bad_arguments_exit_2_with_a_message() {
         &["monitor", "rep@tcp://127.0.0.1:*", "--timeout=-1"],
         &["logwatch", "--timeout=NaN", "tcp://127.0.0.1:1"],
         &["monitor", "rep@tcp://127.0.0.1:*", "--count", "-3"],
+        &["device"],
+        &["device", "relay", "--in", "tcp://*:1", "--out", "tcp://*:2"],
+        &["device", "queue", "--in", "tcp://*:1"],
+        &[
+            "monitored-queue",
+            "--in",
+            "router@tcp://*:1",
+            "--out",
+            "dealer@tcp://*:2",
+        ],
     ] {
-        let out = run(args);
-        assert_eq!(out.status.code(), Some(2), "{args:?}");
-        let err = stderr(&out);
-        assert!(!err.is_empty(), "{args:?}: no message");
-        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert_usage_error(args);
     }
 }
 
+/// Bad endpoints are refused before anything is opened, in every
+/// subcommand that takes one.
 #[test]
-fn runtime_errors_exit_1_with_a_message() {
+fn bad_endpoints_exit_2_in_every_subcommand() {
+    for endpoint in [
+        "notanendpoint".to_owned(),
+        "bogus://x".into(),
+        "tcp://".into(),
+        "tcp://127.0.0.1".into(),
+        "tcp://127.0.0.1:99999".into(),
+        "tcp://127.0.0.1:port".into(),
+        "inproc://".into(),
+        // Longer than an ipc path can be.
+        format!("ipc:///tmp/{}", "x".repeat(200)),
+    ] {
+        let endpoint = endpoint.as_str();
+        let spec = format!("pull@{endpoint}");
+        let mon = format!("pub@{endpoint}");
+        for args in [
+            &["logwatch", endpoint][..],
+            &["monitor", &spec],
+            &["proxy", "--frontend", &spec, "--backend", "push@tcp://*:*"],
+            &["proxy", "--frontend", "pull@tcp://*:*", "--backend", &spec],
+            &["device", "streamer", "--in", endpoint, "--out", "tcp://*:*"],
+            &["device", "streamer", "--in", "tcp://*:*", "--out", endpoint],
+            &[
+                "monitored-queue",
+                "--in",
+                "router@tcp://*:*",
+                "--out",
+                "dealer@tcp://*:*",
+                "--mon",
+                &mon,
+            ],
+        ] {
+            let err = assert_usage_error(args);
+            assert!(err.contains(endpoint), "{args:?}: {err}");
+        }
+    }
+    // A connect needs a host and a port.
+    assert_usage_error(&["logwatch", "tcp://127.0.0.1:*"]);
+    assert_usage_error(&["logwatch", "tcp://*:5555"]);
+    assert_usage_error(&["monitor", "sub@connect:tcp://127.0.0.1:0"]);
+}
+
+#[test]
+fn an_unknown_socket_type_lists_the_valid_ones() {
+    for args in [
+        &[
+            "proxy",
+            "--frontend",
+            "nosuch@tcp://*:*",
+            "--backend",
+            "push@tcp://*:*",
+        ][..],
+        &["monitor", "nosuch@tcp://*:*"],
+        &[
+            "device",
+            "queue",
+            "--in",
+            "nosuch@tcp://*:*",
+            "--out",
+            "tcp://*:*",
+        ],
+    ] {
+        let err = assert_usage_error(args);
+        assert!(err.contains("\"nosuch\""), "{args:?}: {err}");
+        for valid in [
+            "pair", "pub", "sub", "req", "rep", "dealer", "router", "pull", "push", "xpub", "xsub",
+            "stream",
+        ] {
+            assert!(err.contains(valid), "{args:?}: {valid} missing from {err}");
+        }
+    }
+}
+
+/// Socket types that cannot play their role are refused before anything is
+/// bound: every command below also binds an endpoint the test holds, so
+/// binding first would fail with "address in use" and exit code 1.
+#[test]
+fn wrong_roles_exit_2_before_binding() -> Result<()> {
+    let ctx = Context::new();
+    let held = socket(&ctx, SocketType::Pull)?;
+    let taken = common::bind_tcp(&held)?;
+    let frontend = format!("pull@{taken}");
+    let router = format!("router@{taken}");
+    let sub = format!("sub@{taken}");
+    for (args, says) in [
+        (
+            &[
+                "proxy",
+                "--frontend",
+                &frontend,
+                "--backend",
+                "push@tcp://127.0.0.1:*",
+                "--control",
+                "push@tcp://127.0.0.1:*",
+            ][..],
+            "cannot receive commands",
+        ),
+        (
+            &[
+                "proxy",
+                "--frontend",
+                &frontend,
+                "--backend",
+                "push@tcp://127.0.0.1:*",
+                "--capture",
+                "pull@tcp://127.0.0.1:*",
+            ],
+            "cannot send",
+        ),
+        (
+            &[
+                "proxy",
+                "--frontend",
+                &sub,
+                "--backend",
+                "pull@tcp://127.0.0.1:*",
+            ],
+            "no message can flow",
+        ),
+        (
+            &[
+                "device",
+                "queue",
+                "--in",
+                &router,
+                "--out",
+                "push@tcp://127.0.0.1:*",
+            ],
+            "queue device",
+        ),
+        (
+            &[
+                "device",
+                "forwarder",
+                "--in",
+                &frontend,
+                "--out",
+                "pub@tcp://127.0.0.1:*",
+            ],
+            "forwarder device",
+        ),
+        (
+            &[
+                "device",
+                "streamer",
+                "--in",
+                &frontend,
+                "--out",
+                "pull@tcp://127.0.0.1:*",
+            ],
+            "streamer device",
+        ),
+        (
+            &[
+                "monitored-queue",
+                "--in",
+                &router,
+                "--out",
+                "dealer@tcp://127.0.0.1:*",
+                "--mon",
+                "sub@tcp://127.0.0.1:*",
+            ],
+            "cannot send",
+        ),
+        (
+            &[
+                "monitored-queue",
+                "--in",
+                &sub,
+                "--out",
+                "sub@tcp://127.0.0.1:*",
+                "--mon",
+                "tcp://127.0.0.1:*",
+            ],
+            "no message can flow",
+        ),
+        (
+            &[
+                "keygen",
+                "--dir",
+                "/nonexistent/dir",
+                "server",
+                "--meta",
+                "full name=Alice",
+            ],
+            "meta",
+        ),
+        (&["keygen", "server", "--meta", "note=two\nlines"], "meta"),
+        (&["keygen", "bad/name"], "bad/name"),
+        (&["keygen", ".."], ".."),
+        (
+            &[
+                "proxy",
+                "--frontend",
+                &frontend,
+                "--backend",
+                "push@tcp://127.0.0.1:*",
+                "--max-msg-size",
+                "0",
+            ],
+            "max-msg-size",
+        ),
+        (
+            &[
+                "proxy",
+                "--frontend",
+                &frontend,
+                "--backend",
+                "push@tcp://127.0.0.1:*",
+                "--heartbeat",
+                "0",
+            ],
+            "heartbeat",
+        ),
+        (
+            &[
+                "proxy",
+                "--frontend",
+                &frontend,
+                "--backend",
+                "push@tcp://127.0.0.1:*",
+                "--heartbeat",
+                "100,x",
+            ],
+            "heartbeat",
+        ),
+        (
+            &[
+                "proxy",
+                "--frontend",
+                &frontend,
+                "--backend",
+                "push@tcp://127.0.0.1:*",
+                "--handshake-timeout=-1",
+            ],
+            "handshake-timeout",
+        ),
+        (
+            &[
+                "device",
+                "streamer",
+                "--in",
+                &frontend,
+                "--out",
+                "tcp://*:*",
+                "--max-msg-size",
+                "1T",
+            ],
+            "max-msg-size",
+        ),
+        (
+            &["logwatch", "--dateformat", "%Y %Q", "tcp://127.0.0.1:1"],
+            "%Q",
+        ),
+        (
+            &["logwatch", "--dateformat", "%H:%", "tcp://127.0.0.1:1"],
+            "lone",
+        ),
+    ] {
+        let err = assert_usage_error(args);
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+    Ok(())
+}
+
+#[test]
+fn runtime_errors_exit_1_with_a_message() -> Result<()> {
+    let ctx = Context::new();
+    let held = socket(&ctx, SocketType::Pull)?;
+    let taken = common::bind_tcp(&held)?;
     let file = temp_dir("not-a-dir");
     std::fs::write(&file, b"x").expect("write");
     let dir = file.to_str().expect("utf-8 path");
     for out in [
         run(&["keygen", "--dir", dir, "server"]),
-        run(&[
-            "keygen",
-            "--dir",
-            temp_dir("kg").to_str().expect("utf-8"),
-            "bad/name",
-        ]),
         run(&["monitor", "rep@tcp://no.such.host.invalid:1"]),
-        run(&["monitor", "rep@bogus://x"]),
+        run(&["monitor", &format!("rep@{taken}")]),
         run(&[
             "proxy",
             "--frontend",
-            "pull@bogus://x",
+            &format!("pull@{taken}"),
             "--backend",
             "push@tcp://127.0.0.1:*",
         ]),
-        run(&["logwatch", "bogus://x"]),
+        run(&[
+            "device",
+            "streamer",
+            "--in",
+            "tcp://127.0.0.1:*",
+            "--out",
+            &taken,
+        ]),
     ] {
         assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
         let err = stderr(&out);
@@ -151,10 +387,56 @@ fn runtime_errors_exit_1_with_a_message() {
         assert!(!err.contains("panicked"), "{err}");
     }
     let _ = std::fs::remove_file(&file);
+    Ok(())
 }
 
 #[test]
-fn keygen_writes_a_loadable_pair_with_metadata() -> Result<()> {
+fn keygen_refuses_to_overwrite_without_force() -> std::result::Result<(), Box<dyn std::error::Error>>
+{
+    let dir = temp_dir("keygen-twice");
+    let d = dir.to_str().expect("utf-8 path");
+    let first = run(&["keygen", "--dir", d, "server"]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let secret = std::fs::read(dir.join("server.key_secret")).expect("the secret file");
+    let public = std::fs::read(dir.join("server.key")).expect("the public file");
+
+    let again = run(&["keygen", "--dir", d, "server"]);
+    let err = stderr(&again);
+    assert_eq!(again.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("server.key_secret") && err.contains("--force"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(dir.join("server.key_secret")).expect("read"),
+        secret
+    );
+    assert_eq!(std::fs::read(dir.join("server.key")).expect("read"), public);
+
+    // A public file alone is protected too.
+    std::fs::remove_file(dir.join("server.key_secret")).expect("remove");
+    let again = run(&["keygen", "--dir", d, "server"]);
+    let err = stderr(&again);
+    assert_eq!(again.status.code(), Some(1), "{err}");
+    assert!(err.contains("server.key"), "{err}");
+    assert!(!dir.join("server.key_secret").exists(), "nothing written");
+    assert_eq!(std::fs::read(dir.join("server.key")).expect("read"), public);
+
+    let forced = run(&["keygen", "--dir", d, "server", "--force"]);
+    assert!(forced.status.success(), "{}", stderr(&forced));
+    let (new_public, new_secret) = zmqx::auth::load_certificate(dir.join("server.key_secret"))?;
+    assert_ne!(std::fs::read(dir.join("server.key")).expect("read"), public);
+    assert_eq!(
+        zmqx::curve_public(&new_secret.expect("secret"))?,
+        new_public
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+#[test]
+fn keygen_writes_a_loadable_pair_with_metadata()
+-> std::result::Result<(), Box<dyn std::error::Error>> {
     let dir = temp_dir("keygen");
     let d = dir.to_str().expect("utf-8 path");
     let out = run(&[
@@ -229,15 +511,6 @@ fn monitor_ends_at_its_timeout() {
 }
 
 #[cfg(unix)]
-fn terminate(child: &Child) {
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success());
-}
-
-#[cfg(unix)]
 #[test]
 fn proxy_forwards_push_to_pull_and_stops_on_sigterm() -> Result<()> {
     let ctx = Context::new();
@@ -289,6 +562,33 @@ fn steerable_proxy_terminates_on_command() -> Result<()> {
     let sent = control.send("TERMINATE");
     let out = wait_child(child, TIMEOUT).expect("the proxy exits on TERMINATE");
     sent?;
+    assert!(out.status.success(), "{}", stderr(&out));
+    Ok(())
+}
+
+/// A SUB control socket subscribes to everything, so it hears TERMINATE.
+#[cfg(unix)]
+#[test]
+fn steerable_proxy_with_a_sub_control_socket_terminates() -> Result<()> {
+    let ctx = Context::new();
+    let control = socket(&ctx, SocketType::Pub)?;
+    let control_end = common::bind_tcp(&control)?;
+    let mut child = spawn(&[
+        "proxy",
+        "--frontend",
+        "pull@tcp://127.0.0.1:*",
+        "--backend",
+        "push@tcp://127.0.0.1:*",
+        "--control",
+        &format!("sub@connect:{control_end}"),
+    ]);
+    // Slow joiner: say it until the proxy exits (bounded).
+    let deadline = Instant::now() + TIMEOUT;
+    while child.try_wait().expect("try_wait").is_none() && Instant::now() < deadline {
+        control.send("TERMINATE")?;
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = wait_child(child, TIMEOUT).expect("the proxy exits on TERMINATE");
     assert!(out.status.success(), "{}", stderr(&out));
     Ok(())
 }

@@ -3,25 +3,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, Stdio};
 
-use common::{TIMEOUT, python, wait_child};
+use common::{TIMEOUT, lines, python, wait_child};
 use zmqx::Result;
-
-fn lines(child: &mut Child) -> mpsc::Receiver<String> {
-    let stdout = child.stdout.take().expect("piped stdout");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(|l| l.ok()) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    rx
-}
 
 /// Publishes with pyzmq's PUBHandler until stdin closes (at most 30 s).
 const PY_PUBLISHER: &str = r#"

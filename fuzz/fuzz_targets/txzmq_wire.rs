@@ -52,7 +52,8 @@ fuzz_target!(|data: &[u8]| {
 
     match wire::parse_request(&frames) {
         Ok(r) => {
-            assert!(!r.routing.is_empty() && !r.id.is_empty());
+            // The routing envelope is empty for a plain REQ peer.
+            assert!(!r.id.is_empty());
             let routing: Vec<Message> = r.routing.iter().map(|f| Message::from(*f)).collect();
             let parts = r.parts.iter().map(|f| Message::from(*f));
             let back = wire::encode_reply(routing, r.id, parts).expect("a parsed request encodes");

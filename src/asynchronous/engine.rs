@@ -5,7 +5,7 @@
 //! the comments here point back to it.
 
 use std::os::fd::{AsRawFd, RawFd};
-use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Wake, Waker, ready};
 use std::time::Duration;
@@ -35,11 +35,149 @@ impl AsRawFd for NotifyFd {
     }
 }
 
-/// One parked future, stream or poller entry.
-struct Waiter {
-    id: u64,
-    want: PollEvents,
-    waker: Waker,
+/// "No key": a [`Slot`] that is not registered, or no waiter to leave out
+/// of [`Waiters::take`].
+const NO_KEY: u32 = u32::MAX;
+
+/// When the last registration leaves a table this large, its memory is
+/// given back (a burst of parked futures does not keep it forever).
+const SHRINK_ABOVE: usize = 1024;
+
+/// One registration in a [`Table`], owned by exactly one [`Slot`]: only that
+/// slot frees it, so a key is never reused while its slot holds it.
+enum Entry {
+    /// Free; the next free key (or [`NO_KEY`]).
+    Vacant { next: u32 },
+    /// Waiting: its waker is in the table, its key at `armed[at]`.
+    Parked {
+        want: PollEvents,
+        waker: Waker,
+        at: u32,
+    },
+    /// Registered but not waiting: its waker was taken to wake it (it will
+    /// be polled again), or it has never parked.
+    Woken,
+}
+
+/// The registrations of one socket: a slab whose keys the [`Slot`]s hold,
+/// plus the dense list of those currently parked. Every operation is O(1),
+/// except [`take`](Table::take), which is linear in the parked waiters it
+/// looks at (never in the registrations of the past).
+#[derive(Default)]
+struct Table {
+    entries: Vec<Entry>,
+    /// Head of the free list threaded through `Vacant` entries.
+    free: Option<u32>,
+    /// Keys of the `Parked` entries.
+    armed: Vec<u32>,
+    /// Entries that are not `Vacant`.
+    live: usize,
+}
+
+impl Table {
+    /// A new registration, not parked yet.
+    fn insert(&mut self) -> u32 {
+        self.live += 1;
+        match self.free {
+            Some(key) => {
+                let entry = &mut self.entries[key as usize];
+                let Entry::Vacant { next } = *entry else {
+                    unreachable!("the free list holds vacant entries only")
+                };
+                self.free = (next != NO_KEY).then_some(next);
+                *entry = Entry::Woken;
+                key
+            }
+            None => {
+                let key = u32::try_from(self.entries.len())
+                    .ok()
+                    .filter(|&k| k != NO_KEY)
+                    .expect("fewer than 2^32 - 1 futures wait on one socket");
+                self.entries.push(Entry::Woken);
+                key
+            }
+        }
+    }
+
+    /// Parks `key` with `waker`; returns the waker it replaces, to be dropped
+    /// once the lock is released (dropping a waker may run any code).
+    fn arm(&mut self, key: u32, want: PollEvents, waker: &Waker) -> Option<Waker> {
+        let armed = u32::try_from(self.armed.len()).expect("armed keys fit in u32");
+        match &mut self.entries[key as usize] {
+            Entry::Parked {
+                want: w,
+                waker: old,
+                ..
+            } => {
+                *w = want;
+                if old.will_wake(waker) {
+                    None
+                } else {
+                    Some(std::mem::replace(old, waker.clone()))
+                }
+            }
+            entry @ Entry::Woken => {
+                *entry = Entry::Parked {
+                    want,
+                    waker: waker.clone(),
+                    at: armed,
+                };
+                self.armed.push(key);
+                None
+            }
+            Entry::Vacant { .. } => unreachable!("a slot's key is registered until it is released"),
+        }
+    }
+
+    /// Unparks `armed[i]`, returning its waker.
+    fn disarm_at(&mut self, i: usize) -> Waker {
+        let key = self.armed.swap_remove(i);
+        if let Some(&moved) = self.armed.get(i) {
+            if let Entry::Parked { at, .. } = &mut self.entries[moved as usize] {
+                *at = u32::try_from(i).expect("armed keys fit in u32");
+            }
+        }
+        match std::mem::replace(&mut self.entries[key as usize], Entry::Woken) {
+            Entry::Parked { waker, .. } => waker,
+            _ => unreachable!("armed keys are parked"),
+        }
+    }
+
+    /// Frees `key`, returning its waker if it was parked.
+    fn remove(&mut self, key: u32) -> Option<Waker> {
+        let waker = match self.entries[key as usize] {
+            Entry::Parked { at, .. } => Some(self.disarm_at(at as usize)),
+            Entry::Woken => None,
+            Entry::Vacant { .. } => unreachable!("a slot's key is registered until it is released"),
+        };
+        self.entries[key as usize] = Entry::Vacant {
+            next: self.free.unwrap_or(NO_KEY),
+        };
+        self.free = Some(key);
+        self.live -= 1;
+        if self.live == 0 && self.entries.len() > SHRINK_ABOVE {
+            // No slot holds a key any more: start afresh.
+            *self = Table::default();
+        }
+        waker
+    }
+
+    /// Unparks the waiters other than `except` that wait for any of `ready`
+    /// (all of them when `ready` is `None`), adding their wakers to `out`.
+    fn take(&mut self, ready: Option<PollEvents>, except: u32, out: &mut Wakers) {
+        let mut i = 0;
+        while let Some(&key) = self.armed.get(i) {
+            let wanted = match &self.entries[key as usize] {
+                Entry::Parked { want, .. } => ready.is_none_or(|r| want.intersects(r)),
+                _ => unreachable!("armed keys are parked"),
+            };
+            if key != except && wanted {
+                out.push(self.disarm_at(i));
+            } else {
+                i += 1;
+            }
+        }
+    }
 }
 
 /// The waiters of one socket. It is also the waker registered with tokio for
@@ -47,46 +185,55 @@ struct Waiter {
 /// waits for, because libzmq's fd does not tell which state changed.
 #[derive(Default)]
 pub(crate) struct Waiters {
-    list: Mutex<Vec<Waiter>>,
-    /// `list.len()`, readable without the lock for the fast path of
-    /// operations: nobody parked, nothing to check.
+    table: Mutex<Table>,
+    /// How many waiters are parked, readable without the lock for the fast
+    /// path of operations: nobody parked, nothing to check.
     len: AtomicUsize,
 }
 
 impl Waiters {
-    fn lock(&self) -> MutexGuard<'_, Vec<Waiter>> {
-        // Waker calls cannot leave the list half-updated, so a poisoned lock
-        // (a panicking waker elsewhere) still holds a valid list.
-        self.list.lock().unwrap_or_else(PoisonError::into_inner)
+    fn lock(&self) -> MutexGuard<'_, Table> {
+        // The table is never left half-updated (wakers are cloned, dropped
+        // and woken outside of it), so a poisoned lock still holds a valid
+        // table.
+        self.table.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn register(&self, id: u64, want: PollEvents, waker: &Waker) {
-        let mut list = self.lock();
-        if let Some(w) = list.iter_mut().find(|w| w.id == id) {
-            w.want = want;
-            if !w.waker.will_wake(waker) {
-                w.waker.clone_from(waker);
+    /// Parks `slot` (registering it first if it is not) for `want`, to be
+    /// woken through `waker`.
+    fn register(self: &Arc<Self>, slot: &mut Slot, want: PollEvents, waker: &Waker) {
+        if slot
+            .waiters
+            .as_ref()
+            .is_some_and(|mine| !Arc::ptr_eq(mine, self))
+        {
+            // A slot moves to another socket only by mistake; never let it
+            // touch the other table's keys.
+            slot.release();
+        }
+        let replaced = {
+            let mut table = self.lock();
+            if slot.waiters.is_none() {
+                slot.key = table.insert();
+                slot.waiters = Some(self.clone());
             }
-            return;
-        }
-        list.push(Waiter {
-            id,
-            want,
-            waker: waker.clone(),
-        });
-        self.len.store(list.len(), Ordering::Release);
+            let replaced = table.arm(slot.key, want, waker);
+            self.len.store(table.armed.len(), Ordering::Release);
+            replaced
+        };
+        drop(replaced);
     }
 
+    /// Frees a slot's key.
     #[cold]
-    fn unregister(&self, id: u64) {
-        if self.is_empty() {
-            return;
-        }
-        let mut list = self.lock();
-        if let Some(i) = list.iter().position(|w| w.id == id) {
-            list.swap_remove(i);
-            self.len.store(list.len(), Ordering::Release);
-        }
+    fn remove(&self, key: u32) {
+        let waker = {
+            let mut table = self.lock();
+            let waker = table.remove(key);
+            self.len.store(table.armed.len(), Ordering::Release);
+            waker
+        };
+        drop(waker);
     }
 
     #[inline]
@@ -94,28 +241,27 @@ impl Waiters {
         self.len.load(Ordering::Acquire) == 0
     }
 
+    /// How many waiters are parked.
     fn len(&self) -> usize {
         self.len.load(Ordering::Acquire)
     }
 
-    /// Removes the waiters other than `except` that wait for any of `ready`
+    /// How many slots are registered, parked or not.
+    #[cfg(test)]
+    fn registered(&self) -> usize {
+        self.lock().live
+    }
+
+    /// Unparks the waiters other than `except` that wait for any of `ready`
     /// (all of them when `ready` is `None`, an error), returning their wakers.
-    fn take(&self, ready: Option<PollEvents>, except: u64) -> Wakers {
+    fn take(&self, ready: Option<PollEvents>, except: u32) -> Wakers {
         let mut out = Wakers::None;
         if self.is_empty() || ready.is_some_and(|r| r.is_empty()) {
             return out;
         }
-        let mut list = self.lock();
-        let mut i = 0;
-        while i < list.len() {
-            let w = &list[i];
-            if w.id != except && ready.is_none_or(|r| w.want.intersects(r)) {
-                out.push(list.swap_remove(i).waker);
-            } else {
-                i += 1;
-            }
-        }
-        self.len.store(list.len(), Ordering::Release);
+        let mut table = self.lock();
+        table.take(ready, except, &mut out);
+        self.len.store(table.armed.len(), Ordering::Release);
         out
     }
 }
@@ -126,7 +272,7 @@ impl Wake for Waiters {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        wake_all(self.take(None, 0));
+        wake_all(self.take(None, NO_KEY));
     }
 }
 
@@ -170,12 +316,64 @@ fn wake_each(wakers: Wakers) {
     }
 }
 
-/// A waiter's identity on one socket, kept by a future, a `Stream`/`Sink`
-/// or a poller entry across polls. Id 0 means "none yet".
-#[derive(Debug, Default)]
+/// A waiter's registration with one socket, kept by a future, a
+/// `Stream`/`Sink` or a poller entry across polls: the guard of its entry
+/// in the socket's [`Table`]. Dropping it (or [`release`](Slot::release))
+/// removes the entry, in O(1), so a future cancelled at any point leaves
+/// nothing behind.
 pub(crate) struct Slot {
-    id: u64,
-    registered: bool,
+    /// The table `key` belongs to; `None` while not registered.
+    waiters: Option<Arc<Waiters>>,
+    key: u32,
+}
+
+impl Default for Slot {
+    fn default() -> Slot {
+        Slot {
+            waiters: None,
+            key: NO_KEY,
+        }
+    }
+}
+
+impl std::fmt::Debug for Slot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Slot")
+            .field("registered", &self.is_registered())
+            .finish()
+    }
+}
+
+impl Slot {
+    /// Whether the slot holds a registration (parked, or woken and not
+    /// released yet).
+    #[inline]
+    pub(crate) fn is_registered(&self) -> bool {
+        self.waiters.is_some()
+    }
+
+    /// Removes the registration, if any.
+    #[inline]
+    pub(crate) fn release(&mut self) {
+        if self.waiters.is_some() {
+            self.unregister();
+        }
+    }
+
+    #[cold]
+    fn unregister(&mut self) {
+        if let Some(waiters) = self.waiters.take() {
+            waiters.remove(self.key);
+            self.key = NO_KEY;
+        }
+    }
+}
+
+impl Drop for Slot {
+    #[inline]
+    fn drop(&mut self) {
+        self.release();
+    }
 }
 
 /// A socket driven by tokio: the socket behind a mutex (it is `!Sync`, and
@@ -190,7 +388,6 @@ pub struct Inner {
     waiters: Arc<Waiters>,
     /// `waiters` as a waker, the only waker ever given to `fd`.
     fanout: Waker,
-    next_id: AtomicU64,
     kind: Option<SocketType>,
     /// `RCVTIMEO` and `SNDTIMEO`, in that order, as last read by an
     /// operation that had to wait: milliseconds, [`NO_TIMEOUT`] or
@@ -239,7 +436,6 @@ impl Inner {
             socket: Mutex::new(socket),
             fanout: Waker::from(waiters.clone()),
             waiters,
-            next_id: AtomicU64::new(1),
             kind,
             timeouts: [AtomicI64::new(UNKNOWN), AtomicI64::new(UNKNOWN)],
         })
@@ -269,7 +465,7 @@ impl Inner {
             for t in &self.timeouts {
                 t.store(UNKNOWN, Ordering::Relaxed);
             }
-            (r, self.ready_waiters(&s, 0))
+            (r, self.ready_waiters(&s, NO_KEY))
         };
         wake_all(wake);
         r
@@ -308,7 +504,7 @@ impl Inner {
     /// The waiters (other than `except`) that the state of `s` makes ready.
     /// Costs nothing when nobody waits.
     #[inline]
-    fn ready_waiters(&self, s: &Socket, except: u64) -> Wakers {
+    fn ready_waiters(&self, s: &Socket, except: u32) -> Wakers {
         if self.waiters.is_empty() {
             return Wakers::None;
         }
@@ -317,7 +513,7 @@ impl Inner {
 
     /// Reads `ZMQ_EVENTS` (which processes libzmq's pending commands and
     /// drains the fd) and wakes the other waiters it shows ready.
-    fn check(&self, me: u64) -> Result<PollEvents> {
+    fn check(&self, me: u32) -> Result<PollEvents> {
         let (events, wake) = {
             let s = self.lock();
             let events = s.events();
@@ -328,25 +524,18 @@ impl Inner {
         events
     }
 
-    fn slot_id(&self, slot: &mut Slot) -> u64 {
-        if slot.id == 0 {
-            slot.id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        }
-        slot.id
-    }
-
-    /// Forgets a slot's registration (when its future completes or drops).
+    /// Forgets a slot's registration (when its future completes); dropping
+    /// the slot does the same.
     #[inline]
     pub(crate) fn release(&self, slot: &mut Slot) {
-        if slot.registered {
-            self.unregister(slot);
-        }
+        slot.release();
     }
 
-    #[cold]
-    fn unregister(&self, slot: &mut Slot) {
-        self.waiters.unregister(slot.id);
-        slot.registered = false;
+    /// How many futures, streams and poller entries are registered with the
+    /// socket, parked or not.
+    #[cfg(test)]
+    pub(crate) fn registered_waiters(&self) -> usize {
+        self.waiters.registered()
     }
 
     /// Runs the non-blocking `op` (`Ok(None)`: would block) as soon as the
@@ -370,7 +559,7 @@ impl Inner {
         let coop = ready!(tokio::task::coop::poll_proceed(cx));
         // Try first: when data is flowing this is the only libzmq call.
         let s = self.lock();
-        if slot.registered {
+        if slot.is_registered() {
             // Parked before, polled again: probably woken by an edge.
             self.forget_spent_edge();
         }
@@ -419,7 +608,7 @@ impl Inner {
         // Checked under the socket's lock, which every waiter holds when it
         // registers or looks at `ZMQ_EVENTS`: a waiter that registers later
         // will see the state this call left.
-        if slot.registered || !self.waiters.is_empty() {
+        if slot.is_registered() || !self.waiters.is_empty() {
             let wake = self.settle(&s, slot);
             drop(s);
             wake_all(wake);
@@ -431,8 +620,8 @@ impl Inner {
     /// that would have woken them: look on their behalf).
     #[cold]
     fn settle(&self, s: &Socket, slot: &mut Slot) -> Wakers {
-        self.release(slot);
-        self.ready_waiters(s, slot.id)
+        slot.release();
+        self.ready_waiters(s, NO_KEY)
     }
 
     /// The rest of [`poll_op`](Self::poll_op) when the operation would
@@ -483,11 +672,10 @@ impl Inner {
         trust_events: bool,
         s: MutexGuard<'_, Socket>,
     ) -> Poll<Result<()>> {
-        let id = self.slot_id(slot);
         // Registered before the socket is unlocked: whoever changes its state
         // after our try holds the lock after us, and sees us.
-        self.waiters.register(id, want, cx.waker());
-        slot.registered = true;
+        self.waiters.register(slot, want, cx.waker());
+        let id = slot.key;
         if want == PollEvents::POLLIN && self.waiters.len() == 1 {
             // A receive that would block has just processed libzmq's pending
             // commands, as a look at `ZMQ_EVENTS` does: any later change
@@ -530,11 +718,10 @@ impl Inner {
         want: PollEvents,
         trust_events: bool,
     ) -> Poll<Result<PollEvents>> {
-        let id = self.slot_id(slot);
         // Register before looking, so that whoever changes the state after
         // our look sees us and wakes us.
-        self.waiters.register(id, want, cx.waker());
-        slot.registered = true;
+        self.waiters.register(slot, want, cx.waker());
+        let id = slot.key;
         let result = self.poll_ready_registered(id, want, trust_events);
         if result.is_ready() {
             self.release(slot);
@@ -544,7 +731,7 @@ impl Inner {
 
     fn poll_ready_registered(
         &self,
-        id: u64,
+        id: u32,
         want: PollEvents,
         trust_events: bool,
     ) -> Poll<Result<PollEvents>> {
@@ -559,7 +746,7 @@ impl Inner {
 
     /// Waits for an edge of the fd, after a look at `ZMQ_EVENTS` (or a
     /// receive that would block) drained libzmq's command mailbox.
-    fn wait_fd(&self, id: u64, want: PollEvents, trust_events: bool) -> Poll<Result<PollEvents>> {
+    fn wait_fd(&self, id: u32, want: PollEvents, trust_events: bool) -> Poll<Result<PollEvents>> {
         let mut fanout = Context::from_waker(&self.fanout);
         loop {
             match self.fd.poll_read_ready(&mut fanout) {
@@ -580,5 +767,209 @@ impl Inner {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::future::Future;
+    use std::pin::pin;
+    use std::task::{Context, Poll, Waker};
+    use std::time::Duration;
+
+    use super::{Entry, NO_KEY, SHRINK_ABOVE, Table, Wakers};
+    use crate::asynchronous::{AsyncMonitor, AsyncPoller};
+    use crate::constants::{Event, PollEvents, SocketType};
+    use crate::{AsyncSocket, Context as ZmqContext, Result};
+
+    fn count(w: &Wakers) -> usize {
+        match w {
+            Wakers::None => 0,
+            Wakers::One(_) => 1,
+            Wakers::Many(all) => all.len(),
+        }
+    }
+
+    struct Nothing;
+    impl std::task::Wake for Nothing {
+        fn wake(self: std::sync::Arc<Self>) {}
+    }
+
+    /// One waker (`will_wake` itself), doing nothing.
+    fn noop() -> &'static Waker {
+        static ONE: std::sync::OnceLock<Waker> = std::sync::OnceLock::new();
+        ONE.get_or_init(|| Waker::from(std::sync::Arc::new(Nothing)))
+    }
+
+    #[test]
+    fn table_keys_are_reused_and_take_unparks() {
+        let mut t = Table::default();
+        let a = t.insert();
+        let b = t.insert();
+        let c = t.insert();
+        assert_eq!(t.live, 3);
+        assert!(t.arm(a, PollEvents::POLLIN, noop()).is_none());
+        assert!(t.arm(b, PollEvents::POLLOUT, noop()).is_none());
+        assert!(t.arm(c, PollEvents::POLLIN, noop()).is_none());
+        // Re-arming a parked key updates it in place.
+        assert!(t.arm(a, PollEvents::POLLIN, noop()).is_none());
+        assert_eq!(t.armed.len(), 3);
+
+        // POLLIN ready: a and c, except c.
+        let mut out = Wakers::None;
+        t.take(Some(PollEvents::POLLIN), c, &mut out);
+        assert_eq!(count(&out), 1);
+        assert!(matches!(t.entries[a as usize], Entry::Woken));
+        assert_eq!(t.armed.len(), 2);
+        // Everything (the fan-out waker).
+        let mut out = Wakers::None;
+        t.take(None, NO_KEY, &mut out);
+        assert_eq!(count(&out), 2);
+        assert!(t.armed.is_empty());
+
+        // A woken entry stays its slot's until removed; a parked one gives
+        // its waker back.
+        assert!(t.remove(a).is_none());
+        assert!(t.arm(b, PollEvents::POLLOUT, noop()).is_none());
+        assert!(t.remove(b).is_some());
+        assert!(t.armed.is_empty());
+        assert_eq!(t.live, 1);
+        // Freed keys are reused, most recent first.
+        assert_eq!(t.insert(), b);
+        assert_eq!(t.insert(), a);
+        assert_eq!(t.insert(), 3);
+    }
+
+    #[test]
+    fn table_moves_keep_positions() {
+        let mut t = Table::default();
+        let keys: Vec<u32> = (0..10).map(|_| t.insert()).collect();
+        for &k in &keys {
+            t.arm(k, PollEvents::POLLIN, noop());
+        }
+        // Remove from the middle, in an order that moves others around.
+        for &k in &[3, 0, 9, 5] {
+            assert!(t.remove(k).is_some());
+        }
+        for (i, &k) in t.armed.iter().enumerate() {
+            match t.entries[k as usize] {
+                Entry::Parked { at, .. } => assert_eq!(at as usize, i),
+                _ => panic!("armed key {k} is not parked"),
+            }
+        }
+        let mut out = Wakers::None;
+        t.take(None, NO_KEY, &mut out);
+        assert_eq!(count(&out), 6);
+    }
+
+    #[test]
+    fn empty_table_gives_its_memory_back() {
+        let mut t = Table::default();
+        let keys: Vec<u32> = (0..SHRINK_ABOVE as u32 + 10).map(|_| t.insert()).collect();
+        for k in keys {
+            t.remove(k);
+        }
+        assert_eq!(t.live, 0);
+        assert!(t.entries.is_empty());
+        assert_eq!(t.insert(), 0);
+    }
+
+    /// Polls `f` once with a waker that does nothing, then drops it.
+    fn poll_once<F: Future>(f: F) -> Poll<F::Output> {
+        let mut f = pin!(f);
+        f.as_mut().poll(&mut Context::from_waker(Waker::noop()))
+    }
+
+    fn asock(ctx: &ZmqContext, kind: SocketType) -> Result<AsyncSocket> {
+        let s = ctx.socket(kind)?;
+        s.set_linger(Some(Duration::ZERO))?;
+        AsyncSocket::new(s)
+    }
+
+    #[tokio::test]
+    async fn every_cancelled_future_unregisters() -> Result<()> {
+        let ctx = ZmqContext::new();
+        // A PUSH without a peer can neither send nor receive.
+        let push = asock(&ctx, SocketType::Push)?;
+        let pull = asock(&ctx, SocketType::Pull)?;
+        let n = |s: &AsyncSocket| s.inner().registered_waiters();
+
+        for _ in 0..3 {
+            assert!(poll_once(push.poll(PollEvents::POLLOUT, None)).is_pending());
+            assert!(
+                poll_once(push.poll(PollEvents::POLLIN, Some(Duration::from_secs(60))))
+                    .is_pending()
+            );
+            assert!(poll_once(push.send("x")).is_pending());
+            assert!(poll_once(push.send_multipart(["a", "b"])).is_pending());
+            assert!(poll_once(pull.recv_msg()).is_pending());
+            assert!(poll_once(pull.recv_multipart()).is_pending());
+            assert!(poll_once(pull.recv_string()).is_pending());
+            let mut m = crate::Message::new();
+            assert!(poll_once(pull.recv_msg_into(&mut m)).is_pending());
+        }
+        assert_eq!(n(&push), 0);
+        assert_eq!(n(&pull), 0);
+
+        // Parked, then woken (its waker taken), then dropped unpolled.
+        {
+            let mut f = pin!(pull.recv_msg());
+            assert!(
+                f.as_mut()
+                    .poll(&mut Context::from_waker(Waker::noop()))
+                    .is_pending()
+            );
+            assert_eq!(n(&pull), 1);
+            pull.inner().waiters.take(None, NO_KEY);
+            assert_eq!(n(&pull), 1, "woken, still registered until dropped");
+        }
+        assert_eq!(n(&pull), 0);
+
+        // The halves.
+        let (tx, rx) = push.split();
+        assert!(poll_once(tx.writable(None)).is_pending());
+        assert!(poll_once(rx.readable(Some(Duration::from_secs(60)))).is_pending());
+        assert_eq!(tx.inner().registered_waiters(), 0);
+        let push = tx.reunite(rx).expect("same socket");
+
+        // The poller: registered while a poll waits, not between polls.
+        let mut poller = AsyncPoller::new();
+        poller.register(&push, PollEvents::POLLIN | PollEvents::POLLOUT);
+        poller.register(&pull, PollEvents::POLLIN);
+        {
+            let mut f = pin!(poller.poll(None));
+            assert!(
+                f.as_mut()
+                    .poll(&mut Context::from_waker(Waker::noop()))
+                    .is_pending()
+            );
+            assert_eq!((n(&push), n(&pull)), (1, 1));
+        }
+        assert_eq!((n(&push), n(&pull)), (0, 0));
+        assert!(poller.poll(Some(Duration::ZERO)).await?.is_empty());
+        assert_eq!((n(&push), n(&pull)), (0, 0));
+        drop(poller);
+
+        // A monitor's next event.
+        let mut monitor: AsyncMonitor = pull.monitor_events(Event::ALL)?;
+        pull.bind("tcp://127.0.0.1:*")?;
+        let first = tokio::time::timeout(Duration::from_secs(10), monitor.next_event())
+            .await
+            .expect("an event")
+            .expect("not ended")?;
+        assert_eq!(first.kind, crate::monitor::EventKind::Listening);
+        let monitor_socket = monitor.into_monitor();
+        let mut monitor = AsyncMonitor::new(monitor_socket)?;
+        assert!(poll_once(monitor.next_event()).is_pending());
+        assert_eq!(
+            monitor
+                .socket
+                .as_ref()
+                .expect("socket")
+                .inner()
+                .registered_waiters(),
+            0
+        );
+        Ok(())
     }
 }

@@ -71,6 +71,13 @@
 //!   high-water mark in whole messages), so the other parts are sent in the
 //!   same call: a dropped send future has sent all parts or none, never half
 //!   a message.
+//! - **Waits** leave nothing behind. A future that has to wait registers
+//!   with the socket through a guard whose drop removes the registration at
+//!   once, in constant time, however many others wait: sends, receives,
+//!   `poll`, `readable`/`writable` of the halves, [`AsyncPoller::poll`],
+//!   [`AsyncMonitor::next_event`], [`TrackerWait`]. (A [`Stream`](futures_core::Stream)
+//!   or [`Sink`](futures_sink::Sink) keeps its one registration while it
+//!   lives, as streams do.) A cancelled [`ZmqStream::flush`] is not run.
 //!
 //! ## How readiness works
 //!
@@ -123,6 +130,7 @@
 mod auth;
 mod engine;
 mod monitor;
+mod options;
 mod poller;
 mod socket;
 mod tracker;

@@ -42,7 +42,7 @@ pub struct AsyncMonitor<F: EventFormat = V1> {
     /// The monitor whose socket is lent to `socket`; `None` only after
     /// `into_monitor`.
     monitor: Option<Monitor<F>>,
-    socket: Option<AsyncSocket>,
+    pub(super) socket: Option<AsyncSocket>,
     slot: Slot,
     stopped: bool,
 }
@@ -67,8 +67,19 @@ impl<F: EventFormat> AsyncMonitor<F> {
     }
 
     /// The next event; `None` once the stream has ended.
+    ///
+    /// Cancel-safe: an event is taken only in the poll that returns it, and
+    /// dropping the future unregisters it from the monitor socket.
     pub async fn next_event(&mut self) -> Option<Result<F::Event>> {
-        std::future::poll_fn(|cx| self.poll_event(cx)).await
+        /// Unregisters the wait however the future ends.
+        struct Waiting<'m, F: EventFormat>(&'m mut AsyncMonitor<F>);
+        impl<F: EventFormat> Drop for Waiting<'_, F> {
+            fn drop(&mut self) {
+                self.0.slot.release();
+            }
+        }
+        let waiting = Waiting(self);
+        std::future::poll_fn(|cx| waiting.0.poll_event(cx)).await
     }
 
     /// Whether `MONITOR_STOPPED` was received: no event will follow.
@@ -87,7 +98,7 @@ impl<F: EventFormat> AsyncMonitor<F> {
     /// Puts the socket back into the monitor (anything queued stays there).
     fn restore(&mut self) {
         if let (Some(socket), Some(monitor)) = (self.socket.take(), self.monitor.as_mut()) {
-            socket.inner().release(&mut self.slot);
+            self.slot.release();
             monitor.restore_socket(socket.into_socket(), self.stopped);
         }
     }

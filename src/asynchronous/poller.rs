@@ -176,15 +176,8 @@ impl<'a> AsyncPoller<'a> {
     /// Stops watching a key (pyzmq's `unregister`); returns whether it was
     /// registered.
     pub fn unregister(&mut self, key: usize) -> bool {
-        match self.entries.get_mut(key).and_then(Option::take) {
-            Some(mut e) => {
-                if let Target::Socket(inner) = e.target {
-                    inner.release(&mut e.slot);
-                }
-                true
-            }
-            None => false,
-        }
+        // The entry's slot, if registered, unregisters as it drops.
+        self.entries.get_mut(key).and_then(Option::take).is_some()
     }
 
     /// How many targets are registered.
@@ -200,25 +193,23 @@ impl<'a> AsyncPoller<'a> {
     /// Waits until a target is ready or `timeout` passes (`None`: no limit)
     /// and returns the ready keys with their events, empty on timeout
     /// (pyzmq's `await poller.poll(timeout)`). A zero timeout only looks.
+    ///
+    /// Cancel-safe: dropping the future (a `select!` branch, a
+    /// `tokio::time::timeout`) unregisters it from every socket at once.
     pub async fn poll(&mut self, timeout: Option<Duration>) -> Result<Vec<(usize, PollEvents)>> {
-        let result = {
-            let wait = poll_fn(|cx| self.poll_entries(cx));
-            match timeout {
-                None => wait.await,
-                Some(t) => tokio::time::timeout(t, wait)
-                    .await
-                    .unwrap_or(Ok(Vec::new())),
-            }
-        };
-        self.release_all();
-        result
+        let polling = Polling(self);
+        let wait = poll_fn(|cx| polling.0.poll_entries(cx));
+        match timeout {
+            None => wait.await,
+            Some(t) => tokio::time::timeout(t, wait)
+                .await
+                .unwrap_or(Ok(Vec::new())),
+        }
     }
 
     fn release_all(&mut self) {
         for e in self.entries.iter_mut().flatten() {
-            if let Target::Socket(inner) = e.target {
-                inner.release(&mut e.slot);
-            }
+            e.slot.release();
         }
     }
 
@@ -250,9 +241,14 @@ impl<'a> AsyncPoller<'a> {
     }
 }
 
-impl Drop for AsyncPoller<'_> {
+/// A poll in progress: its registrations with the sockets end with it,
+/// whether it completes or is dropped. (Between polls, the poller is
+/// registered with no socket.)
+struct Polling<'p, 'a>(&'p mut AsyncPoller<'a>);
+
+impl Drop for Polling<'_, '_> {
     fn drop(&mut self) {
-        self.release_all();
+        self.0.release_all();
     }
 }
 

@@ -101,13 +101,6 @@ impl<'a> Op<'a> {
     }
 }
 
-impl Drop for Op<'_> {
-    #[inline]
-    fn drop(&mut self) {
-        self.inner.release(&mut self.slot);
-    }
-}
-
 /// The future of [`AsyncSocket::send`]: owns the message until libzmq
 /// takes it. (`&mut Message` is left untouched when the send would block.)
 struct SendMsg<'a> {

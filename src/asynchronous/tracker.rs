@@ -4,7 +4,7 @@ use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use crate::tracker::MessageTracker;
+use crate::tracker::{MessageTracker, WaitKey};
 
 /// Completes when libzmq has released every message a [`MessageTracker`]
 /// tracks (pyzmq's `await tracker` in `zmq.asyncio`). Made by
@@ -12,20 +12,33 @@ use crate::tracker::MessageTracker;
 ///
 /// It is woken from libzmq's free callback, without polling. Put a limit on
 /// it with `tokio::time::timeout`.
+///
+/// Cancel-safe: dropping it takes its waker back from the tracker.
 #[derive(Debug)]
 #[must_use = "futures do nothing unless awaited"]
 pub struct TrackerWait {
     tracker: MessageTracker,
+    /// Where its waker is registered, while it is.
+    key: Option<WaitKey>,
 }
 
 impl Future for TrackerWait {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.tracker.register_waker(cx.waker()) {
+        let me = self.get_mut();
+        if me.tracker.poll_wait(&mut me.key, cx.waker()) {
             Poll::Ready(())
         } else {
             Poll::Pending
+        }
+    }
+}
+
+impl Drop for TrackerWait {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            self.tracker.cancel_wait(key);
         }
     }
 }
@@ -36,6 +49,7 @@ impl MessageTracker {
     pub fn wait_async(&self) -> TrackerWait {
         TrackerWait {
             tracker: self.clone(),
+            key: None,
         }
     }
 }
@@ -46,6 +60,9 @@ impl IntoFuture for MessageTracker {
 
     /// `tracker.await` waits until libzmq has released the tracked messages.
     fn into_future(self) -> TrackerWait {
-        TrackerWait { tracker: self }
+        TrackerWait {
+            tracker: self,
+            key: None,
+        }
     }
 }

@@ -383,6 +383,9 @@ impl ZmqStream {
     /// until none is pending or `limit` events were handled; returns how
     /// many. Received messages go to the receive callback, and are dropped
     /// when none is set: as in pyzmq, `flush(POLLIN)` also discards.
+    ///
+    /// The stream's task does the work. Dropping the future before the task
+    /// took the request cancels it: nothing is received or sent for it.
     pub async fn flush(&self, events: PollEvents, limit: Option<usize>) -> Result<usize> {
         let (tx, rx) = oneshot::channel();
         self.shared.update(|st| {
@@ -462,6 +465,10 @@ impl Driver {
             }
             let mut progressed = false;
             for f in flushes {
+                if f.reply.is_closed() {
+                    // Its future was dropped: the flush was cancelled.
+                    continue;
+                }
                 let n = self.flush(sh, f.events, f.limit);
                 let _ = f.reply.send(n);
                 progressed = true;

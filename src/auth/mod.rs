@@ -14,7 +14,7 @@
 //!     std::fs::create_dir_all(&clients)?;
 //!     let (_, server_secret) = create_certificates(&dir, "server", &[])?;
 //!     let (_, client_secret) = create_certificates(&clients, "client", &[("name", "Alice")])?;
-//!     let load = |path| -> zmqx::Result<CurveKeyPair> {
+//!     let load = |path| -> Result<CurveKeyPair, zmqx::auth::CertificateError> {
 //!         let (public, secret) = load_certificate(path)?;
 //!         Ok(CurveKeyPair { public, secret: secret.expect("a secret certificate") })
 //!     };
@@ -67,6 +67,42 @@
 //!   file format (RFC 4).
 //! - [`create_certificates`], [`load_certificate`], [`load_certificates`],
 //!   [`Certificate`]: certificate files compatible with pyzmq and czmq.
+//! - Errors: [`CertificateError`] for certificate files, [`Error`] where
+//!   libzmq can fail too; `zmqx::Error` for everything else.
+//!
+//! ## Address rules
+//!
+//! [`Authenticator::allow`] and [`Authenticator::deny`] take IPs and compare
+//! them as IPs, whatever form the client's address arrives in: an IPv4
+//! client of a dual-stack IPv6 listener (`set_ipv6(true)`, bound to
+//! `tcp://*:…`) is reported as `::ffff:127.0.0.1` and still matches the rule
+//! `127.0.0.1`, and the reverse. Rules that are not IPs are refused with an
+//! error rather than kept as rules that never match.
+//!
+//! ## Reading certificate files
+//!
+//! pyzmq and czmq write ZPL without escaping: pyzmq writes
+//! `    full name = Alice Smith` (a space in the name, the value unquoted, a
+//! line break in a value as is), czmq writes `    quote = "say "hi""` and
+//! keeps line breaks inside the quotes. zmqx reads all of it:
+//!
+//! - **Keys, strictly**: `public-key` and `secret-key` count only in the
+//!   `curve` section, at most once each, and must be exactly 40 characters
+//!   of Z85 (quoted or bare, then nothing but a comment). Anything else
+//!   about a key is a [`CertificateError`] naming the file and line.
+//! - **Metadata, leniently**: an indented line with `=` is an entry (the
+//!   name is what comes before the first `=`, spaces included); quotes
+//!   around the value are removed even when the value holds the same quote;
+//!   a quote closed on a later line takes the lines between; an unquoted
+//!   value is taken as is (`#` included) and continued by the following
+//!   lines that are neither entries, comments nor section names (pyzmq's
+//!   line breaks). Nothing in the metadata makes a file fail to load.
+//! - Indentation is free (pyzmq strips it), lines end with LF, CRLF or CR,
+//!   a UTF-8 byte order mark is skipped, other sections are skipped.
+//!
+//! zmqx itself writes strict ZPL that czmq reads back: a metadata name
+//! must be made of ZPL characters and a value cannot hold a line break
+//! ([`create_certificates`] refuses them and writes nothing).
 //!
 //! ## When is ZAP asked?
 //!
@@ -104,11 +140,17 @@
 //! - Malformed ZAP requests get a 500 reply (pyzmq answers 400).
 //! - The curve user-id mapping is a closure
 //!   ([`Authenticator::set_curve_user_id`]) rather than an overridden method;
-//!   providers are a trait, [`CredentialsProvider`], and async providers
-//!   belong to the async authenticator.
+//!   providers are traits, [`CredentialsProvider`] and
+//!   [`AsyncCredentialsProvider`] (pyzmq's callback with a coroutine),
+//!   configured with [`Authenticator::configure_curve_callback_async`].
+//! - Address rules must be IPs (pyzmq keeps any string, compared as text),
+//!   and compare as IPs (see above).
+#![forbid(unsafe_code)]
 
 mod certs;
+mod error;
 mod policy;
+mod reader;
 mod thread;
 pub mod zap;
 pub mod zpl;
@@ -117,14 +159,17 @@ pub use certs::{
     Certificate, PUBLIC_EXTENSION, SECRET_EXTENSION, create_certificates, load_certificate,
     load_certificates,
 };
-pub use policy::{ANY_DOMAIN, Authenticator, CURVE_ALLOW_ANY, CredentialsProvider, Verdict};
+pub use error::{CertificateError, Error};
+pub use policy::{
+    ANY_DOMAIN, AsyncCredentialsProvider, Authenticator, CURVE_ALLOW_ANY, CredentialsProvider,
+    Verdict, VerdictFuture,
+};
+#[cfg(all(feature = "tokio", unix))]
+pub(crate) use policy::{Answer, reply_frames, routed};
 pub use thread::{DEFAULT_STOP_TIMEOUT, ThreadAuthenticator};
 pub use zap::ZAP_ENDPOINT;
 
-pub(crate) use certs::describe as describe_certificate_error;
-
 use crate::curve::{CurveKey, CurveKeyPair};
-use crate::error::Result;
 use crate::socket::Socket;
 
 impl Socket {
@@ -136,7 +181,7 @@ impl Socket {
     ///
     /// As the setters (for example [`Error::InvalidArgument`](crate::Error::InvalidArgument)
     /// on a libzmq without CURVE).
-    pub fn set_curve_server_keys(&self, keys: &CurveKeyPair) -> Result<()> {
+    pub fn set_curve_server_keys(&self, keys: &CurveKeyPair) -> crate::Result<()> {
         self.set_curve_secretkey(keys.secret.as_bytes())?;
         self.set_curve_publickey(keys.public.as_bytes())?;
         self.set_curve_server(true)
@@ -149,7 +194,7 @@ impl Socket {
     /// # Errors
     ///
     /// As the setters.
-    pub fn set_curve_client(&self, server: &CurveKey, keys: &CurveKeyPair) -> Result<()> {
+    pub fn set_curve_client(&self, server: &CurveKey, keys: &CurveKeyPair) -> crate::Result<()> {
         self.set_curve_serverkey(server.as_bytes())?;
         self.set_curve_publickey(keys.public.as_bytes())?;
         self.set_curve_secretkey(keys.secret.as_bytes())
@@ -162,7 +207,7 @@ impl Socket {
     ///
     /// [`Error::InvalidInput`](crate::Error::InvalidInput) for an interior
     /// NUL; as the setters otherwise.
-    pub fn set_plain_client(&self, username: &str, password: &str) -> Result<()> {
+    pub fn set_plain_client(&self, username: &str, password: &str) -> crate::Result<()> {
         self.set_plain_username(username)?;
         self.set_plain_password(password)
     }
@@ -170,8 +215,7 @@ impl Socket {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use crate::{Context, Error, Mechanism, SocketType};
+    use crate::{Context, Error, Mechanism, Result, SocketType};
 
     #[test]
     fn shortcuts_set_the_options() -> Result<()> {

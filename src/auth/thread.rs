@@ -7,7 +7,8 @@ use std::sync::{Arc, Condvar, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use super::policy::{Authenticator, CredentialsProvider};
+use super::error::CertificateError;
+use super::policy::{AsyncCredentialsProvider, Authenticator, CredentialsProvider};
 use super::zap::ZAP_ENDPOINT;
 use crate::constants::{PollEvents, SocketType};
 use crate::context::Context;
@@ -100,6 +101,18 @@ struct WorkerState {
     waker: Mutex<Option<Socket>>,
 }
 
+/// The bound ZAP socket, unbound when dropped (also when the thread cannot
+/// be spawned): unbinding an inproc endpoint is immediate, while closing is
+/// finished later by libzmq's reaper, so a handler started right after
+/// would find the endpoint still taken.
+struct BoundZap(Socket);
+
+impl Drop for BoundZap {
+    fn drop(&mut self) {
+        let _ = self.0.unbind(ZAP_ENDPOINT);
+    }
+}
+
 /// Marks the worker done when the thread ends, however it ends.
 struct DoneGuard(Arc<WorkerState>);
 
@@ -167,6 +180,20 @@ impl ThreadAuthenticator {
         }
         let zap = self.ctx.socket(SocketType::Router)?;
         zap.set_linger(Some(Duration::ZERO))?;
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let control_endpoint = format!(
+            "inproc://zmqx.auth.control.{}.{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        let control = self.ctx.socket(SocketType::Pair)?;
+        control.set_linger(Some(Duration::ZERO))?;
+        control.bind(&control_endpoint)?;
+        let waker = self.ctx.socket(SocketType::Pair)?;
+        waker.set_linger(Some(Duration::ZERO))?;
+        waker.connect(&control_endpoint)?;
+        // Bound last, so that a failure before this leaves the endpoint free;
+        // from here on the guard unbinds it whatever happens.
         match zap.bind(ZAP_ENDPOINT) {
             Ok(()) => {}
             Err(e) if matches!(e.root(), Error::AddressInUse) => {
@@ -180,18 +207,7 @@ impl ThreadAuthenticator {
             }
             Err(e) => return Err(e),
         }
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let control_endpoint = format!(
-            "inproc://zmqx.auth.control.{}.{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        );
-        let control = self.ctx.socket(SocketType::Pair)?;
-        control.set_linger(Some(Duration::ZERO))?;
-        control.bind(&control_endpoint)?;
-        let waker = self.ctx.socket(SocketType::Pair)?;
-        waker.set_linger(Some(Duration::ZERO))?;
-        waker.connect(&control_endpoint)?;
+        let zap = BoundZap(zap);
 
         let shared = Arc::new(WorkerState {
             waker: Mutex::new(Some(waker)),
@@ -203,13 +219,10 @@ impl ThreadAuthenticator {
             .name("zmqx-auth".to_string())
             .spawn(move || {
                 let _done = DoneGuard(state.clone());
-                run(&zap, &control, &policy, &state.stop);
+                run(&zap.0, &control, &policy, &state.stop);
                 // Under the lock: `stop` may be sending on it right now.
                 drop(state.waker.lock().unwrap_or_else(|e| e.into_inner()).take());
-                // Unbinding an inproc endpoint is immediate, while closing
-                // is finished later by libzmq's reaper: unbind first so that
-                // a new handler can bind as soon as `stop` returns.
-                let _ = zap.unbind(ZAP_ENDPOINT);
+                // Unbinds, so a new handler can bind once `stop` returns.
                 drop(zap);
                 drop(control);
             })
@@ -329,7 +342,7 @@ impl ThreadAuthenticator {
         &self,
         domain: &str,
         location: impl AsRef<std::path::Path>,
-    ) -> Result<()> {
+    ) -> std::result::Result<(), CertificateError> {
         let location = location.as_ref();
         if location.as_os_str() == super::CURVE_ALLOW_ANY {
             self.configure_curve_allow_any(domain);
@@ -359,6 +372,18 @@ impl ThreadAuthenticator {
         P: CredentialsProvider + 'static,
     {
         self.policy_mut().configure_curve_callback(domain, provider);
+    }
+
+    /// [`Authenticator::configure_curve_callback_async`]. This thread runs
+    /// each lookup to completion, one at a time and without a tokio
+    /// runtime; the `AsyncAuthenticator`
+    /// runs them concurrently.
+    pub fn configure_curve_callback_async<P>(&self, domain: &str, provider: P)
+    where
+        P: AsyncCredentialsProvider + 'static,
+    {
+        self.policy_mut()
+            .configure_curve_callback_async(domain, provider);
     }
 
     /// [`Authenticator::configure_gssapi`].

@@ -31,6 +31,7 @@
 //! dropped. libzmq itself never sends such requests.
 
 use std::fmt;
+use std::net::IpAddr;
 
 use crate::curve::CurveKey;
 
@@ -188,8 +189,11 @@ pub struct ZapRequest {
     pub request_id: Vec<u8>,
     /// The socket's ZAP domain (`ZMQ_ZAP_DOMAIN`); empty when not set.
     pub domain: String,
-    /// The client's IP address (`127.0.0.1`, an IPv6 text form); empty for
-    /// IPC connections.
+    /// The client's address as libzmq reports it: an IP in text
+    /// (`127.0.0.1`, `::1`, `fe80::1%eth0`; an IPv4 client of a dual-stack
+    /// IPv6 listener is `::ffff:127.0.0.1`), or for IPC connections text
+    /// that is no IP (empty, or `host:uid:gid:pid` where libzmq reads the
+    /// peer's credentials). Compare IPs with [`peer_ip`](Self::peer_ip).
     pub address: String,
     /// The routing id of the server socket (`ZMQ_ROUTING_ID`), if any.
     pub identity: Vec<u8>,
@@ -334,6 +338,14 @@ impl ZapRequest {
     /// The mechanism name (`"NULL"`, `"PLAIN"`, `"CURVE"`, `"GSSAPI"`…).
     pub fn mechanism(&self) -> &str {
         self.credentials.mechanism()
+    }
+
+    /// The client's IP in canonical form, `None` when the
+    /// [`address`](Self::address) is no IP (IPC). An IPv4-mapped IPv6
+    /// address (`::ffff:127.0.0.1`) is the IPv4 address, and an IPv6 zone
+    /// (`%eth0`) is dropped: compare this, not the text, with an IP.
+    pub fn peer_ip(&self) -> Option<IpAddr> {
+        parse_ip(&self.address).map(|(ip, _)| ip)
     }
 
     /// The request as frames (without envelope), as libzmq sends it: for
@@ -507,6 +519,33 @@ impl ZapReply {
     }
 }
 
+/// Parses an IP address in the text forms a ZAP request or an address rule
+/// may use: plain, in brackets (`[::1]`), with an IPv6 zone
+/// (`fe80::1%eth0`), surrounded by spaces. Returns the IP in canonical form
+/// (an IPv4-mapped IPv6 address becomes IPv4, as a dual-stack listener
+/// reports IPv4 clients that way) and the zone, kept for IPv6 only.
+/// `None` for anything else, including a zone on an IPv4 address.
+pub(crate) fn parse_ip(text: &str) -> Option<(IpAddr, Option<&str>)> {
+    let text = text.trim();
+    let text = text
+        .strip_prefix('[')
+        .and_then(|t| t.strip_suffix(']'))
+        .unwrap_or(text);
+    let (ip, zone) = match text.split_once('%') {
+        Some((ip, zone)) => (ip, Some(zone)),
+        None => (text, None),
+    };
+    let ip: IpAddr = ip.parse().ok()?;
+    if let Some(zone) = zone {
+        let bad = |c: char| c.is_whitespace() || c.is_control() || c == '%';
+        if !ip.is_ipv6() || zone.is_empty() || zone.contains(bad) {
+            return None;
+        }
+    }
+    let ip = ip.to_canonical();
+    Some((ip, zone.filter(|_| ip.is_ipv6())))
+}
+
 /// Splits a message received on a ROUTER (or from a proxy) into its address
 /// envelope — every frame up to and including the first empty one — and the
 /// ZAP body after it. `None` when there is no empty delimiter frame.
@@ -632,6 +671,31 @@ mod tests {
         assert_eq!(StatusCode::from_code(201), None);
         assert_eq!(StatusCode::InternalError.to_string(), "500");
         Ok(())
+    }
+
+    #[test]
+    fn peer_ips() {
+        let ip = |address: &str| {
+            let mut frames = request(b"NULL", &[]);
+            frames[3] = address.as_bytes().to_vec();
+            ZapRequest::parse(&frames).expect("well formed").peer_ip()
+        };
+        let v4: IpAddr = [127, 0, 0, 1].into();
+        assert_eq!(ip("127.0.0.1"), Some(v4));
+        assert_eq!(ip("::ffff:127.0.0.1"), Some(v4));
+        assert_eq!(ip("::1"), Some(IpAddr::from(std::net::Ipv6Addr::LOCALHOST)));
+        assert_eq!(ip("fe80::1%eth0"), "fe80::1".parse().ok());
+        assert_eq!(ip(""), None);
+        assert_eq!(ip("localhost:1000:1000:42"), None);
+        assert_eq!(
+            parse_ip("fe80::1%eth0"),
+            Some(("fe80::1".parse().expect("ip"), Some("eth0")))
+        );
+        assert_eq!(
+            parse_ip("::ffff:10.0.0.1%eth0"),
+            Some(([10, 0, 0, 1].into(), None))
+        );
+        assert_eq!(parse_ip("10.0.0.1%eth0"), None);
     }
 
     #[test]

@@ -1,6 +1,13 @@
 //! ZPL, the ZeroMQ Property Language (ZeroMQ RFC 4/ZPL): the text format of
 //! CURVE certificate files (czmq's `zconfig`, pyzmq's `zmq.auth.certs`).
 //!
+//! This parser is strict RFC 4. Certificate files are not read with it:
+//! pyzmq and czmq write metadata that is not valid ZPL (names with spaces,
+//! line breaks and quotes in values), so [`Certificate`](super::Certificate)
+//! has a lenient reader of its own (see
+//! [reading certificate files](super#reading-certificate-files)). zmqx
+//! writes certificates with [`ZplDocument::to_zpl`].
+//!
 //! ```
 //! use zmqx::auth::zpl::ZplDocument;
 //!

@@ -181,9 +181,12 @@ impl AsyncThreadSafeSocket {
         mut op: impl FnMut(&ThreadSafeSocket) -> Result<Option<R>>,
     ) -> Result<R> {
         let inner = &*self.inner;
+        // A socket that is always ready must not starve its worker: take
+        // part in tokio's budget. *Before* the operation, as this may yield:
+        // a yield between a receive and the return of its message would
+        // lose the message if the future were dropped there.
+        tokio::task::coop::consume_budget().await;
         if let Some(r) = op(&inner.socket)? {
-            // A socket that is always ready must not starve its worker.
-            tokio::task::coop::consume_budget().await;
             return Ok(r);
         }
         let mut tries = 0u32;
@@ -194,7 +197,6 @@ impl AsyncThreadSafeSocket {
             // wakes this future.
             checked.as_mut().enable();
             if let Some(r) = op(&inner.socket)? {
-                tokio::task::coop::consume_budget().await;
                 return Ok(r);
             }
             tries += 1;

@@ -103,6 +103,7 @@
 mod asynchronous;
 mod context;
 mod monitor;
+mod options;
 mod poller;
 mod thread_safe;
 

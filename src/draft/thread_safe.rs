@@ -1,13 +1,11 @@
 //! [`ThreadSafeSocket`]: libzmq's thread-safe DRAFT socket types, `Sync`.
 
 use std::ffi::{CString, c_void};
-use std::time::Duration;
 
 use crate::constants::{Event, SocketType};
 use crate::context::Context;
 use crate::error::{Error, Result, check};
 use crate::message::Message;
-use crate::options::{OptionValue, SocketOption};
 use crate::socket::{Sendable, Socket, check_port, endpoint_cstr};
 
 use super::MonitorV2;
@@ -89,9 +87,9 @@ pub struct ThreadSafeSocket {
 // with ZMQ_THREAD_SAFE when it is wrapped): libzmq takes the socket's own
 // mutex in every call on it (options, bind/connect, send/recv, monitor,
 // close) and its mailbox is the thread-safe kind. On the Rust side `Socket`
-// holds only the raw pointer, an `Arc` of the (Sync) context state and a
-// `OnceLock` of its (Sync) monitor link: its `!Sync` marker stands for
-// libzmq's rule, which these types lift.
+// holds only the raw pointer, an `Arc` of the (Sync) context state, an
+// atomic copy threshold and a `OnceLock` of its (Sync) monitor link: its
+// `!Sync` marker stands for libzmq's rule, which these types lift.
 unsafe impl Sync for ThreadSafeSocket {}
 
 impl std::fmt::Debug for ThreadSafeSocket {
@@ -123,10 +121,10 @@ impl ThreadSafeSocket {
         self.kind
     }
 
-    /// The wrapped [`Socket`], for its typed option accessors
-    /// (`set_curve_server`, `set_heartbeat_ivl`…) and everything else it
-    /// has. Calls on it are as thread-safe as on `self`; multipart calls fail
-    /// with libzmq's `EINVAL` on these types.
+    /// The wrapped [`Socket`], for everything it has that `self` does not
+    /// (every option accessor is on `self` too). Calls on it are as
+    /// thread-safe as on `self`; multipart calls fail with libzmq's `EINVAL`
+    /// on these types.
     pub fn as_socket(&self) -> &Socket {
         &self.socket
     }
@@ -181,71 +179,6 @@ impl ThreadSafeSocket {
     /// Leaves a group on a DISH socket (`zmq_leave`; pyzmq's `dish.leave`).
     pub fn leave(&self, group: &str) -> Result<()> {
         self.socket.leave(group)
-    }
-
-    /// The endpoint last bound or connected (`ZMQ_LAST_ENDPOINT`).
-    pub fn last_endpoint(&self) -> Result<String> {
-        self.socket.last_endpoint()
-    }
-
-    /// Reads any option (`zmq_getsockopt`); see [`Socket::get`].
-    pub fn get(&self, option: SocketOption) -> Result<OptionValue> {
-        self.socket.get(option)
-    }
-
-    /// Sets any option (`zmq_setsockopt`); see [`Socket::set`].
-    pub fn set(&self, option: SocketOption, value: OptionValue) -> Result<()> {
-        self.socket.set(option, value)
-    }
-
-    /// `ZMQ_LINGER`: how long pending messages may wait after close.
-    pub fn linger(&self) -> Result<Option<Duration>> {
-        self.socket.linger()
-    }
-
-    /// Sets `ZMQ_LINGER` (`None`: wait forever).
-    pub fn set_linger(&self, linger: Option<Duration>) -> Result<()> {
-        self.socket.set_linger(linger)
-    }
-
-    /// `ZMQ_RCVTIMEO`: the receive timeout (`None`: block forever).
-    pub fn rcvtimeo(&self) -> Result<Option<Duration>> {
-        self.socket.rcvtimeo()
-    }
-
-    /// Sets `ZMQ_RCVTIMEO`.
-    pub fn set_rcvtimeo(&self, timeout: Option<Duration>) -> Result<()> {
-        self.socket.set_rcvtimeo(timeout)
-    }
-
-    /// `ZMQ_SNDTIMEO`: the send timeout (`None`: block forever).
-    pub fn sndtimeo(&self) -> Result<Option<Duration>> {
-        self.socket.sndtimeo()
-    }
-
-    /// Sets `ZMQ_SNDTIMEO`.
-    pub fn set_sndtimeo(&self, timeout: Option<Duration>) -> Result<()> {
-        self.socket.set_sndtimeo(timeout)
-    }
-
-    /// `ZMQ_SNDHWM`: the high-water mark of outbound messages.
-    pub fn sndhwm(&self) -> Result<i32> {
-        self.socket.sndhwm()
-    }
-
-    /// Sets `ZMQ_SNDHWM`.
-    pub fn set_sndhwm(&self, hwm: i32) -> Result<()> {
-        self.socket.set_sndhwm(hwm)
-    }
-
-    /// `ZMQ_RCVHWM`: the high-water mark of inbound messages.
-    pub fn rcvhwm(&self) -> Result<i32> {
-        self.socket.rcvhwm()
-    }
-
-    /// Sets `ZMQ_RCVHWM`.
-    pub fn set_rcvhwm(&self, hwm: i32) -> Result<()> {
-        self.socket.set_rcvhwm(hwm)
     }
 
     /// Sends one message (`zmq_msg_send`). On SERVER and PEER the message
@@ -347,6 +280,8 @@ impl Socket {
         require_draft("zmq_connect_peer")?;
         let c = endpoint_cstr(endpoint)?;
         check_port(endpoint)?;
+        crate::endpoint::check_ipc_path(endpoint)?;
+        crate::fdlimit::check_endpoint(endpoint, false)?;
         // SAFETY: as_raw is a live socket; c is a valid C string.
         let id = unsafe { zmq_sys::zmq_connect_peer(self.as_raw(), c.as_ptr()) };
         if id == 0 { Err(Error::last()) } else { Ok(id) }

@@ -9,7 +9,7 @@ use std::ffi::c_void;
 use super::Socket;
 use crate::constants::SendFlags;
 use crate::error::{Error, Result};
-use crate::message::{Message, copy_threshold};
+use crate::message::Message;
 use crate::tracker::MessageTracker;
 
 mod sealed {
@@ -58,7 +58,7 @@ macro_rules! sendable_owned {
             #[inline]
             fn send_on(self, socket: &Socket, flags: i32) -> Result<()> {
                 let bytes: &[u8] = self.as_ref();
-                if bytes.len() < copy_threshold() {
+                if bytes.len() < socket.effective_copy_threshold() {
                     return socket.send_slice(bytes, flags);
                 }
                 let mut msg = Message::from_owned_zero_copy(self);

@@ -67,6 +67,10 @@ use crate::options::{OptionKind, OptionValue, SocketOption};
 pub struct Socket {
     raw: *mut c_void,
     ctx: Arc<Shared>,
+    /// This socket's copy threshold, or `FOLLOW_PROCESS` (see
+    /// `Socket::set_copy_threshold` in message.rs). Atomic because a
+    /// `ThreadSafeSocket` shares its `Socket` between threads.
+    pub(crate) copy_threshold: std::sync::atomic::AtomicUsize,
     /// Shared with the [`Monitor`](crate::monitor::Monitor)s made from this
     /// socket; created by the first one. (A `OnceLock`, as
     /// `ThreadSafeSocket` shares a `Socket` between threads.)
@@ -184,6 +188,7 @@ impl Socket {
         Socket {
             raw,
             ctx,
+            copy_threshold: crate::message::follow_process_copy_threshold(),
             monitor_link: OnceLock::new(),
             _not_sync: PhantomData,
         }
@@ -248,6 +253,8 @@ impl Socket {
     /// [`Error::root`] for libzmq's error.
     #[doc(alias = "zmq_bind")]
     pub fn bind(&self, endpoint: &str) -> Result<()> {
+        crate::endpoint::check_ipc_path(endpoint)?;
+        crate::fdlimit::check_endpoint(endpoint, true)?;
         self.endpoint_call(endpoint, true, zmq_sys::zmq_bind)
     }
 
@@ -255,6 +262,8 @@ impl Socket {
     /// ([`Error::AtEndpoint`]).
     #[doc(alias = "zmq_connect")]
     pub fn connect(&self, endpoint: &str) -> Result<()> {
+        crate::endpoint::check_ipc_path(endpoint)?;
+        crate::fdlimit::check_endpoint(endpoint, false)?;
         self.endpoint_call(endpoint, true, zmq_sys::zmq_connect)
     }
 
@@ -504,12 +513,19 @@ impl Socket {
             .map_err(|e| e.at_option(|| option_name(id)))
     }
 
+    /// Sets an option to `(NULL, 0)`, which libzmq reads as "clear" for a
+    /// few options (`zmq_setsockopt`).
+    pub(crate) fn set_raw_null(&self, id: i32) -> Result<()> {
+        self.setsockopt(id, std::ptr::null(), 0)
+            .map_err(|e| e.at_option(|| option_name(id)))
+    }
+
     fn setsockopt(&self, id: i32, ptr: *const c_void, len: usize) -> Result<()> {
         // SAFETY: raw is a live socket; ptr points to len readable bytes.
         check(unsafe { zmq_sys::zmq_setsockopt(self.raw, id, ptr, len) }).map(drop)
     }
 
-    fn getsockopt(&self, id: i32, ptr: *mut c_void, len: usize) -> Result<usize> {
+    pub(crate) fn getsockopt(&self, id: i32, ptr: *mut c_void, len: usize) -> Result<usize> {
         let mut size = len;
         // SAFETY: raw is a live socket; ptr points to `len` writable bytes and
         // size tells libzmq so; libzmq writes back the size used.

@@ -8,7 +8,14 @@
 //! drops the runtime (which cancels every forwarding task) and joins the
 //! thread: nothing is left running.
 //!
+//! Before the tunnel is handed out, the thread opens one `direct-tcpip`
+//! channel to the target and closes it: that proves the server forwards
+//! (OpenSSH's `AllowTcpForwarding no` refuses it as "administratively
+//! prohibited") and reaches the target (it resolves and accepts there).
+//!
 //! [russh]: https://docs.rs/russh
+
+#![forbid(unsafe_code)]
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -18,13 +25,13 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use russh::ChannelOpenFailure;
 use russh::client::{self, AuthResult, Handle};
 use russh::keys::{self, HashAlg, PrivateKey, PrivateKeyWithHashAlg, PublicKeyOrCertificate};
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 
-use super::{HostKeyPolicy, SshErrorKind, SshOptions, SshServer, Target, local_user, ssh_error};
-use crate::{Error, Result};
+use super::{Error, ErrorKind, HostKeyPolicy, Result, SshOptions, SshServer, Target, local_user};
 
 /// How long a closing tunnel waits for its session to say goodbye.
 const DISCONNECT_GRACE: Duration = Duration::from_millis(500);
@@ -51,7 +58,7 @@ impl Forwarder {
         if let Some(thread) = self.thread.take() {
             thread
                 .join()
-                .map_err(|_| ssh_error(SshErrorKind::Io, "the ssh tunnel thread panicked"))?;
+                .map_err(|_| Error::new(ErrorKind::Io, "the ssh tunnel thread panicked"))?;
         }
         Ok(())
     }
@@ -79,8 +86,8 @@ impl Login {
         let user = match &server.user {
             Some(u) => u.clone(),
             None => local_user().ok_or_else(|| {
-                ssh_error(
-                    SshErrorKind::Auth,
+                Error::new(
+                    ErrorKind::Auth,
                     format!("no user name for {server}: give one as user@host"),
                 )
             })?,
@@ -108,7 +115,7 @@ pub(super) fn open(
     let target = target.clone();
     listener
         .set_nonblocking(true)
-        .map_err(|e| ssh_error(SshErrorKind::Io, format!("local listener: {e}")))?;
+        .map_err(|e| Error::new(ErrorKind::Io, format!("local listener: {e}")))?;
     let (ready_tx, ready_rx) = sync_channel::<Result<()>>(1);
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let alive = Arc::new(AtomicBool::new(false));
@@ -125,18 +132,24 @@ pub(super) fn open(
                 }
             };
             runtime.block_on(async move {
-                let session = match login_within_timeout(&login).await {
+                let deadline = tokio::time::Instant::now() + login.timeout;
+                let session = match login_before(&login, deadline).await {
                     Ok(s) => s,
                     Err(e) => {
                         let _ = ready_tx.send(Err(e));
                         return;
                     }
                 };
+                if let Err(e) = check_forwarding(&session, &login, &target, deadline).await {
+                    disconnect(&session).await;
+                    let _ = ready_tx.send(Err(e));
+                    return;
+                }
                 let listener = match tokio::net::TcpListener::from_std(listener) {
                     Ok(l) => l,
                     Err(e) => {
-                        let _ = ready_tx.send(Err(ssh_error(
-                            SshErrorKind::Io,
+                        let _ = ready_tx.send(Err(Error::new(
+                            ErrorKind::Io,
                             format!("local listener: {e}"),
                         )));
                         return;
@@ -150,7 +163,7 @@ pub(super) fn open(
             // Dropping the runtime here cancels every forwarding task.
             runtime.shutdown_timeout(DISCONNECT_GRACE);
         })
-        .map_err(|e| ssh_error(SshErrorKind::Io, format!("starting the tunnel thread: {e}")))?;
+        .map_err(|e| Error::new(ErrorKind::Io, format!("starting the tunnel thread: {e}")))?;
     let mut forwarder = Forwarder {
         stop: Some(stop_tx),
         thread: Some(thread),
@@ -164,8 +177,8 @@ pub(super) fn open(
         }
         Err(RecvTimeoutError::Disconnected) => {
             let _ = forwarder.shutdown();
-            Err(ssh_error(
-                SshErrorKind::Io,
+            Err(Error::new(
+                ErrorKind::Io,
                 "the ssh tunnel thread ended without a word",
             ))
         }
@@ -176,8 +189,8 @@ pub(super) fn open(
                 let _ = stop.send(());
             }
             forwarder.thread = None;
-            Err(ssh_error(
-                SshErrorKind::Timeout,
+            Err(Error::new(
+                ErrorKind::Timeout,
                 format!("the tunnel through {server} was not up within {timeout:?}"),
             ))
         }
@@ -189,15 +202,13 @@ pub(super) fn try_passwordless(options: &SshOptions, server: &SshServer) -> Resu
     let login = Login::new(options, server)?;
     let runtime = runtime()?;
     let result = runtime.block_on(async {
-        match login_within_timeout(&login).await {
+        let deadline = tokio::time::Instant::now() + login.timeout;
+        match login_before(&login, deadline).await {
             Ok(session) => {
                 disconnect(&session).await;
                 Ok(true)
             }
-            Err(Error::Ssh {
-                kind: SshErrorKind::Auth,
-                ..
-            }) => Ok(false),
+            Err(e) if e.kind() == ErrorKind::Auth => Ok(false),
             Err(e) => Err(e),
         }
     });
@@ -210,12 +221,7 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .enable_io()
         .enable_time()
         .build()
-        .map_err(|e| {
-            ssh_error(
-                SshErrorKind::Io,
-                format!("starting the tunnel runtime: {e}"),
-            )
-        })
+        .map_err(|e| Error::new(ErrorKind::Io, format!("starting the tunnel runtime: {e}")))
 }
 
 /// Accepts local connections and forwards each one until told to stop or
@@ -287,16 +293,82 @@ async fn disconnect(session: &Handle<Client>) {
     .await;
 }
 
-async fn login_within_timeout(login: &Login) -> Result<Handle<Client>> {
-    match tokio::time::timeout(login.timeout, login_to(login)).await {
+/// Logs in, or fails with [`ErrorKind::Timeout`] at `deadline`.
+async fn login_before(login: &Login, deadline: tokio::time::Instant) -> Result<Handle<Client>> {
+    match tokio::time::timeout_at(deadline, login_to(login)).await {
         Ok(result) => result,
-        Err(_) => Err(ssh_error(
-            SshErrorKind::Timeout,
+        Err(_) => Err(Error::new(
+            ErrorKind::Timeout,
             format!(
                 "logging in to {} took longer than {:?}",
                 login.server, login.timeout
             ),
         )),
+    }
+}
+
+/// Opens one `direct-tcpip` channel to the target and closes it: proves
+/// that the server forwards and reaches the target before the tunnel is
+/// handed out.
+async fn check_forwarding(
+    session: &Handle<Client>,
+    login: &Login,
+    target: &Target,
+    deadline: tokio::time::Instant,
+) -> Result<()> {
+    let server = &login.server;
+    let open = session.channel_open_direct_tcpip(
+        target.host.clone(),
+        u32::from(target.port),
+        "127.0.0.1",
+        0,
+    );
+    match tokio::time::timeout_at(deadline, open).await {
+        Ok(Ok(channel)) => {
+            let _ = tokio::time::timeout(DISCONNECT_GRACE, channel.close()).await;
+            Ok(())
+        }
+        Ok(Err(russh::Error::ChannelOpenFailure(reason))) => {
+            Err(channel_failure(&reason, server, target))
+        }
+        Ok(Err(e)) => Err(session_error(
+            server,
+            &format!("opening a channel to {}", target.display()),
+            e,
+        )),
+        Err(_) => Err(Error::new(
+            ErrorKind::Timeout,
+            format!(
+                "logged in to {server}, but it did not reach {} within {:?}",
+                target.display(),
+                login.timeout
+            ),
+        )),
+    }
+}
+
+/// The server refused to open a channel to the target.
+fn channel_failure(reason: &ChannelOpenFailure, server: &SshServer, target: &Target) -> Error {
+    let target = target.display();
+    match reason {
+        ChannelOpenFailure::AdministrativelyProhibited => Error::new(
+            ErrorKind::ForwardingDenied,
+            format!(
+                "{server} refuses to forward to {target} (its sshd_config may say \
+                 AllowTcpForwarding no, or PermitOpen): administratively prohibited"
+            ),
+        ),
+        ChannelOpenFailure::ConnectFailed => Error::new(
+            ErrorKind::TargetUnreachable,
+            format!(
+                "{server} could not connect to {target} (the name does not resolve there, \
+                 nothing listens, or no route leads to it)"
+            ),
+        ),
+        other => Error::new(
+            ErrorKind::Protocol,
+            format!("{server} could not open a channel to {target}: {other:?}"),
+        ),
     }
 }
 
@@ -308,8 +380,8 @@ async fn login_to(login: &Login) -> Result<Handle<Client>> {
     let stream = TcpStream::connect((server.host.as_str(), port))
         .await
         .map_err(|e| {
-            ssh_error(
-                SshErrorKind::Unreachable,
+            Error::new(
+                ErrorKind::Unreachable,
                 format!("connecting to {server}: {e}"),
             )
         })?;
@@ -335,7 +407,7 @@ async fn login_to(login: &Login) -> Result<Handle<Client>> {
                 .unwrap_or_else(|p| p.into_inner())
                 .take();
             return Err(match problem {
-                Some(message) => ssh_error(SshErrorKind::HostKey, format!("{server}: {message}")),
+                Some(message) => Error::new(ErrorKind::HostKey, format!("{server}: {message}")),
                 None => session_error(server, "the SSH handshake", e),
             });
         }
@@ -349,8 +421,8 @@ async fn login_to(login: &Login) -> Result<Handle<Client>> {
             // An explicit key file that cannot be read is the caller's error;
             // a default key that does not load is skipped.
             Err(e) if key.explicit => {
-                return Err(ssh_error(
-                    SshErrorKind::Auth,
+                return Err(Error::new(
+                    ErrorKind::Auth,
                     format!("cannot use the key file {name}: {e}"),
                 ));
             }
@@ -397,8 +469,8 @@ async fn login_to(login: &Login) -> Result<Handle<Client>> {
     } else {
         format!("tried {}", tried.join(", "))
     };
-    Err(ssh_error(
-        SshErrorKind::Auth,
+    Err(Error::new(
+        ErrorKind::Auth,
         format!("{}@{server}: permission denied ({tried})", login.user),
     ))
 }
@@ -413,16 +485,14 @@ async fn rsa_hash(session: &Handle<Client>) -> Result<Option<HashAlg>> {
 
 fn session_error(server: &SshServer, during: &str, e: russh::Error) -> Error {
     let kind = match &e {
-        russh::Error::IO(_) | russh::Error::HUP | russh::Error::Disconnect => {
-            SshErrorKind::Protocol
-        }
-        russh::Error::ConnectionTimeout | russh::Error::KeepaliveTimeout => SshErrorKind::Timeout,
+        russh::Error::IO(_) | russh::Error::HUP | russh::Error::Disconnect => ErrorKind::Protocol,
+        russh::Error::ConnectionTimeout | russh::Error::KeepaliveTimeout => ErrorKind::Timeout,
         russh::Error::UnknownKey
         | russh::Error::WrongServerSig
-        | russh::Error::KeyChanged { .. } => SshErrorKind::HostKey,
-        _ => SshErrorKind::Protocol,
+        | russh::Error::KeyChanged { .. } => ErrorKind::HostKey,
+        _ => ErrorKind::Protocol,
     };
-    ssh_error(kind, format!("{during} with {server} failed: {e}"))
+    Error::new(kind, format!("{during} with {server} failed: {e}"))
 }
 
 struct KeyCandidate {

@@ -1,6 +1,7 @@
 //! What every txZMQ connection shares: [`Endpoint`]s, [`ConnectionOptions`],
 //! the socket and the task that receives from it.
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, Weak};
 use std::task::{Context, Poll};
@@ -10,10 +11,14 @@ use futures_core::Stream;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
+use super::error::{Error, Result, panic_message};
 use super::factory::{Factory, FactoryShared};
 use crate::asynchronous::{AsyncMonitor, AsyncReceiver, AsyncSender, AsyncSocket};
 use crate::monitor::{EventKind, MonitorEvent};
-use crate::{Error, Event, Message, Result, Socket, SocketType};
+use crate::{Event, Message, Socket, SocketType};
+
+/// The socket errors, as `crate::Error` is shadowed by this module's.
+type ZmqError = crate::Error;
 
 /// How many received messages wait between a connection's task and its
 /// [`Stream`] before the task stops reading (and libzmq's receive
@@ -204,11 +209,11 @@ impl ConnectionOptions {
     }
 
     /// Applies the options as txZMQ's `ZmqConnection.__init__` does.
-    fn apply(&self, socket: &Socket, linger: Duration) -> Result<()> {
+    fn apply(&self, socket: &Socket, linger: Duration) -> crate::Result<()> {
         socket.set_linger(Some(linger))?;
         if self.multicast_loop {
             match socket.set_multicast_loop(true) {
-                Ok(()) | Err(Error::MissingCapability { .. } | Error::Version { .. }) => {}
+                Ok(()) | Err(ZmqError::MissingCapability { .. } | ZmqError::Version { .. }) => {}
                 Err(e) => return Err(e),
             }
         }
@@ -242,7 +247,61 @@ pub(crate) struct CoreShared {
     sender: Mutex<Option<Arc<AsyncSender>>>,
     endpoints: Mutex<Vec<Endpoint>>,
     closed: watch::Sender<bool>,
+    /// Peers connected now (see [`Peers`]).
+    peers: watch::Sender<Peers>,
     driver: Mutex<Option<JoinHandle<()>>>,
+}
+
+/// The peers of a connection, as its socket monitor tells (libzmq has no
+/// call that lists them).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Peers {
+    /// Handshakes that succeeded and whose connection has not broken since.
+    live: usize,
+    /// Connections whose handshake failed: the `DISCONNECTED` that follows
+    /// each is not a live peer leaving.
+    failed: usize,
+    /// `inproc` endpoints connected: inproc makes no monitor events, and
+    /// libzmq queues for such a peer from the connect on.
+    inproc: usize,
+}
+
+impl Peers {
+    fn count(&self) -> usize {
+        self.live + self.inproc
+    }
+
+    /// Follows one monitor event.
+    fn event(&mut self, kind: EventKind) {
+        match kind {
+            EventKind::HandshakeSucceeded => self.live += 1,
+            EventKind::HandshakeFailedNoDetail
+            | EventKind::HandshakeFailedProtocol
+            | EventKind::HandshakeFailedAuth => self.failed += 1,
+            EventKind::Disconnected => {
+                if self.failed > 0 {
+                    self.failed -= 1;
+                } else {
+                    self.live = self.live.saturating_sub(1);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The monitor events a connection follows: its peers, and the lost
+/// connections it reports.
+fn peer_events() -> Event {
+    Event::HANDSHAKE_SUCCEEDED
+        | Event::HANDSHAKE_FAILED_NO_DETAIL
+        | Event::HANDSHAKE_FAILED_PROTOCOL
+        | Event::HANDSHAKE_FAILED_AUTH
+        | Event::DISCONNECTED
+}
+
+fn is_inproc_connect(endpoint: &Endpoint) -> bool {
+    endpoint.kind == EndpointType::Connect && endpoint.address.starts_with("inproc://")
 }
 
 impl CoreShared {
@@ -267,23 +326,49 @@ impl CoreShared {
         if self.sender()?.try_send_multipart(parts)? {
             Ok(())
         } else {
-            Err(Error::Again)
+            Err(ZmqError::Again.into())
         }
     }
 
-    fn sender(&self) -> Result<Arc<AsyncSender>> {
+    fn sender(&self) -> crate::Result<Arc<AsyncSender>> {
         self.sender
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
-            .ok_or(Error::NotSocket)
+            .ok_or(ZmqError::NotSocket)
+    }
+
+    /// Resolves once a peer is connected, at once if one is; fails with
+    /// `NotSocket` once the connection is closed.
+    pub(crate) async fn connected(&self) -> Result<()> {
+        let mut peers = self.peers.subscribe();
+        let mut closed = self.closed.subscribe();
+        tokio::select! {
+            biased;
+            _ = until_closed(&mut closed) => return Err(ZmqError::NotSocket.into()),
+            r = peers.wait_for(|p| p.count() > 0) => if r.is_err() {
+                return Err(ZmqError::NotSocket.into());
+            },
+        }
+        // On the accepting side libzmq attaches the new peer's pipe when the
+        // socket next processes its commands (queued before the handshake
+        // event), and a send processes them at most once a millisecond:
+        // reading ZMQ_EVENTS processes them now, so that a send right
+        // after this can reach the peer.
+        self.sender()?.with_socket(|s| s.events())?;
+        Ok(())
+    }
+
+    pub(crate) fn connected_peers(&self) -> usize {
+        self.peers.borrow().count()
     }
 }
 
 /// How a connection's task handles what its socket receives: it turns a
 /// multipart message (or a receive error) into an item for the inbox, or
 /// handles it itself (`None`).
-pub(crate) type Handler<T> = Box<dyn FnMut(Result<Vec<Message>>) -> Option<Result<T>> + Send>;
+pub(crate) type Handler<T> =
+    Box<dyn FnMut(crate::Result<Vec<Message>>) -> Option<Result<T>> + Send>;
 
 /// What to do with received messages.
 pub(crate) struct Receiving<T> {
@@ -325,18 +410,17 @@ impl Core {
         fshared.check_open()?;
         let socket = fshared.context().socket(kind)?;
         options.apply(&socket, fshared.linger())?;
-        let monitor = if options.watch_disconnects {
-            Some(AsyncMonitor::new(
-                socket.monitor_events(Event::DISCONNECTED)?,
-            )?)
-        } else {
-            None
-        };
+        // Always on, before any bind or connect: it counts the peers.
+        let monitor = AsyncMonitor::new(socket.monitor_events(peer_events())?)?;
         let endpoints: Vec<Endpoint> = endpoints.into_iter().collect();
         connect_or_bind(&socket, &endpoints)?;
         let (sender, receiver) = AsyncSocket::new(socket)?.split();
 
         let (closed, closed_rx) = watch::channel(false);
+        let peers = Peers {
+            inproc: endpoints.iter().filter(|e| is_inproc_connect(e)).count(),
+            ..Peers::default()
+        };
         let shared = fshared.register(|id| {
             Arc::new(CoreShared {
                 id,
@@ -344,16 +428,21 @@ impl Core {
                 sender: Mutex::new(Some(Arc::new(sender))),
                 endpoints: Mutex::new(endpoints),
                 closed,
+                peers: watch::Sender::new(peers),
                 driver: Mutex::new(None),
             })
         })?;
 
-        let (lost_tx, disconnects) = match monitor {
-            Some(m) => {
-                let (tx, rx) = mpsc::unbounded_channel();
-                (Some((m, tx)), Some(Disconnects { rx }))
-            }
-            None => (None, None),
+        let (lost_tx, disconnects) = if options.watch_disconnects {
+            let (tx, rx) = mpsc::unbounded_channel();
+            (Some(tx), Some(Disconnects { rx }))
+        } else {
+            (None, None)
+        };
+        let watcher = Watcher {
+            monitor: Some(monitor),
+            lost: lost_tx,
+            shared: Arc::downgrade(&shared),
         };
         let (inbox_tx, inbox) = match &receiving {
             Some(_) => {
@@ -366,7 +455,7 @@ impl Core {
         let on_exit = OnExit(receiving.as_mut().and_then(|r| r.on_exit.take()));
         let receiver = receiving.is_some().then_some(receiver);
         let handle = tokio::spawn(drive(
-            on_exit, receiver, receiving, lost_tx, closed_rx, inbox_tx,
+            on_exit, receiver, receiving, watcher, closed_rx, inbox_tx,
         ));
         *shared.driver.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle);
         Ok((
@@ -389,6 +478,9 @@ impl Core {
         let sender = self.shared.sender()?;
         for endpoint in endpoints {
             sender.with_socket(|s| connect_or_bind(s, std::slice::from_ref(&endpoint)))?;
+            if is_inproc_connect(&endpoint) {
+                self.shared.peers.send_modify(|p| p.inproc += 1);
+            }
             self.shared
                 .endpoints
                 .lock()
@@ -407,11 +499,11 @@ impl Core {
     }
 
     pub(crate) fn last_endpoint(&self) -> Result<String> {
-        self.shared.sender()?.last_endpoint()
+        Ok(self.shared.sender()?.last_endpoint()?)
     }
 
-    pub(crate) fn with_socket<R>(&self, f: impl FnOnce(&Socket) -> Result<R>) -> Result<R> {
-        self.shared.sender()?.with_socket(f)
+    pub(crate) fn with_socket<R>(&self, f: impl FnOnce(&Socket) -> crate::Result<R>) -> Result<R> {
+        Ok(self.shared.sender()?.with_socket(f)?)
     }
 
     pub(crate) fn is_closed(&self) -> bool {
@@ -422,7 +514,7 @@ impl Core {
         self.disconnects.take()
     }
 
-    /// Sends a multipart message now or fails with [`Error::Again`] (txZMQ's
+    /// Sends a multipart message now or fails with `EAGAIN` (txZMQ's
     /// `send`, which is non-blocking). `parts` are left as they were on
     /// failure.
     pub(crate) fn try_send(&self, parts: &mut [Message]) -> Result<()> {
@@ -434,15 +526,25 @@ impl Core {
     }
 
     /// Sends a multipart message, waiting while the socket cannot take it;
-    /// ends with [`Error::NotSocket`] if the connection shuts down first.
+    /// ends with `NotSocket` if the connection shuts down first.
+    /// Cancel-safe: all parts or none.
     pub(crate) async fn send(&self, parts: Vec<Message>) -> Result<()> {
         let sender = self.shared.sender()?;
         let mut closed = self.shared.closed.subscribe();
         tokio::select! {
             biased;
-            _ = until_closed(&mut closed) => Err(Error::NotSocket),
-            r = sender.send_multipart(parts) => r,
+            _ = until_closed(&mut closed) => Err(ZmqError::NotSocket.into()),
+            r = sender.send_multipart(parts) => Ok(r?),
         }
+    }
+
+    /// See [`CoreShared::connected`].
+    pub(crate) async fn connected(&self) -> Result<()> {
+        self.shared.connected().await
+    }
+
+    pub(crate) fn connected_peers(&self) -> usize {
+        self.shared.connected_peers()
     }
 
     /// txZMQ's `ZmqConnection.shutdown`: closes the socket and leaves the
@@ -461,7 +563,7 @@ impl Drop for Core {
     }
 }
 
-fn connect_or_bind(socket: &Socket, endpoints: &[Endpoint]) -> Result<()> {
+fn connect_or_bind(socket: &Socket, endpoints: &[Endpoint]) -> crate::Result<()> {
     for e in endpoints {
         match e.kind {
             EndpointType::Bind => socket.bind(&e.address)?,
@@ -483,47 +585,91 @@ impl Drop for OnExit {
     }
 }
 
+/// What a connection's task watches besides its socket: the socket
+/// monitor (peers, lost connections) and the connection's state.
+struct Watcher {
+    /// `None` once the monitor's stream ended.
+    monitor: Option<AsyncMonitor>,
+    /// Where lost connections go, when they are watched.
+    lost: Option<mpsc::UnboundedSender<MonitorEvent>>,
+    shared: Weak<CoreShared>,
+}
+
+impl Watcher {
+    async fn next_event(&mut self) -> Option<crate::Result<MonitorEvent>> {
+        match &mut self.monitor {
+            Some(m) => m.next_event().await,
+            None => std::future::pending().await,
+        }
+    }
+
+    fn handle(&mut self, event: Option<crate::Result<MonitorEvent>>) {
+        match event {
+            Some(Ok(event)) => {
+                if let Some(shared) = self.shared.upgrade() {
+                    shared.peers.send_if_modified(|p| {
+                        let before = *p;
+                        p.event(event.kind);
+                        *p != before
+                    });
+                }
+                if event.kind == EventKind::Disconnected {
+                    if let Some(tx) = &self.lost {
+                        let _ = tx.send(event);
+                    }
+                }
+            }
+            // A malformed event: nothing to follow.
+            Some(Err(_)) => {}
+            None => self.monitor = None,
+        }
+    }
+}
+
 /// The task of a connection: receives and dispatches until closed, and
-/// forwards lost-connection events. It owns the receive half (and the
-/// monitor), so the socket closes when it ends.
+/// follows the socket monitor. It owns the receive half (and the monitor),
+/// so the socket closes when it ends; however it ends, the connection is
+/// closed then (`is_closed`, failing sends), never left open but deaf.
 async fn drive<T: Send + 'static>(
     on_exit: OnExit,
     receiver: Option<AsyncReceiver>,
     mut receiving: Option<Receiving<T>>,
-    mut monitor: Option<(AsyncMonitor, mpsc::UnboundedSender<MonitorEvent>)>,
+    mut watcher: Watcher,
     mut closed: watch::Receiver<bool>,
     inbox: Option<mpsc::Sender<Result<T>>>,
 ) {
-    // False once the inbox is gone (its callback task panicked): messages
-    // are then left to libzmq's high-water mark.
-    let mut reading = true;
-    let mut closed_too = closed.clone();
-    loop {
+    'run: loop {
         tokio::select! {
             biased;
             _ = until_closed(&mut closed) => break,
-            event = next_event(&mut monitor) => match event {
-                Some(Ok(e)) if e.kind == EventKind::Disconnected => {
-                    if let Some((_, tx)) = &monitor {
-                        let _ = tx.send(e);
-                    }
-                }
-                Some(_) => {}
-                None => monitor = None,
-            },
-            frames = recv(&receiver, reading) => {
+            event = watcher.next_event() => watcher.handle(event),
+            frames = recv(&receiver) => {
                 let Some(r) = receiving.as_mut() else { continue };
                 // ETERM, or a socket that cannot receive any more: the
                 // error is handed on, then the task ends.
                 let terminated = matches!(
                     &frames,
-                    Err(e) if !matches!(e, Error::Again | Error::Interrupted)
+                    Err(e) if !matches!(e, ZmqError::Again | ZmqError::Interrupted)
                 );
                 if let (Some(item), Some(inbox)) = ((r.handler)(frames), &inbox) {
-                    tokio::select! {
-                        biased;
-                        _ = until_closed(&mut closed_too) => break,
-                        sent = inbox.send(item) => reading = sent.is_ok(),
+                    // Wait for room in the inbox, following the monitor
+                    // meanwhile (`connected()` must not wait for a reader).
+                    loop {
+                        tokio::select! {
+                            biased;
+                            _ = until_closed(&mut closed) => break 'run,
+                            event = watcher.next_event() => watcher.handle(event),
+                            permit = inbox.reserve() => match permit {
+                                Ok(permit) => {
+                                    permit.send(item);
+                                    break;
+                                }
+                                // Nobody takes the items any more (the
+                                // callback's task was aborted): close
+                                // rather than go on deaf.
+                                Err(_) => break 'run,
+                            },
+                        }
                     }
                 }
                 if terminated {
@@ -532,9 +678,12 @@ async fn drive<T: Send + 'static>(
             }
         }
     }
+    if let Some(shared) = watcher.shared.upgrade() {
+        shared.close();
+    }
     drop(receiver);
     drop(on_exit);
-    drop(monitor);
+    drop(watcher);
 }
 
 /// Resolves once the connection is closed (or its state is gone).
@@ -542,18 +691,9 @@ pub(crate) async fn until_closed(closed: &mut watch::Receiver<bool>) {
     let _ = closed.wait_for(|c| *c).await;
 }
 
-async fn recv(receiver: &Option<AsyncReceiver>, reading: bool) -> Result<Vec<Message>> {
+async fn recv(receiver: &Option<AsyncReceiver>) -> crate::Result<Vec<Message>> {
     match receiver {
-        Some(rx) if reading => rx.recv_multipart().await,
-        _ => std::future::pending().await,
-    }
-}
-
-async fn next_event(
-    monitor: &mut Option<(AsyncMonitor, mpsc::UnboundedSender<MonitorEvent>)>,
-) -> Option<Result<MonitorEvent>> {
-    match monitor {
-        Some((m, _)) => m.next_event().await,
+        Some(rx) => rx.recv_multipart().await,
         None => std::future::pending().await,
     }
 }
@@ -581,14 +721,38 @@ impl<T: Send + 'static> Inbox<T> {
 
     /// Hands every item to `callback` on a task of its own; the stream then
     /// ends. `None` if a callback was already set.
-    pub(crate) fn callback<F>(&mut self, mut callback: F) -> Option<JoinHandle<()>>
+    ///
+    /// A panic in the callback is caught and handed to the callback as its
+    /// next item ([`Error::CallbackPanicked`], with the message id `id_of`
+    /// finds in the item it was handling); a panic on that report is
+    /// printed to stderr. Either way the task goes on with the next item.
+    pub(crate) fn callback<F>(
+        &mut self,
+        name: &'static str,
+        id_of: fn(&T) -> Option<Vec<u8>>,
+        mut callback: F,
+    ) -> Option<JoinHandle<()>>
     where
         F: FnMut(Result<T>) + Send + 'static,
     {
         let mut rx = self.rx.take()?;
         Some(tokio::spawn(async move {
             while let Some(item) = rx.recv().await {
-                callback(item);
+                let message_id = item.as_ref().ok().and_then(id_of);
+                let Err(payload) = catch_unwind(AssertUnwindSafe(|| callback(item))) else {
+                    continue;
+                };
+                let report = Error::CallbackPanicked {
+                    callback: name,
+                    message: panic_message(payload),
+                    message_id,
+                };
+                if let Err(again) = catch_unwind(AssertUnwindSafe(|| callback(Err(report)))) {
+                    eprintln!(
+                        "zmqx::txzmq: the {name} callback panicked on the report of its own panic: {}",
+                        panic_message(again)
+                    );
+                }
             }
         }))
     }
@@ -626,7 +790,7 @@ macro_rules! connection_methods {
         pub fn add_endpoints(
             &self,
             endpoints: impl IntoIterator<Item = $crate::txzmq::Endpoint>,
-        ) -> $crate::Result<()> {
+        ) -> $crate::txzmq::Result<()> {
             self.core.add_endpoints(endpoints)
         }
 
@@ -637,17 +801,44 @@ macro_rules! connection_methods {
 
         /// The last endpoint bound or connected, with the port the OS chose
         /// for `tcp://…:*` (`ZMQ_LAST_ENDPOINT`).
-        pub fn last_endpoint(&self) -> $crate::Result<String> {
+        pub fn last_endpoint(&self) -> $crate::txzmq::Result<String> {
             self.core.last_endpoint()
         }
 
         /// Runs `f` with the socket, for options txZMQ does not expose. Keep
-        /// it short: the socket is locked meanwhile.
+        /// it short: the socket is locked meanwhile. Do not start a socket
+        /// monitor on it: libzmq allows one, and the connection's own
+        /// (behind [`connected`](Self::connected) and `disconnects`) would
+        /// stop.
         pub fn with_socket<R>(
             &self,
             f: impl FnOnce(&$crate::Socket) -> $crate::Result<R>,
-        ) -> $crate::Result<R> {
+        ) -> $crate::txzmq::Result<R> {
             self.core.with_socket(f)
+        }
+
+        /// Resolves once a peer is connected: at once if one is, else when
+        /// the next peer completes its ZMTP handshake
+        /// (`ZMQ_EVENT_HANDSHAKE_SUCCEEDED` from the connection's socket
+        /// monitor). No txZMQ counterpart. Fails with
+        /// [`zmqx::Error::NotSocket`](crate::Error::NotSocket) when the
+        /// connection shuts down first; wrap it in a timeout to bound it.
+        ///
+        /// A peer counts from its handshake until its connection breaks
+        /// (`ZMQ_EVENT_DISCONNECTED`). `inproc` makes no monitor events: an
+        /// `inproc` endpoint this connection *connects* counts as a peer
+        /// from the connect on (libzmq queues for it even before the other
+        /// side binds); peers connecting to an `inproc` endpoint it
+        /// *binds* are not seen. A subscriber that is connected may still
+        /// miss messages published before its subscription arrives.
+        pub async fn connected(&self) -> $crate::txzmq::Result<()> {
+            self.core.connected().await
+        }
+
+        /// How many peers are connected now, as [`connected`](Self::connected)
+        /// counts them.
+        pub fn connected_peers(&self) -> usize {
+            self.core.connected_peers()
         }
 
         /// Closes the socket and leaves the factory (txZMQ's `shutdown`).
@@ -657,7 +848,11 @@ macro_rules! connection_methods {
             self.core.shutdown()
         }
 
-        /// Whether the connection (or its factory) was shut down.
+        /// Whether the connection is closed: shut down (itself or its
+        /// factory), or its task ended (the context was terminated, or the
+        /// task of its callback was aborted). A closed connection never
+        /// receives again and its sends fail with
+        /// [`zmqx::Error::NotSocket`](crate::Error::NotSocket).
         pub fn is_closed(&self) -> bool {
             self.core.is_closed()
         }
@@ -673,17 +868,23 @@ macro_rules! connection_methods {
 
 /// `Stream` and callback access to a connection's inbox.
 macro_rules! inbox_methods {
-    ($item:ty, $callback:ident, $what:literal) => {
+    ($item:ty, $callback:ident, $what:literal, $id_of:expr) => {
         #[doc = concat!("Hands every ", $what, " to `callback`, on a task of its own (txZMQ's")]
         #[doc = concat!("overridable method); the [`Stream`](futures_core::Stream) then ends.")]
-        /// Returns the task, or `None` if a callback was already set. A
-        /// panic in the callback ends that task (see its `JoinHandle`);
-        /// receiving then stops.
+        /// Returns the task, or `None` if a callback was already set. The
+        /// task ends when the connection closes.
+        ///
+        /// A panic in the callback does not stop the connection: it is
+        /// caught, and the callback gets it as its next item,
+        #[doc = concat!("[`Error::CallbackPanicked`](crate::txzmq::Error::CallbackPanicked) (`callback: \"", stringify!($callback), "\"`);")]
+        /// then receiving goes on, as pyzmq's `ZMQStream` does. (A panic on
+        /// that report is printed to stderr.) Aborting the task closes the
+        /// connection: nothing would take its messages.
         pub fn $callback<F>(&mut self, callback: F) -> Option<tokio::task::JoinHandle<()>>
         where
-            F: FnMut($crate::Result<$item>) + Send + 'static,
+            F: FnMut($crate::txzmq::Result<$item>) + Send + 'static,
         {
-            self.inbox.callback(callback)
+            self.inbox.callback(stringify!($callback), $id_of, callback)
         }
     };
 }
@@ -692,7 +893,7 @@ macro_rules! inbox_methods {
 macro_rules! impl_inbox_stream {
     ($t:ty, $item:ty) => {
         impl futures_core::Stream for $t {
-            type Item = $crate::Result<$item>;
+            type Item = $crate::txzmq::Result<$item>;
 
             fn poll_next(
                 self: std::pin::Pin<&mut Self>,

@@ -13,6 +13,9 @@ use super::connection::CoreShared;
 use crate::constants::ContextOption;
 use crate::{Context, Error, Result};
 
+/// What the public calls return.
+type TxResult<T> = super::error::Result<T>;
+
 /// txZMQ's default linger period: 100 ms.
 pub const DEFAULT_LINGER_PERIOD: Duration = Duration::from_millis(100);
 
@@ -167,8 +170,10 @@ impl FactoryShared {
 ///   `registerForShutdown`: the factory shuts down on the signal, or when
 ///   the runtime itself shuts down.
 ///
-/// After shutdown, new connections fail with [`Error::ContextTerminated`],
-/// and operations on existing ones with [`Error::NotSocket`].
+/// After shutdown, new connections fail with
+/// [`zmqx::Error::ContextTerminated`](Error::ContextTerminated), and
+/// operations on existing ones with [`zmqx::Error::NotSocket`](Error::NotSocket)
+/// (both wrapped in [`txzmq::Error::Zmq`](super::Error::Zmq)).
 pub struct Factory {
     shared: Arc<FactoryShared>,
 }
@@ -187,7 +192,7 @@ impl std::fmt::Debug for Factory {
 impl Factory {
     /// A factory with txZMQ's defaults: one I/O thread and a linger period
     /// of 100 ms ([`DEFAULT_LINGER_PERIOD`]).
-    pub fn new() -> Result<Factory> {
+    pub fn new() -> TxResult<Factory> {
         Factory::with_options(1, DEFAULT_LINGER_PERIOD)
     }
 
@@ -195,7 +200,7 @@ impl Factory {
     /// `ioThreads`) and whose sockets close with `linger` (txZMQ's
     /// `lingerPeriod`): how long pending messages may still leave when a
     /// connection or the factory shuts down.
-    pub fn with_options(io_threads: i32, linger: Duration) -> Result<Factory> {
+    pub fn with_options(io_threads: i32, linger: Duration) -> TxResult<Factory> {
         // Checked here so that every socket can take it later.
         crate::options::duration_to_ms(Some(linger), "linger period")?;
         let context = Context::try_new()?;
@@ -238,8 +243,8 @@ impl Factory {
     /// `shutdown`): each connection's task ends and its socket closes with
     /// the linger period, then the context is terminated. Calling it again
     /// is not an error.
-    pub async fn shutdown(&self) -> Result<()> {
-        self.shared.shutdown().await
+    pub async fn shutdown(&self) -> TxResult<()> {
+        Ok(self.shared.shutdown().await?)
     }
 
     /// Closes every connection and shuts the context down without waiting,

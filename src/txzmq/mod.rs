@@ -1,5 +1,5 @@
 //! txZMQ's patterns on tokio, wire-compatible with txZMQ 1.0 (feature
-//! `tokio`, on by default; Unix).
+//! `txzmq`; Unix).
 //!
 //! ```
 //! use std::time::Duration;
@@ -7,7 +7,7 @@
 //! use zmqx::txzmq::{Endpoint, Factory, PullConnection, PushConnection, RepConnection, ReqConnection};
 //!
 //! #[tokio::main]
-//! async fn main() -> zmqx::Result<()> {
+//! async fn main() -> zmqx::txzmq::Result<()> {
 //!     let factory = Factory::new()?;
 //!
 //!     // Request/reply: many requests in flight, each with its own timeout.
@@ -51,18 +51,28 @@
 //! - [`PushConnection`] / [`PullConnection`].
 //! - [`ReqConnection`] (`ZmqREQConnection`, DEALER): `send_msg` returns a
 //!   [`Reply`] future; [uuid4, empty, parts…] on the wire; timeouts, a
-//!   default timeout, cancellation by dropping.
+//!   default timeout, cancellation by dropping; `send_msg_async` waits
+//!   for a peer instead of failing.
 //!   [`RepConnection`] (`ZmqREPConnection`, ROUTER): [`Request`]s with
-//!   their message id, `reply(id, parts)`.
+//!   their message id (and [routing envelope](Request::envelope)),
+//!   `reply(id, parts)`; plain REQ clients are answered too. [`NO_PARTS`]
+//!   is a request or reply with no parts.
 //! - [`RouterConnection`] / [`DealerConnection`]: raw multipart messages
 //!   with routing ids.
 //! - [`wire`]: the framing as pure functions over byte slices.
 //!
 //! Receiving connections are a [`Stream`](futures_core::Stream) of their
 //! messages, or hand them to a callback (`on_message`, `on_pull`,
-//! `on_request`). Sends are immediate, as in txZMQ: they fail with
-//! [`Error::Again`](crate::Error::Again) when the socket cannot take the
-//! message; the `*_async` variants wait instead.
+//! `on_request`); a panicking callback is reported to itself
+//! ([`Error::CallbackPanicked`]) and the connection goes on. Sends are
+//! immediate, as in txZMQ: they fail with
+//! [`zmqx::Error::Again`](crate::Error::Again) when the socket cannot take
+//! the message; the `*_async` variants wait instead, and every connection
+//! can wait for a peer (`connected().await`).
+//!
+//! Errors are [`Error`]: socket errors ([`Error::Zmq`], wrapping
+//! [`zmqx::Error`](crate::Error)) and txZMQ's own (framing, message ids,
+//! timeouts, callback panics).
 //!
 //! ## Differences from txZMQ
 //!
@@ -71,12 +81,16 @@
 //!   socket so that a shutdown can close it from anywhere.
 //! - **Futures instead of Deferreds.** [`ReqConnection::send_msg`] returns
 //!   a [`Reply`] future; dropping it is `Deferred.cancel()`. A timeout is
-//!   [`Error::RequestTimeout`](crate::Error::RequestTimeout)
-//!   (`ZmqRequestTimeoutError`). When the connection shuts down, pending
-//!   replies fail with [`Error::NotSocket`](crate::Error::NotSocket)
-//!   instead of never firing.
+//!   [`Error::RequestTimeout`] (`ZmqRequestTimeoutError`). When the
+//!   connection shuts down, pending replies fail with
+//!   [`zmqx::Error::NotSocket`](crate::Error::NotSocket) instead of never
+//!   firing.
 //! - **Streams and callbacks instead of overriding** `gotMessage`,
-//!   `onPull` or `messageReceived`.
+//!   `onPull` or `messageReceived`. An exception in a txZMQ handler
+//!   unwinds into the reactor; a panic in a callback here is caught and
+//!   handed to the callback as [`Error::CallbackPanicked`] (with the
+//!   message id of the request it was handling, still pending), and
+//!   receiving goes on.
 //! - **Options are values**, given per connection ([`ConnectionOptions`]),
 //!   not class attributes. Multicast loopback exists in libzmq 4 only in
 //!   DRAFT builds; elsewhere it is ignored, as txZMQ ignores it on libzmq
@@ -84,12 +98,13 @@
 //! - **Stricter framing, nothing lost.** A published frame without `\0`,
 //!   a published message of three or more frames (txZMQ ignores the extra
 //!   frames), a request without its envelope, a reply whose delimiter is
-//!   not empty: each is an [`Error::TxzmqFraming`](crate::Error::TxzmqFraming)
-//!   that hands the frames back, where txZMQ raises inside the reactor.
-//!   Publishing a tag that contains `\0` is refused.
+//!   not empty: each is an [`Error::Framing`] that hands the frames back,
+//!   where txZMQ raises inside the reactor. Publishing a tag that contains
+//!   `\0` is refused, and so is a reply with no parts to a REQ peer
+//!   (which would drop it).
 //! - **Unknown ids are errors**: replying to an id with no pending request
-//!   is [`Error::UnknownMessageId`](crate::Error::UnknownMessageId), not a
-//!   `KeyError`; a failed reply keeps the request pending for a retry.
+//!   is [`Error::UnknownMessageId`], not a `KeyError`; a failed reply keeps
+//!   the request pending for a retry.
 //! - **The id pool** works as txZMQ's (batches of [`ID_POOL_GEN_SIZE`]
 //!   uuid4s, trimmed to twice that), but only ids of answered requests go
 //!   back to it: a late reply to a cancelled or timed-out request, or a
@@ -108,7 +123,10 @@
 //! - The deprecated `ZmqXREQConnection`/`ZmqXREPConnection` aliases and
 //!   the overridable `_getNextId` are not provided.
 
+#![forbid(unsafe_code)]
+
 mod connection;
+mod error;
 mod factory;
 mod pubsub;
 mod pushpull;
@@ -117,9 +135,12 @@ mod router_dealer;
 pub mod wire;
 
 pub use connection::{ConnectionOptions, Disconnects, Endpoint, EndpointType};
+pub use error::{Error, Result};
 pub use factory::{DEFAULT_LINGER_PERIOD, Factory};
 pub use pubsub::{PubConnection, Published, SubConnection};
 pub use pushpull::{PullConnection, PushConnection};
-pub use reqrep::{ID_POOL_GEN_SIZE, RepConnection, Replier, Reply, ReqConnection, Request};
+pub use reqrep::{
+    ID_POOL_GEN_SIZE, NO_PARTS, RepConnection, Replier, Reply, ReqConnection, Request,
+};
 pub use router_dealer::{DealerConnection, RouterConnection, RouterMessage};
 pub use wire::{PublishedForm, WireError};

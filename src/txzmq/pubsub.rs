@@ -5,9 +5,10 @@ use super::connection::{
     ConnectionOptions, Core, Endpoint, Inbox, Receiving, connection_methods, impl_inbox_stream,
     inbox_methods,
 };
+use super::error::{Error, Result};
 use super::factory::Factory;
-use super::wire::{self, PublishedForm};
-use crate::{Error, Frames, Message, Result, SocketType};
+use super::wire::{self, PublishedForm, WireError};
+use crate::{Frames, Message, SocketType};
 
 /// A published message as a subscriber receives it: tag and body, without
 /// copying them out of the received frame(s).
@@ -25,7 +26,7 @@ enum Repr {
 impl Published {
     /// Splits received frames as txZMQ's subscriber does
     /// ([`wire::split_published`]); a malformed message is an
-    /// [`Error::TxzmqFraming`] that hands the frames back.
+    /// [`Error::Framing`] that hands the frames back.
     pub fn from_frames(mut frames: Vec<Message>) -> Result<Published> {
         let split = wire::split_published(&frames).map(|p| (p.form, p.tag.len()));
         match split {
@@ -42,7 +43,7 @@ impl Published {
                     repr: Repr::Two { tag, body },
                 })
             }
-            Err(reason) => Err(Error::TxzmqFraming {
+            Err(reason) => Err(Error::Framing {
                 reason,
                 frames: Frames::new(frames),
             }),
@@ -123,13 +124,43 @@ impl PubConnection {
     /// one frame `tag \0 message`. Subscribers match `tag` by prefix, so
     /// `b""` reaches every subscriber that subscribed to `b""`.
     ///
-    /// A tag containing a NUL byte is an [`Error::InvalidInput`] (the
+    /// A tag containing a NUL byte is an [`Error::Unsendable`] (the
     /// subscriber would cut the tag at it). PUB never blocks: at the
     /// high-water mark libzmq drops the message, as with txZMQ.
     pub fn publish(&self, message: impl AsRef<[u8]>, tag: impl AsRef<[u8]>) -> Result<()> {
-        let frame = wire::encode_published(tag.as_ref(), message.as_ref())
-            .map_err(|e| Error::invalid("txZMQ tag", e.to_string()))?;
+        let frame =
+            wire::encode_published(tag.as_ref(), message.as_ref()).map_err(Error::Unsendable)?;
         self.core.try_send(&mut [Message::from(frame)])
+    }
+
+    /// Sends a raw multipart message (txZMQ's `send([tag, message])` on a
+    /// publisher): the frames as given, without the `tag \0` framing of
+    /// [`publish`](Self::publish). A txZMQ subscriber reads two frames as
+    /// [tag, body]; libzmq's subscription filter looks at the first frame.
+    ///
+    /// No parts is an [`Error::Unsendable`]. PUB never blocks: at the
+    /// high-water mark libzmq drops the message.
+    ///
+    /// ```
+    /// # use zmqx::txzmq::{Endpoint, Factory, PubConnection};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> zmqx::txzmq::Result<()> {
+    /// # let factory = Factory::new()?;
+    /// let publisher = PubConnection::new(&factory, Endpoint::bind("inproc://raw-pub"))?;
+    /// publisher.send_multipart(["weather", "sunny"])?;
+    /// # factory.shutdown().await
+    /// # }
+    /// ```
+    pub fn send_multipart<I>(&self, parts: I) -> Result<()>
+    where
+        I: IntoIterator,
+        I::Item: Into<Message>,
+    {
+        let mut parts: Vec<Message> = parts.into_iter().map(Into::into).collect();
+        if parts.is_empty() {
+            return Err(Error::Unsendable(WireError::NoFrames));
+        }
+        self.core.try_send(&mut parts)
     }
 
     connection_methods!();
@@ -140,7 +171,7 @@ impl PubConnection {
 /// callback ([`on_message`](Self::on_message), txZMQ's `gotMessage`).
 ///
 /// Both framings txZMQ accepts arrive: one frame `tag \0 body` and two
-/// frames [tag, body]. Anything else is an [`Error::TxzmqFraming`] item
+/// frames [tag, body]. Anything else is an [`Error::Framing`] item
 /// holding the frames; the stream goes on.
 #[derive(Debug)]
 pub struct SubConnection {
@@ -162,8 +193,8 @@ impl SubConnection {
         options: &ConnectionOptions,
     ) -> Result<SubConnection> {
         let receiving = Receiving {
-            handler: Box::new(|frames: Result<Vec<Message>>| {
-                Some(frames.and_then(Published::from_frames))
+            handler: Box::new(|frames: crate::Result<Vec<Message>>| {
+                Some(frames.map_err(Error::from).and_then(Published::from_frames))
             }),
             on_exit: None,
         };
@@ -174,7 +205,7 @@ impl SubConnection {
             options,
             Some(receiving),
         )?;
-        let inbox = inbox.ok_or(Error::NotSocket)?;
+        let inbox = inbox.ok_or(crate::Error::NotSocket)?;
         Ok(SubConnection { core, inbox })
     }
 
@@ -194,7 +225,7 @@ impl SubConnection {
         self.core.with_socket(|s| s.unsubscribe(tag.as_ref()))
     }
 
-    inbox_methods!(Published, on_message, "received message");
+    inbox_methods!(Published, on_message, "received message", |_| None);
     connection_methods!();
 }
 

@@ -4,8 +4,10 @@ use super::connection::{
     ConnectionOptions, Core, Endpoint, Inbox, Receiving, connection_methods, impl_inbox_stream,
     inbox_methods,
 };
+use super::error::{Error, Result};
 use super::factory::Factory;
-use crate::{Error, Message, Result, SocketType};
+use super::wire::WireError;
+use crate::{Message, SocketType};
 
 /// txZMQ's `ZmqPushConnection`: pushes messages on a PUSH socket.
 #[derive(Debug)]
@@ -30,14 +32,15 @@ impl PushConnection {
     }
 
     /// Pushes one single-part message now (txZMQ's `push`), or fails with
-    /// [`Error::Again`] when no peer can take it (high-water mark, no
-    /// peer), as txZMQ does.
+    /// [`zmqx::Error::Again`](crate::Error::Again) when no peer can take it
+    /// (high-water mark, no peer), as txZMQ does.
     pub fn push(&self, message: impl Into<Message>) -> Result<()> {
         self.core.try_send(&mut [message.into()])
     }
 
     /// Pushes a multipart message now (txZMQ's `send` with a list), or
-    /// [`Error::Again`].
+    /// [`zmqx::Error::Again`](crate::Error::Again). No parts is an
+    /// [`Error::Unsendable`].
     pub fn push_multipart<I>(&self, parts: I) -> Result<()>
     where
         I: IntoIterator,
@@ -45,7 +48,7 @@ impl PushConnection {
     {
         let mut parts: Vec<Message> = parts.into_iter().map(Into::into).collect();
         if parts.is_empty() {
-            return Err(Error::invalid("multipart message", "it has no parts"));
+            return Err(Error::Unsendable(WireError::NoFrames));
         }
         self.core.try_send(&mut parts)
     }
@@ -60,7 +63,7 @@ impl PushConnection {
     {
         let parts: Vec<Message> = parts.into_iter().map(Into::into).collect();
         if parts.is_empty() {
-            return Err(Error::invalid("multipart message", "it has no parts"));
+            return Err(Error::Unsendable(WireError::NoFrames));
         }
         self.core.send(parts).await
     }
@@ -90,7 +93,9 @@ impl PullConnection {
         options: &ConnectionOptions,
     ) -> Result<PullConnection> {
         let receiving = Receiving {
-            handler: Box::new(Some),
+            handler: Box::new(|frames: crate::Result<Vec<Message>>| {
+                Some(frames.map_err(Error::from))
+            }),
             on_exit: None,
         };
         let (core, inbox) = Core::open(
@@ -100,11 +105,11 @@ impl PullConnection {
             options,
             Some(receiving),
         )?;
-        let inbox = inbox.ok_or(Error::NotSocket)?;
+        let inbox = inbox.ok_or(crate::Error::NotSocket)?;
         Ok(PullConnection { core, inbox })
     }
 
-    inbox_methods!(Vec<Message>, on_pull, "pulled message");
+    inbox_methods!(Vec<Message>, on_pull, "pulled message", |_| None);
     connection_methods!();
 }
 

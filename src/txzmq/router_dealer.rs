@@ -5,9 +5,10 @@ use super::connection::{
     ConnectionOptions, Core, Endpoint, Inbox, Receiving, connection_methods, impl_inbox_stream,
     inbox_methods,
 };
+use super::error::{Error, Result};
 use super::factory::Factory;
-use super::wire;
-use crate::{Error, Frames, Message, Result, SocketType};
+use super::wire::{self, WireError};
+use crate::{Frames, Message, SocketType};
 
 /// A message as a [`RouterConnection`] receives it.
 #[derive(Debug)]
@@ -21,7 +22,7 @@ pub struct RouterMessage {
 fn collect(parts: impl IntoIterator<Item: Into<Message>>) -> Result<Vec<Message>> {
     let parts: Vec<Message> = parts.into_iter().map(Into::into).collect();
     if parts.is_empty() {
-        return Err(Error::invalid("multipart message", "it has no parts"));
+        return Err(Error::Unsendable(WireError::NoFrames));
     }
     Ok(parts)
 }
@@ -49,9 +50,9 @@ impl RouterConnection {
         options: &ConnectionOptions,
     ) -> Result<RouterConnection> {
         let receiving = Receiving {
-            handler: Box::new(|frames: Result<Vec<Message>>| {
-                Some(
-                    frames.and_then(|mut frames| match wire::split_sender(&frames) {
+            handler: Box::new(|frames: crate::Result<Vec<Message>>| {
+                Some(frames.map_err(Error::from).and_then(|mut frames| {
+                    match wire::split_sender(&frames) {
                         Ok(_) => {
                             let sender = frames.remove(0);
                             Ok(RouterMessage {
@@ -59,12 +60,12 @@ impl RouterConnection {
                                 parts: frames,
                             })
                         }
-                        Err(reason) => Err(Error::TxzmqFraming {
+                        Err(reason) => Err(Error::Framing {
                             reason,
                             frames: Frames::new(frames),
                         }),
-                    }),
-                )
+                    }
+                }))
             }),
             on_exit: None,
         };
@@ -75,12 +76,12 @@ impl RouterConnection {
             options,
             Some(receiving),
         )?;
-        let inbox = inbox.ok_or(Error::NotSocket)?;
+        let inbox = inbox.ok_or(crate::Error::NotSocket)?;
         Ok(RouterConnection { core, inbox })
     }
 
     /// Sends one part to `recipient` (txZMQ's `sendMsg(recipientId,
-    /// message)`), now or [`Error::Again`]. A recipient that is not
+    /// message)`), now or [`zmqx::Error::Again`](crate::Error::Again). A recipient that is not
     /// connected is dropped silently by libzmq, as with txZMQ.
     pub fn send_msg(
         &self,
@@ -91,7 +92,7 @@ impl RouterConnection {
     }
 
     /// Sends parts to `recipient` (txZMQ's `sendMultipart(recipientId,
-    /// parts)`), now or [`Error::Again`].
+    /// parts)`), now or [`zmqx::Error::Again`](crate::Error::Again).
     pub fn send_multipart<I>(&self, recipient: impl Into<Message>, parts: I) -> Result<()>
     where
         I: IntoIterator,
@@ -114,7 +115,7 @@ impl RouterConnection {
         self.core.send(frames).await
     }
 
-    inbox_methods!(RouterMessage, on_message, "received message");
+    inbox_methods!(RouterMessage, on_message, "received message", |_| None);
     connection_methods!();
 }
 
@@ -142,7 +143,9 @@ impl DealerConnection {
         options: &ConnectionOptions,
     ) -> Result<DealerConnection> {
         let receiving = Receiving {
-            handler: Box::new(Some),
+            handler: Box::new(|frames: crate::Result<Vec<Message>>| {
+                Some(frames.map_err(Error::from))
+            }),
             on_exit: None,
         };
         let (core, inbox) = Core::open(
@@ -152,17 +155,17 @@ impl DealerConnection {
             options,
             Some(receiving),
         )?;
-        let inbox = inbox.ok_or(Error::NotSocket)?;
+        let inbox = inbox.ok_or(crate::Error::NotSocket)?;
         Ok(DealerConnection { core, inbox })
     }
 
-    /// Sends one part (txZMQ's `sendMsg(message)`), now or [`Error::Again`].
+    /// Sends one part (txZMQ's `sendMsg(message)`), now or [`zmqx::Error::Again`](crate::Error::Again).
     pub fn send_msg(&self, message: impl Into<Message>) -> Result<()> {
         self.core.try_send(&mut [message.into()])
     }
 
     /// Sends a multipart message (txZMQ's `sendMultipart(parts)`), now or
-    /// [`Error::Again`].
+    /// [`zmqx::Error::Again`](crate::Error::Again).
     pub fn send_multipart<I>(&self, parts: I) -> Result<()>
     where
         I: IntoIterator,
@@ -181,7 +184,7 @@ impl DealerConnection {
         self.core.send(collect(parts)?).await
     }
 
-    inbox_methods!(Vec<Message>, on_message, "received message");
+    inbox_methods!(Vec<Message>, on_message, "received message", |_| None);
     connection_methods!();
 }
 

@@ -23,6 +23,11 @@
 //! let request: [&[u8]; 4] = [b"peer", b"id-1", b"", b"ping"];
 //! let r = wire::parse_request(&request)?;
 //! assert_eq!((r.routing.len(), r.id, r.parts.len()), (1, &b"id-1"[..], 1));
+//! // A plain REQ socket sends no message id: its routing id serves as one,
+//! // as in txZMQ, and the reply [peer, empty, parts…] routes back to it.
+//! let plain: [&[u8]; 3] = [b"peer", b"", b"ping"];
+//! let r = wire::parse_request(&plain)?;
+//! assert_eq!((r.routing.len(), r.id), (0, &b"peer"[..]));
 //! let reply: [&[u8]; 3] = [b"id-1", b"", b"pong"];
 //! let r = wire::parse_reply(&reply)?;
 //! assert_eq!((r.id, r.parts), (&b"id-1"[..], &reply[2..]));
@@ -32,11 +37,14 @@
 use crate::Message;
 
 /// Why a message is not valid txZMQ framing (carried by
-/// [`Error::TxzmqFraming`](crate::Error::TxzmqFraming) with the raw frames).
+/// [`Error::Framing`](super::Error::Framing) with the raw frames of a
+/// received message, by [`Error::Unsendable`](super::Error::Unsendable) for
+/// one to send).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
 #[non_exhaustive]
 pub enum WireError {
-    /// A message with no frames at all.
+    /// A message with no frames at all (received, or given to a multipart
+    /// send).
     #[error("the message has no frames")]
     NoFrames,
     /// A published message with more than two frames (txZMQ sends one, or
@@ -61,13 +69,11 @@ pub enum WireError {
     /// A request with no empty delimiter frame after its message id.
     #[error("a txZMQ request has no empty delimiter frame")]
     MissingDelimiter,
-    /// A request whose delimiter comes before the message id (no id frame).
+    /// A request whose first frame is the delimiter: no message id and no
+    /// routing id (a ROUTER always puts a non-empty routing id first, so
+    /// only a hand-made frame list has this).
     #[error("a txZMQ request has no message id before its delimiter")]
     MissingMessageId,
-    /// A request with a message id but no routing id in front of it (a
-    /// ROUTER always adds one), so the reply could not be routed.
-    #[error("a txZMQ request has no routing envelope before its message id")]
-    NoRoutingEnvelope,
     /// A reply with fewer than the two frames [id, empty].
     #[error("a txZMQ reply has {count} frames; it needs at least [id, empty]")]
     TooFewFrames {
@@ -81,6 +87,11 @@ pub enum WireError {
     /// delimiter.
     #[error("a txZMQ message id cannot be empty")]
     EmptyMessageId,
+    /// A reply with no parts to a plain REQ socket, which would drop it
+    /// (libzmq's REQ skips a message that ends at the delimiter): send at
+    /// least one part.
+    #[error("a REQ peer drops a reply with no parts; send at least one")]
+    NoPartsForReq,
 }
 
 /// The two forms of a published message a txZMQ subscriber accepts.
@@ -199,9 +210,13 @@ pub struct RequestRef<'a, F> {
 }
 
 /// Parses a request on the server side: [routing…, id, empty, parts…],
-/// the delimiter being the first empty frame (txZMQ's
-/// `ZmqREPConnection.messageReceived`). The routing envelope must not be
-/// empty, which a ROUTER guarantees.
+/// the delimiter being the first empty frame, the id the frame before it
+/// (txZMQ's `ZmqREPConnection.messageReceived`).
+///
+/// The routing envelope may be empty: a plain REQ socket sends
+/// [empty, parts…], which the ROUTER receives as [peer, empty, parts…].
+/// Its routing id is then the message id, as in txZMQ, and the reply
+/// [peer, empty, parts…] ([`encode_reply`] with no routing) reaches it.
 pub fn parse_request<F: AsRef<[u8]>>(frames: &[F]) -> Result<RequestRef<'_, F>, WireError> {
     if frames.is_empty() {
         return Err(WireError::NoFrames);
@@ -212,7 +227,6 @@ pub fn parse_request<F: AsRef<[u8]>>(frames: &[F]) -> Result<RequestRef<'_, F>, 
         .ok_or(WireError::MissingDelimiter)?;
     match delimiter {
         0 => Err(WireError::MissingMessageId),
-        1 => Err(WireError::NoRoutingEnvelope),
         d => Ok(RequestRef {
             routing: &frames[..d - 1],
             id: frames[d - 1].as_ref(),
@@ -242,8 +256,8 @@ where
 
 /// The frames a txZMQ reply server sends: [routing…, id, empty, parts…]
 /// (`ZmqREPConnection.reply`). An empty id is a
-/// [`WireError::EmptyMessageId`]; an empty routing envelope a
-/// [`WireError::NoRoutingEnvelope`].
+/// [`WireError::EmptyMessageId`]. The routing envelope is empty for a
+/// plain REQ peer, whose routing id is the message id.
 pub fn encode_reply<I>(
     routing: Vec<Message>,
     id: &[u8],
@@ -255,9 +269,6 @@ where
 {
     if id.is_empty() {
         return Err(WireError::EmptyMessageId);
-    }
-    if routing.is_empty() {
-        return Err(WireError::NoRoutingEnvelope);
     }
     let mut frames = routing;
     frames.push(Message::from(id));
@@ -331,9 +342,12 @@ mod tests {
             parse_request(&f(&[b"", b"x"])),
             Err(WireError::MissingMessageId)
         );
+        // A plain REQ: the routing id is the message id.
+        let plain = f(&[b"peer", b"", b"a"]);
+        let r = parse_request(&plain).unwrap();
         assert_eq!(
-            parse_request(&f(&[b"id", b""])),
-            Err(WireError::NoRoutingEnvelope)
+            (r.routing.len(), r.id, r.parts),
+            (0, &b"peer"[..], &plain[2..])
         );
     }
 
@@ -390,9 +404,14 @@ mod tests {
                 }
             }
             if let Ok(r) = parse_request(m) {
-                assert!(!r.routing.is_empty() && !r.id.is_empty());
+                assert!(!r.id.is_empty());
                 assert_eq!(r.routing.len() + 2 + r.parts.len(), m.len());
                 assert!(m[r.routing.len() + 1].is_empty());
+                let routing = r.routing.iter().map(|f| Message::from(&f[..])).collect();
+                let parts = r.parts.iter().map(|f| Message::from(&f[..]));
+                let back = encode_reply(routing, r.id, parts).expect("a parsed request encodes");
+                let back: Vec<Vec<u8>> = back.iter().map(|f| f.to_vec()).collect();
+                assert_eq!(back, *m);
             }
             if let Ok(r) = parse_reply(m) {
                 assert_eq!(r.parts.len() + 2, m.len());
@@ -419,10 +438,11 @@ mod tests {
             encode_request(b"", ["a"]).map(|_| ()),
             Err(WireError::EmptyMessageId)
         );
-        assert_eq!(
-            encode_reply(Vec::new(), b"id", ["a"]).map(|_| ()),
-            Err(WireError::NoRoutingEnvelope)
-        );
+        // No routing: a reply to a plain REQ, routed by its id.
+        let plain = encode_reply(Vec::new(), b"peer", ["a"])?;
+        assert_eq!(plain, [&b"peer"[..], b"", b"a"]);
+        let parsed = parse_request(&plain)?;
+        assert_eq!((parsed.routing.len(), parsed.id), (0, &b"peer"[..]));
         Ok(())
     }
 }

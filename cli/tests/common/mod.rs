@@ -2,8 +2,10 @@
 //! them, hence the `dead_code` allowance.
 #![allow(dead_code)]
 
+use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use zmqx::{Context, Result, Socket, SocketType};
@@ -107,4 +109,104 @@ pub fn wait_child(mut child: Child, timeout: Duration) -> std::io::Result<std::p
         }
         std::thread::sleep(Duration::from_millis(10));
     }
+}
+
+/// The `zmqx` binary under test.
+pub fn zmqx() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_zmqx"))
+}
+
+/// Runs `zmqx ARGS` to its end (bounded by [`TIMEOUT`]).
+pub fn run(args: &[&str]) -> Output {
+    let child = zmqx()
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn zmqx");
+    wait_child(child, TIMEOUT).expect("zmqx finishes")
+}
+
+/// Starts `zmqx ARGS` with stdout and stderr piped.
+pub fn spawn(args: &[&str]) -> Child {
+    zmqx()
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn zmqx")
+}
+
+/// Reads a child's stdout lines on a thread, so the test can wait for each
+/// with a timeout.
+pub fn lines(child: &mut Child) -> mpsc::Receiver<String> {
+    let stdout = child.stdout.take().expect("piped stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(|l| l.ok()) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// What a child wrote on stderr.
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A fresh path in the temp directory (not created).
+pub fn temp_dir(name: &str) -> PathBuf {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    std::env::temp_dir().join(format!(
+        "zmqx-cli-{name}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ))
+}
+
+/// Sends SIGTERM to a child.
+#[cfg(unix)]
+pub fn terminate(child: &Child) {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+}
+
+/// The endpoint a subcommand printed for a bound role (`ROLE ENDPOINT`).
+pub fn bound(rx: &mpsc::Receiver<String>, role: &str) -> String {
+    endpoints(rx, &[role]).remove(0)
+}
+
+/// The endpoints a subcommand printed for bound roles (`ROLE ENDPOINT`
+/// lines, in any order), in the order of `roles`.
+pub fn endpoints(rx: &mpsc::Receiver<String>, roles: &[&str]) -> Vec<String> {
+    let deadline = Instant::now() + TIMEOUT;
+    let mut found: Vec<Option<String>> = vec![None; roles.len()];
+    while found.iter().any(Option::is_none) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = rx
+            .recv_timeout(left)
+            .unwrap_or_else(|_| panic!("no `ROLE ENDPOINT` line for all of {roles:?}"));
+        if let Some((role, endpoint)) = line.split_once(' ') {
+            if let Some(i) = roles.iter().position(|r| *r == role) {
+                found[i] = Some(endpoint.to_owned());
+            }
+        }
+    }
+    found.into_iter().flatten().collect()
+}
+
+/// Stops a long-running subcommand with SIGTERM and checks it exits cleanly
+/// (code 0) in time.
+#[cfg(unix)]
+pub fn stop(child: Child) {
+    terminate(&child);
+    let out = wait_child(child, TIMEOUT).expect("exits on SIGTERM");
+    assert!(out.status.success(), "{:?}: {}", out.status, stderr(&out));
 }
