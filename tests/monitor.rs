@@ -639,6 +639,37 @@ fn closing_the_socket_then_dropping_the_monitor_never_blocks() -> Result<()> {
     Ok(())
 }
 
+#[cfg(all(feature = "tokio", unix))]
+#[test]
+fn an_async_monitor_outside_a_runtime_fails_without_blocking_libzmq() -> Result<()> {
+    // The PAIR socket used to be lost (closed) with the monitor still on:
+    // the LISTENING event of the bind below then blocked for good.
+    let ctx = Context::new();
+    let ctx2 = ctx.clone();
+    within("bind after a failed AsyncMonitor", move || -> Result<()> {
+        let server = socket(&ctx2, SocketType::Pull)?;
+        let events = server.monitor_events(Event::ALL)?;
+        assert!(matches!(
+            zmqx::asynchronous::AsyncMonitor::new(events),
+            Err(Error::Reactor(_))
+        ));
+        let endpoint = bind_tcp(&server)?;
+        // Connections make the I/O thread send events too, after libzmq
+        // has noticed the PAIR socket is gone.
+        for _ in 0..3 {
+            let client = socket(&ctx2, SocketType::Push)?;
+            let handshake = client.monitor_events(Event::HANDSHAKE_SUCCEEDED)?;
+            client.connect(&endpoint)?;
+            next(&handshake)?;
+            client.send("x")?;
+            assert_eq!(server.recv_msg()?, "x");
+        }
+        Ok(())
+    })?;
+    within("terminating the context", move || ctx.term())?;
+    Ok(())
+}
+
 #[test]
 fn a_given_away_socket_keeps_its_monitor_readable() -> Result<()> {
     let ctx = Context::new();

@@ -50,7 +50,17 @@ pub struct AsyncMonitor<F: EventFormat = V1> {
 impl<F: EventFormat> AsyncMonitor<F> {
     /// Drives a [`Monitor`] (from [`Socket::monitor_events`](crate::Socket::monitor_events))
     /// with the current tokio runtime.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Reactor`] outside a tokio runtime (the `Monitor` is then
+    /// dropped with its socket, which never blocks libzmq).
     pub fn new(mut monitor: Monitor<F>) -> Result<AsyncMonitor<F>> {
+        // Checked before the socket leaves the monitor: a PAIR socket closed
+        // while libzmq still sends to it would block libzmq's next event.
+        if let Err(e) = tokio::runtime::Handle::try_current() {
+            return Err(Error::Reactor(std::io::Error::other(e)));
+        }
         let stopped = monitor.is_stopped();
         let Some(socket) = monitor.take_socket() else {
             return Err(Error::NotSocket);
