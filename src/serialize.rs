@@ -87,6 +87,7 @@
 //! the limit an [`Error::TooLarge`]; both hand the received [`Frames`] back.
 //! A value that cannot be encoded is an [`Error::Serialize`] and nothing is
 //! sent.
+#![forbid(unsafe_code)]
 
 #[cfg(any(feature = "json", feature = "postcard"))]
 use std::cell::RefCell;

@@ -1,4 +1,5 @@
 //! [`AsyncSocket`] and its halves, [`AsyncSender`] and [`AsyncReceiver`].
+#![forbid(unsafe_code)]
 
 use std::future::{Future, poll_fn};
 use std::pin::Pin;
