@@ -1,5 +1,6 @@
 //! [`ZmqStream`]: pyzmq's callback interface to a socket
 //! (`zmq.eventloop.zmqstream.ZMQStream`), driven by a tokio task.
+#![forbid(unsafe_code)]
 
 use std::collections::VecDeque;
 use std::future::poll_fn;

@@ -1,5 +1,6 @@
 //! [`ThreadAuthenticator`]: an [`Authenticator`] answering ZAP requests on a
 //! background thread (pyzmq's `zmq.auth.thread.ThreadAuthenticator`).
+#![forbid(unsafe_code)]
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

@@ -105,7 +105,7 @@ mod context;
 mod monitor;
 mod options;
 mod poller;
-mod thread_safe;
+pub(crate) mod thread_safe;
 
 #[cfg(all(feature = "tokio", unix))]
 pub use asynchronous::AsyncThreadSafeSocket;

@@ -1,5 +1,7 @@
 //! [`Socket`]: the owner of a libzmq `void *socket`.
 
+#[cfg(feature = "draft")]
+mod draft;
 mod io;
 mod monitor_link;
 mod proxy;
@@ -179,7 +181,50 @@ pub(crate) fn check_port(endpoint: &str) -> Result<()> {
     }
 }
 
+/// Sets `ZMQ_LINGER` on a socket that another thread may own (pyzmq's
+/// `Context.destroy(linger)`); a failure (a socket already stopped) is
+/// ignored: that socket closes with its own linger.
+///
+/// # Safety
+///
+/// `raw` must be a live socket (not yet closed). Its owner thread may be
+/// using it right now: libzmq 4.3.5 tolerates that for `ZMQ_LINGER` alone,
+/// since the value is stored in an atomic, no socket type's own option
+/// handler acts on it and it touches no pipe; the caller must call this
+/// before the context is shut down, so the socket's termination flag that
+/// `zmq_setsockopt` reads is not being written.
+pub(crate) unsafe fn force_linger(raw: *mut c_void, ms: i32) {
+    // SAFETY: as the caller guarantees above; `ms` outlives the call.
+    unsafe {
+        zmq_sys::zmq_setsockopt(
+            raw,
+            zmq_sys::ZMQ_LINGER,
+            (&raw const ms).cast(),
+            size_of::<i32>(),
+        )
+    };
+}
+
 impl Socket {
+    /// Creates a raw libzmq socket (`zmq_socket`) of `kind` in the libzmq
+    /// context `ctx`.
+    ///
+    /// # Safety
+    ///
+    /// `ctx` must be a live libzmq context for the whole call.
+    pub(crate) unsafe fn open_raw(
+        ctx: *mut c_void,
+        kind: crate::SocketType,
+    ) -> Result<*mut c_void> {
+        // SAFETY: ctx is live, as the caller guarantees.
+        let s = unsafe { zmq_sys::zmq_socket(ctx, kind.raw()) };
+        if s.is_null() {
+            Err(Error::last())
+        } else {
+            Ok(s)
+        }
+    }
+
     /// # Safety
     ///
     /// `raw` must be a live socket of the context `ctx`, owned by nobody else.

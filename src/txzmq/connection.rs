@@ -1,5 +1,6 @@
 //! What every txZMQ connection shares: [`Endpoint`]s, [`ConnectionOptions`],
 //! the socket and the task that receives from it.
+#![forbid(unsafe_code)]
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
