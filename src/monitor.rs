@@ -75,6 +75,8 @@
 //! [`Monitor::stop`] (from any thread) or [`Socket::disable_monitor`] on the
 //! monitored socket and read on to `MONITOR_STOPPED`, or just drop either.
 
+#![forbid(unsafe_code)]
+
 use std::cell::Cell;
 use std::marker::PhantomData;
 use std::sync::Arc;

@@ -109,6 +109,8 @@
 //! poll while a direction still has data. `examples/proxy_bench.rs`
 //! compares it with libzmq's `zmq_proxy`.
 
+#![forbid(unsafe_code)]
+
 use std::ops::ControlFlow;
 use std::time::Duration;
 

@@ -1,6 +1,8 @@
 //! [`AsyncMonitor`]: socket monitor events as a `Stream` (pyzmq's
 //! `await monitor_socket.recv_multipart()` + `parse_monitor_message`).
 
+#![forbid(unsafe_code)]
+
 use std::pin::Pin;
 use std::task::{Context, Poll};
 

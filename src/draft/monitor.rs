@@ -8,11 +8,13 @@
 //! endpoint. [`parse_monitor_message_v2`] decodes it, and refuses anything
 //! else with an [`Error::MonitorEventV2`] that hands the frames back.
 
+#![forbid(unsafe_code)]
+
 use crate::constants::{Event, SocketType};
-use crate::error::{Error, Result, check};
+use crate::error::{Error, Result};
 use crate::message::Message;
 use crate::monitor::{EventFormat, EventKind, EventValue, Monitor};
-use crate::socket::{Socket, endpoint_cstr};
+use crate::socket::Socket;
 
 use super::require_draft;
 
@@ -252,34 +254,6 @@ impl Socket {
     /// [`monitor_events_v2`](Socket::monitor_events_v2) takes care of it.
     pub fn monitor_versioned(&self, endpoint: &str, events: Event, kind: SocketType) -> Result<()> {
         self.replace_monitor(0, || self.start_monitor_v2(endpoint, events, kind))
-    }
-
-    /// `zmq_socket_monitor_versioned` (version 2), without telling the
-    /// socket's monitor link.
-    fn start_monitor_v2(&self, endpoint: &str, events: Event, kind: SocketType) -> Result<()> {
-        require_draft("zmq_socket_monitor_versioned")?;
-        let c = endpoint_cstr(endpoint)?;
-        // SAFETY: as_raw is a live socket; c is a valid C string.
-        check(unsafe {
-            zmq_sys::zmq_socket_monitor_versioned(
-                self.as_raw(),
-                c.as_ptr(),
-                u64::from(events.bits()),
-                2,
-                kind.raw(),
-            )
-        })
-        .map(drop)
-        .map_err(|e| e.at_endpoint(endpoint))
-    }
-
-    /// Asks for a `PIPES_STATS` event per connected peer on the version-2
-    /// monitor (`zmq_socket_monitor_pipes_stats`, DRAFT). Without a monitor
-    /// listening to `PIPES_STATS` this is an [`Error::InvalidArgument`].
-    pub fn monitor_pipes_stats(&self) -> Result<()> {
-        require_draft("zmq_socket_monitor_pipes_stats")?;
-        // SAFETY: as_raw is a live socket.
-        check(unsafe { zmq_sys::zmq_socket_monitor_pipes_stats(self.as_raw()) }).map(drop)
     }
 
     /// Starts version-2 monitoring and returns the [`MonitorV2`] receiving

@@ -1,7 +1,9 @@
 //! The DRAFT socket calls of a classic [`Socket`] (`zmq_join`,
-//! `zmq_leave`, `zmq_connect_peer`), kept with the socket's other raw calls.
+//! `zmq_leave`, `zmq_connect_peer`, `zmq_socket_monitor_versioned`,
+//! `zmq_socket_monitor_pipes_stats`), kept with the socket's other raw calls.
 
 use super::{Socket, check_port, endpoint_cstr};
+use crate::constants::{Event, SocketType};
 use crate::draft::require_draft;
 use crate::draft::thread_safe::check_group;
 use crate::error::{Error, Result, check};
@@ -41,5 +43,38 @@ impl Socket {
         } else {
             Ok(id)
         }
+    }
+
+    /// `zmq_socket_monitor_versioned` (version 2), without telling the
+    /// socket's monitor link (see [`Socket::monitor_versioned`]).
+    pub(crate) fn start_monitor_v2(
+        &self,
+        endpoint: &str,
+        events: Event,
+        kind: SocketType,
+    ) -> Result<()> {
+        require_draft("zmq_socket_monitor_versioned")?;
+        let c = endpoint_cstr(endpoint)?;
+        // SAFETY: as_raw is a live socket; c is a valid C string.
+        check(unsafe {
+            zmq_sys::zmq_socket_monitor_versioned(
+                self.as_raw(),
+                c.as_ptr(),
+                u64::from(events.bits()),
+                2,
+                kind.raw(),
+            )
+        })
+        .map(drop)
+        .map_err(|e| e.at_endpoint(endpoint))
+    }
+
+    /// Asks for a `PIPES_STATS` event per connected peer on the version-2
+    /// monitor (`zmq_socket_monitor_pipes_stats`, DRAFT). Without a monitor
+    /// listening to `PIPES_STATS` this is an [`Error::InvalidArgument`].
+    pub fn monitor_pipes_stats(&self) -> Result<()> {
+        require_draft("zmq_socket_monitor_pipes_stats")?;
+        // SAFETY: as_raw is a live socket.
+        check(unsafe { zmq_sys::zmq_socket_monitor_pipes_stats(self.as_raw()) }).map(drop)
     }
 }
