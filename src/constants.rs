@@ -3,6 +3,7 @@
 //!
 //! Conversions from raw integers never panic: enums have a `from_raw` that
 //! returns `None` for unknown values, and flag sets keep unknown bits.
+#![forbid(unsafe_code)]
 
 /// Declares a C-like enum over `i32` with `from_raw`/`raw`, `TryFrom<i32>`
 /// and a doc line per variant naming the libzmq constant.

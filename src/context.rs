@@ -176,22 +176,9 @@ impl Shared {
         let sockets = self.sockets.lock().unwrap_or_else(|e| e.into_inner());
         for &raw in sockets.iter() {
             // SAFETY: `raw` is a live socket: sockets leave this set under
-            // this lock before they are closed. It may be in use by its owner
-            // thread right now, which libzmq 4.3.5 tolerates for ZMQ_LINGER
-            // alone (pyzmq's destroy relies on it): the value is stored in an
-            // atomic, no socket type's own option handler acts on it, and it
-            // touches no pipe. This runs before the context is shut down, so
-            // the socket's termination flag that setsockopt reads is not being
-            // written. A failure (a socket already stopped) is ignored: that
-            // socket closes with its own linger.
-            unsafe {
-                zmq_sys::zmq_setsockopt(
-                    raw as *mut c_void,
-                    zmq_sys::ZMQ_LINGER,
-                    (&raw const ms).cast(),
-                    size_of::<i32>(),
-                )
-            };
+            // this lock before they are closed; see `force_linger` for why
+            // its owner thread may be using it meanwhile.
+            unsafe { crate::socket::force_linger(raw as *mut c_void, ms) };
         }
     }
 
@@ -348,12 +335,7 @@ impl Context {
                 )?;
             }
             // SAFETY: ctx is live (guarded by the read lock for this call).
-            let s = unsafe { zmq_sys::zmq_socket(ctx, kind.raw()) };
-            if s.is_null() {
-                Err(Error::last())
-            } else {
-                Ok(s)
-            }
+            unsafe { Socket::open_raw(ctx, kind) }
         })?;
         // SAFETY: raw is a fresh socket of this context, owned by nobody else.
         let socket = unsafe { Socket::from_parts(raw, self.shared.clone()) };

@@ -17,6 +17,7 @@
 //! # Ok(())
 //! # }
 //! ```
+#![forbid(unsafe_code)]
 
 use core::fmt;
 use core::str::FromStr;

@@ -264,14 +264,6 @@ pub enum Error {
         /// The panic message.
         message: String,
     },
-    /// A background device's thread ([`zmqx::devices`](crate::devices))
-    /// panicked, or a `configure_*` closure run in it did. The panic was
-    /// caught in that thread and its message is handed to the device's owner.
-    #[error("a device thread panicked: {message}")]
-    DevicePanicked {
-        /// The panic message.
-        message: String,
-    },
     /// A thread-safe socket was asked for a socket type that is not one of
     /// libzmq's thread-safe DRAFT types
     /// ([`Context::thread_safe_socket`](crate::Context::thread_safe_socket)).
@@ -469,6 +461,18 @@ impl From<Error> for std::io::Error {
     }
 }
 
+/// The text of a caught panic's payload (for the errors that report a
+/// panic in a callback or a background thread).
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a panic without a message".to_string()
+    }
+}
+
 /// Turn a libzmq return code into a `Result`, reading errno at once on failure.
 ///
 /// libzmq reports failure with `-1` and nothing else: any other value,
@@ -548,6 +552,13 @@ pub enum MalformedEventV2 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn panic_message_text() {
+        assert_eq!(panic_message(&"boom"), "boom");
+        assert_eq!(panic_message(&String::from("bang")), "bang");
+        assert_eq!(panic_message(&7u8), "a panic without a message");
+    }
 
     #[test]
     fn errno_round_trip() {

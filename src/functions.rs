@@ -8,7 +8,6 @@ use crate::error::{Error, Result, Version, errno};
 /// The version of this crate (pyzmq's `zmq.pyzmq_version()`).
 pub const CRATE_VERSION: &str = env!("CARGO_PKG_VERSION");
 
-
 /// Sets the calling thread's errno to 0, so that a call that may return -1
 /// as a value (`zmq_ctx_get`, `zmq_msg_get`) can be told apart from one that
 /// failed. `false` where zmqx does not know how to reach errno.
@@ -65,7 +64,6 @@ pub(crate) fn value_or_errno(call: impl FnOnce() -> i32) -> Option<Result<i32>> 
         e => Err(Error::from_errno(e)),
     })
 }
-
 
 /// The version of the linked libzmq (`zmq_version`), as `(major, minor, patch)`.
 pub fn version_info() -> Version {

@@ -68,7 +68,7 @@
 //!   (pyzmq's `send_pyobj`), custom [`Serializer`](serialize::Serializer)s,
 //!   text [`Encoding`](serialize::Encoding)s, size limits for untrusted peers.
 //! - [`monitor`]: socket events as typed [`MonitorEvent`](monitor::MonitorEvent)s
-//!   ([`Socket::get_monitor_socket`], [`parse_monitor_message`](monitor::parse_monitor_message)).
+//!   ([`Socket::monitor_events`], [`parse_monitor_message`](monitor::parse_monitor_message)).
 //! - [`asynchronous`] (feature `tokio`, on by default; Unix): [`AsyncSocket`]
 //!   (pyzmq's `zmq.asyncio`) with `Send` cancel-safe futures, `Stream`/`Sink`
 //!   and split halves; an async poller, awaitable trackers, and
@@ -82,9 +82,9 @@
 //!   `open_tunnel`), through the system `ssh` or, with the `russh` feature,
 //!   in process (pyzmq's `zmq.ssh`).
 //! - [`proxy`](proxy()) (`zmq_proxy`), [`proxy_steerable`] (PAUSE/RESUME/TERMINATE/STATISTICS
-//!   as documented, in Rust), [`monitored_queue`]; background devices in
-//!   [`devices`] (pyzmq's `ThreadDevice`, `ThreadProxy`, `ThreadProxySteerable`,
-//!   `ThreadMonitoredQueue`).
+//!   as documented, in Rust), [`monitored_queue`]; a background
+//!   [`Device`](devices::Device) (pyzmq's `ThreadDevice`, `ThreadProxy`,
+//!   `ThreadProxySteerable` and `ThreadMonitoredQueue` in one type).
 //! - [`log`](mod@log) (feature `log`, on by default): logging over PUB, a
 //!   `log::Log` [`PubHandler`](log::PubHandler) and a
 //!   [`TopicLogger`](log::TopicLogger) (pyzmq's `zmq.log.handlers`); the
@@ -174,8 +174,7 @@ pub use hardening::Hardening;
 pub use message::{DEFAULT_COPY_THRESHOLD, Frames, Message, copy_threshold, set_copy_threshold};
 pub use options::{OptionValue, SocketOption};
 pub use poll::{PollTarget, Poller, RawFd, Selected, select};
-#[allow(deprecated)]
-pub use proxy::{device, monitored_queue, proxy, proxy_steerable};
+pub use proxy::{monitored_queue, proxy, proxy_steerable};
 pub use socket::{Bound, Connected, Sendable, Socket};
 pub use tracker::MessageTracker;
 pub use z85::Z85Error;

@@ -10,7 +10,7 @@
 //! fn main() -> zmqx::Result<()> {
 //!     let ctx = Context::new();
 //!     let server = ctx.socket(SocketType::Rep)?;
-//!     let mut events = server.get_monitor_socket(Event::ALL)?;
+//!     let mut events = server.monitor_events(Event::ALL)?;
 //!     server.bind("tcp://127.0.0.1:*")?;
 //!
 //!     let client = ctx.socket(SocketType::Req)?;
@@ -36,9 +36,11 @@
 //! [`Socket::monitor`] asks libzmq to publish the socket's events on an
 //! internal PAIR socket bound at an `inproc://` endpoint; a PAIR socket
 //! connected there receives each event as two frames (the version-1 layout,
-//! which [`parse_monitor_message`] decodes). [`Socket::get_monitor_socket`]
+//! which [`parse_monitor_message`] decodes). [`Socket::monitor_events`]
 //! does all of this and returns a [`Monitor`] that owns the receiving PAIR
-//! socket.
+//! socket. The same [`Monitor`] reads the version-2 layout of the DRAFT
+//! `zmq_socket_monitor_versioned` (feature `draft`: `draft::MonitorV2`,
+//! made by `Socket::monitor_events_v2`); [`EventFormat`] names the layout.
 //!
 //! ## A monitor never hangs libzmq
 //!
@@ -51,10 +53,18 @@
 //! - its PAIR socket has no receive high-water mark, so unread events queue
 //!   up in memory instead of blocking libzmq;
 //! - it always subscribes to `MONITOR_STOPPED`, so it knows when libzmq has
-//!   let go (the monitored socket was closed, its monitor disabled or
-//!   replaced, or the context terminated);
-//! - dropped before that, it hands its PAIR socket to a short-lived
-//!   background thread that discards events until `MONITOR_STOPPED`.
+//!   let go (its monitor disabled or replaced, or the context terminated);
+//! - it shares a small link with the monitored socket, through which the
+//!   libzmq monitor is always disabled before the PAIR socket closes:
+//!   dropped before `MONITOR_STOPPED`, the `Monitor` disables it itself
+//!   (from whatever thread it is dropped on: libzmq guards the monitor with
+//!   a lock of its own, as its I/O threads emit events concurrently), and a
+//!   socket closing while its `Monitor` lives disables it just before
+//!   `zmq_close`. Dropping either never blocks and starts no thread.
+//!
+//! Closing the monitored socket therefore ends its `Monitor`'s stream at
+//! once with `MONITOR_STOPPED`; the events of the socket's own teardown
+//! (which libzmq emits after `zmq_close` returns) are not reported.
 //!
 //! If you wire a monitor by hand with [`Socket::monitor`], include
 //! [`Event::MONITOR_STOPPED`] and keep reading until it arrives, or call
@@ -62,17 +72,21 @@
 //!
 //! The `Monitor` does not borrow the monitored socket, so both can be used
 //! (and moved to other threads) freely. To stop it, call
-//! [`Socket::disable_monitor`] on the monitored socket (or
-//! [`Monitor::stop`]) and read on to `MONITOR_STOPPED`, or just drop either.
+//! [`Monitor::stop`] (from any thread) or [`Socket::disable_monitor`] on the
+//! monitored socket and read on to `MONITOR_STOPPED`, or just drop either.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+#![forbid(unsafe_code)]
+
+use std::cell::Cell;
+use std::marker::PhantomData;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::constants::{Event, PollEvents, SocketType};
 use crate::error::{Error, Result};
 use crate::message::Message;
-use crate::poll::RawFd;
-use crate::socket::Socket;
+use crate::poll::{PollTarget, RawFd};
+use crate::socket::{MonitorLink, Released, Socket};
 
 /// The kind of a monitor event (`ZMQ_EVENT_*`), as libzmq 4.3.5 sends them.
 ///
@@ -544,25 +558,128 @@ pub fn recv_monitor_message(socket: &Socket) -> Result<MonitorEvent> {
     parse_owned(socket.recv_multipart()?)
 }
 
+/// The layout of a monitor's event messages: [`V1`] (`zmq_socket_monitor`)
+/// or, with the `draft` feature, `draft::V2`
+/// (`zmq_socket_monitor_versioned`). A [`Monitor`] reads either; this trait
+/// is sealed.
+pub trait EventFormat: sealed::Sealed + Sized {
+    /// One decoded event.
+    type Event: std::fmt::Debug;
+    /// What an event is, for [`Monitor::wait_for`].
+    type Kind: Copy + PartialEq + std::fmt::Debug;
+
+    /// Decodes a received message, handing the frames back on error.
+    #[doc(hidden)]
+    fn parse(frames: Vec<Message>) -> Result<Self::Event>;
+    /// The kind of an event.
+    #[doc(hidden)]
+    fn kind(event: &Self::Event) -> Self::Kind;
+    /// Whether the event is `MONITOR_STOPPED` (the last of a stream).
+    #[doc(hidden)]
+    fn is_stopped(event: &Self::Event) -> bool;
+    /// Starts publishing `socket`'s events at `endpoint` in this layout
+    /// (without telling the socket's monitor link).
+    #[doc(hidden)]
+    fn start(socket: &Socket, endpoint: &str, events: Event) -> Result<()>;
+    /// A tag for the monitor's endpoint name.
+    #[doc(hidden)]
+    const TAG: &'static str;
+}
+
+mod sealed {
+    /// Only zmqx's event formats implement [`EventFormat`](super::EventFormat).
+    pub trait Sealed {}
+    impl Sealed for super::V1 {}
+    #[cfg(feature = "draft")]
+    impl Sealed for crate::draft::V2 {}
+}
+
+/// The version-1 event layout of `zmq_socket_monitor`: two frames, decoded
+/// by [`parse_monitor_message`] into a [`MonitorEvent`]. The format of a
+/// plain [`Monitor`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum V1 {}
+
+impl EventFormat for V1 {
+    type Event = MonitorEvent;
+    type Kind = EventKind;
+
+    fn parse(frames: Vec<Message>) -> Result<MonitorEvent> {
+        parse_owned(frames)
+    }
+
+    fn kind(event: &MonitorEvent) -> EventKind {
+        event.kind
+    }
+
+    fn is_stopped(event: &MonitorEvent) -> bool {
+        event.kind == EventKind::MonitorStopped
+    }
+
+    fn start(socket: &Socket, endpoint: &str, events: Event) -> Result<()> {
+        socket.start_monitor(endpoint, events)
+    }
+
+    const TAG: &'static str = "v1";
+}
+
 /// A socket's event stream: owns the PAIR socket that receives the events
 /// (pyzmq's `get_monitor_socket()` plus `recv_monitor_message`). Made by
-/// [`Socket::get_monitor_socket`].
+/// [`Socket::monitor_events`] (and, with the `draft` feature, as
+/// `draft::MonitorV2` by `Socket::monitor_events_v2`).
 ///
 /// Read events with [`next_event`](Monitor::next_event) (with a timeout),
 /// [`try_next_event`](Monitor::try_next_event), or as a blocking iterator
-/// that ends after `MONITOR_STOPPED`. See the [module docs](self) for why a
-/// `Monitor` can be dropped at any time without blocking libzmq.
-#[derive(Debug)]
-pub struct Monitor {
-    /// The receiving PAIR socket; `None` only while dropping.
+/// that ends after `MONITOR_STOPPED`. They all take `&self`, so the
+/// monitor's socket can stay registered in a [`Poller`](crate::Poller) while
+/// the events are read:
+///
+/// ```
+/// use std::time::Duration;
+/// use zmqx::monitor::EventKind;
+/// use zmqx::{Context, Event, PollEvents, Poller, SocketType};
+///
+/// fn main() -> zmqx::Result<()> {
+///     let ctx = Context::new();
+///     let server = ctx.socket(SocketType::Pull)?;
+///     let monitor = server.monitor_events(Event::LISTENING)?;
+///     let mut poller = Poller::new();
+///     poller.register(&monitor, PollEvents::POLLIN);
+///     poller.register(&server, PollEvents::POLLIN);
+///     server.bind("tcp://127.0.0.1:*")?;
+///     poller.wait(Some(Duration::from_secs(5)))?;
+///     while let Some(event) = monitor.try_next_event()? {
+///         assert_eq!(event.kind, EventKind::Listening);
+///     }
+///     Ok(())
+/// }
+/// ```
+///
+/// Dropping a `Monitor` at any time is safe and does not block: see the
+/// [module docs](self#a-monitor-never-hangs-libzmq).
+pub struct Monitor<F: EventFormat = V1> {
+    /// The receiving PAIR socket; `None` only while lent to an
+    /// `AsyncMonitor` or while dropping.
     socket: Option<Socket>,
     endpoint: String,
-    /// The monitored socket's address, to recognise it in [`Monitor::stop`].
-    /// Never dereferenced.
-    monitored: usize,
+    /// Shared with the monitored socket.
+    link: Arc<MonitorLink>,
+    /// This monitor's id in the link.
+    id: u64,
     /// `MONITOR_STOPPED` was received (or the context is gone): no event
     /// can follow.
-    stopped: bool,
+    stopped: Cell<bool>,
+    _format: PhantomData<fn() -> F>,
+}
+
+impl<F: EventFormat> std::fmt::Debug for Monitor<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Monitor")
+            .field("format", &F::TAG)
+            .field("endpoint", &self.endpoint)
+            .field("stopped", &self.stopped.get())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Socket {
@@ -573,20 +690,28 @@ impl Socket {
     /// owns the PAIR socket connected there, in this socket's context.
     /// [`Event::MONITOR_STOPPED`] is always added to `events`, so the
     /// `Monitor` knows when the stream ends. Pass [`Event::ALL`] for every
-    /// event.
+    /// event. [`Socket::monitor`] is the raw libzmq call this builds on.
     ///
     /// A socket has one monitor at a time: calling this again (or
     /// [`Socket::monitor`]) stops the previous one, whose `Monitor` then
     /// receives `MONITOR_STOPPED`. pyzmq returns the same PAIR socket on a
     /// second call; zmqx cannot, as the first `Monitor` is owned elsewhere.
-    pub fn get_monitor_socket(&self, events: Event) -> Result<Monitor> {
-        static NEXT: AtomicU64 = AtomicU64::new(0);
+    pub fn monitor_events(&self, events: Event) -> Result<Monitor> {
+        Monitor::start(self, events)
+    }
+}
+
+impl<F: EventFormat> Monitor<F> {
+    /// Connects a PAIR socket to a fresh endpoint, then starts `socket`'s
+    /// monitor there in the layout `F`.
+    pub(crate) fn start(socket: &Socket, events: Event) -> Result<Monitor<F>> {
+        let id = MonitorLink::next_id();
         let endpoint = format!(
-            "inproc://zmqx.monitor.{:x}.{}",
-            self.as_raw() as usize,
-            NEXT.fetch_add(1, Ordering::Relaxed)
+            "inproc://zmqx.monitor.{}.{:x}.{id}",
+            F::TAG,
+            socket.as_raw() as usize,
         );
-        let pair = self.context().socket(SocketType::Pair)?;
+        let pair = socket.context().socket(SocketType::Pair)?;
         // No receive high-water mark: unread events queue up here rather
         // than block the libzmq thread that sends them.
         pair.set_rcvhwm(0)?;
@@ -594,22 +719,25 @@ impl Socket {
         // inproc allows connecting before the bind, so no event can be sent
         // (and block) before this socket is there to receive it.
         pair.connect(&endpoint)?;
-        self.monitor(&endpoint, events | Event::MONITOR_STOPPED)?;
+        socket.replace_monitor(id, || {
+            F::start(socket, &endpoint, events | Event::MONITOR_STOPPED)
+        })?;
         Ok(Monitor {
             socket: Some(pair),
             endpoint,
-            monitored: self.as_raw() as usize,
-            stopped: false,
+            link: socket.monitor_link().clone(),
+            id,
+            stopped: Cell::new(false),
+            _format: PhantomData,
         })
     }
-}
 
-impl Monitor {
     /// The PAIR socket that receives the events (to poll it, or to wrap it in
     /// an event loop; read it with [`Monitor::try_next_event`] so the
     /// `Monitor` sees `MONITOR_STOPPED`).
     pub fn socket(&self) -> &Socket {
-        // The socket is taken out only in `drop`.
+        // Taken out only while lent to an AsyncMonitor (which owns this
+        // Monitor meanwhile) and in `drop`.
         self.socket
             .as_ref()
             .expect("the monitor socket is present until drop")
@@ -628,7 +756,7 @@ impl Monitor {
     #[cfg(all(feature = "tokio", unix))]
     pub(crate) fn restore_socket(&mut self, socket: Socket, stopped: bool) {
         self.socket = Some(socket);
-        self.stopped |= stopped;
+        self.stopped.set(self.stopped.get() | stopped);
     }
 
     /// The `inproc://` endpoint the events are published on.
@@ -639,14 +767,14 @@ impl Monitor {
     /// Whether `MONITOR_STOPPED` was received (or the context terminated):
     /// no event will follow.
     pub fn is_stopped(&self) -> bool {
-        self.stopped
+        self.stopped.get()
     }
 
     /// Notes what an event or error means for the stream.
-    fn track(&mut self, r: Result<MonitorEvent>) -> Result<MonitorEvent> {
+    fn track(&self, r: Result<F::Event>) -> Result<F::Event> {
         match &r {
-            Ok(e) if e.kind == EventKind::MonitorStopped => self.stopped = true,
-            Err(Error::ContextTerminated) => self.stopped = true,
+            Ok(e) if F::is_stopped(e) => self.stopped.set(true),
+            Err(Error::ContextTerminated) => self.stopped.set(true),
             _ => {}
         }
         r
@@ -655,12 +783,13 @@ impl Monitor {
     /// Waits for the next event at most `timeout` (`None`: no limit).
     /// `Ok(None)` on timeout, and at once after `MONITOR_STOPPED`.
     ///
-    /// A malformed message is an [`Error::MonitorEvent`] (the stream goes
-    /// on); a terminated context is [`Error::ContextTerminated`].
-    pub fn next_event(&mut self, timeout: Option<Duration>) -> Result<Option<MonitorEvent>> {
+    /// A malformed message is an [`Error::MonitorEvent`] (or
+    /// `MonitorEventV2`; the stream goes on); a terminated context is
+    /// [`Error::ContextTerminated`].
+    pub fn next_event(&self, timeout: Option<Duration>) -> Result<Option<F::Event>> {
         let deadline = timeout.map(|t| Instant::now() + t);
         loop {
-            if self.stopped {
+            if self.stopped.get() {
                 return Ok(None);
             }
             if let Some(event) = self.try_next_event()? {
@@ -670,22 +799,21 @@ impl Monitor {
             if remaining == Some(Duration::ZERO) {
                 return Ok(None);
             }
-            match self.socket().poll(PollEvents::POLLIN, remaining) {
-                Ok(_) => {}
-                Err(e) => return self.track(Err(e)).map(Some),
+            if let Err(e) = self.socket().poll(PollEvents::POLLIN, remaining) {
+                return self.track(Err(e)).map(Some);
             }
         }
     }
 
     /// The next event if one is queued, without waiting: `Ok(None)` when
     /// there is none (or after `MONITOR_STOPPED`).
-    pub fn try_next_event(&mut self) -> Result<Option<MonitorEvent>> {
-        if self.stopped {
+    pub fn try_next_event(&self) -> Result<Option<F::Event>> {
+        if self.stopped.get() {
             return Ok(None);
         }
         match self.socket().try_recv_multipart() {
             Ok(None) => Ok(None),
-            Ok(Some(frames)) => self.track(parse_owned(frames)).map(Some),
+            Ok(Some(frames)) => self.track(F::parse(frames)).map(Some),
             Err(e) => self.track(Err(e)).map(Some),
         }
     }
@@ -693,55 +821,47 @@ impl Monitor {
     /// Reads events until one of `kind` arrives, at most `timeout` in all;
     /// the events before it are discarded. `Ok(None)` on timeout or when the
     /// stream ends first.
-    pub fn wait_for(
-        &mut self,
-        kind: EventKind,
-        timeout: Option<Duration>,
-    ) -> Result<Option<MonitorEvent>> {
+    pub fn wait_for(&self, kind: F::Kind, timeout: Option<Duration>) -> Result<Option<F::Event>> {
         let deadline = timeout.map(|t| Instant::now() + t);
         loop {
             let remaining = deadline.map(|d| d.saturating_duration_since(Instant::now()));
             match self.next_event(remaining)? {
-                Some(event) if event.kind == kind => return Ok(Some(event)),
+                Some(event) if F::kind(&event) == kind => return Ok(Some(event)),
                 Some(_) => continue,
                 None => return Ok(None),
             }
         }
     }
 
-    /// Disables monitoring on `monitored` ([`Socket::disable_monitor`]),
-    /// which must be the socket this `Monitor` was made from. The events
-    /// already sent, then `MONITOR_STOPPED`, can still be read; iteration
-    /// ends there.
+    /// Stops the monitor (as [`Socket::disable_monitor`] on the monitored
+    /// socket would), from any thread, without needing the monitored
+    /// socket. The events already sent, then `MONITOR_STOPPED`, can still be
+    /// read; iteration ends there. Does nothing if the monitor has stopped
+    /// already (the socket closed, or its monitor disabled or replaced).
     ///
-    /// If the socket's monitor was replaced meanwhile, this stops the new
-    /// one, as `disable_monitor` would.
-    pub fn stop(&mut self, monitored: &Socket) -> Result<()> {
-        if monitored.as_raw() as usize != self.monitored {
-            return Err(Error::invalid(
-                "socket",
-                "Monitor::stop needs the socket the monitor was made from",
-            ));
+    /// # Errors
+    ///
+    /// [`Error::InvalidInput`] if the monitored socket was given away with
+    /// [`Socket::into_raw`]; what libzmq reports otherwise.
+    pub fn stop(&self) -> Result<()> {
+        match self.link.release(self.id)? {
+            Released::Stopped => Ok(()),
+            Released::Unknown => Err(Error::invalid(
+                "Monitor::stop",
+                "the monitored socket was given away (Socket::into_raw)",
+            )),
         }
-        if self.stopped {
-            return Ok(());
-        }
-        monitored.disable_monitor()
     }
-}
 
-/// Blocking iteration: the events in order. It ends after yielding
-/// `MONITOR_STOPPED`, or when the context is terminated. A malformed message
-/// or a receive error (such as a receive timeout set on
-/// [`Monitor::socket`]) is yielded as an `Err` and iteration goes on.
-impl Iterator for Monitor {
-    type Item = Result<MonitorEvent>;
-
-    fn next(&mut self) -> Option<Result<MonitorEvent>> {
-        if self.stopped {
+    /// The next event, blocking; `None` after `MONITOR_STOPPED`.
+    fn next_blocking(&self) -> Option<Result<F::Event>> {
+        if self.stopped.get() {
             return None;
         }
-        let r = recv_monitor_message(self.socket());
+        let r = self
+            .socket()
+            .recv_multipart()
+            .and_then(|frames| F::parse(frames));
         match self.track(r) {
             Err(Error::ContextTerminated) => None,
             other => Some(other),
@@ -749,58 +869,57 @@ impl Iterator for Monitor {
     }
 }
 
-impl Drop for Monitor {
+/// Blocking iteration: the events in order. It ends after yielding
+/// `MONITOR_STOPPED`, or when the context is terminated. A malformed message
+/// or a receive error (such as a receive timeout set on
+/// [`Monitor::socket`]) is yielded as an `Err` and iteration goes on.
+impl<F: EventFormat> Iterator for Monitor<F> {
+    type Item = Result<F::Event>;
+
+    fn next(&mut self) -> Option<Result<F::Event>> {
+        self.next_blocking()
+    }
+}
+
+/// Blocking iteration through a shared reference (as for `Monitor`), so a
+/// `Poller` can keep the monitor's socket registered meanwhile.
+impl<F: EventFormat> Iterator for &Monitor<F> {
+    type Item = Result<F::Event>;
+
+    fn next(&mut self) -> Option<Result<F::Event>> {
+        self.next_blocking()
+    }
+}
+
+/// Registers the monitor's PAIR socket (`poller.register(&monitor, POLLIN)`).
+impl<'a, F: EventFormat> From<&'a Monitor<F>> for PollTarget<'a> {
+    fn from(monitor: &'a Monitor<F>) -> PollTarget<'a> {
+        PollTarget::from(monitor.socket())
+    }
+}
+
+impl<F: EventFormat> Drop for Monitor<F> {
+    /// Never blocks: if libzmq may still send events, the monitor is
+    /// disabled first (see the [module docs](self#a-monitor-never-hangs-libzmq)).
     fn drop(&mut self) {
         let Some(socket) = self.socket.take() else {
             return;
         };
-        if self.stopped {
+        if self.stopped.get() {
             return;
         }
-        // Whatever is queued already, without waiting: MONITOR_STOPPED may
-        // be there (the monitored socket was closed or its monitor disabled).
-        loop {
-            match socket.try_recv_multipart() {
-                Ok(Some(frames)) if is_monitor_stopped(&frames) => return,
-                Ok(Some(_)) => continue,
-                Ok(None) => break,
-                // The context is gone (ETERM): libzmq stopped the monitor.
-                Err(_) => return,
-            }
-        }
-        // libzmq still sends to this socket. Closing it now would make the
-        // next event block a libzmq thread for good, so a thread reads on
-        // until MONITOR_STOPPED, which libzmq always sends when the
-        // monitored socket closes, its monitor stops, or the context ends.
-        let spawned = std::thread::Builder::new()
-            .name("zmqx-monitor-drain".into())
-            .spawn(move || drain(socket));
-        if let Err(e) = spawned {
-            // Without a thread, leaking the socket (it queues events without
-            // bound) is still better than hanging libzmq.
-            eprintln!("zmqx: cannot start a thread to drain a dropped monitor ({e}); leaking it");
+        match self.link.release(self.id) {
+            // libzmq sends nothing more: the PAIR socket can close.
+            Ok(Released::Stopped) => drop(socket),
+            // The monitored socket was given away with its monitor on (or
+            // disabling failed, which libzmq never reports for a live
+            // socket): libzmq may still send here, and closing would let its
+            // next event block a libzmq thread for good. Leaking the socket
+            // keeps the context from terminating, which a socket given away
+            // already does.
+            Ok(Released::Unknown) | Err(_) => std::mem::forget(socket),
         }
     }
-}
-
-/// Reads and discards events until the stream ends.
-fn drain(socket: Socket) {
-    // A timeout the user set would end the loop early.
-    if socket.set_rcvtimeo(None).is_err() {
-        return;
-    }
-    loop {
-        match socket.recv_multipart() {
-            Ok(frames) if is_monitor_stopped(&frames) => return,
-            Ok(_) => continue,
-            Err(_) => return,
-        }
-    }
-}
-
-/// Whether a received monitor message is `MONITOR_STOPPED`.
-fn is_monitor_stopped(frames: &[Message]) -> bool {
-    decode(frames).is_ok_and(|e| e.kind == EventKind::MonitorStopped)
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@
 //! every 4.3.5 build implements (`TOPICS_COUNT`, `RECONNECT_STOP`,
 //! `SOCKS_USERNAME`, `XPUB_MANUAL_LAST_VALUE`…) just work. Options newer than
 //! the linked libzmq (`TOPICS_COUNT` on 4.3.4) fail with [`Error::Version`].
+#![forbid(unsafe_code)]
 
 use std::time::Duration;
 

@@ -1,6 +1,7 @@
-//! Proxies in the calling thread: [`proxy`] (`zmq_proxy`), the deprecated
-//! [`device`] (`zmq_device`), [`proxy_steerable`] (`zmq_proxy_steerable`,
-//! implemented in Rust) and pyzmq's [`monitored_queue`].
+//! Proxies in the calling thread: [`proxy`] (`zmq_proxy`, which also stands
+//! for libzmq's deprecated `zmq_device`), [`proxy_steerable`]
+//! (`zmq_proxy_steerable`, implemented in Rust) and pyzmq's
+//! [`monitored_queue`].
 //!
 //! Each call blocks until the proxy ends, so it usually runs in a thread of
 //! its own; [`zmqx::devices`](crate::devices) does that for you, creating
@@ -108,10 +109,12 @@
 //! poll while a direction still has data. `examples/proxy_bench.rs`
 //! compares it with libzmq's `zmq_proxy`.
 
+#![forbid(unsafe_code)]
+
 use std::ops::ControlFlow;
 use std::time::Duration;
 
-use crate::constants::{DeviceType, PollEvents, SendFlags, SocketType};
+use crate::constants::{PollEvents, SendFlags, SocketType};
 use crate::error::{Error, Result};
 use crate::message::{Frames, Message};
 use crate::poll::Poller;
@@ -130,21 +133,14 @@ pub const BURST: usize = 1000;
 /// pyzmq raises `ContextTerminated` there instead, but for a proxy that is
 /// the normal end, not a failure. Other failures are errors. To stop a proxy
 /// without ending its context, use [`proxy_steerable`] with a control
-/// socket, or a [`ThreadProxy`](crate::devices::ThreadProxy).
+/// socket, or a background [`Device`](crate::devices::Device).
 ///
 /// `frontend` and `backend` may be the same socket (a single-socket device,
-/// like an echo `REP`).
+/// like an echo `REP`). libzmq's deprecated `zmq_device(type, frontend,
+/// backend)` (pyzmq's `zmq.device`) is this call without capture: since
+/// libzmq 3.2 it ignores the device type.
 pub fn proxy(frontend: &Socket, backend: &Socket, capture: Option<&Socket>) -> Result<()> {
     ended_by_context(crate::socket::libzmq_proxy(frontend, backend, capture))
-}
-
-/// Runs libzmq's deprecated device (`zmq_device`, pyzmq's `zmq.device`).
-///
-/// Since libzmq 3.2 every device type is the same [`proxy`] without
-/// capture; the type is only passed along. Returns like [`proxy`].
-#[deprecated(since = "0.1.0", note = "libzmq ignores the device type: use `proxy`")]
-pub fn device(device_type: DeviceType, frontend: &Socket, backend: &Socket) -> Result<()> {
-    ended_by_context(crate::socket::libzmq_device(device_type, frontend, backend))
 }
 
 /// A terminated context is the normal end of a proxy.
@@ -196,8 +192,9 @@ pub fn proxy_steerable(
 /// gets `[sender id, body…]` (the monitor sees the swapped message).
 ///
 /// Runs until the context is shut down or terminated, then returns `Ok(())`
-/// (see [`proxy`]); [`ThreadMonitoredQueue`](crate::devices::ThreadMonitoredQueue)
-/// runs one in the background and can stop it.
+/// (see [`proxy`]); a [`Device`](crate::devices::Device) of kind
+/// [`Kind::MonitoredQueue`](crate::devices::Kind::MonitoredQueue) runs one in
+/// the background and can stop it.
 pub fn monitored_queue(
     in_socket: &Socket,
     out_socket: &Socket,

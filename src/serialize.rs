@@ -34,6 +34,9 @@
 //!
 //! ## Formats
 //!
+//! Each format is behind its cargo feature (`json`, `postcard`, `bincode`);
+//! the async sockets have the same calls.
+//!
 //! - **JSON** ([`Socket::send_json`], [`Socket::recv_json`]): any
 //!   `serde` type, with [`serde_json`]. Readable, and what pyzmq's
 //!   `send_json` speaks, so Python peers understand it.
@@ -49,6 +52,13 @@
 //!   and the crate is unmaintained. postcard is maintained, has a documented
 //!   and stable wire format, and encodes integers as varints. Like bincode,
 //!   it is not self-describing: both sides must use the same type.
+//! - **bincode** ([`Socket::send_bincode`], [`Socket::recv_bincode`],
+//!   feature `bincode`): for Rust peers that already speak bincode. zmqx
+//!   depends on `bincode = "2"` (2.0.1, the last release with code: 3.0.0
+//!   is an empty tombstone) and sends exactly what
+//!   `bincode::serde::encode_to_vec(value, bincode::config::standard())`
+//!   gives, so a peer using bincode 2's serde API with the standard
+//!   configuration reads it. For new protocols prefer postcard (maintained).
 //! - **Your own** ([`Socket::send_serialized`], [`Socket::recv_serialized`]
 //!   with a [`Serializer`], or closures through [`from_fns`]): the value becomes one
 //!   or more message parts, as pyzmq's `send_serialized`.
@@ -87,19 +97,20 @@
 //! the limit an [`Error::TooLarge`]; both hand the received [`Frames`] back.
 //! A value that cannot be encoded is an [`Error::Serialize`] and nothing is
 //! sent.
+#![forbid(unsafe_code)]
 
-#[cfg(any(feature = "json", feature = "postcard"))]
+#[cfg(any(feature = "json", feature = "postcard", feature = "bincode"))]
 use std::cell::RefCell;
 use std::fmt;
 use std::marker::PhantomData;
 use std::str::FromStr;
 
 use crate::error::{Error, Result};
-#[cfg(any(feature = "json", feature = "postcard"))]
+#[cfg(any(feature = "json", feature = "postcard", feature = "bincode"))]
 use crate::message::copy_threshold;
 use crate::message::{Frames, Message};
 use crate::socket::Socket;
-#[cfg(any(feature = "json", feature = "postcard"))]
+#[cfg(any(feature = "json", feature = "postcard", feature = "bincode"))]
 use serde::{Serialize, de::DeserializeOwned};
 
 /// Any error a serializer may report: `?` converts every error type into it.
@@ -178,6 +189,84 @@ impl<T: Serialize + DeserializeOwned> Serializer<T> for Json {
     fn deserialize(&self, frames: &[Message]) -> std::result::Result<T, BoxError> {
         Ok(serde_json::from_slice(one_frame(frames)?)?)
     }
+}
+
+/// bincode 2's serde encoding with its standard configuration, in one
+/// message part, as a [`Serializer`] ([`Socket::send_bincode`] is the
+/// direct way).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg(feature = "bincode")]
+#[cfg_attr(docsrs, doc(cfg(feature = "bincode")))]
+pub struct Bincode;
+
+#[cfg(feature = "bincode")]
+impl<T: Serialize + DeserializeOwned> Serializer<T> for Bincode {
+    fn format(&self) -> &'static str {
+        "bincode"
+    }
+    fn serialize(&self, value: &T) -> std::result::Result<Vec<Message>, BoxError> {
+        Ok(vec![Message::from(bincode::serde::encode_to_vec(
+            value,
+            bincode::config::standard(),
+        )?)])
+    }
+    fn deserialize(&self, frames: &[Message]) -> std::result::Result<T, BoxError> {
+        bincode_whole(one_frame(frames)?)
+    }
+}
+
+/// Decodes a whole postcard message part: trailing bytes are an error; the
+/// part is handed back on failure.
+#[cfg(feature = "postcard")]
+pub(crate) fn from_postcard<T: DeserializeOwned>(msg: Message) -> Result<T> {
+    match postcard::take_from_bytes(&msg) {
+        Ok((value, [])) => Ok(value),
+        Ok((_, rest)) => {
+            let source: BoxError =
+                format!("{} unexpected bytes after the value", rest.len()).into();
+            Err(decode_error("postcard", msg, source))
+        }
+        Err(e) => Err(decode_error("postcard", msg, Box::new(e))),
+    }
+}
+
+/// Encodes `value` with postcard into one message part.
+#[cfg(all(feature = "postcard", feature = "tokio", unix))]
+pub(crate) fn postcard_message<T: Serialize + ?Sized>(value: &T) -> Result<Message> {
+    postcard::to_allocvec(value)
+        .map(Message::from)
+        .map_err(|e| Error::Serialize {
+            format: "postcard",
+            source: Box::new(e),
+        })
+}
+
+/// Decodes a whole bincode message part, handing it back on failure.
+#[cfg(feature = "bincode")]
+pub(crate) fn from_bincode<T: DeserializeOwned>(msg: Message) -> Result<T> {
+    bincode_whole(&msg).map_err(|source| decode_error("bincode", msg, source))
+}
+
+/// Encodes `value` with bincode 2 (standard configuration) into one part.
+#[cfg(all(feature = "bincode", feature = "tokio", unix))]
+pub(crate) fn bincode_message<T: Serialize + ?Sized>(value: &T) -> Result<Message> {
+    bincode::serde::encode_to_vec(value, bincode::config::standard())
+        .map(Message::from)
+        .map_err(|e| Error::Serialize {
+            format: "bincode",
+            source: Box::new(e),
+        })
+}
+
+/// Decodes a whole bincode value: trailing bytes are an error.
+#[cfg(feature = "bincode")]
+fn bincode_whole<T: DeserializeOwned>(bytes: &[u8]) -> std::result::Result<T, BoxError> {
+    let (value, used): (T, usize) =
+        bincode::serde::decode_from_slice(bytes, bincode::config::standard())?;
+    if used != bytes.len() {
+        return Err(format!("{} unexpected bytes after the value", bytes.len() - used).into());
+    }
+    Ok(value)
 }
 
 /// postcard in one message part, as a [`Serializer`] (for code generic over
@@ -281,7 +370,7 @@ pub struct FrameCount {
 }
 
 /// The one frame of a single-part format.
-#[cfg(any(feature = "json", feature = "postcard"))]
+#[cfg(any(feature = "json", feature = "postcard", feature = "bincode"))]
 fn one_frame(frames: &[Message]) -> std::result::Result<&[u8], FrameCount> {
     match frames {
         [only] => Ok(only),
@@ -472,14 +561,14 @@ pub struct DecodeError {
     pub byte: Option<u8>,
 }
 
-#[cfg(any(feature = "json", feature = "postcard"))]
+#[cfg(any(feature = "json", feature = "postcard", feature = "bincode"))]
 thread_local! {
     /// The buffer `send_json` and `send_postcard` encode into, reused.
     static ENCODE_BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
 /// The largest encode buffer kept for reuse (a bigger one is freed).
-#[cfg(any(feature = "json", feature = "postcard"))]
+#[cfg(any(feature = "json", feature = "postcard", feature = "bincode"))]
 const KEPT_BUFFER: usize = 1 << 20;
 
 /// Builds an [`Error::Deserialize`] that hands `frames` back.
@@ -493,7 +582,7 @@ fn decode_error(format: &'static str, frames: impl Into<Frames>, source: BoxErro
 
 impl Socket {
     /// Receives one part and checks it against `limit`.
-    #[cfg(any(feature = "json", feature = "postcard"))]
+    #[cfg(any(feature = "json", feature = "postcard", feature = "bincode"))]
     fn recv_one_limited(&self, limit: usize) -> Result<Message> {
         let msg = self.recv_msg()?;
         if msg.len() > limit {
@@ -509,7 +598,7 @@ impl Socket {
     /// Encodes into a reused per-thread buffer and sends it: small messages
     /// are copied by libzmq from the buffer (no allocation on our side),
     /// large ones are handed over without copying.
-    #[cfg(any(feature = "json", feature = "postcard"))]
+    #[cfg(any(feature = "json", feature = "postcard", feature = "bincode"))]
     fn send_encoded<E>(
         &self,
         format: &'static str,
@@ -584,6 +673,41 @@ impl Socket {
         self.send_encoded("postcard", |buf| postcard::to_extend(value, buf))
     }
 
+    /// Sends `value` with bincode 2's serde encoding (standard
+    /// configuration) in one message part: for peers written in Rust with
+    /// bincode. zmqx depends on `bincode = "2"` because the registry's
+    /// newest bincode, 3.0.0, is an empty tombstone; the bytes are what
+    /// `bincode::serde::encode_to_vec(value, bincode::config::standard())`
+    /// gives.
+    #[cfg(feature = "bincode")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "bincode")))]
+    pub fn send_bincode<T: Serialize + ?Sized>(&self, value: &T) -> Result<()> {
+        self.send_encoded("bincode", |mut buf| {
+            bincode::serde::encode_into_std_write(value, &mut buf, bincode::config::standard())
+                .map(|_| buf)
+        })
+    }
+
+    /// Receives one message part and decodes it with bincode 2 (standard
+    /// configuration). Bytes that are not a valid `T`, or trailing bytes,
+    /// are an [`Error::Deserialize`] that hands the part back. Use
+    /// [`recv_bincode_limited`](Socket::recv_bincode_limited) with
+    /// untrusted peers.
+    #[cfg(feature = "bincode")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "bincode")))]
+    pub fn recv_bincode<T: DeserializeOwned>(&self) -> Result<T> {
+        self.recv_bincode_limited(usize::MAX)
+    }
+
+    /// Like [`recv_bincode`](Socket::recv_bincode), but a part larger than
+    /// `limit` bytes is not decoded: [`Error::TooLarge`], with the part
+    /// handed back.
+    #[cfg(feature = "bincode")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "bincode")))]
+    pub fn recv_bincode_limited<T: DeserializeOwned>(&self, limit: usize) -> Result<T> {
+        from_bincode(self.recv_one_limited(limit)?)
+    }
+
     /// Receives one message part and decodes it from postcard (pyzmq's
     /// `recv_pyobj`). Bytes that are not a valid `T` are an
     /// [`Error::Deserialize`] that hands the part back. Trailing bytes after
@@ -602,16 +726,7 @@ impl Socket {
     #[cfg(feature = "postcard")]
     #[cfg_attr(docsrs, doc(cfg(feature = "postcard")))]
     pub fn recv_postcard_limited<T: DeserializeOwned>(&self, limit: usize) -> Result<T> {
-        let msg = self.recv_one_limited(limit)?;
-        match postcard::take_from_bytes(&msg) {
-            Ok((value, [])) => Ok(value),
-            Ok((_, rest)) => {
-                let source: BoxError =
-                    format!("{} unexpected bytes after the value", rest.len()).into();
-                Err(decode_error("postcard", msg, source))
-            }
-            Err(e) => Err(decode_error("postcard", msg, Box::new(e))),
-        }
+        from_postcard(self.recv_one_limited(limit)?)
     }
 
     /// Sends `value` as the message parts `serializer` makes of it (pyzmq's

@@ -1,5 +1,6 @@
 //! [`MessageTracker`]: learn when libzmq is done with zero-copy buffers
 //! (pyzmq's `zmq.MessageTracker`).
+#![forbid(unsafe_code)]
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};

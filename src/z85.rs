@@ -35,6 +35,7 @@
 //! ```
 //!
 //! [RFC 32]: https://rfc.zeromq.org/spec/32/
+#![forbid(unsafe_code)]
 
 use core::fmt;
 

@@ -228,7 +228,7 @@ fn the_thread_authenticator_runs_async_lookups_too() -> auth_util::TestResult {
         server.set_curve_server_keys(&server_keys)?;
         let client = common::socket(&ctx, SocketType::Pull)?;
         client.set_curve_client(&server_keys.public, keys)?;
-        let mut monitor = server.get_monitor_socket(auth_util::handshake_events())?;
+        let mut monitor = server.monitor_events(auth_util::handshake_events())?;
         let endpoint = common::bind_tcp(&server)?;
         let outcome = auth_util::judge(&server, &client, &mut monitor, &endpoint, common::TIMEOUT)?;
         let connected = outcome == auth_util::Outcome::Connected;

@@ -38,7 +38,7 @@ fn push_pull(ctx: &Context) -> Result<(Socket, Socket)> {
 
 /// Binds `server` with a monitor, connects `client`, and reports the outcome.
 fn connect(server: &Socket, client: &Socket) -> Result<Outcome> {
-    let mut monitor = server.get_monitor_socket(handshake_events())?;
+    let mut monitor = server.monitor_events(handshake_events())?;
     let endpoint = common::bind_tcp(server)?;
     judge(server, client, &mut monitor, &endpoint, common::TIMEOUT)
 }
@@ -55,7 +55,7 @@ fn curve_user_id(
     server.set_curve_server_keys(server_keys)?;
     let client = common::socket(ctx, SocketType::Push)?;
     client.set_curve_client(&server_keys.public, client_keys)?;
-    let mut monitor = server.get_monitor_socket(handshake_events())?;
+    let mut monitor = server.monitor_events(handshake_events())?;
     let endpoint = common::bind_tcp(&server)?;
     client.connect(&endpoint)?;
     let event = auth_util::first_handshake_event(&mut monitor, common::TIMEOUT)?;
@@ -538,11 +538,17 @@ fn one_handler_per_context() -> TestResult {
     assert!(auth.stop());
     second.start()?;
     assert!(second.is_alive());
-    // Dropping stops too.
+    // Dropping only asks the thread to stop (it does not wait): the
+    // endpoint is free once the thread has ended, promptly.
     drop(second);
-    auth.start()?;
+    let deadline = std::time::Instant::now() + common::TIMEOUT;
+    while let Err(e) = auth.start() {
+        assert!(std::time::Instant::now() < deadline, "still bound: {e}");
+        std::thread::yield_now();
+    }
     assert!(auth.is_alive());
-    drop(auth);
+    // `stop` waits until the endpoint is free.
+    assert!(auth.stop());
 
     // Something else bound at the ZAP endpoint.
     let other = common::socket(&ctx, SocketType::Rep)?;

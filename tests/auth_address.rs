@@ -87,7 +87,7 @@ fn outcome(
         (server, endpoint)
     };
     // The monitor is attached after the bind, before any client connects.
-    let mut monitor = server.get_monitor_socket(handshake_events())?;
+    let mut monitor = server.monitor_events(handshake_events())?;
     let client = common::socket(&ctx, SocketType::Pull)?;
     judge(&server, &client, &mut monitor, &endpoint, common::TIMEOUT)
 }

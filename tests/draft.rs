@@ -564,7 +564,7 @@ fn poller_wakes_a_blocked_thread() -> Result<()> {
 fn monitor_v2_events() -> Result<()> {
     let ctx = Context::new();
     let server = ts(&ctx, SocketType::Server)?;
-    let mut monitor = server.get_monitor_socket_v2(Event::ALL | Event::PIPES_STATS)?;
+    let mut monitor = server.monitor_events_v2(Event::ALL | Event::PIPES_STATS)?;
     server.bind("tcp://127.0.0.1:*")?;
     let ep = server.last_endpoint()?;
 
@@ -633,7 +633,7 @@ fn monitor_v2_events() -> Result<()> {
 fn monitor_v2_dropped_early_does_not_block() -> Result<()> {
     let ctx = Context::new();
     let server = ts(&ctx, SocketType::Server)?;
-    let monitor = server.get_monitor_socket_v2(Event::ALL)?;
+    let monitor = server.monitor_events_v2(Event::ALL)?;
     drop(monitor);
     // Many events with nobody reading: libzmq must not block.
     for _ in 0..50 {

@@ -88,7 +88,7 @@ fn netns_side() {
     // wait out the kernel's SYN retries (seconds) after the link is back.
     s.set_connect_timeout(Some(Duration::from_millis(250)))
         .expect("connect timeout");
-    let monitor = s.get_monitor_socket(Event::ALL).expect("monitor");
+    let monitor = s.monitor_events(Event::ALL).expect("monitor");
     std::thread::spawn(move || {
         for event in monitor.flatten() {
             say("EV", event.kind.name());

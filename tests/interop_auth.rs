@@ -157,7 +157,7 @@ fn pyzmq_clients_of_a_zmqx_curve_server() -> TestResult {
 
     let server = common::socket(&ctx, SocketType::Rep)?;
     server.set_curve_server_keys(&server_keys)?;
-    let mut monitor = server.get_monitor_socket(Event::HANDSHAKE_FAILED_AUTH)?;
+    let monitor = server.monitor_events(Event::HANDSHAKE_FAILED_AUTH)?;
     let endpoint = common::bind_tcp(&server)?;
     let server_public = server_keys.public.to_z85();
 
@@ -222,7 +222,7 @@ server.linger = 0
 server.curve_secretkey = secret
 server.curve_publickey = public
 server.curve_server = True
-monitor = server.get_monitor_socket(zmq.EVENT_HANDSHAKE_FAILED_AUTH)
+monitor = server.monitor_events(zmq.EVENT_HANDSHAKE_FAILED_AUTH)
 port = server.bind_to_random_port("tcp://127.0.0.1")
 print("READY", "tcp://127.0.0.1:%d" % port, public.decode(), flush=True)
 poller = zmq.Poller()

@@ -15,12 +15,12 @@ use zmqx::monitor::{
     EventKind, EventValue, MalformedEvent, Monitor, MonitorEvent, ProtocolError,
     parse_monitor_message, recv_monitor_message,
 };
-use zmqx::{Context, Error, Event, Message, Result, Socket, SocketType};
+use zmqx::{Context, Error, Event, Message, PollEvents, Poller, Result, Socket, SocketType};
 
 const WAIT: Option<Duration> = Some(TIMEOUT);
 
 /// The next event, failing the test if none comes in time.
-fn next(m: &mut Monitor) -> Result<MonitorEvent> {
+fn next(m: &Monitor) -> Result<MonitorEvent> {
     match m.next_event(WAIT)? {
         Some(e) => Ok(e),
         None => panic!("no monitor event within {TIMEOUT:?}"),
@@ -28,7 +28,7 @@ fn next(m: &mut Monitor) -> Result<MonitorEvent> {
 }
 
 /// Waits for an event of `kind`, returning it and the events before it.
-fn until(m: &mut Monitor, kind: EventKind) -> Result<(MonitorEvent, Vec<MonitorEvent>)> {
+fn until(m: &Monitor, kind: EventKind) -> Result<(MonitorEvent, Vec<MonitorEvent>)> {
     let mut before = Vec::new();
     loop {
         let e = next(m)?;
@@ -99,22 +99,22 @@ fn monitor_repeat_replaces_the_previous_one() -> Result<()> {
     // caller), so the second call replaces the first, which is told so.
     let ctx = Context::new();
     let s = socket(&ctx, SocketType::Pull)?;
-    let mut first = s.get_monitor_socket(Event::ALL)?;
-    let mut second = s.get_monitor_socket(Event::ALL)?;
+    let mut first = s.monitor_events(Event::ALL)?;
+    let second = s.monitor_events(Event::ALL)?;
     assert_ne!(first.endpoint(), second.endpoint());
-    assert_eq!(next(&mut first)?.kind, EventKind::MonitorStopped);
+    assert_eq!(next(&first)?.kind, EventKind::MonitorStopped);
     assert!(first.is_stopped());
     assert!(first.next().is_none(), "the first stream has ended");
 
     // The second one works, and stops on disable_monitor.
     let endpoint = bind_tcp(&s)?;
-    let e = next(&mut second)?;
+    let e = next(&second)?;
     assert_eq!(
         (e.kind, e.endpoint.as_str()),
         (EventKind::Listening, &*endpoint)
     );
     s.disable_monitor()?;
-    assert_eq!(next(&mut second)?.kind, EventKind::MonitorStopped);
+    assert_eq!(next(&second)?.kind, EventKind::MonitorStopped);
     assert_eq!(
         second.next_event(WAIT)?,
         None,
@@ -130,12 +130,12 @@ fn monitor_connected() -> Result<()> {
     let rep = socket(&ctx, SocketType::Rep)?;
     let req = socket(&ctx, SocketType::Req)?;
     let endpoint = bind_tcp(&req)?;
-    let mut events = rep.get_monitor_socket(Event::ALL)?;
+    let events = rep.monitor_events(Event::ALL)?;
     rep.connect(&endpoint)?;
-    let mut m = next(&mut events)?;
+    let mut m = next(&events)?;
     if m.kind == EventKind::ConnectDelayed {
         assert_eq!(m.endpoint, endpoint);
-        m = next(&mut events)?;
+        m = next(&events)?;
     }
     assert_eq!(m.kind, EventKind::Connected);
     assert_eq!(m.endpoint, endpoint);
@@ -148,11 +148,11 @@ fn monitor_connected() -> Result<()> {
 fn tcp_lifecycle_sequences() -> Result<()> {
     let ctx = Context::new();
     let server = socket(&ctx, SocketType::Rep)?;
-    let mut server_events = server.get_monitor_socket(Event::ALL)?;
+    let mut server_events = server.monitor_events(Event::ALL)?;
     let endpoint = bind_tcp(&server)?;
 
     let client = socket(&ctx, SocketType::Req)?;
-    let mut client_events = client.get_monitor_socket(Event::ALL)?;
+    let mut client_events = client.monitor_events(Event::ALL)?;
     client.connect(&endpoint)?;
     client.send("ping")?;
     assert_eq!(server.recv_msg()?, "ping");
@@ -160,26 +160,23 @@ fn tcp_lifecycle_sequences() -> Result<()> {
     assert_eq!(client.recv_msg()?, "pong");
 
     // Server: LISTENING on bind, ACCEPTED, HANDSHAKE_SUCCEEDED.
-    let listening = next(&mut server_events)?;
+    let listening = next(&server_events)?;
     assert_eq!(listening.kind, EventKind::Listening);
     assert_eq!(listening.endpoint, endpoint);
     let EventValue::Fd(listener_fd) = listening.value else {
         panic!("LISTENING carries the listener's fd: {listening:?}");
     };
-    let accepted = next(&mut server_events)?;
+    let accepted = next(&server_events)?;
     assert_eq!(accepted.kind, EventKind::Accepted);
     let EventValue::Fd(connection_fd) = accepted.value else {
         panic!("ACCEPTED carries the connection's fd: {accepted:?}");
     };
     assert_ne!(connection_fd, listener_fd);
-    assert_eq!(
-        next(&mut server_events)?.kind,
-        EventKind::HandshakeSucceeded
-    );
+    assert_eq!(next(&server_events)?.kind, EventKind::HandshakeSucceeded);
 
     // Client: [CONNECT_DELAYED], CONNECTED, HANDSHAKE_SUCCEEDED, all on the
     // endpoint it connected to.
-    let (handshake, before) = until(&mut client_events, EventKind::HandshakeSucceeded)?;
+    let (handshake, before) = until(&client_events, EventKind::HandshakeSucceeded)?;
     let before = kinds(&before);
     assert!(
         before == [EventKind::ConnectDelayed, EventKind::Connected]
@@ -197,13 +194,13 @@ fn tcp_lifecycle_sequences() -> Result<()> {
         Some(EventKind::MonitorStopped)
     );
     assert!(client_events.is_stopped());
-    let disconnected = next(&mut server_events)?;
+    let disconnected = next(&server_events)?;
     assert_eq!(disconnected.kind, EventKind::Disconnected);
     assert_eq!(disconnected.value, EventValue::Fd(connection_fd));
 
     // Unbinding closes the listener: CLOSED, with the listener's fd.
     server.unbind(&endpoint)?;
-    let closed = next(&mut server_events)?;
+    let closed = next(&server_events)?;
     assert_eq!(closed.kind, EventKind::Closed);
     assert_eq!(closed.value, EventValue::Fd(listener_fd));
     assert_eq!(closed.endpoint, endpoint);
@@ -219,7 +216,7 @@ fn tcp_lifecycle_sequences() -> Result<()> {
 fn closing_the_socket_stops_the_monitor() -> Result<()> {
     let ctx = Context::new();
     let s = socket(&ctx, SocketType::Router)?;
-    let events = s.get_monitor_socket(Event::ALL)?;
+    let events = s.monitor_events(Event::ALL)?;
     let endpoint = bind_tcp(&s)?;
     drop(s);
     // The blocking iterator ends by itself: no timeout needed, but guard anyway.
@@ -240,13 +237,13 @@ fn bind_failed_and_connect_retried() -> Result<()> {
 
     // BIND_FAILED carries the errno of the failed bind.
     let second = socket(&ctx, SocketType::Pull)?;
-    let mut events = second.get_monitor_socket(Event::ALL)?;
+    let events = second.monitor_events(Event::ALL)?;
     assert!(matches!(
         second.bind(&endpoint).as_ref().map_err(Error::root),
         Err(Error::AddressInUse)
     ));
     // (libzmq reports closing the half-made listener first.)
-    let (failed, before) = until(&mut events, EventKind::BindFailed)?;
+    let (failed, before) = until(&events, EventKind::BindFailed)?;
     assert!(
         before.iter().all(|e| e.kind == EventKind::Closed),
         "{before:?}"
@@ -262,9 +259,9 @@ fn bind_failed_and_connect_retried() -> Result<()> {
     let push = socket(&ctx, SocketType::Push)?;
     push.set_reconnect_ivl(Some(Duration::from_millis(50)))?;
     push.set_reconnect_ivl_max(Some(Duration::from_millis(50)))?;
-    let mut push_events = push.get_monitor_socket(Event::CONNECT_RETRIED)?;
+    let push_events = push.monitor_events(Event::CONNECT_RETRIED)?;
     push.connect(&endpoint)?;
-    let retried = next(&mut push_events)?;
+    let retried = next(&push_events)?;
     assert_eq!(retried.kind, EventKind::ConnectRetried);
     assert_eq!(retried.endpoint, endpoint);
     match retried.value {
@@ -278,15 +275,15 @@ fn bind_failed_and_connect_retried() -> Result<()> {
 fn only_the_events_asked_for() -> Result<()> {
     let ctx = Context::new();
     let server = socket(&ctx, SocketType::Pull)?;
-    let mut events = server.get_monitor_socket(Event::HANDSHAKE_SUCCEEDED)?;
+    let events = server.monitor_events(Event::HANDSHAKE_SUCCEEDED)?;
     let endpoint = bind_tcp(&server)?;
     let client = socket(&ctx, SocketType::Push)?;
     client.connect(&endpoint)?;
     // LISTENING and ACCEPTED were not asked for: the first event is the handshake.
-    assert_eq!(next(&mut events)?.kind, EventKind::HandshakeSucceeded);
+    assert_eq!(next(&events)?.kind, EventKind::HandshakeSucceeded);
     // MONITOR_STOPPED always comes, so the stream can end.
     server.disable_monitor()?;
-    assert_eq!(next(&mut events)?.kind, EventKind::MonitorStopped);
+    assert_eq!(next(&events)?.kind, EventKind::MonitorStopped);
     Ok(())
 }
 
@@ -303,13 +300,13 @@ fn curve_pair(
     let server = socket(ctx, SocketType::Rep)?;
     server.set_curve_server(true)?;
     server.set_curve_secretkey(server_keys.secret.as_bytes())?;
-    let server_events = server.get_monitor_socket(Event::ALL)?;
+    let server_events = server.monitor_events(Event::ALL)?;
     let endpoint = bind_tcp(&server)?;
     let client = socket(ctx, SocketType::Req)?;
     client.set_curve_serverkey(wrong_key.unwrap_or(&server_keys.public).as_bytes())?;
     client.set_curve_publickey(client_keys.public.as_bytes())?;
     client.set_curve_secretkey(client_keys.secret.as_bytes())?;
-    let client_events = client.get_monitor_socket(Event::ALL)?;
+    let client_events = client.monitor_events(Event::ALL)?;
     client.connect(&endpoint)?;
     Ok((server, client, server_events, client_events))
 }
@@ -317,9 +314,9 @@ fn curve_pair(
 #[test]
 fn curve_handshake_succeeds_with_the_right_key() -> Result<()> {
     let ctx = Context::new();
-    let (server, client, mut server_events, mut client_events) = curve_pair(&ctx, None)?;
-    until(&mut server_events, EventKind::HandshakeSucceeded)?;
-    until(&mut client_events, EventKind::HandshakeSucceeded)?;
+    let (server, client, server_events, client_events) = curve_pair(&ctx, None)?;
+    until(&server_events, EventKind::HandshakeSucceeded)?;
+    until(&client_events, EventKind::HandshakeSucceeded)?;
     client.send("secret")?;
     assert_eq!(server.recv_msg()?, "secret");
     Ok(())
@@ -329,10 +326,10 @@ fn curve_handshake_succeeds_with_the_right_key() -> Result<()> {
 fn curve_handshake_with_a_wrong_server_key_fails() -> Result<()> {
     let ctx = Context::new();
     let wrong = zmqx::curve_keypair()?.public;
-    let (_server, _client, mut server_events, mut client_events) = curve_pair(&ctx, Some(&wrong))?;
+    let (_server, _client, server_events, client_events) = curve_pair(&ctx, Some(&wrong))?;
 
     // The server cannot open the client's HELLO box.
-    let (failed, before) = until(&mut server_events, EventKind::HandshakeFailedProtocol)?;
+    let (failed, before) = until(&server_events, EventKind::HandshakeFailedProtocol)?;
     assert_eq!(kinds(&before), [EventKind::Listening, EventKind::Accepted]);
     assert_eq!(
         failed.value,
@@ -340,10 +337,10 @@ fn curve_handshake_with_a_wrong_server_key_fails() -> Result<()> {
     );
     assert!(failed.to_string().contains("ZmtpCryptographic"), "{failed}");
     // The server drops the connection.
-    assert_eq!(next(&mut server_events)?.kind, EventKind::Disconnected);
+    assert_eq!(next(&server_events)?.kind, EventKind::Disconnected);
 
     // The client sees its connection fail and never a successful handshake.
-    let (_, before) = until(&mut client_events, EventKind::Disconnected)?;
+    let (_, before) = until(&client_events, EventKind::Disconnected)?;
     let before = kinds(&before);
     assert!(before.contains(&EventKind::Connected), "{before:?}");
     assert!(
@@ -420,15 +417,15 @@ impl Drop for ZapHandler {
 fn zap_denial_gives_handshake_failed_auth_400() -> Result<()> {
     let ctx = Context::new();
     let zap = ZapHandler::start(&ctx, "1.0", "400")?;
-    let (_server, _client, mut server_events, mut client_events) = curve_pair(&ctx, None)?;
+    let (_server, _client, server_events, client_events) = curve_pair(&ctx, None)?;
 
-    let (failed, before) = until(&mut server_events, EventKind::HandshakeFailedAuth)?;
+    let (failed, before) = until(&server_events, EventKind::HandshakeFailedAuth)?;
     assert_eq!(failed.value, EventValue::AuthStatus(400));
     assert!(!kinds(&before).contains(&EventKind::HandshakeSucceeded));
     assert!(zap.requests.load(Ordering::Acquire) >= 1);
 
     // The client is told too (the ERROR command carries the status code).
-    let (failed, before) = until(&mut client_events, EventKind::HandshakeFailedAuth)?;
+    let (failed, before) = until(&client_events, EventKind::HandshakeFailedAuth)?;
     assert_eq!(failed.value, EventValue::AuthStatus(400));
     assert!(!kinds(&before).contains(&EventKind::HandshakeSucceeded));
     drop(zap);
@@ -439,8 +436,8 @@ fn zap_denial_gives_handshake_failed_auth_400() -> Result<()> {
 fn bad_zap_reply_gives_a_zap_protocol_error() -> Result<()> {
     let ctx = Context::new();
     let _zap = ZapHandler::start(&ctx, "9.9", "200")?;
-    let (_server, _client, mut server_events, _client_events) = curve_pair(&ctx, None)?;
-    let (failed, _) = until(&mut server_events, EventKind::HandshakeFailedProtocol)?;
+    let (_server, _client, server_events, _client_events) = curve_pair(&ctx, None)?;
+    let (failed, _) = until(&server_events, EventKind::HandshakeFailedProtocol)?;
     assert_eq!(
         failed.value,
         EventValue::Protocol(ProtocolError::ZapBadVersion)
@@ -455,7 +452,7 @@ fn bad_zap_reply_gives_a_zap_protocol_error() -> Result<()> {
 fn next_event_times_out_with_none() -> Result<()> {
     let ctx = Context::new();
     let s = socket(&ctx, SocketType::Pull)?;
-    let mut events = s.get_monitor_socket(Event::ALL)?;
+    let events = s.monitor_events(Event::ALL)?;
     assert_eq!(events.try_next_event()?, None);
     assert_eq!(events.next_event(Some(Duration::from_millis(20)))?, None);
     assert_eq!(events.next_event(Some(Duration::ZERO))?, None);
@@ -464,25 +461,233 @@ fn next_event_times_out_with_none() -> Result<()> {
 }
 
 #[test]
-fn stop_checks_the_socket() -> Result<()> {
+fn stop_works_from_another_thread_without_the_socket() -> Result<()> {
     let ctx = Context::new();
     let s = socket(&ctx, SocketType::Pull)?;
-    let other = socket(&ctx, SocketType::Pull)?;
-    let mut events = s.get_monitor_socket(Event::ALL)?;
-    assert!(matches!(
-        events.stop(&other),
-        Err(Error::InvalidInput { .. })
-    ));
+    let events = s.monitor_events(Event::ALL)?;
     let endpoint = bind_tcp(&s)?;
-    events.stop(&s)?;
-    // What was sent before the stop is still there, then MONITOR_STOPPED.
-    let rest: Vec<MonitorEvent> = events.by_ref().collect::<Result<_>>()?;
+    // The Monitor goes to another thread; the socket stays (and works) here.
+    let reader = thread::spawn(move || -> Result<Vec<MonitorEvent>> {
+        events.stop()?;
+        // What was sent before the stop is still there, then MONITOR_STOPPED.
+        let rest = (&events).collect::<Result<Vec<_>>>()?;
+        events.stop()?; // again: nothing to do
+        Ok(rest)
+    });
+    let rest =
+        within("reading a stopped monitor", move || reader.join()).expect("reader thread")?;
     assert_eq!(
         kinds(&rest),
         [EventKind::Listening, EventKind::MonitorStopped]
     );
     assert_eq!(rest[0].endpoint, endpoint);
-    events.stop(&s)?; // again: nothing to do
+    s.unbind(&endpoint)?;
+    Ok(())
+}
+
+#[test]
+fn stopping_or_dropping_a_replaced_monitor_leaves_the_new_one_running() -> Result<()> {
+    let ctx = Context::new();
+    let s = socket(&ctx, SocketType::Pull)?;
+    let first = s.monitor_events(Event::ALL)?;
+    let second = s.monitor_events(Event::ALL)?;
+    first.stop()?;
+    drop(first);
+    let endpoint = bind_tcp(&s)?;
+    let e = next(&second)?;
+    assert_eq!(
+        (e.kind, e.endpoint.as_str()),
+        (EventKind::Listening, &*endpoint)
+    );
+    assert!(!second.is_stopped());
+    Ok(())
+}
+
+#[test]
+fn a_poller_keeps_the_monitor_registered_while_reading() -> Result<()> {
+    // The monitor's reading methods take `&self`: its socket stays
+    // registered in the poller for the whole loop.
+    let ctx = Context::new();
+    let server = socket(&ctx, SocketType::Rep)?;
+    let monitor = server.monitor_events(Event::ALL)?;
+    let endpoint = bind_tcp(&server)?;
+    let client = socket(&ctx, SocketType::Req)?;
+    client.connect(&endpoint)?;
+    client.send("ping")?;
+
+    let mut poller = Poller::new();
+    poller.register(&monitor, PollEvents::POLLIN);
+    poller.register(&server, PollEvents::POLLIN);
+    let mut seen = Vec::new();
+    let mut answered = false;
+    let deadline = std::time::Instant::now() + TIMEOUT;
+    while !(answered && seen.contains(&EventKind::HandshakeSucceeded)) {
+        assert!(std::time::Instant::now() < deadline, "seen {seen:?}");
+        poller.wait(WAIT)?;
+        while let Some(event) = monitor.try_next_event()? {
+            seen.push(event.kind);
+        }
+        if poller
+            .revents(&server)
+            .is_some_and(|e| e.contains(PollEvents::POLLIN))
+        {
+            assert_eq!(server.recv_string()?, "ping");
+            server.send("pong")?;
+            answered = true;
+        }
+    }
+    assert_eq!(seen[0], EventKind::Listening);
+    assert_eq!(client.recv_string()?, "pong");
+    // The blocking iterator works through `&Monitor` too.
+    server.disable_monitor()?;
+    let rest: Vec<EventKind> = (&monitor)
+        .map(|e| e.map(|e| e.kind))
+        .collect::<Result<_>>()?;
+    assert_eq!(rest.last(), Some(&EventKind::MonitorStopped));
+    poller.wait(Some(Duration::ZERO))?;
+    Ok(())
+}
+
+/// The names of this process's threads (Linux).
+#[cfg(target_os = "linux")]
+fn thread_names() -> Vec<String> {
+    std::fs::read_dir("/proc/self/task")
+        .expect("/proc/self/task")
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+        .map(|n| n.trim_end().to_string())
+        .collect()
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn dropping_a_live_monitor_starts_no_thread() -> Result<()> {
+    let ctx = Context::new();
+    let server = socket(&ctx, SocketType::Rep)?;
+    let endpoint = bind_tcp(&server)?;
+    for _ in 0..3 {
+        let events = server.monitor_events(Event::ALL)?;
+        let client = socket(&ctx, SocketType::Req)?;
+        client.connect(&endpoint)?;
+        client.send("x")?;
+        assert_eq!(server.recv_msg()?, "x");
+        server.send("y")?;
+        client.recv_msg()?;
+        assert!(!events.is_stopped());
+        drop(events);
+        // The monitored socket lives on: nothing was left running for it.
+        // (A thread names itself once started: watch for a while.)
+        let until = std::time::Instant::now() + Duration::from_millis(100);
+        while std::time::Instant::now() < until {
+            let names = thread_names();
+            assert!(
+                !names.iter().any(|n| n.starts_with("zmqx-monitor")),
+                "threads after dropping a monitor: {names:?}"
+            );
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn dropping_a_monitor_on_another_thread_while_the_socket_works() -> Result<()> {
+    let ctx = Context::new();
+    let ctx2 = ctx.clone();
+    within(
+        "using the socket while its monitor is dropped elsewhere",
+        move || -> Result<()> {
+            let server = socket(&ctx2, SocketType::Rep)?;
+            let endpoint = bind_tcp(&server)?;
+            for _ in 0..20 {
+                let events = server.monitor_events(Event::ALL)?;
+                let dropper = thread::spawn(move || drop(events));
+                // Connections make libzmq's I/O thread send events meanwhile.
+                let client = socket(&ctx2, SocketType::Req)?;
+                client.connect(&endpoint)?;
+                client.send("x")?;
+                assert_eq!(server.recv_msg()?, "x");
+                server.send("y")?;
+                client.recv_msg()?;
+                dropper.join().expect("dropping thread");
+            }
+            Ok(())
+        },
+    )?;
+    within("terminating the context", move || ctx.term())?;
+    Ok(())
+}
+
+#[test]
+fn closing_the_socket_then_dropping_the_monitor_never_blocks() -> Result<()> {
+    let ctx = Context::new();
+    let ctx2 = ctx.clone();
+    within("closing then dropping", move || -> Result<()> {
+        for _ in 0..20 {
+            let server = socket(&ctx2, SocketType::Router)?;
+            let events = server.monitor_events(Event::ALL)?;
+            let endpoint = bind_tcp(&server)?;
+            let client = socket(&ctx2, SocketType::Dealer)?;
+            client.connect(&endpoint)?;
+            // The server closes with a connection and a listener open: their
+            // teardown events come after zmq_close returns.
+            drop(server);
+            drop(events);
+            drop(client);
+        }
+        Ok(())
+    })?;
+    within("terminating the context", move || ctx.term())?;
+    Ok(())
+}
+
+#[cfg(all(feature = "tokio", unix))]
+#[test]
+fn an_async_monitor_outside_a_runtime_fails_without_blocking_libzmq() -> Result<()> {
+    // The PAIR socket used to be lost (closed) with the monitor still on:
+    // the LISTENING event of the bind below then blocked for good.
+    let ctx = Context::new();
+    let ctx2 = ctx.clone();
+    within("bind after a failed AsyncMonitor", move || -> Result<()> {
+        let server = socket(&ctx2, SocketType::Pull)?;
+        let events = server.monitor_events(Event::ALL)?;
+        assert!(matches!(
+            zmqx::asynchronous::AsyncMonitor::new(events),
+            Err(Error::Reactor(_))
+        ));
+        let endpoint = bind_tcp(&server)?;
+        // Connections make the I/O thread send events too, after libzmq
+        // has noticed the PAIR socket is gone.
+        for _ in 0..3 {
+            let client = socket(&ctx2, SocketType::Push)?;
+            let handshake = client.monitor_events(Event::HANDSHAKE_SUCCEEDED)?;
+            client.connect(&endpoint)?;
+            next(&handshake)?;
+            client.send("x")?;
+            assert_eq!(server.recv_msg()?, "x");
+        }
+        Ok(())
+    })?;
+    within("terminating the context", move || ctx.term())?;
+    Ok(())
+}
+
+#[test]
+fn a_given_away_socket_keeps_its_monitor_readable() -> Result<()> {
+    let ctx = Context::new();
+    let s = socket(&ctx, SocketType::Pull)?;
+    let events = s.monitor_events(Event::ALL)?;
+    bind_tcp(&s)?;
+    let raw = s.into_raw();
+    // The Monitor cannot stop a socket it no longer knows to be open.
+    assert!(matches!(events.stop(), Err(Error::InvalidInput { .. })));
+    // SAFETY: `raw` is a live socket given away above, closed once.
+    unsafe { zmqx::sys::zmq_close(raw) };
+    // Its new owner closed it: the stream ends with MONITOR_STOPPED.
+    let got = within("reading a given-away socket's monitor", move || {
+        events
+            .map(|e| e.map(|e| e.kind))
+            .collect::<Result<Vec<_>>>()
+    })?;
+    assert_eq!(got.last(), Some(&EventKind::MonitorStopped));
     Ok(())
 }
 
@@ -495,15 +700,15 @@ fn dropping_a_live_monitor_never_blocks_libzmq() -> Result<()> {
     let ctx2 = ctx.clone();
     within("bind after dropping the monitor", move || -> Result<()> {
         let server = socket(&ctx2, SocketType::Rep)?;
-        let events = server.get_monitor_socket(Event::ALL)?;
+        let events = server.monitor_events(Event::ALL)?;
         drop(events);
         let endpoint = bind_tcp(&server)?;
         // Connections make the I/O thread send events too.
         for _ in 0..3 {
             let client = socket(&ctx2, SocketType::Req)?;
-            let mut client_events = client.get_monitor_socket(Event::HANDSHAKE_SUCCEEDED)?;
+            let client_events = client.monitor_events(Event::HANDSHAKE_SUCCEEDED)?;
             client.connect(&endpoint)?;
-            next(&mut client_events)?;
+            next(&client_events)?;
             client.send("x")?;
             assert_eq!(server.recv_msg()?, "x");
             server.send("y")?;
@@ -521,7 +726,7 @@ fn dropping_a_live_monitor_never_blocks_libzmq() -> Result<()> {
 fn iteration_ends_when_the_context_shuts_down() -> Result<()> {
     let ctx = Context::new();
     let s = socket(&ctx, SocketType::Pull)?;
-    let events = s.get_monitor_socket(Event::ALL)?;
+    let events = s.monitor_events(Event::ALL)?;
     let (tx, rx) = mpsc::channel();
     let reader = thread::spawn(move || {
         let mut n = 0;
@@ -543,7 +748,7 @@ fn iteration_ends_when_the_context_shuts_down() -> Result<()> {
 fn monitor_socket_is_exposed_for_polling() -> Result<()> {
     let ctx = Context::new();
     let s = socket(&ctx, SocketType::Pull)?;
-    let mut events = s.get_monitor_socket(Event::ALL)?;
+    let events = s.monitor_events(Event::ALL)?;
     assert!(events.endpoint().starts_with("inproc://"));
     bind_tcp(&s)?;
     let ready = events.socket().poll(zmqx::PollEvents::POLLIN, WAIT)?;

@@ -1,4 +1,5 @@
-//! `zmqx::proxy`: libzmq's `zmq_proxy`, the deprecated `zmq_device`, zmqx's
+//! `zmqx::proxy`: libzmq's `zmq_proxy` (also as the deprecated `zmq_device`
+//! does: one socket serving both sides), zmqx's
 //! steerable proxy (PAUSE / RESUME / TERMINATE / STATISTICS as documented,
 //! on the vendored libzmq 4.3.5 whose own `zmq_proxy_steerable` swaps PAUSE
 //! and RESUME) and `monitored_queue`. Covers what pyzmq's
@@ -139,13 +140,14 @@ fn zmq_proxy_forwards_captures_and_ends_with_the_context() -> Result<()> {
 }
 
 #[test]
-#[allow(deprecated)]
-fn deprecated_device_single_socket_echo() -> Result<()> {
+fn single_socket_proxy_echoes_like_zmq_device() -> Result<()> {
+    // pyzmq's `zmq.device(zmq.QUEUE, rep, rep)`: libzmq's zmq_device is
+    // zmq_proxy without capture, here with one socket on both sides.
     let ctx = Context::new();
     let ep = inproc("device-echo");
     let rep = socket(&ctx, SocketType::Rep)?;
     rep.bind(&ep)?;
-    let done = spawn(move || zmqx::device(zmqx::DeviceType::Queue, &rep, &rep));
+    let done = spawn(move || zmqx::proxy(&rep, &rep, None));
     let req = socket(&ctx, SocketType::Req)?;
     req.connect(&ep)?;
     for text in ["hello", "hello again"] {

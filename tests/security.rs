@@ -143,7 +143,7 @@ fn plain_wrong_password() -> TestResult {
     let client = common::socket(&ctx, SocketType::Dealer)?;
     client.set_plain_client(USER, "incorrect")?;
     let handler = zap_handler(&ctx)?;
-    let mut monitor = server.get_monitor_socket(handshake_events())?;
+    let mut monitor = server.monitor_events(handshake_events())?;
     let endpoint = common::bind_tcp(&server)?;
     let outcome = judge(&server, &client, &mut monitor, &endpoint, common::TIMEOUT)?;
     assert_eq!(outcome, Outcome::Refused(400));
@@ -235,7 +235,7 @@ fn refusal_status_reaches_the_monitor() -> TestResult {
         let server = common::socket(&ctx, SocketType::Push)?;
         server.set_zap_domain("global")?;
         let client = common::socket(&ctx, SocketType::Pull)?;
-        let mut monitor = server.get_monitor_socket(handshake_events())?;
+        let mut monitor = server.monitor_events(handshake_events())?;
         let endpoint = common::bind_tcp(&server)?;
         let outcome = judge(&server, &client, &mut monitor, &endpoint, common::TIMEOUT)?;
         assert_eq!(outcome, Outcome::Refused(u32::from(status.code())));

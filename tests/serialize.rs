@@ -277,7 +277,7 @@ fn maxmsgsize_protects_the_transport() -> Result<()> {
     let ctx = Context::new();
     let pull = socket(&ctx, SocketType::Pull)?;
     pull.set_maxmsgsize(100)?;
-    let mut events = pull.get_monitor_socket(zmqx::Event::ALL)?;
+    let events = pull.monitor_events(zmqx::Event::ALL)?;
     let endpoint = common::bind_tcp(&pull)?;
     let push = socket(&ctx, SocketType::Push)?;
     push.connect(&endpoint)?;

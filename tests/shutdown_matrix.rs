@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use common::{TIMEOUT, inproc};
 use zmqx::auth::ThreadAuthenticator;
-use zmqx::devices::ThreadProxy;
+use zmqx::devices::{Device, Kind, Side};
 use zmqx::{Context, Event, Message, MessageTracker, SocketType};
 
 /// How long one case may take before it counts as a hang.
@@ -90,21 +90,23 @@ struct Scene {
 /// A context in use: a proxy between a PUSH and a PULL over inproc, a
 /// monitor on the PUSH, an authenticator, and a tracked zero-copy message
 /// of which two copies are queued (sent, not received).
-fn scene() -> zmqx::Result<Scene> {
+fn scene() -> Result<Scene, Box<dyn std::error::Error>> {
     let ctx = Context::new();
     ctx.set_default_linger(Some(Duration::from_millis(50)))?;
     let mut auth = ThreadAuthenticator::new(&ctx);
     auth.start()?;
-    let mut proxy =
-        ThreadProxy::with_context(&ctx, SocketType::Pull, SocketType::Push, SocketType::Pub)?;
+    let mut proxy = Device::builder(Kind::Proxy, SocketType::Pull, SocketType::Push)
+        .capture(SocketType::Pub)
+        .context(&ctx)
+        .spawn()?;
     let front = inproc("matrix-front");
     let back = inproc("matrix-back");
-    proxy.bind_in(&front)?;
-    proxy.bind_out(&back)?;
+    proxy.bind(Side::In, &front)?;
+    proxy.bind(Side::Out, &back)?;
     proxy.start()?;
     let push = ctx.socket(SocketType::Push)?;
     push.set_sndtimeo(Some(TIMEOUT))?;
-    let monitor = push.get_monitor_socket(Event::ALL)?;
+    let monitor = push.monitor_events(Event::ALL)?;
     push.connect(&front)?;
     let pull = ctx.socket(SocketType::Pull)?;
     pull.set_rcvtimeo(Some(TIMEOUT))?;
@@ -388,6 +390,77 @@ fn drop_everything_at_once_from_many_threads() {
             Err(mpsc::RecvTimeoutError::Timeout) => panic!("{name} hung"),
         }
     }
+}
+
+thread_local! {
+    /// Set on a background thread by code it runs: dropped when it ends.
+    static THREAD_END: std::cell::RefCell<Option<mpsc::Sender<()>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+#[test]
+fn dropping_the_authenticator_returns_while_a_lookup_is_stuck() {
+    // The thread authenticator's drop used to wait up to 5 s for its thread;
+    // it now only signals. Here the thread is inside a credentials lookup
+    // that does not return until released.
+    let ctx = Context::new();
+    let mut auth = ThreadAuthenticator::new(&ctx);
+    auth.start().expect("start");
+    let (entered_tx, entered_rx) = mpsc::channel::<mpsc::Sender<()>>();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let (ended_tx, ended_rx) = mpsc::channel::<()>();
+    let entered_tx = std::sync::Mutex::new(entered_tx);
+    let release_rx = std::sync::Mutex::new(release_rx);
+    let ended_tx = std::sync::Mutex::new(Some(ended_tx));
+    auth.configure_curve_callback("*", move |_: &str, _: &zmqx::CurveKey| {
+        // Runs on the authenticator's thread: watch its end from here.
+        if let Some(tx) = ended_tx.lock().expect("lock").take() {
+            THREAD_END.with(|t| *t.borrow_mut() = Some(tx));
+        }
+        let (tx, _rx) = mpsc::channel();
+        let _ = entered_tx.lock().expect("lock").send(tx);
+        let _ = release_rx.lock().expect("lock").recv_timeout(TIMEOUT);
+        true
+    });
+    let server_keys = zmqx::curve_keypair().expect("keys");
+    let client_keys = zmqx::curve_keypair().expect("keys");
+    let server = ctx.socket(SocketType::Pull).expect("socket");
+    server.set_linger(Some(Duration::ZERO)).expect("linger");
+    server.set_curve_server_keys(&server_keys).expect("curve");
+    server.bind("tcp://127.0.0.1:*").expect("bind");
+    let client = ctx.socket(SocketType::Push).expect("socket");
+    client.set_linger(Some(Duration::ZERO)).expect("linger");
+    client
+        .set_curve_client(&server_keys.public, &client_keys)
+        .expect("curve");
+    client
+        .connect(&server.last_endpoint().expect("endpoint"))
+        .expect("connect");
+    entered_rx
+        .recv_timeout(TIMEOUT)
+        .expect("the lookup never started");
+
+    let start = Instant::now();
+    drop(auth);
+    let took = start.elapsed();
+    assert!(took < Duration::from_millis(200), "drop took {took:?}");
+
+    // Released, the thread answers, sees the stop request and ends.
+    release_tx.send(()).expect("release");
+    assert!(
+        matches!(
+            ended_rx.recv_timeout(TIMEOUT),
+            Err(mpsc::RecvTimeoutError::Disconnected)
+        ),
+        "the authenticator thread did not end"
+    );
+    drop((server, client));
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || tx.send(ctx.term()));
+    assert!(
+        matches!(rx.recv_timeout(TIMEOUT), Ok(Ok(()))),
+        "the context did not terminate: a socket is still open"
+    );
 }
 
 /// The async objects: a tokio runtime, async sockets (one inside a spawned

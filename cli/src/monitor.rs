@@ -31,7 +31,7 @@ pub fn run(session: &Session, args: MonitorArgs) -> Result<(), String> {
     let socket = session.context().socket(spec.kind).map_err(fail)?;
     args.hardening.apply(&socket).map_err(fail)?;
     // Monitor before binding or connecting, so LISTENING/CONNECTED show.
-    let mut monitor = socket.get_monitor_socket(Event::ALL).map_err(fail)?;
+    let monitor = socket.monitor_events(Event::ALL).map_err(fail)?;
     let r = if spec.bind {
         socket.bind(&spec.endpoint)
     } else {

@@ -44,8 +44,8 @@ fn frames_over_the_limit_do_not_pass(flags: &[&str], limit: usize) -> Result<()>
     let result = (|| -> Result<()> {
         let frontend = bound(&rx, "frontend");
         let push = socket(&ctx, SocketType::Push)?;
-        let mut monitor = push.get_monitor_socket(Event::CONNECTED | Event::DISCONNECTED)?;
-        let mut next = || {
+        let monitor = push.monitor_events(Event::CONNECTED | Event::DISCONNECTED)?;
+        let next = || {
             let e = monitor.next_event(Some(TIMEOUT))?;
             Ok::<_, zmqx::Error>(e.map(|e| e.kind))
         };

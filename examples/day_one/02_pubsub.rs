@@ -24,9 +24,8 @@ fn main() -> zmqx::Result<()> {
     publisher.send_multipart(["sports", "3-1"])?;
     publisher.send_multipart(["news", "zmqx 0.1 is out"])?;
     for _ in 0..2 {
-        let topic = subscriber.recv_string()?;
-        let text = subscriber.recv_string()?;
-        println!("{topic}: {text}");
+        let msg = subscriber.recv_multipart()?;
+        println!("{}: {}", msg[0], msg[1]);
     }
     Ok(())
 }

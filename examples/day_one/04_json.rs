@@ -23,11 +23,7 @@ fn main() -> zmqx::Result<()> {
     let push = ctx.socket(SocketType::Push)?;
     push.connect(&pull.last_endpoint()?)?;
     for (id, item) in ["apple", "pear", "plum"].into_iter().enumerate() {
-        push.send_json(&Order {
-            id,
-            item: item.into(),
-            quantity: id + 1,
-        })?;
+        push.send_json(&Order { id, item: item.into(), quantity: id + 1 })?;
     }
     for _ in 0..3 {
         let order: Order = pull.recv_json()?;

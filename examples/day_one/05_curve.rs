@@ -22,17 +22,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     auth.start()?;
     auth.configure_curve("*", &clients)?;
 
-    let server_keys = Certificate::load(&server_secret_file)?
-        .keypair()
-        .ok_or("no secret key")?;
+    let server_keys = Certificate::load(&server_secret_file)?.keypair().ok_or("no secret key")?;
     let server = ctx.socket(SocketType::Pull)?;
     server.set_curve_server_keys(&server_keys)?;
     server.bind("tcp://127.0.0.1:*")?;
 
     for secret_file in [client_secret_file, stranger_secret_file] {
-        let client_keys = Certificate::load(&secret_file)?
-            .keypair()
-            .ok_or("no secret key")?;
+        let client_keys = Certificate::load(&secret_file)?.keypair().ok_or("no secret key")?;
         let client = ctx.socket(SocketType::Push)?;
         client.set_curve_client(&server_keys.public, &client_keys)?;
         client.connect(&server.last_endpoint()?)?;

@@ -12,7 +12,7 @@ fn main() -> zmqx::Result<()> {
     let ctx = Context::new();
     let server = ctx.socket(SocketType::Pull)?;
     server.set_rcvtimeo(Some(Duration::from_secs(5)))?;
-    let mut monitor = server.get_monitor_socket(Event::ALL)?;
+    let monitor = server.monitor_events(Event::ALL)?;
     server.bind("tcp://127.0.0.1:*")?;
     let client = ctx.socket(SocketType::Push)?;
     client.connect(&server.last_endpoint()?)?;

@@ -1,6 +1,8 @@
 //! [`AsyncMonitor`]: socket monitor events as a `Stream` (pyzmq's
 //! `await monitor_socket.recv_multipart()` + `parse_monitor_message`).
 
+#![forbid(unsafe_code)]
+
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -10,10 +12,12 @@ use super::engine::Slot;
 use super::socket::AsyncSocket;
 use crate::constants::{Event, PollEvents};
 use crate::error::{Error, Result};
-use crate::monitor::{EventKind, Monitor, MonitorEvent, parse_monitor_message};
+use crate::monitor::{EventFormat, Monitor, V1};
 
-/// The events of a [`Monitor`] as a [`Stream`] of [`MonitorEvent`]s, ending
-/// after `MONITOR_STOPPED` (or a terminated context).
+/// The events of a [`Monitor`] as a [`Stream`] (of
+/// [`MonitorEvent`](crate::monitor::MonitorEvent)s for a plain `Monitor`,
+/// of `MonitorEventV2`s for a `draft::MonitorV2`), ending after
+/// `MONITOR_STOPPED` (or a terminated context).
 ///
 /// A malformed event message is an [`Error::MonitorEvent`] item that hands
 /// the frames back; the stream goes on. Dropping it at any time is safe: the
@@ -29,26 +33,36 @@ use crate::monitor::{EventKind, Monitor, MonitorEvent, parse_monitor_message};
 /// use zmqx::{Context, Event, SocketType};
 /// let ctx = Context::new();
 /// let server = ctx.socket(SocketType::Rep)?;
-/// let mut events = AsyncMonitor::new(server.get_monitor_socket(Event::ALL)?)?;
+/// let mut events = AsyncMonitor::new(server.monitor_events(Event::ALL)?)?;
 /// server.bind("tcp://127.0.0.1:*")?;
 /// let first = events.next().await.expect("an event")?;
 /// assert_eq!(first.kind, EventKind::Listening);
 /// # Ok(()) }
 /// ```
 #[derive(Debug)]
-pub struct AsyncMonitor {
+pub struct AsyncMonitor<F: EventFormat = V1> {
     /// The monitor whose socket is lent to `socket`; `None` only after
     /// `into_monitor`.
-    monitor: Option<Monitor>,
+    monitor: Option<Monitor<F>>,
     pub(super) socket: Option<AsyncSocket>,
     slot: Slot,
     stopped: bool,
 }
 
-impl AsyncMonitor {
-    /// Drives a [`Monitor`] (from [`Socket::get_monitor_socket`](crate::Socket::get_monitor_socket))
+impl<F: EventFormat> AsyncMonitor<F> {
+    /// Drives a [`Monitor`] (from [`Socket::monitor_events`](crate::Socket::monitor_events))
     /// with the current tokio runtime.
-    pub fn new(mut monitor: Monitor) -> Result<AsyncMonitor> {
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Reactor`] outside a tokio runtime (the `Monitor` is then
+    /// dropped with its socket, which never blocks libzmq).
+    pub fn new(mut monitor: Monitor<F>) -> Result<AsyncMonitor<F>> {
+        // Checked before the socket leaves the monitor: a PAIR socket closed
+        // while libzmq still sends to it would block libzmq's next event.
+        if let Err(e) = tokio::runtime::Handle::try_current() {
+            return Err(Error::Reactor(std::io::Error::other(e)));
+        }
         let stopped = monitor.is_stopped();
         let Some(socket) = monitor.take_socket() else {
             return Err(Error::NotSocket);
@@ -68,10 +82,10 @@ impl AsyncMonitor {
     ///
     /// Cancel-safe: an event is taken only in the poll that returns it, and
     /// dropping the future unregisters it from the monitor socket.
-    pub async fn next_event(&mut self) -> Option<Result<MonitorEvent>> {
+    pub async fn next_event(&mut self) -> Option<Result<F::Event>> {
         /// Unregisters the wait however the future ends.
-        struct Waiting<'m>(&'m mut AsyncMonitor);
-        impl Drop for Waiting<'_> {
+        struct Waiting<'m, F: EventFormat>(&'m mut AsyncMonitor<F>);
+        impl<F: EventFormat> Drop for Waiting<'_, F> {
             fn drop(&mut self) {
                 self.0.slot.release();
             }
@@ -86,7 +100,7 @@ impl AsyncMonitor {
     }
 
     /// Gives the blocking [`Monitor`] back.
-    pub fn into_monitor(mut self) -> Monitor {
+    pub fn into_monitor(mut self) -> Monitor<F> {
         self.restore();
         self.monitor
             .take()
@@ -101,7 +115,7 @@ impl AsyncMonitor {
         }
     }
 
-    fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<MonitorEvent>>> {
+    fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<F::Event>>> {
         if self.stopped {
             return Poll::Ready(None);
         }
@@ -114,17 +128,9 @@ impl AsyncMonitor {
             PollEvents::POLLIN,
             |s| s.try_recv_multipart(),
         ));
-        let event = frames.and_then(|frames| {
-            parse_monitor_message(&frames).map_err(|e| match e {
-                Error::MonitorEvent { reason, .. } => Error::MonitorEvent {
-                    reason,
-                    frames: frames.into(),
-                },
-                other => other,
-            })
-        });
+        let event = frames.and_then(F::parse);
         match &event {
-            Ok(e) if e.kind == EventKind::MonitorStopped => self.stopped = true,
+            Ok(e) if F::is_stopped(e) => self.stopped = true,
             Err(Error::ContextTerminated) => self.stopped = true,
             _ => {}
         }
@@ -132,14 +138,14 @@ impl AsyncMonitor {
     }
 }
 
-impl Drop for AsyncMonitor {
+impl<F: EventFormat> Drop for AsyncMonitor<F> {
     fn drop(&mut self) {
         self.restore();
     }
 }
 
-impl Stream for AsyncMonitor {
-    type Item = Result<MonitorEvent>;
+impl<F: EventFormat> Stream for AsyncMonitor<F> {
+    type Item = Result<F::Event>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         self.get_mut().poll_event(cx)
@@ -150,6 +156,6 @@ impl AsyncSocket {
     /// Starts monitoring this socket and returns its events as a stream
     /// (pyzmq's `get_monitor_socket` on an async socket).
     pub fn monitor_events(&self, events: Event) -> Result<AsyncMonitor> {
-        AsyncMonitor::new(self.with_socket(|s| s.get_monitor_socket(events))?)
+        AsyncMonitor::new(self.with_socket(|s| s.monitor_events(events))?)
     }
 }

@@ -1,4 +1,5 @@
 //! [`AsyncSocket`] and its halves, [`AsyncSender`] and [`AsyncReceiver`].
+#![forbid(unsafe_code)]
 
 use std::future::{Future, poll_fn};
 use std::pin::Pin;
@@ -453,6 +454,30 @@ macro_rules! send_methods {
             async move { self.inner.send_msg(msg?).await }
         }
 
+        /// Sends `value` in postcard's compact binary format in one part, as
+        /// [`Socket::send_postcard`] (pyzmq's `send_pyobj` counterpart).
+        #[cfg(feature = "postcard")]
+        #[cfg_attr(docsrs, doc(cfg(feature = "postcard")))]
+        pub fn send_postcard<T: serde::Serialize + ?Sized>(
+            &self,
+            value: &T,
+        ) -> impl Future<Output = Result<()>> + Send + '_ {
+            let msg = crate::serialize::postcard_message(value);
+            async move { self.inner.send_msg(msg?).await }
+        }
+
+        /// Sends `value` with bincode 2 (standard configuration) in one part,
+        /// as [`Socket::send_bincode`].
+        #[cfg(feature = "bincode")]
+        #[cfg_attr(docsrs, doc(cfg(feature = "bincode")))]
+        pub fn send_bincode<T: serde::Serialize + ?Sized>(
+            &self,
+            value: &T,
+        ) -> impl Future<Output = Result<()>> + Send + '_ {
+            let msg = crate::serialize::bincode_message(value);
+            async move { self.inner.send_msg(msg?).await }
+        }
+
         /// Sends `value` as the parts `serializer` makes of it (pyzmq's
         /// `send_serialized`). The value is encoded at once; an encoding
         /// error is [`Error::Serialize`] and nothing is sent.
@@ -566,6 +591,29 @@ macro_rules! recv_methods {
         ) -> impl Future<Output = Result<T>> + Send + '_ {
             let recv = self.inner.recv_msg();
             async move { from_json(recv.await?) }
+        }
+
+        /// Receives one part and decodes it from postcard, as
+        /// [`Socket::recv_postcard`]; a bad part is an [`Error::Deserialize`]
+        /// that hands it back.
+        #[cfg(feature = "postcard")]
+        #[cfg_attr(docsrs, doc(cfg(feature = "postcard")))]
+        pub fn recv_postcard<T: serde::de::DeserializeOwned>(
+            &self,
+        ) -> impl Future<Output = Result<T>> + Send + '_ {
+            let recv = self.inner.recv_msg();
+            async move { crate::serialize::from_postcard(recv.await?) }
+        }
+
+        /// Receives one part and decodes it with bincode 2, as
+        /// [`Socket::recv_bincode`].
+        #[cfg(feature = "bincode")]
+        #[cfg_attr(docsrs, doc(cfg(feature = "bincode")))]
+        pub fn recv_bincode<T: serde::de::DeserializeOwned>(
+            &self,
+        ) -> impl Future<Output = Result<T>> + Send + '_ {
+            let recv = self.inner.recv_msg();
+            async move { crate::serialize::from_bincode(recv.await?) }
         }
 
         /// Receives all parts of one message and decodes them with

@@ -1,4 +1,5 @@
 //! Awaiting a [`MessageTracker`].
+#![forbid(unsafe_code)]
 
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;

@@ -1,5 +1,6 @@
 //! [`ZmqStream`]: pyzmq's callback interface to a socket
 //! (`zmq.eventloop.zmqstream.ZMQStream`), driven by a tokio task.
+#![forbid(unsafe_code)]
 
 use std::collections::VecDeque;
 use std::future::poll_fn;
@@ -15,7 +16,7 @@ use tokio::sync::oneshot;
 use super::engine::Slot;
 use super::socket::AsyncSocket;
 use crate::constants::PollEvents;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, panic_message};
 use crate::message::Message;
 
 type RecvFn = Box<dyn FnMut(Vec<Message>) + Send>;
@@ -440,16 +441,6 @@ fn handle(shared: &Arc<Shared>) -> ZmqStream {
     }
 }
 
-fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
-    if let Some(s) = p.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = p.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "a panic with a non-string payload".to_string()
-    }
-}
-
 impl Driver {
     fn poll(&mut self, sh: &Arc<Shared>, cx: &mut Context<'_>) -> Poll<()> {
         let inner = sh.socket.inner();
@@ -599,7 +590,7 @@ impl Driver {
                 sh,
                 Error::CallbackPanicked {
                     callback: "on_recv",
-                    message: panic_message(p),
+                    message: panic_message(p.as_ref()),
                 },
             );
         }
@@ -627,7 +618,7 @@ impl Driver {
                         sh,
                         Error::CallbackPanicked {
                             callback: "send completion",
-                            message: panic_message(p),
+                            message: panic_message(p.as_ref()),
                         },
                     );
                 }
@@ -661,7 +652,7 @@ impl Driver {
                 sh,
                 Error::CallbackPanicked {
                     callback: "on_send",
-                    message: panic_message(p),
+                    message: panic_message(p.as_ref()),
                 },
             );
         }
@@ -728,7 +719,7 @@ fn report(sh: &Arc<Shared>, error: Error) {
     if let Err(p) = result {
         eprintln!(
             "zmqx::ZmqStream: the error callback panicked: {}",
-            panic_message(p)
+            panic_message(p.as_ref())
         );
     }
 }

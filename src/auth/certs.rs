@@ -42,6 +42,7 @@
 //! zmqx writes strict ZPL (metadata names of ZPL characters, values without
 //! line breaks) and reads what pyzmq and czmq write, which is not always
 //! ZPL (see `reader.rs`).
+#![forbid(unsafe_code)]
 
 use std::collections::HashSet;
 use std::fmt;

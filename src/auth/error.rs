@@ -4,6 +4,7 @@
 //! `zmqx::Error` holds libzmq's errors and a few crate-wide kinds; the
 //! certificate problems are this module's own, as openssl's `ssl::Error`
 //! wraps its `ErrorStack`. Both convert into [`std::io::Error`].
+#![forbid(unsafe_code)]
 
 use std::fmt;
 use std::path::{Path, PathBuf};

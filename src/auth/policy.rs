@@ -21,6 +21,7 @@
 //! assert_eq!(ask(b"secret").user_id, "admin");
 //! assert_eq!(ask(b"wrong").status, StatusCode::AuthenticationFailure);
 //! ```
+#![forbid(unsafe_code)]
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;

@@ -25,6 +25,7 @@
 //!   entries, comments nor section names continue it (pyzmq writes a line
 //!   break in a value as is). Invalid UTF-8 in metadata is replaced with
 //!   U+FFFD. Nothing in the metadata section is an error.
+#![forbid(unsafe_code)]
 
 use std::borrow::Cow;
 

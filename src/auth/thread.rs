@@ -1,5 +1,6 @@
 //! [`ThreadAuthenticator`]: an [`Authenticator`] answering ZAP requests on a
 //! background thread (pyzmq's `zmq.auth.thread.ThreadAuthenticator`).
+#![forbid(unsafe_code)]
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -67,7 +68,7 @@ const WAKE_INTERVAL: Duration = Duration::from_millis(500);
 ///
 /// [`start`](Self::start) binds the ZAP socket before it returns, so a
 /// second handler in the same context (or anything else bound at the ZAP
-/// endpoint) makes it fail at once. [`stop`](Self::stop) (also run on drop)
+/// endpoint) makes it fail at once. [`stop`](Self::stop) (drop only signals)
 /// wakes the thread and waits for it at most
 /// [`stop_timeout`](Self::set_stop_timeout): it never hangs, even if a
 /// [`CredentialsProvider`] is stuck (the thread is then left to finish on
@@ -401,7 +402,15 @@ impl ThreadAuthenticator {
 }
 
 impl Drop for ThreadAuthenticator {
+    /// Asks the thread to stop and returns at once: the thread wakes on its
+    /// control socket (or its stop flag, within `WAKE_INTERVAL`), unbinds
+    /// the ZAP endpoint, closes its sockets and ends by itself; only a
+    /// [`CredentialsProvider`] call in progress delays it. Call
+    /// [`stop`](Self::stop) to wait for it (for example to start another
+    /// handler on the same context right away).
     fn drop(&mut self) {
+        // `stop` with a zero timeout only signals; the thread is detached.
+        self.stop_timeout = Duration::ZERO;
         self.stop();
     }
 }

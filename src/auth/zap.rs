@@ -29,6 +29,7 @@
 //! (internal error) reply to send, so the waiting connection fails at once;
 //! without a request id there is nothing to answer and the request is
 //! dropped. libzmq itself never sends such requests.
+#![forbid(unsafe_code)]
 
 use std::fmt;
 use std::net::IpAddr;

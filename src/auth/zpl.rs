@@ -44,6 +44,7 @@
 //!
 //! Parsing is a pure function over text (or bytes) that never panics: every
 //! malformed input is a [`ZplError`] naming the line.
+#![forbid(unsafe_code)]
 
 /// The deepest nesting accepted, so that no input can build a tree deep
 /// enough to overflow the stack when it is dropped or printed.

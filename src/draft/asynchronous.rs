@@ -57,7 +57,7 @@ impl Inner {
 }
 
 /// A [`ThreadSafeSocket`] driven by tokio (feature `tokio`, Unix): `async`
-/// [`send`](Self::send) and [`recv`](Self::recv) of single-part messages
+/// [`send`](Self::send) and [`recv_msg`](Self::recv_msg) of single-part messages
 /// with routing ids and groups. Thread-safe sockets have no `ZMQ_FD`, so
 /// [`AsyncSocket`](crate::AsyncSocket) refuses them; this type is woken
 /// through a `zmq_poller` holding the socket (see "How readiness works"

@@ -65,7 +65,7 @@
 //!   which `zmq_poll` cannot watch) and fds, with user data per item.
 //! - [`AsyncThreadSafeSocket`] (feature `tokio`, Unix): async sends and
 //!   receives on a thread-safe socket, woken through `zmq_poller_fd`.
-//! - Version-2 monitor events ([`Socket::get_monitor_socket_v2`](crate::Socket::get_monitor_socket_v2),
+//! - Version-2 monitor events ([`Socket::monitor_events_v2`](crate::Socket::monitor_events_v2),
 //!   [`MonitorEventV2`], [`parse_monitor_message_v2`]): 64-bit ids and
 //!   values, local and remote endpoints, and `PIPES_STATS`.
 //! - The DRAFT socket options ([`SocketOption`](crate::SocketOption)s marked
@@ -105,12 +105,12 @@ mod context;
 mod monitor;
 mod options;
 mod poller;
-mod thread_safe;
+pub(crate) mod thread_safe;
 
 #[cfg(all(feature = "tokio", unix))]
 pub use asynchronous::AsyncThreadSafeSocket;
 pub use monitor::{
-    EndpointSide, EventKindV2, MalformedEventV2, MonitorEventV2, MonitorV2,
+    EndpointSide, EventKindV2, MalformedEventV2, MonitorEventV2, MonitorV2, V2,
     parse_monitor_message_v2, recv_monitor_message_v2,
 };
 pub use poller::{PollerEvent, PollerEvents, PollerSocket, PollerTarget, ZmqPoller};

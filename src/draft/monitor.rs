@@ -8,14 +8,13 @@
 //! endpoint. [`parse_monitor_message_v2`] decodes it, and refuses anything
 //! else with an [`Error::MonitorEventV2`] that hands the frames back.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+#![forbid(unsafe_code)]
 
-use crate::constants::{Event, PollEvents, SocketType};
-use crate::error::{Error, Result, check};
+use crate::constants::{Event, SocketType};
+use crate::error::{Error, Result};
 use crate::message::Message;
-use crate::monitor::{EventKind, EventValue};
-use crate::socket::{Socket, endpoint_cstr};
+use crate::monitor::{EventFormat, EventKind, EventValue, Monitor};
+use crate::socket::Socket;
 
 use super::require_draft;
 
@@ -212,215 +211,56 @@ impl Socket {
     ///
     /// As with [`Socket::monitor`], read the events until
     /// `MONITOR_STOPPED` or libzmq can block on a full PAIR/PUSH pipe;
-    /// [`get_monitor_socket_v2`](Socket::get_monitor_socket_v2) takes care
-    /// of it.
+    /// [`monitor_events_v2`](Socket::monitor_events_v2) takes care of it.
     pub fn monitor_versioned(&self, endpoint: &str, events: Event, kind: SocketType) -> Result<()> {
-        require_draft("zmq_socket_monitor_versioned")?;
-        let c = endpoint_cstr(endpoint)?;
-        // SAFETY: as_raw is a live socket; c is a valid C string.
-        check(unsafe {
-            zmq_sys::zmq_socket_monitor_versioned(
-                self.as_raw(),
-                c.as_ptr(),
-                u64::from(events.bits()),
-                2,
-                kind.raw(),
-            )
-        })
-        .map(drop)
-    }
-
-    /// Asks for a `PIPES_STATS` event per connected peer on the version-2
-    /// monitor (`zmq_socket_monitor_pipes_stats`, DRAFT). Without a monitor
-    /// listening to `PIPES_STATS` this is an [`Error::InvalidArgument`].
-    pub fn monitor_pipes_stats(&self) -> Result<()> {
-        require_draft("zmq_socket_monitor_pipes_stats")?;
-        // SAFETY: as_raw is a live socket.
-        check(unsafe { zmq_sys::zmq_socket_monitor_pipes_stats(self.as_raw()) }).map(drop)
+        self.replace_monitor(0, || self.start_monitor_v2(endpoint, events, kind))
     }
 
     /// Starts version-2 monitoring and returns the [`MonitorV2`] receiving
-    /// the events (like [`get_monitor_socket`](Socket::get_monitor_socket),
-    /// which it mirrors: `MONITOR_STOPPED` is always added, and the monitor
-    /// can be dropped at any time without blocking libzmq).
-    pub fn get_monitor_socket_v2(&self, events: Event) -> Result<MonitorV2> {
-        static NEXT: AtomicU64 = AtomicU64::new(0);
+    /// the events (as [`monitor_events`](Socket::monitor_events) does for
+    /// version 1: `MONITOR_STOPPED` is always added, and the monitor can be
+    /// dropped at any time without blocking libzmq).
+    pub fn monitor_events_v2(&self, events: Event) -> Result<MonitorV2> {
         require_draft("zmq_socket_monitor_versioned")?;
-        let endpoint = format!(
-            "inproc://zmqx.monitor-v2.{:x}.{}",
-            self.as_raw() as usize,
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        );
-        let pair = self.context().socket(SocketType::Pair)?;
-        // No receive high-water mark: unread events queue here instead of
-        // blocking the libzmq thread that sends them.
-        pair.set_rcvhwm(0)?;
-        pair.set_linger(Some(Duration::ZERO))?;
-        pair.connect(&endpoint)?;
-        self.monitor_versioned(&endpoint, events | Event::MONITOR_STOPPED, SocketType::Pair)?;
-        Ok(MonitorV2 {
-            socket: Some(pair),
-            endpoint,
-            stopped: false,
-        })
+        Monitor::start(self, events)
     }
 }
 
-/// A socket's version-2 event stream: owns the PAIR socket receiving the
-/// events. Made by [`Socket::get_monitor_socket_v2`].
-///
-/// Read events with [`next_event`](MonitorV2::next_event),
-/// [`try_next_event`](MonitorV2::try_next_event) or as a blocking iterator
-/// that ends after `MONITOR_STOPPED`. Dropped before `MONITOR_STOPPED`, it
-/// hands its socket to a short-lived thread that discards events until
-/// then, so libzmq never blocks on it (see [`crate::monitor`]).
-#[derive(Debug)]
-pub struct MonitorV2 {
-    /// `None` only while dropping.
-    socket: Option<Socket>,
-    endpoint: String,
-    stopped: bool,
+/// The version-2 event layout of `zmq_socket_monitor_versioned` (DRAFT),
+/// decoded by [`parse_monitor_message_v2`] into a [`MonitorEventV2`]: the
+/// format of a [`MonitorV2`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum V2 {}
+
+impl EventFormat for V2 {
+    type Event = MonitorEventV2;
+    type Kind = EventKindV2;
+
+    fn parse(frames: Vec<Message>) -> Result<MonitorEventV2> {
+        parse_owned(frames)
+    }
+
+    fn kind(event: &MonitorEventV2) -> EventKindV2 {
+        event.kind
+    }
+
+    fn is_stopped(event: &MonitorEventV2) -> bool {
+        event.kind == EventKindV2::V1(EventKind::MonitorStopped)
+    }
+
+    fn start(socket: &Socket, endpoint: &str, events: Event) -> Result<()> {
+        socket.start_monitor_v2(endpoint, events, SocketType::Pair)
+    }
+
+    const TAG: &'static str = "v2";
 }
 
-impl MonitorV2 {
-    /// The PAIR socket receiving the events.
-    pub fn socket(&self) -> &Socket {
-        self.socket
-            .as_ref()
-            .expect("the monitor socket is present until drop")
-    }
-
-    /// The `inproc://` endpoint the events are published on.
-    pub fn endpoint(&self) -> &str {
-        &self.endpoint
-    }
-
-    /// Whether `MONITOR_STOPPED` was received (or the context ended).
-    pub fn is_stopped(&self) -> bool {
-        self.stopped
-    }
-
-    fn track(&mut self, r: Result<MonitorEventV2>) -> Result<MonitorEventV2> {
-        match &r {
-            Ok(e) if e.kind == EventKindV2::V1(EventKind::MonitorStopped) => self.stopped = true,
-            Err(Error::ContextTerminated) => self.stopped = true,
-            _ => {}
-        }
-        r
-    }
-
-    /// The next event if one is queued: `Ok(None)` when there is none (or
-    /// after `MONITOR_STOPPED`). A malformed message is an
-    /// [`Error::MonitorEventV2`]; the stream goes on.
-    pub fn try_next_event(&mut self) -> Result<Option<MonitorEventV2>> {
-        if self.stopped {
-            return Ok(None);
-        }
-        match self.socket().try_recv_multipart() {
-            Ok(None) => Ok(None),
-            Ok(Some(frames)) => self.track(parse_owned(frames)).map(Some),
-            Err(e) => self.track(Err(e)).map(Some),
-        }
-    }
-
-    /// Waits for the next event at most `timeout` (`None`: no limit).
-    /// `Ok(None)` on timeout, and at once after `MONITOR_STOPPED`.
-    pub fn next_event(&mut self, timeout: Option<Duration>) -> Result<Option<MonitorEventV2>> {
-        let deadline = timeout.map(|t| Instant::now() + t);
-        loop {
-            if self.stopped {
-                return Ok(None);
-            }
-            if let Some(event) = self.try_next_event()? {
-                return Ok(Some(event));
-            }
-            let remaining = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-            if remaining == Some(Duration::ZERO) {
-                return Ok(None);
-            }
-            if let Err(e) = self.socket().poll(PollEvents::POLLIN, remaining) {
-                return self.track(Err(e)).map(Some);
-            }
-        }
-    }
-
-    /// Reads events until one of `kind` arrives, at most `timeout` in all.
-    pub fn wait_for(
-        &mut self,
-        kind: EventKindV2,
-        timeout: Option<Duration>,
-    ) -> Result<Option<MonitorEventV2>> {
-        let deadline = timeout.map(|t| Instant::now() + t);
-        loop {
-            let remaining = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-            match self.next_event(remaining)? {
-                Some(event) if event.kind == kind => return Ok(Some(event)),
-                Some(_) => continue,
-                None => return Ok(None),
-            }
-        }
-    }
-}
-
-impl Iterator for MonitorV2 {
-    type Item = Result<MonitorEventV2>;
-
-    fn next(&mut self) -> Option<Result<MonitorEventV2>> {
-        if self.stopped {
-            return None;
-        }
-        let r = recv_monitor_message_v2(self.socket());
-        match self.track(r) {
-            Err(Error::ContextTerminated) => None,
-            other => Some(other),
-        }
-    }
-}
-
-impl Drop for MonitorV2 {
-    fn drop(&mut self) {
-        let Some(socket) = self.socket.take() else {
-            return;
-        };
-        if self.stopped {
-            return;
-        }
-        loop {
-            match socket.try_recv_multipart() {
-                Ok(Some(frames)) if is_monitor_stopped(&frames) => return,
-                Ok(Some(_)) => continue,
-                Ok(None) => break,
-                Err(_) => return,
-            }
-        }
-        // libzmq still sends here with a blocking send: read on until
-        // MONITOR_STOPPED (the monitored socket closes, its monitor stops or
-        // the context ends) so no libzmq thread ever blocks.
-        let spawned = std::thread::Builder::new()
-            .name("zmqx-monitor-v2-drain".into())
-            .spawn(move || drain(socket));
-        if let Err(e) = spawned {
-            eprintln!("zmqx: cannot start a thread to drain a dropped monitor ({e}); leaking it");
-        }
-    }
-}
-
-fn drain(socket: Socket) {
-    if socket.set_rcvtimeo(None).is_err() {
-        return;
-    }
-    loop {
-        match socket.recv_multipart() {
-            Ok(frames) if is_monitor_stopped(&frames) => return,
-            Ok(_) => continue,
-            Err(_) => return,
-        }
-    }
-}
-
-fn is_monitor_stopped(frames: &[Message]) -> bool {
-    decode(frames).is_ok_and(|e| e.kind == EventKindV2::V1(EventKind::MonitorStopped))
-}
+/// A socket's version-2 event stream: the [`Monitor`] reading the
+/// version-2 layout, made by [`Socket::monitor_events_v2`]. Read events with
+/// [`next_event`](Monitor::next_event), [`try_next_event`](Monitor::try_next_event)
+/// or as a blocking iterator that ends after `MONITOR_STOPPED`; drop it at
+/// any time (see [`crate::monitor`]).
+pub type MonitorV2 = Monitor<V2>;
 
 #[cfg(test)]
 mod tests {

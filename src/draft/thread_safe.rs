@@ -4,9 +4,9 @@ use std::ffi::{CString, c_void};
 
 use crate::constants::{Event, SocketType};
 use crate::context::Context;
-use crate::error::{Error, Result, check};
+use crate::error::{Error, Result};
 use crate::message::Message;
-use crate::socket::{Sendable, Socket, check_port, endpoint_cstr};
+use crate::socket::{Sendable, Socket};
 
 use super::MonitorV2;
 use super::require_draft;
@@ -87,7 +87,8 @@ pub struct ThreadSafeSocket {
 // with ZMQ_THREAD_SAFE when it is wrapped): libzmq takes the socket's own
 // mutex in every call on it (options, bind/connect, send/recv, monitor,
 // close) and its mailbox is the thread-safe kind. On the Rust side `Socket`
-// holds only the raw pointer and an `Arc` of the (Sync) context state: its
+// holds only the raw pointer, an `Arc` of the (Sync) context state, an
+// atomic copy threshold and a `OnceLock` of its (Sync) monitor link: its
 // `!Sync` marker stands for libzmq's rule, which these types lift.
 unsafe impl Sync for ThreadSafeSocket {}
 
@@ -236,14 +237,14 @@ impl ThreadSafeSocket {
     }
 
     /// Starts monitoring with version-2 events; see
-    /// [`Socket::get_monitor_socket_v2`].
-    pub fn get_monitor_socket_v2(&self, events: Event) -> Result<MonitorV2> {
-        self.socket.get_monitor_socket_v2(events)
+    /// [`Socket::monitor_events_v2`].
+    pub fn monitor_events_v2(&self, events: Event) -> Result<MonitorV2> {
+        self.socket.monitor_events_v2(events)
     }
 }
 
 /// A group name as a C string: no NUL, at most 255 bytes.
-fn check_group(group: &str) -> Result<CString> {
+pub(crate) fn check_group(group: &str) -> Result<CString> {
     if group.len() > GROUP_MAX_LENGTH {
         return Err(Error::invalid(
             format!("group {group:?}"),
@@ -251,38 +252,4 @@ fn check_group(group: &str) -> Result<CString> {
         ));
     }
     CString::new(group).map_err(|_| Error::invalid(format!("group {group:?}"), "interior NUL byte"))
-}
-
-impl Socket {
-    /// Joins a group on a DISH socket (`zmq_join`, DRAFT; pyzmq's
-    /// `dish.join`). Groups are at most 255 bytes.
-    pub fn join(&self, group: &str) -> Result<()> {
-        require_draft("zmq_join")?;
-        let c = check_group(group)?;
-        // SAFETY: as_raw is a live socket; c is a valid C string.
-        check(unsafe { zmq_sys::zmq_join(self.as_raw(), c.as_ptr()) }).map(drop)
-    }
-
-    /// Leaves a group on a DISH socket (`zmq_leave`, DRAFT). Leaving a group
-    /// not joined is an [`Error::InvalidArgument`].
-    pub fn leave(&self, group: &str) -> Result<()> {
-        require_draft("zmq_leave")?;
-        let c = check_group(group)?;
-        // SAFETY: as_raw is a live socket; c is a valid C string.
-        check(unsafe { zmq_sys::zmq_leave(self.as_raw(), c.as_ptr()) }).map(drop)
-    }
-
-    /// Connects a PEER socket and returns the new peer's routing id
-    /// (`zmq_connect_peer`, DRAFT). Other socket types are an
-    /// [`Error::NotSupported`].
-    pub fn connect_peer(&self, endpoint: &str) -> Result<u32> {
-        require_draft("zmq_connect_peer")?;
-        let c = endpoint_cstr(endpoint)?;
-        check_port(endpoint)?;
-        crate::endpoint::check_ipc_path(endpoint)?;
-        crate::fdlimit::check_endpoint(endpoint, false)?;
-        // SAFETY: as_raw is a live socket; c is a valid C string.
-        let id = unsafe { zmq_sys::zmq_connect_peer(self.as_raw(), c.as_ptr()) };
-        if id == 0 { Err(Error::last()) } else { Ok(id) }
-    }
 }

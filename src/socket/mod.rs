@@ -1,17 +1,21 @@
 //! [`Socket`]: the owner of a libzmq `void *socket`.
 
+#[cfg(feature = "draft")]
+mod draft;
 mod io;
+mod monitor_link;
 mod proxy;
 
 use std::cell::Cell;
 use std::ffi::{CString, c_void};
 use std::marker::PhantomData;
 use std::ops::Range;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 pub use io::Sendable;
-pub(crate) use proxy::{libzmq_device, libzmq_proxy};
+pub(crate) use monitor_link::{MonitorLink, Released};
+pub(crate) use proxy::libzmq_proxy;
 
 use crate::constants::Event;
 use crate::context::{Context, Shared};
@@ -69,6 +73,10 @@ pub struct Socket {
     /// `Socket::set_copy_threshold` in message.rs). Atomic because a
     /// `ThreadSafeSocket` shares its `Socket` between threads.
     pub(crate) copy_threshold: std::sync::atomic::AtomicUsize,
+    /// Shared with the [`Monitor`](crate::monitor::Monitor)s made from this
+    /// socket; created by the first one. (A `OnceLock`, as
+    /// `ThreadSafeSocket` shares a `Socket` between threads.)
+    monitor_link: OnceLock<Arc<MonitorLink>>,
     /// Makes `Socket` `!Sync` (libzmq sockets are not thread-safe).
     _not_sync: PhantomData<Cell<()>>,
 }
@@ -173,7 +181,50 @@ pub(crate) fn check_port(endpoint: &str) -> Result<()> {
     }
 }
 
+/// Sets `ZMQ_LINGER` on a socket that another thread may own (pyzmq's
+/// `Context.destroy(linger)`); a failure (a socket already stopped) is
+/// ignored: that socket closes with its own linger.
+///
+/// # Safety
+///
+/// `raw` must be a live socket (not yet closed). Its owner thread may be
+/// using it right now: libzmq 4.3.5 tolerates that for `ZMQ_LINGER` alone,
+/// since the value is stored in an atomic, no socket type's own option
+/// handler acts on it and it touches no pipe; the caller must call this
+/// before the context is shut down, so the socket's termination flag that
+/// `zmq_setsockopt` reads is not being written.
+pub(crate) unsafe fn force_linger(raw: *mut c_void, ms: i32) {
+    // SAFETY: as the caller guarantees above; `ms` outlives the call.
+    unsafe {
+        zmq_sys::zmq_setsockopt(
+            raw,
+            zmq_sys::ZMQ_LINGER,
+            (&raw const ms).cast(),
+            size_of::<i32>(),
+        )
+    };
+}
+
 impl Socket {
+    /// Creates a raw libzmq socket (`zmq_socket`) of `kind` in the libzmq
+    /// context `ctx`.
+    ///
+    /// # Safety
+    ///
+    /// `ctx` must be a live libzmq context for the whole call.
+    pub(crate) unsafe fn open_raw(
+        ctx: *mut c_void,
+        kind: crate::SocketType,
+    ) -> Result<*mut c_void> {
+        // SAFETY: ctx is live, as the caller guarantees.
+        let s = unsafe { zmq_sys::zmq_socket(ctx, kind.raw()) };
+        if s.is_null() {
+            Err(Error::last())
+        } else {
+            Ok(s)
+        }
+    }
+
     /// # Safety
     ///
     /// `raw` must be a live socket of the context `ctx`, owned by nobody else.
@@ -183,6 +234,7 @@ impl Socket {
             raw,
             ctx,
             copy_threshold: crate::message::follow_process_copy_threshold(),
+            monitor_link: OnceLock::new(),
             _not_sync: PhantomData,
         }
     }
@@ -212,6 +264,9 @@ impl Socket {
     pub fn into_raw(self) -> *mut c_void {
         // Not dropping `self` also leaks its context reference, on purpose.
         let me = std::mem::ManuallyDrop::new(self);
+        if let Some(link) = me.monitor_link.get() {
+            link.give_away();
+        }
         me.ctx.unregister_socket(me.raw, || {});
         me.raw
     }
@@ -361,8 +416,13 @@ impl Socket {
     /// libzmq sends events with a blocking send: read them until
     /// `MONITOR_STOPPED`, or call [`disable_monitor`](Socket::disable_monitor)
     /// before closing your PAIR socket, or a libzmq thread can block for good.
-    /// [`get_monitor_socket`](Socket::get_monitor_socket) does all of this.
+    /// [`monitor_events`](Socket::monitor_events) does all of this.
     pub fn monitor(&self, endpoint: &str, events: Event) -> Result<()> {
+        self.replace_monitor(0, || self.start_monitor(endpoint, events))
+    }
+
+    /// `zmq_socket_monitor` on `endpoint`, without telling the link.
+    pub(crate) fn start_monitor(&self, endpoint: &str, events: Event) -> Result<()> {
         let c = endpoint_cstr(endpoint)?;
         // SAFETY: raw is a live socket; c is a valid C string.
         check(unsafe { zmq_sys::zmq_socket_monitor(self.raw, c.as_ptr(), events.bits() as i32) })
@@ -372,8 +432,31 @@ impl Socket {
 
     /// Stops the socket monitor (`zmq_socket_monitor` with a null endpoint).
     pub fn disable_monitor(&self) -> Result<()> {
-        // SAFETY: raw is a live socket; a null endpoint stops monitoring.
-        check(unsafe { zmq_sys::zmq_socket_monitor(self.raw, std::ptr::null(), 0) }).map(drop)
+        self.replace_monitor(0, || {
+            // SAFETY: raw is a live socket; a null endpoint stops monitoring.
+            check(unsafe { zmq_sys::zmq_socket_monitor(self.raw, std::ptr::null(), 0) }).map(drop)
+        })
+    }
+
+    /// Runs `start` (a `zmq_socket_monitor*` call, which replaces any
+    /// previous monitor) and records that the monitor of `id` (0: none, or
+    /// one set up by hand) is now the socket's, under the monitor link's
+    /// lock.
+    pub(crate) fn replace_monitor(
+        &self,
+        id: u64,
+        start: impl FnOnce() -> Result<()>,
+    ) -> Result<()> {
+        match self.monitor_link.get() {
+            Some(link) => link.replace(id, start),
+            None if id == 0 => start(),
+            None => self.monitor_link().replace(id, start),
+        }
+    }
+
+    /// The link shared with this socket's [`Monitor`](crate::monitor::Monitor)s.
+    pub(crate) fn monitor_link(&self) -> &Arc<MonitorLink> {
+        self.monitor_link.get_or_init(|| MonitorLink::new(self.raw))
     }
 
     /// Reads a raw option value of the given kind (`zmq_getsockopt`); a
@@ -504,6 +587,11 @@ impl Drop for Socket {
                 (&raw const ms).cast(),
                 size_of::<i32>(),
             );
+        }
+        // A monitor still read by a `Monitor` is disabled before the close, so
+        // libzmq never sends to its PAIR socket after that is closed.
+        if let Some(link) = self.monitor_link.get() {
+            link.close();
         }
         let raw = self.raw;
         self.ctx.unregister_socket(raw, || {

@@ -1,10 +1,9 @@
-//! The two libzmq calls that take several sockets at once: `zmq_proxy` and
-//! the deprecated `zmq_device`. The safe API is in [`crate::proxy`].
+//! The libzmq call that takes several sockets at once: `zmq_proxy`. The safe
+//! API is in [`crate::proxy`].
 
 use std::ptr;
 
 use super::Socket;
-use crate::constants::DeviceType;
 use crate::error::{Error, Result, check};
 
 /// Runs libzmq's `zmq_proxy` until it fails; `EINTR` restarts it.
@@ -23,20 +22,6 @@ pub(crate) fn libzmq_proxy(
         // a null capture means none. frontend and backend may be the same
         // socket, which libzmq supports.
         let rc = unsafe { zmq_sys::zmq_proxy(frontend.as_raw(), backend.as_raw(), capture) };
-        match check(rc) {
-            Ok(_) => return Ok(()),
-            Err(Error::Interrupted) => continue,
-            Err(e) => return Err(e),
-        }
-    }
-}
-
-/// Runs libzmq's deprecated `zmq_device` (a `zmq_proxy` without capture;
-/// libzmq ignores the type) until it fails; `EINTR` restarts it.
-pub(crate) fn libzmq_device(kind: DeviceType, frontend: &Socket, backend: &Socket) -> Result<()> {
-    loop {
-        // SAFETY: as in libzmq_proxy; the type is a valid ZMQ_* device value.
-        let rc = unsafe { zmq_sys::zmq_device(kind.raw(), frontend.as_raw(), backend.as_raw()) };
         match check(rc) {
             Ok(_) => return Ok(()),
             Err(Error::Interrupted) => continue,

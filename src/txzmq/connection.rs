@@ -1,5 +1,6 @@
 //! What every txZMQ connection shares: [`Endpoint`]s, [`ConnectionOptions`],
 //! the socket and the task that receives from it.
+#![forbid(unsafe_code)]
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
@@ -411,7 +412,7 @@ impl Core {
         let socket = fshared.context().socket(kind)?;
         options.apply(&socket, fshared.linger())?;
         // Always on, before any bind or connect: it counts the peers.
-        let monitor = AsyncMonitor::new(socket.get_monitor_socket(peer_events())?)?;
+        let monitor = AsyncMonitor::new(socket.monitor_events(peer_events())?)?;
         let endpoints: Vec<Endpoint> = endpoints.into_iter().collect();
         connect_or_bind(&socket, &endpoints)?;
         let (sender, receiver) = AsyncSocket::new(socket)?.split();

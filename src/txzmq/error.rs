@@ -1,5 +1,6 @@
 //! [`Error`]: what can go wrong in [`zmqx::txzmq`](crate::txzmq), wrapping
 //! [`zmqx::Error`](crate::Error) for the socket's own errors.
+#![forbid(unsafe_code)]
 
 use std::time::Duration;
 

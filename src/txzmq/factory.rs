@@ -1,5 +1,6 @@
 //! [`Factory`]: txZMQ's `ZmqFactory`, the owner of a context and of every
 //! connection made with it.
+#![forbid(unsafe_code)]
 
 use std::collections::HashMap;
 use std::future::Future;

@@ -1,5 +1,6 @@
 //! PUB/SUB with txZMQ's tag framing: [`PubConnection`], [`SubConnection`],
 //! [`Published`].
+#![forbid(unsafe_code)]
 
 use super::connection::{
     ConnectionOptions, Core, Endpoint, Inbox, Receiving, connection_methods, impl_inbox_stream,

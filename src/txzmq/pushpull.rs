@@ -1,4 +1,5 @@
 //! PUSH/PULL: [`PushConnection`], [`PullConnection`].
+#![forbid(unsafe_code)]
 
 use super::connection::{
     ConnectionOptions, Core, Endpoint, Inbox, Receiving, connection_methods, impl_inbox_stream,

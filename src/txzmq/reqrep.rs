@@ -1,5 +1,6 @@
 //! Request/reply over DEALER/ROUTER with txZMQ's envelope:
 //! [`ReqConnection`] (client), [`RepConnection`] (server).
+#![forbid(unsafe_code)]
 
 use std::collections::HashMap;
 use std::future::Future;

@@ -1,5 +1,6 @@
 //! Raw ROUTER and DEALER connections: [`RouterConnection`],
 //! [`DealerConnection`].
+#![forbid(unsafe_code)]
 
 use super::connection::{
     ConnectionOptions, Core, Endpoint, Inbox, Receiving, connection_methods, impl_inbox_stream,

@@ -33,6 +33,7 @@
 //! assert_eq!((r.id, r.parts), (&b"id-1"[..], &reply[2..]));
 //! # Ok::<(), wire::WireError>(())
 //! ```
+#![forbid(unsafe_code)]
 
 use crate::Message;
 
