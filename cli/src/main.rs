@@ -21,6 +21,9 @@
 //! with code 1, both with a message on stderr. SIGINT and SIGTERM end every
 //! subcommand cleanly (exit code 0). Before exiting, the context is
 //! terminated, so what the sockets queued is sent (within their linger).
+// Doc comments of the argument types are clap's help text, where
+// `[TYPE@][bind:|connect:]ENDPOINT` is syntax, not an intra-doc link.
+#![allow(rustdoc::broken_intra_doc_links)]
 
 mod args;
 mod devices;
