@@ -64,6 +64,9 @@ pub(crate) struct Shared {
     /// [`Context::destroy`] can set their linger. A socket removes itself
     /// (under this lock) before `zmq_close`, so every entry is a live socket.
     sockets: Mutex<HashSet<usize>>,
+    /// Whether zmqx owns the libzmq context: false for a shadow
+    /// ([`Context::shadow`]), which is never shut down nor terminated here.
+    owned: bool,
 }
 
 // SAFETY: libzmq contexts are thread-safe (zmq_ctx_* and zmq_socket may be
@@ -78,17 +81,26 @@ impl Shared {
     fn new() -> Shared {
         // SAFETY: zmq_ctx_new has no preconditions.
         let raw = unsafe { zmq_sys::zmq_ctx_new() };
-        Shared {
-            raw: RwLock::new(if raw.is_null() {
+        Shared::with(
+            if raw.is_null() {
                 Raw::Unborn
             } else {
                 Raw::Live(raw)
-            }),
+            },
+            true,
+        )
+    }
+
+    /// The state of the libzmq context `raw`, owned by zmqx or not.
+    fn with(raw: Raw, owned: bool) -> Shared {
+        Shared {
+            raw: RwLock::new(raw),
             pid: std::process::id(),
             started: AtomicBool::new(false),
             defaults: Mutex::new(Vec::new()),
             forced_linger: AtomicI32::new(NO_FORCED_LINGER),
             sockets: Mutex::new(HashSet::new()),
+            owned,
         }
     }
 
@@ -183,7 +195,8 @@ impl Shared {
     }
 
     /// Terminates the libzmq context if still alive. Blocks until every socket
-    /// is closed. In a forked child the context is only forgotten.
+    /// is closed. In a forked child, and for a shadow, the context is only
+    /// forgotten.
     fn terminate(&self) -> Result<()> {
         let raw = {
             let mut guard = self.raw.write().unwrap_or_else(|e| e.into_inner());
@@ -192,6 +205,11 @@ impl Shared {
         let Raw::Live(raw) = raw else {
             return Ok(());
         };
+        if !self.owned {
+            // A shadow: the context belongs to whoever made it, who
+            // terminates it.
+            return Ok(());
+        }
         if self.forked() {
             // The parent's context: its I/O and reaper threads are not in
             // this process, so zmq_ctx_term would wait for them forever.
@@ -564,6 +582,9 @@ impl Context {
     /// Shuts the context down (`zmq_ctx_shutdown`): every blocking call on its
     /// sockets, now and later, fails with [`Error::ContextTerminated`], so the
     /// threads that own them can close them. Does not block.
+    ///
+    /// On a shadow ([`Context::shadow`]) this shuts down the owner's context
+    /// too (every socket of it, whoever owns them): it is the same context.
     pub fn shutdown(&self) -> Result<()> {
         self.shared.with_raw(|ctx| {
             // SAFETY: ctx is live for the call.
@@ -579,6 +600,9 @@ impl Context {
     /// from now on. Other `Context` handles see the context as terminated:
     /// creating a socket fails with `ContextTerminated`. Terminating twice is
     /// not an error.
+    ///
+    /// On a shadow ([`Context::shadow`]) this only detaches the shadow: the
+    /// libzmq context is left to its owner, and this never blocks.
     pub fn term(&self) -> Result<()> {
         self.shared.terminate()
     }
@@ -596,6 +620,10 @@ impl Context {
     /// close them from here: the owning threads must drop them (they will see
     /// `ContextTerminated`). Sockets owned by the calling thread must be
     /// dropped before calling this, or it blocks until they are.
+    ///
+    /// On a shadow ([`Context::shadow`]) this sets the linger of the sockets
+    /// made through the shadow, then detaches it like [`term`](Context::term):
+    /// the owner's context is neither shut down nor terminated.
     pub fn destroy(&self, linger: Option<Duration>) -> Result<()> {
         if let Some(l) = linger {
             let ms = crate::options::duration_to_ms(Some(l), "linger")?;
@@ -605,15 +633,17 @@ impl Context {
             // on a socket that has seen the context stop.
             self.shared.set_linger_of_all(ms);
         }
-        match self.shutdown() {
-            Ok(()) | Err(Error::ContextTerminated) => {}
-            Err(e) => return Err(e),
+        if self.shared.owned {
+            match self.shutdown() {
+                Ok(()) | Err(Error::ContextTerminated) => {}
+                Err(e) => return Err(e),
+            }
         }
         self.term()
     }
 
     /// Whether [`term`](Context::term) or [`destroy`](Context::destroy) was
-    /// called (pyzmq's `ctx.closed`).
+    /// called (pyzmq's `ctx.closed`); for a shadow, whether it was detached.
     pub fn is_terminated(&self) -> bool {
         matches!(
             *self.shared.raw.read().unwrap_or_else(|e| e.into_inner()),
@@ -628,6 +658,91 @@ impl Context {
     /// alive and [`term`](Context::term) has not been called.
     pub fn as_raw(&self) -> *mut c_void {
         self.shared.with_raw(Ok).unwrap_or(std::ptr::null_mut())
+    }
+
+    /// A handle to a libzmq context that zmqx does not own (pyzmq's
+    /// `Context.shadow(address)`), for a context handed over by C code or
+    /// another binding (a PyO3 extension given pyzmq's `ctx.underlying`).
+    ///
+    /// The shadow uses the context but never ends it: dropping the last
+    /// clone (and the last socket made from it) does not call
+    /// `zmq_ctx_term`. [`term`](Context::term) and
+    /// [`destroy`](Context::destroy) on a shadow only detach it: afterwards
+    /// the shadow and its clones behave as terminated (making a socket fails
+    /// with [`Error::ContextTerminated`]), while the libzmq context and the
+    /// owner's sockets go on; `destroy(Some(linger))` still sets the linger
+    /// of the sockets made through the shadow, but neither shuts the context
+    /// down nor terminates it. Unlike pyzmq, whose `term()` on a shadow
+    /// terminates the shadowed context, zmqx leaves ending it to its owner:
+    /// a context terminated behind the owner's back would be freed twice.
+    /// [`shutdown`](Context::shutdown) is passed on (`zmq_ctx_shutdown`
+    /// frees nothing; it makes the owner's blocking calls fail too).
+    ///
+    /// Sockets made from a shadow are ordinary zmqx sockets: they are closed
+    /// when dropped, and get zmqx's [`DEFAULT_LINGER`] as from
+    /// [`Context::new`]. Context options ([`set`](Context::set)) change the
+    /// shared libzmq context.
+    ///
+    /// Fails with an [`Error::InvalidInput`] for a null pointer, and with
+    /// libzmq's [`Error::Fault`] for a pointer libzmq does not recognise as
+    /// a context (it checks a tag in the object, which catches some mistakes,
+    /// such as a socket passed for a context, but not a dangling pointer).
+    ///
+    /// ```
+    /// # fn main() -> zmqx::Result<()> {
+    /// let owner = zmqx::Context::new();
+    /// // SAFETY: `owner` is a zmqx context (so of the libzmq zmqx links)
+    /// // and outlives the shadow.
+    /// let shadow = unsafe { zmqx::Context::shadow(owner.as_raw())? };
+    /// let pull = shadow.socket(zmqx::SocketType::Pull)?;
+    /// pull.bind("inproc://shadowed")?;
+    /// let push = owner.socket(zmqx::SocketType::Push)?;
+    /// push.connect("inproc://shadowed")?;
+    /// push.send("through one context")?;
+    /// assert_eq!(pull.recv_string()?, "through one context");
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Safety
+    ///
+    /// - `raw` must be a live context (`zmq_ctx_new`, not yet terminated) of
+    ///   the very libzmq that zmqx links. With the vendored build (the
+    ///   `vendored` feature, a static libzmq inside this binary) that means
+    ///   a context made through zmqx's own [`sys`](crate::sys) or
+    ///   [`Context::as_raw`]; a context from another copy of libzmq (a
+    ///   Python wheel's bundled one, a C library's static one) has another
+    ///   layout and must not be passed, even when the versions match.
+    /// - The context must stay live (its owner must not call
+    ///   `zmq_ctx_term`/`zmq_ctx_destroy`) until the shadow, all its clones
+    ///   and every socket made from it are dropped, or
+    ///   [`term`](Context::term) has been called on the shadow and the
+    ///   sockets made from it are dropped. (The owner's `zmq_ctx_term`
+    ///   blocks until those sockets are closed, which is allowed as long as
+    ///   the threads that own them go on to drop them.)
+    pub unsafe fn shadow(raw: *mut c_void) -> Result<Context> {
+        if raw.is_null() {
+            return Err(Error::invalid("context pointer to shadow", "it is null"));
+        }
+        // SAFETY: raw is a live context of zmqx's libzmq, as the caller
+        // guarantees; zmq_ctx_get checks its tag before using it.
+        let rc = unsafe { zmq_sys::zmq_ctx_get(raw, zmq_sys::ZMQ_IO_THREADS) };
+        if rc < 0 {
+            return Err(Error::last());
+        }
+        let ctx = Context {
+            shared: Arc::new(Shared::with(Raw::Live(raw), false)),
+        };
+        ctx.set_default(
+            crate::options::SocketOption::LINGER,
+            OptionValue::Int(DEFAULT_LINGER.as_millis() as i32),
+        );
+        Ok(ctx)
+    }
+
+    /// Whether this is a shadow, made by [`Context::shadow`], which zmqx
+    /// never terminates.
+    pub fn is_shadow(&self) -> bool {
+        !self.shared.owned
     }
 
     pub(crate) fn from_shared(shared: Arc<Shared>) -> Context {

@@ -5,8 +5,8 @@
 //! - `test_dir`, `test_mockable`, `test_socket_passes_kwargs`,
 //!   `test_socket_class_arg`, `test_instance_subclass_first`,
 //!   `test_instance_subclass_second`: Python introspection and subclassing.
-//! - `test_shadow`, `test_shadow_pyczmq`: zmqx has no shadow contexts; a
-//!   `Context` clone is the Rust way to share one (see `clones_share_the_context`).
+//! - `test_shadow`: ported as `tests/shadow.rs` (`Context::shadow`).
+//! - `test_shadow_pyczmq`: pyczmq is a Python binding of CZMQ.
 //! - `test_cyclic_destroy`: about Python's garbage collector and reference
 //!   cycles; Rust ownership has no such case.
 //! - `test_fork_instance`: ported as `tests/fork.rs` (a test binary of its

@@ -77,6 +77,9 @@ pub struct Socket {
     /// socket; created by the first one. (A `OnceLock`, as
     /// `ThreadSafeSocket` shares a `Socket` between threads.)
     monitor_link: OnceLock<Arc<MonitorLink>>,
+    /// Whether zmqx owns the libzmq socket: false for a shadow
+    /// ([`Socket::shadow`]), which is never closed here.
+    owned: bool,
     /// Makes `Socket` `!Sync` (libzmq sockets are not thread-safe).
     _not_sync: PhantomData<Cell<()>>,
 }
@@ -90,6 +93,9 @@ impl std::fmt::Debug for Socket {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut d = f.debug_struct("Socket");
         d.field("raw", &self.raw);
+        if !self.owned {
+            d.field("shadow", &true);
+        }
         if let Ok(t) = self.socket_type() {
             d.field("type", &t);
         }
@@ -235,6 +241,7 @@ impl Socket {
             ctx,
             copy_threshold: crate::message::follow_process_copy_threshold(),
             monitor_link: OnceLock::new(),
+            owned: true,
             _not_sync: PhantomData,
         }
     }
@@ -251,6 +258,88 @@ impl Socket {
         unsafe { Socket::from_parts(raw, ctx.shared().clone()) }
     }
 
+    /// A `Socket` over a libzmq socket that zmqx does not own (pyzmq's
+    /// `Socket.shadow(address)`), for a socket handed over by C code or
+    /// another binding. It works as any `Socket` (it can become an
+    /// [`AsyncSocket`](crate::AsyncSocket), join a [`Poller`](crate::Poller)…)
+    /// but dropping it, [`close`](Socket::close) and
+    /// [`close_with_linger`](Socket::close_with_linger) never call
+    /// `zmq_close`: the owner closes the socket. (`close_with_linger` sets the
+    /// linger the owner's close will use.) A monitor started through the
+    /// shadow ([`Socket::monitor_events`]) is stopped when the shadow is
+    /// dropped, as for an owned socket. [`Context::destroy`]'s forced linger
+    /// does not touch a shadow: its linger is its owner's business.
+    ///
+    /// `ctx` is the context the socket was made in, or a shadow of it
+    /// ([`Context::shadow`]); the shadow keeps that handle alive and returns
+    /// it from [`context`](Socket::context). Compare [`Socket::from_raw`],
+    /// which takes ownership.
+    ///
+    /// Fails with an [`Error::InvalidInput`] for a null pointer, and with
+    /// libzmq's error when it cannot read the socket's type: [`Error::NotSocket`]
+    /// for a pointer libzmq does not recognise as a socket (it checks a tag
+    /// in the object, which catches some mistakes but not a dangling
+    /// pointer), [`Error::ContextTerminated`] when its context is terminating.
+    ///
+    /// ```
+    /// # fn main() -> zmqx::Result<()> {
+    /// use zmqx::{Context, Socket, SocketType};
+    /// let ctx = Context::new();
+    /// let pull = ctx.socket(SocketType::Pull)?;
+    /// pull.bind("inproc://shadow-doc")?;
+    /// let push = ctx.socket(SocketType::Push)?;
+    /// push.connect("inproc://shadow-doc")?;
+    /// {
+    ///     // SAFETY: `pull` is a socket of zmqx's libzmq that outlives the
+    ///     // shadow, and is not used while the shadow is.
+    ///     let shadow = unsafe { Socket::shadow(pull.as_raw(), &ctx)? };
+    ///     push.send("first")?;
+    ///     assert_eq!(shadow.recv_string()?, "first");
+    /// } // the shadow is gone; `pull` is still open
+    /// push.send("second")?;
+    /// assert_eq!(pull.recv_string()?, "second");
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Safety
+    ///
+    /// - `raw` must be a live socket (`zmq_socket`, not yet closed) of the
+    ///   very libzmq that zmqx links (with the vendored build, a socket made
+    ///   through zmqx's own [`sys`](crate::sys) or taken from
+    ///   [`Socket::as_raw`]; never one from another copy of libzmq), made in
+    ///   `ctx`'s libzmq context.
+    /// - The owner must not close it until the shadow is dropped.
+    /// - libzmq sockets are not thread-safe: while the shadow lives, the
+    ///   socket must be used by one thread at a time, the shadow's or the
+    ///   owner's, with a synchronisation (a lock, a channel, a thread join)
+    ///   between a use by one and a use by the other. `Socket` is `!Sync`,
+    ///   which keeps the shadow itself to one thread at a time, but it cannot
+    ///   see the owner's uses.
+    pub unsafe fn shadow(raw: *mut c_void, ctx: &Context) -> Result<Socket> {
+        if raw.is_null() {
+            return Err(Error::invalid("socket pointer to shadow", "it is null"));
+        }
+        let socket = Socket {
+            raw,
+            ctx: ctx.shared().clone(),
+            copy_threshold: crate::message::follow_process_copy_threshold(),
+            monitor_link: OnceLock::new(),
+            owned: false,
+            _not_sync: PhantomData,
+        };
+        // A call libzmq checks the socket's tag for, and that every live
+        // socket answers. On failure the shadow is dropped, which closes
+        // nothing.
+        socket.socket_type()?;
+        Ok(socket)
+    }
+
+    /// Whether this is a shadow, made by [`Socket::shadow`], which zmqx never
+    /// closes.
+    pub fn is_shadow(&self) -> bool {
+        !self.owned
+    }
+
     /// The raw `void *` socket, for calls zmqx does not wrap. It stays valid
     /// while this `Socket` is alive; do not close it.
     #[inline]
@@ -261,7 +350,13 @@ impl Socket {
     /// Gives up ownership of the raw socket without closing it. The context
     /// is then kept alive for good, since zmqx can no longer tell when the raw
     /// socket is closed.
+    ///
+    /// On a shadow ([`Socket::shadow`]) this only drops the shadow (which
+    /// never closes the socket) and returns the pointer.
     pub fn into_raw(self) -> *mut c_void {
+        if !self.owned {
+            return self.raw;
+        }
         // Not dropping `self` also leaks its context reference, on purpose.
         let me = std::mem::ManuallyDrop::new(self);
         if let Some(link) = me.monitor_link.get() {
@@ -276,7 +371,8 @@ impl Socket {
         Context::from_shared(self.ctx.clone())
     }
 
-    /// Closes the socket (`zmq_close`) with its current linger.
+    /// Closes the socket (`zmq_close`) with its current linger. A shadow
+    /// ([`Socket::shadow`]) is only dropped: its owner closes the socket.
     pub fn close(self) {
         drop(self);
     }
@@ -581,6 +677,14 @@ impl Socket {
 
 impl Drop for Socket {
     fn drop(&mut self) {
+        // A shadow is neither registered with its context nor closed here:
+        // only the monitor started through it is stopped.
+        if !self.owned {
+            if let Some(link) = self.monitor_link.get() {
+                link.close();
+            }
+            return;
+        }
         if let Some(ms) = self.ctx.forced_linger() {
             let _ = self.setsockopt(
                 zmq_sys::ZMQ_LINGER,
