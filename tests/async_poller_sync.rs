@@ -308,12 +308,18 @@ async fn cancelled_poll_leaves_nothing_registered() -> Result<()> {
         assert!(poll_once(poller.poll(None), &waker).is_pending());
     }
     assert_eq!(Arc::strong_count(&token), 1, "probe wakers stayed");
-    assert!(fd_is_unregistered(b_fd), "a cancelled poll stayed registered");
+    assert!(
+        fd_is_unregistered(b_fd),
+        "a cancelled poll stayed registered"
+    );
 
     push.send("now")?;
     let ready = within("poll after cancels", poller.poll(None)).await?;
     assert_eq!(ready, vec![(kb, PollEvents::POLLIN)]);
-    assert!(fd_is_unregistered(b_fd), "a completed poll stayed registered");
+    assert!(
+        fd_is_unregistered(b_fd),
+        "a completed poll stayed registered"
+    );
     Ok(())
 }
 
