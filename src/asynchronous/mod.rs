@@ -34,8 +34,9 @@
 //!   [`Sink`](futures_sink::Sink) of outgoing ones;
 //!   [`split`](AsyncSocket::split) into an [`AsyncSender`] and an
 //!   [`AsyncReceiver`] for two tasks.
-//! - [`AsyncPoller`]: waits on many async sockets and plain fds (pyzmq's
-//!   `zmq.asyncio.Poller`).
+//! - [`AsyncPoller`]: waits on many async sockets, plain blocking
+//!   [`Socket`](crate::Socket)s and plain fds (pyzmq's `zmq.asyncio.Poller`,
+//!   which also takes a blocking socket).
 //! - [`MessageTracker`](crate::MessageTracker) can be awaited
 //!   ([`TrackerWait`]).
 //! - [`ZmqStream`]: pyzmq's callback interface (`on_recv`, `on_send`,

@@ -1,8 +1,9 @@
-//! [`AsyncPoller`]: wait on many async sockets and file descriptors at once
-//! (pyzmq's `zmq.asyncio.Poller`).
+//! [`AsyncPoller`]: wait on many async sockets, plain sockets and file
+//! descriptors at once (pyzmq's `zmq.asyncio.Poller`).
 
 use std::future::poll_fn;
 use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
+use std::sync::{Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -13,6 +14,7 @@ use super::engine::{Inner, Slot};
 use super::socket::{AsyncReceiver, AsyncSender, AsyncSocket};
 use crate::constants::PollEvents;
 use crate::error::{Error, Result};
+use crate::socket::Socket;
 
 mod sealed {
     pub trait Sealed {
@@ -54,6 +56,15 @@ impl AsRawFd for PlainFd {
 enum Target<'a> {
     Socket(&'a Inner),
     Fd(AsyncFd<PlainFd>, std::marker::PhantomData<BorrowedFd<'a>>),
+    /// A plain [`Socket`], borrowed exclusively (it is `!Sync`: a shared
+    /// borrow would make every poller `!Send`). The `Mutex` only keeps the
+    /// poller `Sync`; it is reached through `&mut self`, never locked.
+    /// `notify` is its `ZMQ_FD` registered with tokio, only while a poll
+    /// waits on it.
+    Plain {
+        socket: Mutex<&'a mut Socket>,
+        notify: Option<AsyncFd<PlainFd>>,
+    },
 }
 
 struct Entry<'a> {
@@ -62,12 +73,16 @@ struct Entry<'a> {
     slot: Slot,
 }
 
-/// Waits on many async sockets and plain file descriptors (pyzmq's
-/// `zmq.asyncio.Poller`, async `zmq_poll`).
+/// Waits on many async sockets, plain (blocking) sockets and plain file
+/// descriptors (pyzmq's `zmq.asyncio.Poller`, async `zmq_poll`).
 ///
-/// Register targets, then `poll(timeout).await` returns the keys of the
-/// ready ones with their events. The poller borrows what it watches; the
-/// sockets stay usable (send and receive take `&self`).
+/// Register targets ([`register`](Self::register) for an [`AsyncSocket`],
+/// [`register_socket`](Self::register_socket) for a plain [`Socket`],
+/// [`register_fd`](Self::register_fd) for an fd), then
+/// `poll(timeout).await` returns the keys of the ready ones with their
+/// events. The poller borrows what it watches; async sockets stay usable
+/// (send and receive take `&self`), a plain socket is reached through
+/// [`socket`](Self::socket) while registered.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
@@ -151,6 +166,81 @@ impl<'a> AsyncPoller<'a> {
         }))
     }
 
+    /// Watches a plain, blocking [`Socket`] for `POLLIN` and/or `POLLOUT`
+    /// (pyzmq's `zmq.asyncio.Poller().register(sync_socket)`), and returns
+    /// its key.
+    ///
+    /// The socket is borrowed exclusively: a [`Socket`] is `!Sync`, and the
+    /// poller (which may move to another thread with its task) reads the
+    /// socket's `ZMQ_EVENTS`. Use it through [`socket`](Self::socket)
+    /// meanwhile, with non-blocking calls (`try_recv_msg`, `try_send`…):
+    /// a blocking call would block the runtime's thread.
+    ///
+    /// Readiness is `ZMQ_EVENTS`, looked at on every poll and after every
+    /// wake of the socket's `ZMQ_FD` (which is edge-triggered and only says
+    /// "look again"), so a message queued before the poll is seen. The fd
+    /// is registered with tokio only while a poll waits, as pyzmq wraps the
+    /// socket for the duration of a poll: between polls, and after a
+    /// cancelled poll, nothing is registered. A poll that finds the socket
+    /// ready at once registers nothing.
+    ///
+    /// Fails with [`Error::AsyncUnsupported`] for a thread-safe (DRAFT)
+    /// socket, which has no `ZMQ_FD`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> zmqx::Result<()> {
+    /// use std::time::Duration;
+    /// use zmqx::asynchronous::AsyncPoller;
+    /// use zmqx::{Context, PollEvents, SocketType};
+    /// let ctx = Context::new();
+    /// let mut pull = ctx.socket(SocketType::Pull)?;
+    /// pull.bind("inproc://async-poller-plain-doc")?;
+    /// let push = ctx.socket(SocketType::Push)?;
+    /// push.connect("inproc://async-poller-plain-doc")?;
+    ///
+    /// let mut poller = AsyncPoller::new();
+    /// let key = poller.register_socket(&mut pull, PollEvents::POLLIN)?;
+    /// std::thread::spawn(move || push.send("hi"));
+    /// let ready = poller.poll(Some(Duration::from_secs(5))).await?;
+    /// assert_eq!(ready, vec![(key, PollEvents::POLLIN)]);
+    /// let pull = poller.socket(key).expect("a plain socket");
+    /// assert_eq!(pull.try_recv_string()?.as_deref(), Some("hi"));
+    /// # Ok(()) }
+    /// ```
+    #[doc(alias = "ZMQ_FD")]
+    pub fn register_socket(&mut self, socket: &'a mut Socket, events: PollEvents) -> Result<usize> {
+        if socket.thread_safe()? {
+            let kind = socket.socket_type().ok();
+            return Err(Error::AsyncUnsupported {
+                socket_type: kind.map_or_else(|| "thread-safe".to_string(), |k| k.to_string()),
+            });
+        }
+        // Fails now, not in the middle of a poll, on a socket without one.
+        socket.fd()?;
+        Ok(self.insert(Entry {
+            target: Target::Plain {
+                socket: Mutex::new(socket),
+                notify: None,
+            },
+            events,
+            slot: Slot::default(),
+        }))
+    }
+
+    /// The plain socket registered under `key` (by
+    /// [`register_socket`](Self::register_socket)), to receive or send
+    /// once a poll found it ready; `None` for another key.
+    pub fn socket(&mut self, key: usize) -> Option<&Socket> {
+        match self.entries.get_mut(key) {
+            Some(Some(Entry {
+                target: Target::Plain { socket, .. },
+                ..
+            })) => Some(&**socket.get_mut().unwrap_or_else(PoisonError::into_inner)),
+            _ => None,
+        }
+    }
+
     fn insert(&mut self, entry: Entry<'a>) -> usize {
         if let Some(key) = self.entries.iter().position(Option::is_none) {
             self.entries[key] = Some(entry);
@@ -195,7 +285,8 @@ impl<'a> AsyncPoller<'a> {
     /// (pyzmq's `await poller.poll(timeout)`). A zero timeout only looks.
     ///
     /// Cancel-safe: dropping the future (a `select!` branch, a
-    /// `tokio::time::timeout`) unregisters it from every socket at once.
+    /// `tokio::time::timeout`) unregisters it from every socket at once
+    /// (and takes the `ZMQ_FD` of every plain socket out of tokio).
     pub async fn poll(&mut self, timeout: Option<Duration>) -> Result<Vec<(usize, PollEvents)>> {
         let polling = Polling(self);
         let wait = poll_fn(|cx| polling.0.poll_entries(cx));
@@ -210,6 +301,10 @@ impl<'a> AsyncPoller<'a> {
     fn release_all(&mut self) {
         for e in self.entries.iter_mut().flatten() {
             e.slot.release();
+            if let Target::Plain { notify, .. } = &mut e.target {
+                // Leaves tokio's reactor (the fd stays open: libzmq owns it).
+                *notify = None;
+            }
         }
     }
 
@@ -221,13 +316,17 @@ impl<'a> AsyncPoller<'a> {
             if want.is_empty() {
                 continue;
             }
-            let events = match &e.target {
+            let events = match &mut e.target {
                 Target::Socket(inner) => match inner.poll_ready(cx, &mut e.slot, want, true) {
                     Poll::Ready(Ok(ev)) => ev,
                     Poll::Ready(Err(err)) => return Poll::Ready(Err(err)),
                     Poll::Pending => PollEvents::empty(),
                 },
                 Target::Fd(afd, _) => poll_fd(afd, want, cx)?,
+                Target::Plain { socket, notify } => {
+                    let socket = socket.get_mut().unwrap_or_else(PoisonError::into_inner);
+                    poll_plain(socket, notify, want, cx)?
+                }
             };
             if !events.is_empty() {
                 ready.push((key, events));
@@ -315,4 +414,50 @@ fn poll_fd(afd: &AsyncFd<PlainFd>, want: PollEvents, cx: &mut Context<'_>) -> Re
             return Ok(PollEvents::empty());
         }
     }
+}
+
+/// Readiness of a plain socket: `ZMQ_EVENTS`, looked at first and again
+/// after every wake of its `ZMQ_FD` (registered with tokio on the first
+/// wait of a poll, in `notify`).
+///
+/// The fd is edge-triggered and only means "the socket's state may have
+/// changed": every look at `ZMQ_EVENTS` processes libzmq's pending commands,
+/// so any change after it signals the fd again. Clearing tokio's readiness
+/// before the next look is therefore safe: an edge that comes after the
+/// clear has a newer tick, which stays.
+fn poll_plain(
+    socket: &Socket,
+    notify: &mut Option<AsyncFd<PlainFd>>,
+    want: PollEvents,
+    cx: &mut Context<'_>,
+) -> Result<PollEvents> {
+    loop {
+        let now = socket.events()? & want;
+        if !now.is_empty() {
+            return Ok(now);
+        }
+        let afd = match notify {
+            Some(afd) => afd,
+            None => notify.insert(register_notify(socket)?),
+        };
+        match afd.poll_read_ready(cx) {
+            Poll::Pending => return Ok(PollEvents::empty()),
+            Poll::Ready(Err(e)) => return Err(Error::Reactor(e)),
+            Poll::Ready(Ok(mut guard)) => guard.clear_ready(),
+        }
+    }
+}
+
+/// Registers the `ZMQ_FD` of a plain socket with the current runtime.
+fn register_notify(socket: &Socket) -> Result<AsyncFd<PlainFd>> {
+    if let Err(e) = tokio::runtime::Handle::try_current() {
+        return Err(Error::Reactor(std::io::Error::other(e)));
+    }
+    let raw = socket.fd()?;
+    // SAFETY: `raw` is the ZMQ_FD of `socket`, which libzmq keeps open until
+    // `zmq_close`; the socket is borrowed by the poller for 'a, so it cannot
+    // be closed while the poller (which holds this registration, and drops
+    // it at the end of every poll) lives. PlainFd always returns the same fd.
+    unsafe { AsyncFd::register_with_interest(PlainFd(raw), Interest::READABLE) }
+        .map_err(|e| Error::Reactor(e.into_parts().1))
 }
