@@ -168,8 +168,9 @@ fn a_shadow_context_uses_a_raw_context_and_never_terminates_it() -> Result<()> {
 
     // Dropping the shadow and everything made through it leaves the
     // context alive: the owner's socket still works, and new raw sockets
-    // can still be made and joined to it.
-    drop((a, b, c, shadow));
+    // can still be made and joined to it. (On a thread: a shadow that
+    // terminated the context would block there on the owner's socket.)
+    within(move || drop((a, b, c, shadow)));
     let late = owner.socket(sys::ZMQ_PUSH as i32).unwrap();
     late.connect(&raw_endpoint);
     late.send(b"after the shadow");
@@ -249,7 +250,7 @@ fn a_shadow_socket_uses_a_raw_socket_and_never_closes_it() -> Result<()> {
     assert_eq!(raw.recv(), b"to the owner");
     raw.send(b"from the owner");
     assert_eq!(peer.recv_string()?, "from the owner");
-    drop((peer, ctx));
+    within(move || drop((peer, ctx)));
     // The test closes the socket, then terminates the context (which
     // would hang, then fail, if zmqx had left a socket open).
     drop(raw);
@@ -279,6 +280,7 @@ fn shadowing_a_zmqx_context_and_socket() -> Result<()> {
         assert_eq!(shadow_pull.recv_string()?, "to the shadow socket");
         // `into_raw` on a shadow hands back the pointer and closes nothing.
         assert_eq!(shadow_pull.into_raw(), pull.as_raw());
+        within(move || drop((push, shadow)));
     }
     // The shadow context's socket is closed, the context and `pull` are not.
     let push = socket(&ctx, SocketType::Push)?;
