@@ -92,8 +92,7 @@ impl RawSocket {
         let mut value = 0i32;
         let mut len = size_of::<i32>();
         // SAFETY: self.0 is a live socket; value has room for len bytes.
-        let rc =
-            unsafe { sys::zmq_getsockopt(self.0, option, (&raw mut value).cast(), &mut len) };
+        let rc = unsafe { sys::zmq_getsockopt(self.0, option, (&raw mut value).cast(), &mut len) };
         assert_eq!(rc, 0, "zmq_getsockopt({option}) failed: {}", last_errno());
         value
     }
@@ -159,7 +158,7 @@ fn a_shadow_context_uses_a_raw_context_and_never_terminates_it() -> Result<()> {
     // And with the owner's raw sockets: inproc only joins sockets of one
     // context, so this proves the shadow is the owner's context.
     let raw_endpoint = inproc("shadow-ctx-raw");
-    let raw = owner.socket(sys::ZMQ_PULL as i32).unwrap();
+    let raw = owner.socket(sys::ZMQ_PULL).unwrap();
     raw.bind(&raw_endpoint);
     let c = socket(&shadow, SocketType::Push)?;
     c.connect(&raw_endpoint)?;
@@ -171,7 +170,7 @@ fn a_shadow_context_uses_a_raw_context_and_never_terminates_it() -> Result<()> {
     // can still be made and joined to it. (On a thread: a shadow that
     // terminated the context would block there on the owner's socket.)
     within(move || drop((a, b, c, shadow)));
-    let late = owner.socket(sys::ZMQ_PUSH as i32).unwrap();
+    let late = owner.socket(sys::ZMQ_PUSH).unwrap();
     late.connect(&raw_endpoint);
     late.send(b"after the shadow");
     assert_eq!(raw.recv(), b"after the shadow");
@@ -183,7 +182,7 @@ fn a_shadow_context_uses_a_raw_context_and_never_terminates_it() -> Result<()> {
 #[test]
 fn term_and_destroy_on_a_shadow_only_detach_it() -> Result<()> {
     let owner = RawContext::new();
-    let raw = owner.socket(sys::ZMQ_PAIR as i32).unwrap();
+    let raw = owner.socket(sys::ZMQ_PAIR).unwrap();
     raw.set_int(sys::ZMQ_LINGER, 5000);
 
     // SAFETY: owner.0 is a live context of zmqx's libzmq that outlives
@@ -197,7 +196,9 @@ fn term_and_destroy_on_a_shadow_only_detach_it() -> Result<()> {
         Err(Error::ContextTerminated)
     ));
     // Neither shut down (zmq_socket would fail with ETERM) nor terminated.
-    let _more = owner.socket(sys::ZMQ_PAIR as i32).expect("the context was shut down");
+    let _more = owner
+        .socket(sys::ZMQ_PAIR)
+        .expect("the context was shut down");
 
     // SAFETY: as above.
     let shadow = unsafe { Context::shadow(owner.0)? };
@@ -213,7 +214,9 @@ fn term_and_destroy_on_a_shadow_only_detach_it() -> Result<()> {
     assert_eq!(raw.get_int(sys::ZMQ_LINGER), 5000);
     assert!(shadow.is_terminated());
     drop((mine, shadowed, shadow));
-    let _after = owner.socket(sys::ZMQ_PAIR as i32).expect("the context was shut down");
+    let _after = owner
+        .socket(sys::ZMQ_PAIR)
+        .expect("the context was shut down");
     raw.set_int(sys::ZMQ_LINGER, 0);
     Ok(())
 }
@@ -221,7 +224,7 @@ fn term_and_destroy_on_a_shadow_only_detach_it() -> Result<()> {
 #[test]
 fn a_shadow_socket_uses_a_raw_socket_and_never_closes_it() -> Result<()> {
     let owner = RawContext::new();
-    let raw = owner.socket(sys::ZMQ_PAIR as i32).unwrap();
+    let raw = owner.socket(sys::ZMQ_PAIR).unwrap();
     let endpoint = inproc("shadow-socket");
     raw.bind(&endpoint);
     // SAFETY: owner.0 is a live context of zmqx's libzmq that outlives it.
