@@ -276,7 +276,8 @@ impl Socket {
     /// which takes ownership.
     ///
     /// Fails with an [`Error::InvalidInput`] for a null pointer, and with
-    /// libzmq's error when it cannot read the socket's type: [`Error::NotSocket`]
+    /// libzmq's error when it cannot read the socket's type (naming
+    /// `ZMQ_TYPE`; match on [`Error::root`]): [`Error::NotSocket`]
     /// for a pointer libzmq does not recognise as a socket (it checks a tag
     /// in the object, which catches some mistakes but not a dangling
     /// pointer), [`Error::ContextTerminated`] when its context is terminating.
