@@ -12,9 +12,10 @@ use futures_core::Stream;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
-use super::error::{Error, Result, panic_message};
+use super::error::{Error, Result};
 use super::factory::{Factory, FactoryShared};
 use crate::asynchronous::{AsyncMonitor, AsyncReceiver, AsyncSender, AsyncSocket};
+use crate::error::panic_message;
 use crate::monitor::{EventKind, MonitorEvent};
 use crate::{Event, Message, Socket, SocketType};
 
@@ -745,13 +746,13 @@ impl<T: Send + 'static> Inbox<T> {
                 };
                 let report = Error::CallbackPanicked {
                     callback: name,
-                    message: panic_message(payload),
+                    message: panic_message(payload.as_ref()),
                     message_id,
                 };
                 if let Err(again) = catch_unwind(AssertUnwindSafe(|| callback(Err(report)))) {
                     eprintln!(
                         "zmqx::txzmq: the {name} callback panicked on the report of its own panic: {}",
-                        panic_message(again)
+                        panic_message(again.as_ref())
                     );
                 }
             }
