@@ -114,7 +114,7 @@
 use std::ops::ControlFlow;
 use std::time::Duration;
 
-use crate::constants::{PollEvents, SendFlags, SocketType};
+use crate::constants::{PollEvents, SocketType};
 use crate::error::{Error, Result};
 use crate::message::{Frames, Message};
 use crate::poll::Poller;
@@ -668,7 +668,9 @@ impl<'a> Engine<'a> {
     /// Hands the pending message to `dst` without blocking, then its tap copy
     /// to the tap socket.
     fn deliver(&mut self, dir: usize, flow: &mut Flow, dst: &Socket) -> Result<Delivery> {
-        if !send_message(dst, &mut flow.slots[..flow.parts])? {
+        // Only the first part can be refused: once it is queued, libzmq
+        // takes the rest.
+        if !dst.try_send_multipart(flow.slots[..flow.parts].iter_mut())? {
             return Ok(Delivery::Blocked);
         }
         flow.parts = 0;
@@ -702,7 +704,7 @@ impl<'a> Engine<'a> {
         serve_control: bool,
     ) -> Result<ControlFlow<()>> {
         loop {
-            if send_message(socket, parts)? {
+            if socket.try_send_multipart(parts.iter_mut())? {
                 return Ok(ControlFlow::Continue(()));
             }
             // Rare path (a full capture or control socket): a fresh poller.
@@ -807,31 +809,6 @@ fn recv_message(src: &Socket, flow: &mut Flow) -> Result<bool> {
     }
     flow.parts = n;
     flow.bytes = bytes;
-    Ok(true)
-}
-
-/// Sends a whole message without blocking; `false` (nothing sent, the
-/// message intact) when the destination cannot take it. Only the first part
-/// can be refused: once it is queued, libzmq takes the rest.
-#[inline]
-fn send_message(dst: &Socket, parts: &mut [Message]) -> Result<bool> {
-    let last = parts.len().saturating_sub(1);
-    for (i, part) in parts.iter_mut().enumerate() {
-        let more = if i < last {
-            SendFlags::SNDMORE
-        } else {
-            SendFlags::empty()
-        };
-        if i == 0 {
-            match dst.send_with(part, more | SendFlags::DONTWAIT) {
-                Ok(()) => {}
-                Err(Error::Again) => return Ok(false),
-                Err(e) => return Err(e),
-            }
-        } else {
-            dst.send_with(part, more)?;
-        }
-    }
     Ok(true)
 }
 

@@ -571,9 +571,9 @@ fn steerable_proxy_terminates_on_command() -> Result<()> {
 #[test]
 fn steerable_proxy_with_a_sub_control_socket_terminates() -> Result<()> {
     let ctx = Context::new();
-    let control = socket(&ctx, SocketType::Pub)?;
+    let control = socket(&ctx, SocketType::XPub)?;
     let control_end = common::bind_tcp(&control)?;
-    let mut child = spawn(&[
+    let child = spawn(&[
         "proxy",
         "--frontend",
         "pull@tcp://127.0.0.1:*",
@@ -582,13 +582,10 @@ fn steerable_proxy_with_a_sub_control_socket_terminates() -> Result<()> {
         "--control",
         &format!("sub@connect:{control_end}"),
     ]);
-    // Slow joiner: say it until the proxy exits (bounded).
-    let deadline = Instant::now() + TIMEOUT;
-    while child.try_wait().expect("try_wait").is_none() && Instant::now() < deadline {
-        control.send("TERMINATE")?;
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    // No slow joiner: the XPUB sees the proxy's subscription, then says it once.
+    let sent = control.recv_msg().and_then(|_| control.send("TERMINATE"));
     let out = wait_child(child, TIMEOUT).expect("the proxy exits on TERMINATE");
+    sent?;
     assert!(out.status.success(), "{}", stderr(&out));
     Ok(())
 }
@@ -596,25 +593,20 @@ fn steerable_proxy_with_a_sub_control_socket_terminates() -> Result<()> {
 #[test]
 fn logwatch_prints_records_like_pyzmq() -> Result<()> {
     let ctx = Context::new();
-    let handler = PubHandler::bind_in(&ctx, "tcp://127.0.0.1:*")?.with_root_topic("app");
-    let endpoint = handler.last_endpoint()?;
-    let mut child = spawn(&["logwatch", "--count", "1", "--timeout", "20", &endpoint]);
-    // Slow joiner: publish until the watcher prints and exits (bounded).
-    let deadline = Instant::now() + TIMEOUT;
-    while child.try_wait().expect("try_wait").is_none() {
-        if Instant::now() >= deadline {
-            break; // wait_child below kills it and fails
-        }
-        handler.publish(
+    let (xpub, endpoint) = log_publisher(&ctx)?;
+    let child = spawn(&["logwatch", "--count", "1", "--timeout", "20", &endpoint]);
+    let handler = subscribed_handler(xpub).map(|h| h.with_root_topic("app"));
+    if let Ok(h) = &handler {
+        h.publish(
             zmqx::log::Level::Info,
             Some("db"),
             "  connected  ",
             None,
             None,
         );
-        std::thread::sleep(Duration::from_millis(20));
     }
     let out = wait_child(child, TIMEOUT).expect("exits after --count");
+    handler?;
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
@@ -626,9 +618,8 @@ fn logwatch_prints_records_like_pyzmq() -> Result<()> {
 #[test]
 fn logwatch_topic_align_and_separator() -> Result<()> {
     let ctx = Context::new();
-    let handler = PubHandler::bind_in(&ctx, "tcp://127.0.0.1:*")?;
-    let endpoint = handler.last_endpoint()?;
-    let mut child = spawn(&[
+    let (xpub, endpoint) = log_publisher(&ctx)?;
+    let child = spawn(&[
         "logwatch",
         "-t",
         "WARNING",
@@ -641,17 +632,14 @@ fn logwatch_topic_align_and_separator() -> Result<()> {
         "20",
         &endpoint,
     ]);
-    let deadline = Instant::now() + TIMEOUT;
-    while child.try_wait().expect("try_wait").is_none() {
-        if Instant::now() >= deadline {
-            break; // wait_child below kills it and fails
-        }
-        handler.publish(zmqx::log::Level::Info, None, "not shown", None, None);
-        handler.publish(zmqx::log::Level::Warning, Some("longer"), "w", None, None);
-        handler.publish(zmqx::log::Level::Warning, None, "x", None, None);
-        std::thread::sleep(Duration::from_millis(20));
+    let handler = subscribed_handler(xpub);
+    if let Ok(h) = &handler {
+        h.publish(zmqx::log::Level::Info, None, "not shown", None, None);
+        h.publish(zmqx::log::Level::Warning, Some("longer"), "w", None, None);
+        h.publish(zmqx::log::Level::Warning, None, "x", None, None);
     }
     let out = wait_child(child, TIMEOUT).expect("exits after --count");
+    handler?;
     assert!(out.status.success(), "{}", stderr(&out));
     let text = String::from_utf8_lossy(&out.stdout);
     let lines: Vec<&str> = text.lines().collect();
@@ -667,4 +655,18 @@ fn logwatch_topic_align_and_separator() -> Result<()> {
     ];
     assert!(lines == expected_pair || lines == expected_other, "{text}");
     Ok(())
+}
+
+/// An XPUB for log records on an OS-picked port, and its endpoint.
+fn log_publisher(ctx: &Context) -> Result<(zmqx::Socket, String)> {
+    let xpub = socket(ctx, SocketType::XPub)?;
+    let endpoint = common::bind_tcp(&xpub)?;
+    Ok((xpub, endpoint))
+}
+
+/// Waits (bounded by the socket's receive timeout) for the watcher's
+/// subscription, then publishes through the XPUB: no slow-joiner loss.
+fn subscribed_handler(xpub: zmqx::Socket) -> Result<PubHandler> {
+    xpub.recv_msg()?;
+    PubHandler::from_socket(xpub)
 }

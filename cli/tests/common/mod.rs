@@ -29,39 +29,6 @@ pub fn bind_tcp(s: &Socket) -> Result<String> {
     s.last_endpoint()
 }
 
-/// A unique inproc endpoint name.
-pub fn inproc(name: &str) -> String {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    static N: AtomicUsize = AtomicUsize::new(0);
-    format!("inproc://{name}-{}", N.fetch_add(1, Ordering::Relaxed))
-}
-
-/// A unique ipc endpoint in the temp directory.
-pub fn ipc(name: &str) -> String {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let path = std::env::temp_dir().join(format!(
-        "zmqx-{name}-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    format!("ipc://{}", path.display())
-}
-
-/// Retries `f` until it returns `Some` or the deadline passes.
-pub fn eventually<T>(timeout: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(v) = f() {
-            return Some(v);
-        }
-        if Instant::now() >= deadline {
-            return None;
-        }
-        std::thread::yield_now();
-    }
-}
-
 /// The Python interpreter with pyzmq/txZMQ (`ZMQX_PYTHON`, made by
 /// `.ci/python-env.sh`). `None` means skip; under CI a missing interpreter is
 /// a failure, so interop tests cannot silently pass there.
@@ -76,17 +43,6 @@ pub fn python() -> Option<PathBuf> {
             None
         }
     }
-}
-
-/// Starts a Python script (given as source) with arguments; stdout is piped.
-pub fn spawn_python(python: &PathBuf, script: &str, args: &[&str]) -> std::io::Result<Child> {
-    Command::new(python)
-        .arg("-c")
-        .arg(script)
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
 }
 
 /// Waits for a child with a deadline, killing it if it overruns.
