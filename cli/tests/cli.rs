@@ -5,8 +5,10 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{TIMEOUT, lines, run, socket, spawn, stderr, temp_dir, terminate, wait_child};
-use zmqx::log::PubHandler;
+use common::{
+    TIMEOUT, lines, log_publisher, run, socket, spawn, stderr, subscribed_handler, temp_dir,
+    terminate, wait_child,
+};
 use zmqx::{Context, Result, SocketType};
 
 #[test]
@@ -655,18 +657,4 @@ fn logwatch_topic_align_and_separator() -> Result<()> {
     ];
     assert!(lines == expected_pair || lines == expected_other, "{text}");
     Ok(())
-}
-
-/// An XPUB for log records on an OS-picked port, and its endpoint.
-fn log_publisher(ctx: &Context) -> Result<(zmqx::Socket, String)> {
-    let xpub = socket(ctx, SocketType::XPub)?;
-    let endpoint = common::bind_tcp(&xpub)?;
-    Ok((xpub, endpoint))
-}
-
-/// Waits (bounded by the socket's receive timeout) for the watcher's
-/// subscription, then publishes through the XPUB: no slow-joiner loss.
-fn subscribed_handler(xpub: zmqx::Socket) -> Result<PubHandler> {
-    xpub.recv_msg()?;
-    PubHandler::from_socket(xpub)
 }

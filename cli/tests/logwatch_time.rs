@@ -5,18 +5,16 @@
 mod common;
 
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
-use common::{TIMEOUT, stderr, wait_child, zmqx};
-use zmqx::log::PubHandler;
+use common::{TIMEOUT, log_publisher, stderr, subscribed_handler, wait_child, zmqx};
 use zmqx::{Context, Result};
 
 /// Runs `zmqx logwatch ARGS --count 1` (with `TZ` set when given) against
-/// a publisher, publishing until it prints; returns the line printed.
+/// a publisher, publishing once it has subscribed; returns the line printed.
 fn watch_one(args: &[&str], tz: Option<&str>) -> Result<String> {
     let ctx = Context::new();
-    let handler = PubHandler::bind_in(&ctx, "tcp://127.0.0.1:*")?.with_root_topic("app");
-    let endpoint = handler.last_endpoint()?;
+    let (xpub, endpoint) = log_publisher(&ctx)?;
     let mut cmd = zmqx();
     cmd.arg("logwatch")
         .args(args)
@@ -27,13 +25,13 @@ fn watch_one(args: &[&str], tz: Option<&str>) -> Result<String> {
         Some(tz) => cmd.env("TZ", tz),
         None => cmd.env_remove("TZ"),
     };
-    let mut child = cmd.spawn().expect("spawn zmqx");
-    let deadline = Instant::now() + TIMEOUT;
-    while child.try_wait().expect("try_wait").is_none() && Instant::now() < deadline {
-        handler.publish(zmqx::log::Level::Info, None, "hello", None, None);
-        std::thread::sleep(Duration::from_millis(20));
+    let child = cmd.spawn().expect("spawn zmqx");
+    let handler = subscribed_handler(xpub).map(|h| h.with_root_topic("app"));
+    if let Ok(h) = &handler {
+        h.publish(zmqx::log::Level::Info, None, "hello", None, None);
     }
     let out = wait_child(child, TIMEOUT).expect("exits after --count");
+    handler?;
     assert!(out.status.success(), "{}", stderr(&out));
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let line = text.strip_suffix('\n').unwrap_or(&text);

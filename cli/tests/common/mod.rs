@@ -166,3 +166,17 @@ pub fn stop(child: Child) {
     let out = wait_child(child, TIMEOUT).expect("exits on SIGTERM");
     assert!(out.status.success(), "{:?}: {}", out.status, stderr(&out));
 }
+
+/// An XPUB for log records on an OS-picked port, and its endpoint.
+pub fn log_publisher(ctx: &Context) -> Result<(Socket, String)> {
+    let xpub = socket(ctx, SocketType::XPub)?;
+    let endpoint = bind_tcp(&xpub)?;
+    Ok((xpub, endpoint))
+}
+
+/// Waits (bounded by the socket's receive timeout) for the watcher's
+/// subscription, then publishes through the XPUB: no slow-joiner loss.
+pub fn subscribed_handler(xpub: Socket) -> Result<zmqx::log::PubHandler> {
+    xpub.recv_msg()?;
+    zmqx::log::PubHandler::from_socket(xpub)
+}
