@@ -139,6 +139,7 @@ pub mod log;
 mod message;
 pub mod monitor;
 pub mod options;
+pub mod patterns;
 mod poll;
 pub mod proxy;
 pub mod serialize;
