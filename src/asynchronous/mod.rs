@@ -43,6 +43,8 @@
 //!   `flush`…), driven by a tokio task.
 //! - [`AsyncMonitor`]: socket monitor events as a
 //!   [`Stream`](futures_core::Stream) ([`AsyncSocket::monitor_events`]).
+//! - [`send_queue`]: a cloneable `Send + Sync` [`SharedSender`] for many
+//!   producer tasks and a bounded [`SendQueue`] the socket's owner drains.
 //! - [`AsyncAuthenticator`]: the ZAP handler as a tokio task, with an
 //!   [`Authenticator`](crate::auth::Authenticator) policy.
 //!
@@ -133,6 +135,7 @@ mod engine;
 mod monitor;
 mod options;
 mod poller;
+mod shared_sender;
 mod socket;
 mod tracker;
 mod zmqstream;
@@ -140,6 +143,7 @@ mod zmqstream;
 pub use auth::AsyncAuthenticator;
 pub use monitor::AsyncMonitor;
 pub use poller::{AsyncPollable, AsyncPoller};
+pub use shared_sender::{SendQueue, SharedSender, send_queue};
 pub use socket::{AsyncReceiver, AsyncSender, AsyncSocket, ReuniteError};
 pub use tracker::TrackerWait;
 pub use zmqstream::ZmqStream;

@@ -3,10 +3,11 @@
 #![forbid(unsafe_code)]
 
 use std::collections::VecDeque;
-use std::future::poll_fn;
+use std::future::{Future, poll_fn};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
 #[cfg(feature = "json")]
@@ -26,10 +27,29 @@ type SendStreamFn = Box<dyn FnMut(&ZmqStream, &[Message]) + Send>;
 type DoneFn = Box<dyn FnOnce(Result<()>) + Send>;
 type ErrorFn = Box<dyn FnMut(Error) + Send>;
 type CloseFn = Box<dyn FnOnce() + Send>;
+type HandlerFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
+type RecvAsyncFn = Box<dyn FnMut(Vec<Message>) -> HandlerFuture + Send>;
+type RecvStreamAsyncFn = Box<dyn FnMut(ZmqStream, Vec<Message>) -> HandlerFuture + Send>;
+
+/// The name async handler panics are reported under.
+const ASYNC_HANDLER: &str = "on_recv_async";
 
 enum OnRecv {
     Plain(RecvFn),
     Stream(RecvStreamFn),
+    /// An async handler, with how many of its futures may run at once.
+    Async(RecvAsyncFn, usize),
+    AsyncStream(RecvStreamAsyncFn, usize),
+}
+
+impl OnRecv {
+    /// How many handler futures may run at once (`None`: a plain callback).
+    fn limit(&self) -> Option<usize> {
+        match self {
+            OnRecv::Plain(_) | OnRecv::Stream(_) => None,
+            OnRecv::Async(_, n) | OnRecv::AsyncStream(_, n) => Some(*n),
+        }
+    }
 }
 
 enum OnSend {
@@ -85,6 +105,8 @@ struct State {
     flushes: Vec<FlushRequest>,
     /// The driver holds a message it has not sent yet.
     in_flight: bool,
+    /// Async receive handlers running (a copy of the driver's count).
+    handlers_running: usize,
     closed: bool,
     driver: Option<Waker>,
 }
@@ -134,6 +156,11 @@ impl Shared {
 /// - [`on_recv`](Self::on_recv) / [`on_recv_stream`](Self::on_recv_stream):
 ///   called with every received multipart message. Until one is set, nothing
 ///   is received (messages wait in the socket): this pauses a stream.
+/// - [`on_recv_async`](Self::on_recv_async) /
+///   [`on_recv_async_concurrent`](Self::on_recv_async_concurrent) (and the
+///   `on_recv_stream_async` pair): an async handler (pyzmq's coroutine
+///   callback), with back-pressure: the next message is read only when the
+///   handler's future (or one of `limit`) has completed.
 /// - [`send`](Self::send), [`send_multipart`](Self::send_multipart),
 ///   [`send_multipart_with`](Self::send_multipart_with) (with a completion
 ///   callback): queued, and sent by the task when the socket can send.
@@ -249,8 +276,119 @@ impl ZmqStream {
             .update(|st| st.on_recv.set(Some(OnRecv::Stream(Box::new(callback)))));
     }
 
+    /// Calls the async `handler` with every received multipart message and
+    /// runs the future it returns on the stream's task, one at a time: the
+    /// next message is received only once the previous handler's future has
+    /// completed (pyzmq's `on_recv` with a coroutine callback, with
+    /// back-pressure). Replaces any previous receive callback.
+    ///
+    /// Back-pressure: while a handler runs, the stream does not read the
+    /// socket, so messages wait in libzmq's queue and its high-water mark
+    /// applies (a PUSH peer blocks, a PUB peer drops, as with a slow
+    /// `recv` loop). Nothing is buffered in Rust and nothing is lost. pyzmq
+    /// schedules every coroutine at once instead, without a bound.
+    ///
+    /// The futures are polled by the stream's task (as
+    /// `StreamExt::for_each` would), so they need not be `Sync` and no task
+    /// is spawned per message; a handler that must do heavy work spawns it
+    /// or uses [`on_recv_async_concurrent`](Self::on_recv_async_concurrent).
+    ///
+    /// A handler that panics, when called or while its future is polled,
+    /// is reported to [`on_error`](Self::on_error) as
+    /// [`Error::CallbackPanicked`] (`"on_recv_async"`), and the stream goes
+    /// on with the next message. Replacing or removing the handler
+    /// ([`stop_on_recv`](Self::stop_on_recv)) lets running futures finish
+    /// (their messages were already taken from the socket);
+    /// [`close`](Self::close) drops them at once, before the close callback
+    /// is called.
+    ///
+    /// ```
+    /// # #[tokio::main]
+    /// # async fn main() -> zmqx::Result<()> {
+    /// use zmqx::asynchronous::ZmqStream;
+    /// use zmqx::{AsyncSocket, Context, SocketType};
+    /// let ctx = Context::new();
+    /// let pull = ZmqStream::new(AsyncSocket::new(ctx.socket(SocketType::Pull)?)?)?;
+    /// pull.socket().bind("inproc://zmqstream-async-doc")?;
+    /// let (tx, mut rx) = tokio::sync::mpsc::channel(1);
+    /// pull.on_recv_async(move |msg| {
+    ///     let tx = tx.clone();
+    ///     // Waits for room in the channel before the next message is read.
+    ///     async move {
+    ///         let _ = tx.send(msg).await;
+    ///     }
+    /// });
+    ///
+    /// let push = AsyncSocket::new(ctx.socket(SocketType::Push)?)?;
+    /// push.connect("inproc://zmqstream-async-doc")?;
+    /// push.send("hello").await?;
+    /// assert_eq!(rx.recv().await.unwrap(), ["hello"]);
+    /// pull.close();
+    /// # Ok(()) }
+    /// ```
+    pub fn on_recv_async<F, Fut>(&self, handler: F)
+    where
+        F: FnMut(Vec<Message>) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.set_async(OnRecv::Async(box_handler(handler), 1));
+    }
+
+    /// Like [`on_recv_async`](Self::on_recv_async), but up to `limit`
+    /// handler futures run at once (as `StreamExt::for_each_concurrent`):
+    /// the stream reads the next message only while fewer than `limit` are
+    /// running. They are polled on the stream's task (concurrently, not in
+    /// parallel) and may complete in any order. Fails with
+    /// [`Error::InvalidInput`] when `limit` is 0.
+    pub fn on_recv_async_concurrent<F, Fut>(&self, limit: usize, handler: F) -> Result<()>
+    where
+        F: FnMut(Vec<Message>) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        check_limit(limit)?;
+        self.set_async(OnRecv::Async(box_handler(handler), limit));
+        Ok(())
+    }
+
+    /// Like [`on_recv_async`](Self::on_recv_async), but the handler also
+    /// gets a handle to the stream (pyzmq's `on_recv_stream` with a
+    /// coroutine). The handle keeps the stream open until the handler's
+    /// future has completed.
+    pub fn on_recv_stream_async<F, Fut>(&self, handler: F)
+    where
+        F: FnMut(ZmqStream, Vec<Message>) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.set_async(OnRecv::AsyncStream(box_stream_handler(handler), 1));
+    }
+
+    /// [`on_recv_stream_async`](Self::on_recv_stream_async) with up to
+    /// `limit` handler futures at once, as
+    /// [`on_recv_async_concurrent`](Self::on_recv_async_concurrent). Fails
+    /// with [`Error::InvalidInput`] when `limit` is 0.
+    pub fn on_recv_stream_async_concurrent<F, Fut>(&self, limit: usize, handler: F) -> Result<()>
+    where
+        F: FnMut(ZmqStream, Vec<Message>) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        check_limit(limit)?;
+        self.set_async(OnRecv::AsyncStream(box_stream_handler(handler), limit));
+        Ok(())
+    }
+
+    fn set_async(&self, on_recv: OnRecv) {
+        self.shared.update(|st| st.on_recv.set(Some(on_recv)));
+    }
+
+    /// How many async receive handlers are running (see
+    /// [`on_recv_async`](Self::on_recv_async)); 0 with a plain callback.
+    pub fn handlers_running(&self) -> usize {
+        self.shared.lock().handlers_running
+    }
+
     /// Stops receiving (pyzmq's `stop_on_recv`): messages wait in the socket
-    /// until a receive callback is set again.
+    /// until a receive callback is set again. Async handlers already running
+    /// finish.
     pub fn stop_on_recv(&self) {
         self.shared.update(|st| st.on_recv.set(None));
     }
@@ -384,6 +522,7 @@ impl ZmqStream {
     /// until none is pending or `limit` events were handled; returns how
     /// many. Received messages go to the receive callback, and are dropped
     /// when none is set: as in pyzmq, `flush(POLLIN)` also discards.
+    /// An async handler at its limit takes none: they stay in the socket.
     ///
     /// The stream's task does the work. Dropping the future before the task
     /// took the request cancels it: nothing is received or sent for it.
@@ -412,6 +551,32 @@ impl ZmqStream {
     }
 }
 
+fn check_limit(limit: usize) -> Result<()> {
+    if limit == 0 {
+        return Err(Error::invalid(
+            "concurrency limit",
+            "at least one handler must be allowed to run",
+        ));
+    }
+    Ok(())
+}
+
+fn box_handler<F, Fut>(mut handler: F) -> RecvAsyncFn
+where
+    F: FnMut(Vec<Message>) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    Box::new(move |msg| Box::pin(handler(msg)))
+}
+
+fn box_stream_handler<F, Fut>(mut handler: F) -> RecvStreamAsyncFn
+where
+    F: FnMut(ZmqStream, Vec<Message>) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    Box::new(move |stream, msg| Box::pin(handler(stream, msg)))
+}
+
 /// The stream's task.
 async fn drive(shared: Arc<Shared>) {
     let mut driver = Driver {
@@ -419,6 +584,7 @@ async fn drive(shared: Arc<Shared>) {
         send_slot: Slot::default(),
         sending: None,
         held: None,
+        handlers: Vec::new(),
     };
     poll_fn(|cx| driver.poll(&shared, cx)).await;
     driver.finish(&shared);
@@ -431,6 +597,8 @@ struct Driver {
     sending: Option<Outgoing>,
     /// A message received while the receive callback was being removed.
     held: Option<Vec<Message>>,
+    /// The futures of async receive handlers that have not completed.
+    handlers: Vec<HandlerFuture>,
 }
 
 /// A temporary handle for callbacks that get the stream.
@@ -442,6 +610,53 @@ fn handle(shared: &Arc<Shared>) -> ZmqStream {
 }
 
 impl Driver {
+    /// Whether a received message can be handed on now: a receive callback
+    /// is set and, for an async one, fewer than its limit are running.
+    fn can_receive(&self, st: &State) -> bool {
+        st.on_recv
+            .f
+            .as_ref()
+            .is_some_and(|f| f.limit().is_none_or(|n| self.handlers.len() < n))
+    }
+
+    /// Polls the running async handlers and drops those that completed or
+    /// panicked; returns whether any did.
+    fn poll_handlers(&mut self, sh: &Arc<Shared>, cx: &mut Context<'_>) -> bool {
+        let mut finished = false;
+        let mut i = 0;
+        while i < self.handlers.len() {
+            let polled = catch_unwind(AssertUnwindSafe(|| self.handlers[i].as_mut().poll(cx)));
+            let panicked = match polled {
+                Ok(Poll::Pending) => {
+                    i += 1;
+                    continue;
+                }
+                Ok(Poll::Ready(())) => None,
+                Err(p) => Some(panic_message(p.as_ref())),
+            };
+            finished = true;
+            // Dropped without the lock: it may hold the last stream handle.
+            let f = self.handlers.swap_remove(i);
+            let dropped = catch_unwind(AssertUnwindSafe(move || drop(f)));
+            for message in panicked
+                .into_iter()
+                .chain(dropped.err().map(|p| panic_message(p.as_ref())))
+            {
+                report(
+                    sh,
+                    Error::CallbackPanicked {
+                        callback: ASYNC_HANDLER,
+                        message,
+                    },
+                );
+            }
+        }
+        if finished {
+            sh.lock().handlers_running = self.handlers.len();
+        }
+        finished
+    }
+
     fn poll(&mut self, sh: &Arc<Shared>, cx: &mut Context<'_>) -> Poll<()> {
         let inner = sh.socket.inner();
         loop {
@@ -458,11 +673,15 @@ impl Driver {
                 (
                     st.closed,
                     std::mem::take(&mut st.flushes),
-                    st.on_recv.f.is_some(),
+                    self.can_receive(&st),
                 )
             };
             if closed {
                 return Poll::Ready(());
+            }
+            if self.poll_handlers(sh, cx) {
+                // A slot may have freed: look at the state again.
+                continue;
             }
             let mut progressed = false;
             for f in flushes {
@@ -519,7 +738,13 @@ impl Driver {
         let full = |count: usize| limit.is_some_and(|l| count >= l);
         while !full(count) {
             let mut progressed = false;
-            if events.contains(PollEvents::POLLIN) {
+            // An async handler at its limit takes no more: the messages
+            // stay in the socket (flush never buffers them).
+            let full_handlers = {
+                let st = sh.lock();
+                st.on_recv.f.is_some() && !self.can_receive(&st)
+            };
+            if events.contains(PollEvents::POLLIN) && !full_handlers {
                 let msg = match self.held.take() {
                     Some(m) => Some(m),
                     None => inner.with_socket(|s| s.try_recv_multipart())?,
@@ -576,20 +801,39 @@ impl Driver {
             return;
         };
         let result = catch_unwind(AssertUnwindSafe(|| match &mut cb {
-            OnRecv::Plain(f) => f(msg),
-            OnRecv::Stream(f) => f(&handle(sh), msg),
+            OnRecv::Plain(f) => {
+                f(msg);
+                None
+            }
+            OnRecv::Stream(f) => {
+                f(&handle(sh), msg);
+                None
+            }
+            OnRecv::Async(f, _) => Some(f(msg)),
+            OnRecv::AsyncStream(f, _) => Some(f(handle(sh), msg)),
         }));
+        let callback = if cb.limit().is_some() {
+            ASYNC_HANDLER
+        } else {
+            "on_recv"
+        };
         {
             let mut st = sh.lock();
             if st.on_recv.generation == generation && st.on_recv.f.is_none() {
                 st.on_recv.f = Some(cb);
+            }
+            if let Ok(Some(f)) = result {
+                // Polled at once by the driver's loop.
+                self.handlers.push(f);
+                st.handlers_running = self.handlers.len();
+                return;
             }
         }
         if let Err(p) = result {
             report(
                 sh,
                 Error::CallbackPanicked {
-                    callback: "on_recv",
+                    callback,
                     message: panic_message(p.as_ref()),
                 },
             );
@@ -658,8 +902,8 @@ impl Driver {
         }
     }
 
-    /// After `close`: fail what was not sent, drop the callbacks (they may
-    /// hold handles), call the close callback.
+    /// After `close`: fail what was not sent, drop running async handlers
+    /// and the callbacks (they may hold handles), call the close callback.
     fn finish(&mut self, sh: &Arc<Shared>) {
         let inner = sh.socket.inner();
         inner.release(&mut self.recv_slot);
@@ -692,6 +936,13 @@ impl Driver {
         }
         for f in flushes {
             let _ = f.reply.send(Err(Error::NotSocket));
+        }
+        // Running async handlers are cancelled: dropped here, on the task,
+        // before the close callback (none is left behind).
+        let handlers = std::mem::take(&mut self.handlers);
+        sh.lock().handlers_running = 0;
+        if catch_unwind(AssertUnwindSafe(move || drop(handlers))).is_err() {
+            eprintln!("zmqx::ZmqStream: an on_recv_async future panicked when dropped");
         }
         drop(callbacks);
         if let Some(f) = on_close {
