@@ -84,14 +84,22 @@ async fn handler_that_waits_makes_the_sender_hit_hwm() -> Result<()> {
     });
     push.send("0")?;
     within("first handler", started_rx).await.expect("started");
-    let mut sent = 1;
-    while sent < 10_000 {
-        let mut msg = Message::from(sent.to_string());
-        if !push.try_send(&mut msg)? {
-            break;
+    // Blocking sends, each allowed 300 ms: one times out once the queues
+    // are full and nobody reads them.
+    push.set_sndtimeo(Some(Duration::from_millis(300)))?;
+    let (push, sent) = tokio::task::spawn_blocking(move || {
+        let mut sent = 1;
+        while sent < 10_000 {
+            match push.send(sent.to_string()) {
+                Ok(()) => sent += 1,
+                Err(Error::Again) => break,
+                Err(e) => panic!("send: {e}"),
+            }
         }
-        sent += 1;
-    }
+        (push, sent)
+    })
+    .await
+    .expect("sender");
     assert!(sent < 100, "the sender never hit its HWM: {sent} sent");
     assert_eq!(pull.handlers_running(), 1);
     // Open the gate: everything sent arrives, in order.
