@@ -87,7 +87,7 @@ async fn handler_that_waits_makes_the_sender_hit_hwm() -> Result<()> {
     // Blocking sends, each allowed 300 ms: one times out once the queues
     // are full and nobody reads them.
     push.set_sndtimeo(Some(Duration::from_millis(300)))?;
-    let (push, sent) = tokio::task::spawn_blocking(move || {
+    let (_push, sent) = tokio::task::spawn_blocking(move || {
         let mut sent = 1;
         while sent < 10_000 {
             match push.send(sent.to_string()) {
@@ -299,10 +299,13 @@ async fn handler_panics_are_reported_and_the_stream_goes_on() -> Result<()> {
     Ok(())
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stream_handler_replies_through_the_stream() -> Result<()> {
+    // With two handlers allowed, a REP stream tries a receive before the
+    // reply is sent (EFSM): the stream must wait for the handler, not spin.
     let ctx = Context::new();
     let rep = ZmqStream::new(AsyncSocket::new(socket(&ctx, SocketType::Rep)?)?)?;
+    rep.on_error(|e| assert!(matches!(e, Error::InvalidState), "{e}"));
     let ep = rep.socket().with_socket(bind_tcp)?;
     rep.on_recv_stream_async_concurrent(2, |stream, msg| async move {
         tokio::task::yield_now().await;

@@ -584,7 +584,7 @@ async fn drive(shared: Arc<Shared>) {
         send_slot: Slot::default(),
         sending: None,
         held: None,
-        handlers: Vec::new(),
+        handlers: Handlers::default(),
     };
     poll_fn(|cx| driver.poll(&shared, cx)).await;
     driver.finish(&shared);
@@ -598,7 +598,119 @@ struct Driver {
     /// A message received while the receive callback was being removed.
     held: Option<Vec<Message>>,
     /// The futures of async receive handlers that have not completed.
-    handlers: Vec<HandlerFuture>,
+    handlers: Handlers,
+}
+
+/// The running async handlers. Each has a waker of its own that records
+/// its slot in a ready list and wakes the driver, so a wake polls only the
+/// handler it was meant for, however many run.
+#[derive(Default)]
+struct Handlers {
+    slots: Vec<Option<Running>>,
+    free: Vec<usize>,
+    len: usize,
+    ready: Arc<ReadyList>,
+}
+
+struct Running {
+    future: HandlerFuture,
+    waker: Waker,
+}
+
+#[derive(Default)]
+struct ReadyList {
+    inner: Mutex<ReadyInner>,
+}
+
+#[derive(Default)]
+struct ReadyInner {
+    slots: Vec<usize>,
+    driver: Option<Waker>,
+}
+
+impl ReadyList {
+    fn lock(&self) -> MutexGuard<'_, ReadyInner> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn mark(&self, slot: usize) -> Option<Waker> {
+        let mut r = self.lock();
+        r.slots.push(slot);
+        r.driver.clone()
+    }
+}
+
+/// The waker of one handler. A stale one (its handler done, the slot
+/// reused) only causes a spurious poll.
+struct HandlerWaker {
+    slot: usize,
+    ready: Arc<ReadyList>,
+}
+
+impl std::task::Wake for HandlerWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        if let Some(w) = self.ready.mark(self.slot) {
+            w.wake();
+        }
+    }
+}
+
+impl Handlers {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Adds a handler, to be polled at the driver's next look.
+    fn push(&mut self, future: HandlerFuture) {
+        let slot = self.free.pop().unwrap_or_else(|| {
+            self.slots.push(None);
+            self.slots.len() - 1
+        });
+        let waker = Waker::from(Arc::new(HandlerWaker {
+            slot,
+            ready: self.ready.clone(),
+        }));
+        self.slots[slot] = Some(Running { future, waker });
+        self.len += 1;
+        self.ready.lock().slots.push(slot);
+    }
+
+    /// The slots woken since the last call; `driver` is woken by later
+    /// wakes.
+    fn take_ready(&self, driver: &Waker) -> Vec<usize> {
+        let mut r = self.ready.lock();
+        match &r.driver {
+            Some(w) if w.will_wake(driver) => {}
+            _ => r.driver = Some(driver.clone()),
+        }
+        let mut slots = std::mem::take(&mut r.slots);
+        drop(r);
+        slots.sort_unstable();
+        slots.dedup();
+        slots
+    }
+
+    fn remove(&mut self, slot: usize) -> Option<HandlerFuture> {
+        let running = self.slots.get_mut(slot)?.take()?;
+        self.free.push(slot);
+        self.len -= 1;
+        Some(running.future)
+    }
+
+    fn take_all(&mut self) -> Vec<HandlerFuture> {
+        self.free.clear();
+        self.len = 0;
+        self.ready.lock().slots.clear();
+        std::mem::take(&mut self.slots)
+            .into_iter()
+            .flatten()
+            .map(|r| r.future)
+            .collect()
+    }
 }
 
 /// A temporary handle for callbacks that get the stream.
@@ -623,20 +735,22 @@ impl Driver {
     /// panicked; returns whether any did.
     fn poll_handlers(&mut self, sh: &Arc<Shared>, cx: &mut Context<'_>) -> bool {
         let mut finished = false;
-        let mut i = 0;
-        while i < self.handlers.len() {
-            let polled = catch_unwind(AssertUnwindSafe(|| self.handlers[i].as_mut().poll(cx)));
+        for slot in self.handlers.take_ready(cx.waker()) {
+            let Some(Some(running)) = self.handlers.slots.get_mut(slot) else {
+                continue;
+            };
+            let polled = catch_unwind(AssertUnwindSafe(|| {
+                let mut hcx = Context::from_waker(&running.waker);
+                running.future.as_mut().poll(&mut hcx)
+            }));
             let panicked = match polled {
-                Ok(Poll::Pending) => {
-                    i += 1;
-                    continue;
-                }
+                Ok(Poll::Pending) => continue,
                 Ok(Poll::Ready(())) => None,
                 Err(p) => Some(panic_message(p.as_ref())),
             };
             finished = true;
             // Dropped without the lock: it may hold the last stream handle.
-            let f = self.handlers.swap_remove(i);
+            let f = self.handlers.remove(slot);
             let dropped = catch_unwind(AssertUnwindSafe(move || drop(f)));
             for message in panicked
                 .into_iter()
@@ -712,10 +826,16 @@ impl Driver {
                     })
                 {
                     match r {
-                        Ok(msg) => self.received(sh, msg, false),
+                        Ok(msg) => {
+                            self.received(sh, msg, false);
+                            progressed = true;
+                        }
+                        // Not progress: a failed receive (a REP socket
+                        // that has not replied yet: EFSM) is tried again at
+                        // the next wake, not in a loop that would starve
+                        // the handler or send that fixes it.
                         Err(e) => self.recv_failed(sh, e),
                     }
-                    progressed = true;
                 }
             } else {
                 inner.release(&mut self.recv_slot);
@@ -939,7 +1059,7 @@ impl Driver {
         }
         // Running async handlers are cancelled: dropped here, on the task,
         // before the close callback (none is left behind).
-        let handlers = std::mem::take(&mut self.handlers);
+        let handlers = self.handlers.take_all();
         sh.lock().handlers_running = 0;
         if catch_unwind(AssertUnwindSafe(move || drop(handlers))).is_err() {
             eprintln!("zmqx::ZmqStream: an on_recv_async future panicked when dropped");
