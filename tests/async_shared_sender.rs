@@ -216,38 +216,69 @@ async fn bench_push(ctx: &Context, tcp: bool) -> Result<(AsyncSocket, String)> {
     Ok((AsyncSocket::new(push)?, ep))
 }
 
-/// Messages per second from the owner alone (`producers == 0`), or through
-/// a send queue from `producers` tasks.
-async fn run(tcp: bool, producers: usize) -> Result<f64> {
+/// How the messages are sent in a throughput run.
+#[derive(Clone, Copy, Debug)]
+enum Mode {
+    /// The owner sends every message itself.
+    OwnerAlone,
+    /// `n` tasks send through a `SharedSender`; the owner forwards.
+    Shared(usize),
+    /// `n` tasks send through one `Arc<AsyncSocket>` (no queue).
+    ArcSocket(usize),
+}
+
+/// Messages per second.
+async fn run(tcp: bool, mode: Mode) -> Result<f64> {
     let ctx = Context::new();
     let (push, ep) = bench_push(&ctx, tcp).await?;
     let done = sink(&ctx, &ep, BENCH_COUNT)?;
     let payload = bytes::Bytes::from(vec![7u8; BENCH_SIZE]);
     let start = Instant::now();
-    if producers == 0 {
-        for _ in 0..BENCH_COUNT {
-            push.send(payload.clone()).await?;
+    match mode {
+        Mode::OwnerAlone => {
+            for _ in 0..BENCH_COUNT {
+                push.send(payload.clone()).await?;
+            }
         }
-    } else {
-        let (sender, mut queue) = send_queue(1024)?;
-        let owner = tokio::spawn(async move { queue.forward(&push).await });
-        let tasks: Vec<_> = (0..producers)
-            .map(|_| {
-                let sender = sender.clone();
-                let payload = payload.clone();
-                tokio::spawn(async move {
-                    for _ in 0..BENCH_COUNT / producers {
-                        sender.send(payload.clone()).await?;
-                    }
-                    Ok::<_, Error>(())
+        Mode::Shared(producers) => {
+            let (sender, mut queue) = send_queue(1024)?;
+            let owner = tokio::spawn(async move { queue.forward(&push).await });
+            let tasks: Vec<_> = (0..producers)
+                .map(|_| {
+                    let sender = sender.clone();
+                    let payload = payload.clone();
+                    tokio::spawn(async move {
+                        for _ in 0..BENCH_COUNT / producers {
+                            sender.send(payload.clone()).await?;
+                        }
+                        Ok::<_, Error>(())
+                    })
                 })
-            })
-            .collect();
-        drop(sender);
-        for t in tasks {
-            t.await.expect("producer")?;
+                .collect();
+            drop(sender);
+            for t in tasks {
+                t.await.expect("producer")?;
+            }
+            owner.await.expect("owner")?;
         }
-        owner.await.expect("owner")?;
+        Mode::ArcSocket(producers) => {
+            let push = std::sync::Arc::new(push);
+            let tasks: Vec<_> = (0..producers)
+                .map(|_| {
+                    let push = push.clone();
+                    let payload = payload.clone();
+                    tokio::spawn(async move {
+                        for _ in 0..BENCH_COUNT / producers {
+                            push.send(payload.clone()).await?;
+                        }
+                        Ok::<_, Error>(())
+                    })
+                })
+                .collect();
+            for t in tasks {
+                t.await.expect("producer")?;
+            }
+        }
     }
     let end = tokio::task::spawn_blocking(move || done.join().expect("sink"))
         .await
@@ -255,26 +286,41 @@ async fn run(tcp: bool, producers: usize) -> Result<f64> {
     Ok(BENCH_COUNT as f64 / (end - start).as_secs_f64())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[test]
 #[ignore = "throughput measurement; run with --release -- --ignored --nocapture"]
-async fn throughput_owner_alone_vs_shared_sender() -> Result<()> {
-    for tcp in [false, true] {
-        let transport = if tcp { "tcp" } else { "inproc" };
-        for producers in [0, 1, 8] {
-            let mut rates = Vec::new();
-            for _ in 0..5 {
-                rates.push(run(tcp, producers).await?);
+fn throughput_owner_alone_vs_shared_sender() -> Result<()> {
+    for workers in [1, 2] {
+        let rt = if workers == 1 {
+            tokio::runtime::Builder::new_current_thread()
+        } else {
+            let mut b = tokio::runtime::Builder::new_multi_thread();
+            b.worker_threads(workers);
+            b
+        }
+        .enable_all()
+        .build()
+        .expect("runtime");
+        for tcp in [false, true] {
+            let transport = if tcp { "tcp" } else { "inproc" };
+            for mode in [
+                Mode::OwnerAlone,
+                Mode::Shared(1),
+                Mode::Shared(8),
+                Mode::ArcSocket(8),
+            ] {
+                let mut rates = Vec::new();
+                for _ in 0..5 {
+                    rates.push(rt.block_on(run(tcp, mode))?);
+                }
+                rates.sort_by(f64::total_cmp);
+                println!(
+                    "{workers} worker(s) {transport:6} {BENCH_SIZE} B {:14}: median {:>9.0} msg/s (min {:.0}, max {:.0})",
+                    format!("{mode:?}"),
+                    rates[2],
+                    rates[0],
+                    rates[4]
+                );
             }
-            rates.sort_by(f64::total_cmp);
-            let who = if producers == 0 {
-                "owner alone".to_string()
-            } else {
-                format!("{producers} producers via SharedSender")
-            };
-            println!(
-                "{transport:6} {BENCH_SIZE} B {who:32}: median {:>10.0} msg/s (min {:.0}, max {:.0})",
-                rates[2], rates[0], rates[4]
-            );
         }
     }
     Ok(())
