@@ -169,10 +169,7 @@ async fn close_refuses_new_messages_and_forward_drains_the_rest() -> Result<()> 
 
 #[tokio::test]
 async fn bad_input_is_refused() -> Result<()> {
-    assert!(matches!(
-        send_queue(0),
-        Err(Error::InvalidInput { .. })
-    ));
+    assert!(matches!(send_queue(0), Err(Error::InvalidInput { .. })));
     let (sender, _queue) = send_queue(1)?;
     let empty: [&str; 0] = [];
     assert!(matches!(

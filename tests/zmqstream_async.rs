@@ -216,7 +216,9 @@ async fn close_drops_the_running_handler_before_the_close_callback() -> Result<(
         let _ = closed_tx.send(dropped_rx.try_recv().is_ok());
     });
     push.send("stuck")?;
-    within("handler started", started_rx).await.expect("started");
+    within("handler started", started_rx)
+        .await
+        .expect("started");
     assert_eq!(pull.handlers_running(), 1);
     pull.close();
     assert!(
@@ -253,7 +255,10 @@ async fn stop_on_recv_lets_the_running_handler_finish() -> Result<()> {
     assert_eq!(within("first handled", rx.recv()).await, Some(0));
     // Message 1 stays in the socket: no handler is set.
     assert!(!pull.receiving());
-    assert_eq!(pull.socket().try_recv_multipart()?.map(|m| number(&m)), Some(1));
+    assert_eq!(
+        pull.socket().try_recv_multipart()?.map(|m| number(&m)),
+        Some(1)
+    );
     pull.close();
     Ok(())
 }

@@ -5,9 +5,9 @@
 use std::collections::VecDeque;
 use std::future::{Future, poll_fn};
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
 #[cfg(feature = "json")]
