@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use super::error::{Error, Result};
 use super::{
-    C_FINAL, C_PARTIAL, C_REQUEST, CLIENT_HEADER, Framing, W_DISCONNECT, W_FINAL, W_HEARTBEAT,
+    C_REQUEST, CLIENT_HEADER, Framing, W_DISCONNECT, W_FINAL, W_HEARTBEAT,
     W_PARTIAL, W_READY, W_REQUEST, WORKER_HEADER, parse, report_malformed,
 };
 use crate::constants::{PollEvents, SocketType};
@@ -23,11 +23,10 @@ use crate::socket::Socket;
 ///
 /// ```
 /// use std::time::Duration;
-/// use zmqx::patterns::mdp::{BrokerOptions, Framing};
+/// use zmqx::patterns::mdp::BrokerOptions;
 /// let opts = BrokerOptions::default()
 ///     .heartbeat_interval(Duration::from_millis(500))
-///     .heartbeat_liveness(4)
-///     .client_framing(Framing::Majortomo);
+///     .heartbeat_liveness(4);
 /// assert_eq!(opts.expiry(), Duration::from_secs(2));
 /// ```
 #[derive(Debug, Clone)]
@@ -36,20 +35,17 @@ pub struct BrokerOptions {
     heartbeat_liveness: u32,
     busy_timeout: Duration,
     request_ttl: Duration,
-    client_framing: Framing,
 }
 
 impl Default for BrokerOptions {
     /// 2.5 s heartbeats, liveness 4 (majortomo's 2.5 s / 10 s), 15 minutes
-    /// for a busy worker, 10 s for a request to an unknown service, RFC
-    /// framing.
+    /// for a busy worker, 10 s for a request to an unknown service.
     fn default() -> BrokerOptions {
         BrokerOptions {
             heartbeat_interval: Duration::from_millis(2500),
             heartbeat_liveness: 4,
             busy_timeout: Duration::from_secs(900),
             request_ttl: Duration::from_secs(10),
-            client_framing: Framing::Rfc,
         }
     }
 }
@@ -84,14 +80,6 @@ impl BrokerOptions {
         self
     }
 
-    /// Whether replies to clients carry the service name ([`Framing::Rfc`])
-    /// or not ([`Framing::Majortomo`], for majortomo's clients). The empty
-    /// frame is mirrored per peer either way.
-    pub fn client_framing(mut self, framing: Framing) -> BrokerOptions {
-        self.client_framing = framing;
-        self
-    }
-
     /// `interval × liveness`: the silence after which an idle worker is dead.
     pub fn expiry(&self) -> Duration {
         self.heartbeat_interval * self.heartbeat_liveness
@@ -111,6 +99,8 @@ pub struct BrokerStats {
     pub malformed: u64,
     /// Why the last malformed message was dropped.
     pub last_malformed: Option<String>,
+    /// `HEARTBEAT` commands received from registered workers.
+    pub heartbeats: u64,
     /// `DISCONNECT` commands sent to workers.
     pub disconnects_sent: u64,
     /// Workers forgotten after heartbeat (or busy) expiry.
@@ -129,6 +119,7 @@ struct Shared {
     replies: AtomicU64,
     malformed: AtomicU64,
     last_malformed: Mutex<Option<String>>,
+    heartbeats: AtomicU64,
     disconnects_sent: AtomicU64,
     workers_expired: AtomicU64,
     requeued: AtomicU64,
@@ -147,6 +138,7 @@ impl Shared {
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .clone(),
+            heartbeats: self.heartbeats.load(Ordering::Relaxed),
             disconnects_sent: self.disconnects_sent.load(Ordering::Relaxed),
             workers_expired: self.workers_expired.load(Ordering::Relaxed),
             requeued: self.requeued.load(Ordering::Relaxed),
@@ -183,6 +175,7 @@ impl Stopper {
 struct Pending {
     client: Message,
     delimiter: bool,
+    dialect: Framing,
     service: Vec<u8>,
     body: Vec<Message>,
     since: Instant,
@@ -377,7 +370,12 @@ impl Broker {
         let rest = frames.split_off(cmd.rest);
         if cmd.worker {
             self.handle_worker(id, cmd.command, cmd.delimiter, rest)
-        } else if cmd.command == C_REQUEST {
+        } else if cmd.command == C_REQUEST || cmd.command == W_REQUEST {
+            let dialect = if cmd.command == C_REQUEST {
+                Framing::Rfc
+            } else {
+                Framing::Majortomo
+            };
             let mut rest = rest.into_iter();
             let Some(service) = rest.next() else {
                 self.shared.malformed("a client REQUEST without a service frame".into());
@@ -391,6 +389,7 @@ impl Broker {
             let pending = Pending {
                 client: id,
                 delimiter: cmd.delimiter,
+                dialect,
                 service: service.as_bytes().to_vec(),
                 body: rest.collect(),
                 since: Instant::now(),
@@ -452,6 +451,7 @@ impl Broker {
                 self.dispatch(&service)
             }
             W_HEARTBEAT if known => {
+                self.shared.heartbeats.fetch_add(1, Ordering::Relaxed);
                 if let Some(w) = self.workers.get_mut(&key) {
                     w.last_seen = Instant::now();
                 }
@@ -471,7 +471,6 @@ impl Broker {
                     });
                     return self.drop_worker(&key, true);
                 }
-                let framing = self.options.client_framing;
                 let Some(w) = self.workers.get_mut(&key) else {
                     return Ok(());
                 };
@@ -480,7 +479,7 @@ impl Broker {
                 if command == W_PARTIAL {
                     // Forward a partial; the worker keeps the job.
                     if let Some(job) = w.job.as_ref() {
-                        let head = client_head(framing, &job.client, job.delimiter, &job.service, C_PARTIAL);
+                        let head = client_head(job, 1);
                         send_all(&self.socket, head.into_iter().chain(body))?;
                     }
                     return Ok(());
@@ -488,7 +487,7 @@ impl Broker {
                 let Some(job) = w.job.take() else {
                     return Ok(());
                 };
-                let head = client_head(framing, &job.client, job.delimiter, &job.service, C_FINAL);
+                let head = client_head(&job, 2);
                 send_all(&self.socket, head.into_iter().chain(body))?;
                 self.shared.replies.fetch_add(1, Ordering::Relaxed);
                 let service = job.service;
@@ -543,7 +542,7 @@ impl Broker {
         } else {
             b"501"
         };
-        let head = client_head(self.options.client_framing, &pending.client, pending.delimiter, &pending.service, C_FINAL);
+        let head = client_head(&pending, 2);
         send_all(&self.socket, head.into_iter().chain([Message::from(code)]))?;
         self.shared.replies.fetch_add(1, Ordering::Relaxed);
         Ok(())
@@ -664,22 +663,17 @@ impl Broker {
 
 /// The frames before a reply body to a client: routing id, optional empty
 /// frame, header, command, optional service.
-fn client_head(
-    framing: Framing,
-    client: &Message,
-    delimiter: bool,
-    service: &[u8],
-    command: u8,
-) -> Vec<Message> {
+/// `code` 1 is PARTIAL, 2 FINAL, numbered in the client's dialect.
+fn client_head(job: &Pending, code: usize) -> Vec<Message> {
     let mut head = Vec::with_capacity(5);
-    head.push(client.clone());
-    if delimiter {
+    head.push(job.client.clone());
+    if job.delimiter {
         head.push(Message::new());
     }
     head.push(Message::from(CLIENT_HEADER));
-    head.push(Message::from(&[command][..]));
-    if framing.reply_service() {
-        head.push(Message::from(service));
+    head.push(Message::from(&[job.dialect.client_codes()[code]][..]));
+    if job.dialect.reply_service() {
+        head.push(Message::from(&job.service[..]));
     }
     head
 }

@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use super::error::{Error, Result};
-use super::{C_FINAL, C_PARTIAL, C_REQUEST, CLIENT_HEADER, Framing, check_service, parse, report_malformed};
+use super::{CLIENT_HEADER, Framing, check_service, parse, report_malformed};
 use crate::constants::{PollEvents, SocketType};
 use crate::context::Context;
 use crate::message::Message;
@@ -178,7 +178,7 @@ impl Client {
             msg.push(Message::new());
         }
         msg.push(Message::from(CLIENT_HEADER));
-        msg.push(Message::from(&[C_REQUEST][..]));
+        msg.push(Message::from(&[framing.client_codes()[0]][..]));
         msg.push(Message::from(service));
         msg.extend(body.iter().cloned());
         match socket.send_multipart(msg) {
@@ -229,9 +229,10 @@ fn read_reply(frames: &[Message], framing: Framing, service: &[u8]) -> Result<(b
     if cmd.worker {
         return Err("a worker command sent to a client".into());
     }
+    let [_, partial, final_] = framing.client_codes();
     let final_ = match cmd.command {
-        C_FINAL => true,
-        C_PARTIAL => false,
+        c if c == final_ => true,
+        c if c == partial => false,
         c => return Err(format!("client command {c:#04x} where PARTIAL or FINAL belongs")),
     };
     let mut start = cmd.rest;

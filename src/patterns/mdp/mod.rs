@@ -67,14 +67,17 @@
 //! ## Framing: the RFC and what peers send
 //!
 //! RFC 18 removed the empty frame that MDP/0.1 put before the protocol
-//! header, and puts the service name in replies to clients. Implementations
-//! differ: majortomo 0.2 (and the zguide's and libmdp's code) keep the empty
-//! frame, and majortomo's broker and client leave the service name out of
-//! replies. So:
+//! header, numbers the client commands `REQUEST` 0x01, `PARTIAL` 0x02,
+//! `FINAL` 0x03, and puts the service name in replies to clients.
+//! Implementations differ: majortomo 0.2 (like the zguide's and libmdp's
+//! code) keeps the empty frame, and its broker and client number the client
+//! commands like the worker ones (0x02, 0x03, 0x04) and leave the service
+//! name out of replies. So:
 //!
 //! - The [`Broker`] reads commands with or without the empty frame and
-//!   answers every peer the way it spoke; whether replies to clients carry
-//!   the service name is [`BrokerOptions::client_framing`].
+//!   answers every peer the way it spoke: a client whose `REQUEST` is 0x01
+//!   gets RFC replies, one whose `REQUEST` is 0x02 (a command no RFC client
+//!   sends) gets majortomo's.
 //! - [`Client`] and [`Worker`] send what their [`Framing`] says
 //!   ([`Framing::Rfc`] by default; [`Framing::Majortomo`] to talk to a
 //!   majortomo broker) and accept the empty frame either way.
@@ -106,7 +109,8 @@ pub const CLIENT_HEADER: &[u8] = b"MDPC02";
 /// The worker protocol header, `MDPW02`.
 pub const WORKER_HEADER: &[u8] = b"MDPW02";
 
-// Client commands.
+// Client commands (RFC 18; majortomo numbers them like the worker's:
+// see `Framing`).
 const C_REQUEST: u8 = 0x01;
 const C_PARTIAL: u8 = 0x02;
 const C_FINAL: u8 = 0x03;
@@ -129,7 +133,9 @@ pub enum Framing {
     #[default]
     Rfc,
     /// majortomo 0.2's format: an empty frame before the protocol header of
-    /// every command, and replies to clients without the service name.
+    /// every command; client commands numbered like the worker's
+    /// (`REQUEST` 0x02, `PARTIAL` 0x03, `FINAL` 0x04 instead of 0x01,
+    /// 0x02, 0x03); replies to clients without the service name.
     Majortomo,
 }
 
@@ -142,6 +148,14 @@ impl Framing {
     /// Whether `PARTIAL`/`FINAL` to a client carry the service name.
     pub fn reply_service(self) -> bool {
         matches!(self, Framing::Rfc)
+    }
+
+    /// The client commands `REQUEST`, `PARTIAL` and `FINAL` in this framing.
+    fn client_codes(self) -> [u8; 3] {
+        match self {
+            Framing::Rfc => [C_REQUEST, C_PARTIAL, C_FINAL],
+            Framing::Majortomo => [W_REQUEST, W_PARTIAL, W_FINAL],
+        }
     }
 }
 
