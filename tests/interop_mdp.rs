@@ -14,10 +14,10 @@ use std::thread;
 use std::time::Duration;
 
 use common::{TIMEOUT, eventually, python, wait_child};
-use zmqx::{Context, Message};
 use zmqx::patterns::mdp::{
     Broker, BrokerOptions, Client, ClientOptions, Error, Framing, Worker, WorkerOptions,
 };
+use zmqx::{Context, Message};
 
 /// Heartbeats on both sides: 200 ms, dead after 1 s (majortomo wants the
 /// timeout to be a multiple of the interval).
@@ -129,7 +129,11 @@ fn zmqx_client_and_worker_through_majortomo_broker() -> Result<(), Error> {
         // Idle for longer than both sides' expiry: heartbeats must keep
         // the registration alive (no reconnect, the broker keeps it).
         assert!(worker.recv(Some(HB * LIVENESS * 2))?.is_none());
-        assert_eq!(worker.reconnects(), 0, "majortomo's broker dropped the idle worker");
+        assert_eq!(
+            worker.reconnects(),
+            0,
+            "majortomo's broker dropped the idle worker"
+        );
         idle_tx.send(()).unwrap();
         for _ in 0..2 {
             let req = worker.recv(Some(TIMEOUT))?.expect("a request");
@@ -148,9 +152,14 @@ fn zmqx_client_and_worker_through_majortomo_broker() -> Result<(), Error> {
         .attempts(1)
         .framing(Framing::Majortomo);
     let mut client = Client::with_options(&ctx, &endpoint, copts)?;
-    idle_rx.recv_timeout(TIMEOUT).expect("the worker's idle phase ended");
+    idle_rx
+        .recv_timeout(TIMEOUT)
+        .expect("the worker's idle phase ended");
     let reply = client.request("upper", ["hello", "world"])?;
-    assert_eq!(reply.body(), &[Message::from("HELLO"), Message::from("WORLD")]);
+    assert_eq!(
+        reply.body(),
+        &[Message::from("HELLO"), Message::from("WORLD")]
+    );
     assert_eq!(reply.partials(), &[vec![Message::from("partial")]]);
     let reply = client.request("upper", ["again"])?;
     assert_eq!(reply.body()[0], "AGAIN");
@@ -214,8 +223,10 @@ fn majortomo_client_and_worker_through_zmqx_broker() -> Result<(), Error> {
         .expect("majortomo's worker registered");
     // Heartbeats both ways for longer than the expiry: the worker stays.
     let beats = (2 * LIVENESS) as u64;
-    eventually(TIMEOUT, || (broker.stats().heartbeats >= beats).then_some(()))
-        .expect("heartbeats from majortomo's worker");
+    eventually(TIMEOUT, || {
+        (broker.stats().heartbeats >= beats).then_some(())
+    })
+    .expect("heartbeats from majortomo's worker");
     let stats = broker.stats();
     assert_eq!((stats.workers, stats.workers_expired), (1, 0), "{stats:?}");
 

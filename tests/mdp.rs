@@ -31,17 +31,25 @@ fn broker(ctx: &Context, opts: BrokerOptions, endpoint: &str) -> (BrokerThread, 
 }
 
 fn fast_broker() -> BrokerOptions {
-    BrokerOptions::default().heartbeat_interval(hb()).heartbeat_liveness(3)
+    BrokerOptions::default()
+        .heartbeat_interval(hb())
+        .heartbeat_liveness(3)
 }
 
 fn fast_worker() -> WorkerOptions {
-    WorkerOptions::default().heartbeat_interval(hb()).heartbeat_liveness(3)
+    WorkerOptions::default()
+        .heartbeat_interval(hb())
+        .heartbeat_liveness(3)
 }
 
 /// Waits until the broker has `n` workers.
 fn await_workers(b: &BrokerThread, n: usize) {
     let got = eventually(TIMEOUT, || (b.stats().workers == n).then_some(()));
-    assert!(got.is_some(), "broker never had {n} workers: {:?}", b.stats());
+    assert!(
+        got.is_some(),
+        "broker never had {n} workers: {:?}",
+        b.stats()
+    );
 }
 
 /// An echo worker in a thread until `stop`; returns its reconnect count.
@@ -79,7 +87,8 @@ fn mdp_child_worker() {
     // Ends when killed, or when idle for long (the parent is gone).
     while let Some(req) = w.recv(Some(Duration::from_secs(30))).expect("recv") {
         let id = req.body()[0].clone();
-        w.reply(&req, [id, Message::from(pid.as_str())]).expect("reply");
+        w.reply(&req, [id, Message::from(pid.as_str())])
+            .expect("reply");
     }
 }
 
@@ -96,7 +105,12 @@ impl Drop for Children {
 
 fn spawn_child(endpoint: &str) -> Child {
     Command::new(std::env::current_exe().expect("test binary"))
-        .args(["--exact", "mdp_child_worker", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "mdp_child_worker",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD_ENV, endpoint)
         .stdout(Stdio::null())
         .spawn()
@@ -169,7 +183,11 @@ fn routes_100k_requests_while_a_worker_is_killed_and_restarted() {
     let got = eventually(Duration::from_secs(60), || {
         (answered.load(Ordering::Relaxed) >= TOTAL / 5).then_some(())
     });
-    assert!(got.is_some(), "the run stalled before the kill: {:?}", broker.stats());
+    assert!(
+        got.is_some(),
+        "the run stalled before the kill: {:?}",
+        broker.stats()
+    );
     let killed = Instant::now();
     children.0[0].kill().expect("SIGKILL");
     children.0[0].wait().expect("reaped");
@@ -220,7 +238,10 @@ fn heartbeat_expiry_forgets_a_silent_worker_and_tells_it() -> Result<(), Error> 
     raw.send_multipart(["MDPW02", "\x01", "quiet"])?;
     await_workers(&broker, 1);
     // While registered it gets heartbeats…
-    assert_eq!(raw.recv_multipart_bytes()?, vec![b"MDPW02".to_vec(), vec![5]]);
+    assert_eq!(
+        raw.recv_multipart_bytes()?,
+        vec![b"MDPW02".to_vec(), vec![5]]
+    );
     // …then DISCONNECT once 3 intervals passed without a word from it.
     let started = Instant::now();
     loop {
@@ -297,7 +318,10 @@ fn multi_service_routing_and_partials() -> Result<(), Error> {
     assert_eq!(r.body()[0], "ABC");
     assert_eq!(r.partials().len(), 2);
     assert_eq!(r.partials()[1][0], "still");
-    assert_eq!(c.request("echo", ["x", "y"])?.body(), &[Message::from("x"), Message::from("y")]);
+    assert_eq!(
+        c.request("echo", ["x", "y"])?.body(),
+        &[Message::from("x"), Message::from("y")]
+    );
     up.join().unwrap()?;
     stop.store(true, Ordering::Relaxed);
     echo.join().unwrap();
@@ -315,11 +339,19 @@ fn unknown_service_times_out_and_expires_or_waits_for_a_worker() -> Result<(), E
         .attempts(2);
     let mut c = Client::with_options(&ctx, &endpoint, quick)?;
     match c.request("nobody", ["x"]) {
-        Err(Error::Timeout { service, attempts }) => assert_eq!((service.as_str(), attempts), ("nobody", 2)),
+        Err(Error::Timeout { service, attempts }) => {
+            assert_eq!((service.as_str(), attempts), ("nobody", 2))
+        }
         other => panic!("expected a timeout, got {other:?}"),
     }
-    let got = eventually(TIMEOUT, || (broker.stats().requests_expired == 2).then_some(()));
-    assert!(got.is_some(), "queued requests did not expire: {:?}", broker.stats());
+    let got = eventually(TIMEOUT, || {
+        (broker.stats().requests_expired == 2).then_some(())
+    });
+    assert!(
+        got.is_some(),
+        "queued requests did not expire: {:?}",
+        broker.stats()
+    );
 
     // A request queued before any worker registers is served when one does.
     let patient = ClientOptions::default().timeout(TIMEOUT).attempts(1);
@@ -348,7 +380,9 @@ fn worker_reregisters_after_broker_restart() -> Result<(), Error> {
     let stop = Arc::new(AtomicBool::new(false));
     let w = echo_worker(&ctx, &endpoint, "echo", Arc::clone(&stop));
     await_workers(&first, 1);
-    let opts = ClientOptions::default().timeout(Duration::from_millis(500)).attempts(10);
+    let opts = ClientOptions::default()
+        .timeout(Duration::from_millis(500))
+        .attempts(10);
     let mut c = Client::with_options(&ctx, &endpoint, opts)?;
     assert_eq!(c.request("echo", ["one"])?.body()[0], "one");
     assert!(first.stop(TIMEOUT)?);
@@ -356,7 +390,10 @@ fn worker_reregisters_after_broker_restart() -> Result<(), Error> {
     let restarted = Instant::now();
     let (second, _) = broker(&ctx, fast_broker(), &endpoint);
     await_workers(&second, 1);
-    eprintln!("worker registered with the new broker {:.2?} after its start", restarted.elapsed());
+    eprintln!(
+        "worker registered with the new broker {:.2?} after its start",
+        restarted.elapsed()
+    );
     assert_eq!(c.request("echo", ["two"])?.body()[0], "two");
     stop.store(true, Ordering::Relaxed);
     let reconnects = w.join().unwrap();
@@ -386,7 +423,10 @@ fn malformed_messages_are_counted_not_fatal() -> Result<(), Error> {
     assert!(got.is_some(), "{:?}", broker.stats());
     // A reply from a worker the broker does not know gets DISCONNECT.
     raw.send_multipart([&b"MDPW02"[..], b"\x04", b"someone", b"", b"x"])?;
-    assert_eq!(raw.recv_multipart_bytes()?, vec![b"MDPW02".to_vec(), vec![6]]);
+    assert_eq!(
+        raw.recv_multipart_bytes()?,
+        vec![b"MDPW02".to_vec(), vec![6]]
+    );
     assert!(broker.stats().last_malformed.is_some());
     // The broker still serves.
     let stop = Arc::new(AtomicBool::new(false));
@@ -407,7 +447,11 @@ fn dropped_worker_disconnects_and_dropped_broker_returns() -> Result<(), Error> 
     await_workers(&broker, 1);
     drop(w);
     await_workers(&broker, 0);
-    assert_eq!(broker.stats().workers_expired, 0, "left by DISCONNECT, not expiry");
+    assert_eq!(
+        broker.stats().workers_expired,
+        0,
+        "left by DISCONNECT, not expiry"
+    );
     let t = Instant::now();
     drop(broker);
     assert!(t.elapsed() < Duration::from_millis(100));

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use super::error::{Error, Result};
 use super::{
-    C_REQUEST, CLIENT_HEADER, Framing, W_DISCONNECT, W_FINAL, W_HEARTBEAT,
-    W_PARTIAL, W_READY, W_REQUEST, WORKER_HEADER, parse, report_malformed,
+    C_REQUEST, CLIENT_HEADER, Framing, W_DISCONNECT, W_FINAL, W_HEARTBEAT, W_PARTIAL, W_READY,
+    W_REQUEST, WORKER_HEADER, parse, report_malformed,
 };
 use crate::constants::{PollEvents, SocketType};
 use crate::context::Context;
@@ -150,7 +150,10 @@ impl Shared {
     fn malformed(&self, reason: String) {
         report_malformed("mdp broker", &reason);
         self.malformed.fetch_add(1, Ordering::Relaxed);
-        *self.last_malformed.lock().unwrap_or_else(|e| e.into_inner()) = Some(reason);
+        *self
+            .last_malformed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(reason);
     }
 }
 
@@ -378,11 +381,13 @@ impl Broker {
             };
             let mut rest = rest.into_iter();
             let Some(service) = rest.next() else {
-                self.shared.malformed("a client REQUEST without a service frame".into());
+                self.shared
+                    .malformed("a client REQUEST without a service frame".into());
                 return Ok(());
             };
             if service.as_bytes().is_empty() {
-                self.shared.malformed("a client REQUEST with an empty service name".into());
+                self.shared
+                    .malformed("a client REQUEST with an empty service name".into());
                 return Ok(());
             }
             self.shared.requests.fetch_add(1, Ordering::Relaxed);
@@ -425,7 +430,8 @@ impl Broker {
         match command {
             W_READY if !known => {
                 let Some(service) = rest.first().map(|s| s.as_bytes().to_vec()) else {
-                    self.shared.malformed("a worker READY without a service frame".into());
+                    self.shared
+                        .malformed("a worker READY without a service frame".into());
                     return Ok(());
                 };
                 if service.is_empty() || service.starts_with(b"mmi.") {
@@ -444,7 +450,9 @@ impl Broker {
                         job: None,
                     },
                 );
-                self.shared.workers.store(self.workers.len(), Ordering::Relaxed);
+                self.shared
+                    .workers
+                    .store(self.workers.len(), Ordering::Relaxed);
                 let svc = self.services.entry(service.clone()).or_default();
                 svc.workers += 1;
                 svc.idle.push_back(key);
@@ -460,9 +468,11 @@ impl Broker {
             W_PARTIAL | W_FINAL if known => {
                 // Client address, empty frame, body.
                 let valid = rest.len() >= 2 && rest[1].as_bytes().is_empty();
-                let holds = self.workers.get(&key).and_then(|w| w.job.as_ref()).is_some_and(|job| {
-                    valid && job.client.as_bytes() == rest[0].as_bytes()
-                });
+                let holds = self
+                    .workers
+                    .get(&key)
+                    .and_then(|w| w.job.as_ref())
+                    .is_some_and(|job| valid && job.client.as_bytes() == rest[0].as_bytes());
                 if !holds {
                     self.shared.malformed(if valid {
                         "a worker reply for a request it does not hold".into()
@@ -525,7 +535,8 @@ impl Broker {
                 }
             }
             c => {
-                self.shared.malformed(format!("unknown worker command {c:#04x}"));
+                self.shared
+                    .malformed(format!("unknown worker command {c:#04x}"));
                 Ok(())
             }
         }
@@ -598,7 +609,9 @@ impl Broker {
         let Some(entry) = self.workers.remove(id) else {
             return Ok(());
         };
-        self.shared.workers.store(self.workers.len(), Ordering::Relaxed);
+        self.shared
+            .workers
+            .store(self.workers.len(), Ordering::Relaxed);
         if tell {
             self.disconnect_peer(id, entry.delimiter)?;
         }
@@ -636,12 +649,15 @@ impl Broker {
         self.services.retain(|_, svc| {
             if svc.workers == 0 {
                 let before = svc.queue.len();
-                svc.queue.retain(|p| now.saturating_duration_since(p.since) <= ttl);
+                svc.queue
+                    .retain(|p| now.saturating_duration_since(p.since) <= ttl);
                 expired += (before - svc.queue.len()) as u64;
             }
             svc.workers > 0 || !svc.queue.is_empty()
         });
-        self.shared.requests_expired.fetch_add(expired, Ordering::Relaxed);
+        self.shared
+            .requests_expired
+            .fetch_add(expired, Ordering::Relaxed);
         let idle: Vec<(Vec<u8>, bool)> = self
             .services
             .values()

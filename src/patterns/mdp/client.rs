@@ -224,7 +224,11 @@ impl Client {
 }
 
 /// Checks a reply; returns whether it is FINAL and where its body starts.
-fn read_reply(frames: &[Message], framing: Framing, service: &[u8]) -> Result<(bool, usize), String> {
+fn read_reply(
+    frames: &[Message],
+    framing: Framing,
+    service: &[u8],
+) -> Result<(bool, usize), String> {
     let cmd = parse(frames)?;
     if cmd.worker {
         return Err("a worker command sent to a client".into());
@@ -233,7 +237,11 @@ fn read_reply(frames: &[Message], framing: Framing, service: &[u8]) -> Result<(b
     let final_ = match cmd.command {
         c if c == final_ => true,
         c if c == partial => false,
-        c => return Err(format!("client command {c:#04x} where PARTIAL or FINAL belongs")),
+        c => {
+            return Err(format!(
+                "client command {c:#04x} where PARTIAL or FINAL belongs"
+            ));
+        }
     };
     let mut start = cmd.rest;
     if framing.reply_service() {

@@ -183,7 +183,12 @@ fn parse(frames: &[Message]) -> Result<Command, String> {
     let worker = match header.as_bytes() {
         h if h == WORKER_HEADER => true,
         h if h == CLIENT_HEADER => false,
-        h => return Err(format!("unknown protocol header {:?}", String::from_utf8_lossy(h))),
+        h => {
+            return Err(format!(
+                "unknown protocol header {:?}",
+                String::from_utf8_lossy(h)
+            ));
+        }
     };
     let Some(command) = frames.get(i + 1) else {
         return Err("no command frame".into());
@@ -231,9 +236,15 @@ mod tests {
     #[test]
     fn parses_both_framings() {
         let c = parse(&frames(&[b"MDPC02", &[1], b"echo", b"x"])).unwrap();
-        assert_eq!((c.worker, c.command, c.delimiter, c.rest), (false, 1, false, 2));
+        assert_eq!(
+            (c.worker, c.command, c.delimiter, c.rest),
+            (false, 1, false, 2)
+        );
         let c = parse(&frames(&[b"", b"MDPW02", &[5]])).unwrap();
-        assert_eq!((c.worker, c.command, c.delimiter, c.rest), (true, 5, true, 3));
+        assert_eq!(
+            (c.worker, c.command, c.delimiter, c.rest),
+            (true, 5, true, 3)
+        );
     }
 
     #[test]
