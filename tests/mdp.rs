@@ -457,3 +457,170 @@ fn dropped_worker_disconnects_and_dropped_broker_returns() -> Result<(), Error> 
     assert!(t.elapsed() < Duration::from_millis(100));
     Ok(())
 }
+
+// ---------------------------------------------------------------------------
+// Async client and worker.
+
+#[cfg(feature = "tokio")]
+mod asynchronous {
+    use super::*;
+    use zmqx::patterns::mdp::{AsyncClient, AsyncWorker};
+
+    fn rt() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+    }
+
+    /// An async echo worker task until `stop` (with a receive timeout so it
+    /// notices).
+    async fn serve(mut w: AsyncWorker, stop: Arc<AtomicBool>) -> Result<u64, Error> {
+        while !stop.load(Ordering::Relaxed) {
+            if let Some(req) = w.recv(Some(Duration::from_millis(50))).await? {
+                let body = req.body().to_vec();
+                w.reply(&req, body).await?;
+            }
+        }
+        Ok(w.reconnects())
+    }
+
+    #[test]
+    fn async_clients_pipelined_with_a_worker_that_vanishes() -> Result<(), Error> {
+        const CLIENTS: usize = 64;
+        const EACH: usize = 100;
+        let ctx = Context::new();
+        let (broker, endpoint) = broker(&ctx, fast_broker(), "tcp://127.0.0.1:*");
+        rt().block_on(async {
+            let stop = Arc::new(AtomicBool::new(false));
+            let mut workers = Vec::new();
+            for _ in 0..2 {
+                let w = AsyncWorker::with_options(&ctx, &endpoint, "echo", fast_worker())?;
+                workers.push(tokio::spawn(serve(w, Arc::clone(&stop))));
+            }
+            // A worker that takes one request and is dropped without
+            // answering (its DISCONNECT makes the broker requeue, the
+            // client's retry covers it either way).
+            let mut vanishing = AsyncWorker::with_options(&ctx, &endpoint, "echo", fast_worker())?;
+            let vanish = tokio::spawn(async move {
+                let got = vanishing.recv(Some(TIMEOUT)).await;
+                drop(vanishing);
+                got.map(|r| r.is_some())
+            });
+            let started = Instant::now();
+            let mut clients = Vec::new();
+            for c in 0..CLIENTS {
+                let opts = ClientOptions::default().timeout(Duration::from_millis(500)).attempts(5);
+                let mut client = AsyncClient::with_options(&ctx, &endpoint, opts)?;
+                clients.push(tokio::spawn(async move {
+                    for n in 0..EACH {
+                        let id = format!("{c}/{n}");
+                        let reply = client.request("echo", [id.as_str()]).await?;
+                        assert_eq!(reply.body()[0], id.as_str());
+                    }
+                    Ok::<u64, Error>(client.retries())
+                }));
+            }
+            let mut retries = 0;
+            for c in clients {
+                retries += tokio::time::timeout(Duration::from_secs(60), c)
+                    .await
+                    .expect("clients finish")
+                    .expect("client task")?;
+            }
+            let elapsed = started.elapsed();
+            assert!(vanish.await.expect("task")?, "the vanishing worker got a request");
+            eprintln!(
+                "async mdp: {} requests by {CLIENTS} async clients in {elapsed:.2?} ({:.0}/s), {retries} retries",
+                CLIENTS * EACH,
+                (CLIENTS * EACH) as f64 / elapsed.as_secs_f64()
+            );
+            stop.store(true, Ordering::Relaxed);
+            for w in workers {
+                w.await.expect("worker task")?;
+            }
+            Ok::<(), Error>(())
+        })?;
+        // The vanished worker's request went to another worker.
+        assert!(broker.stats().requeued >= 1, "{:?}", broker.stats());
+        assert!(broker.stop(TIMEOUT)?);
+        Ok(())
+    }
+
+    #[test]
+    fn async_request_cancelled_does_not_answer_the_next_one() -> Result<(), Error> {
+        let ctx = Context::new();
+        let (broker, endpoint) = broker(&ctx, fast_broker(), "tcp://127.0.0.1:*");
+        rt().block_on(async {
+            let mut slow = AsyncWorker::with_options(&ctx, &endpoint, "slow", fast_worker())?;
+            let mut client = AsyncClient::connect(&ctx, &endpoint)?;
+            // Cancel the request once the worker has it, then answer it.
+            let req = tokio::select! {
+                _ = client.request("slow", ["first"]) => panic!("answered before the worker replied"),
+                req = slow.recv(Some(TIMEOUT)) => req?.expect("a request"),
+            };
+            slow.reply(&req, ["late answer"]).await?;
+            let next = client.request("slow", ["second"]);
+            let serve = async {
+                let req = slow.recv(Some(TIMEOUT)).await?.expect("the second request");
+                let body = req.body().to_vec();
+                slow.reply(&req, body).await
+            };
+            let (reply, served) = tokio::join!(next, serve);
+            served?;
+            assert_eq!(reply?.body()[0], "second");
+            Ok::<(), Error>(())
+        })?;
+        assert!(broker.stop(TIMEOUT)?);
+        Ok(())
+    }
+
+    #[test]
+    fn async_worker_reconnects_when_the_broker_is_silent() -> Result<(), Error> {
+        let ctx = Context::new();
+        let router = socket(&ctx, SocketType::Router)?;
+        let endpoint = common::bind_tcp(&router)?;
+        rt().block_on(async {
+            let mut w = AsyncWorker::with_options(&ctx, &endpoint, "svc", fast_worker())?;
+            assert!(w.recv(Some(Duration::from_millis(600))).await?.is_none());
+            assert!(w.reconnects() >= 1);
+            Ok::<(), Error>(())
+        })?;
+        let first = router.recv_multipart_bytes()?;
+        assert_eq!(&first[1..], &[b"MDPW02".to_vec(), vec![1], b"svc".to_vec()]);
+        let again = loop {
+            let m = router.recv_multipart_bytes()?;
+            if m[2] == [1] {
+                break m;
+            }
+        };
+        assert_ne!(again[0], first[0]);
+        Ok(())
+    }
+}
+
+#[test]
+fn broker_runs_in_the_callers_thread_until_stopped() -> Result<(), Error> {
+    let ctx = Context::new();
+    let b = Broker::with_options(&ctx, fast_broker())?;
+    let endpoint = b.bind("tcp://127.0.0.1:*")?;
+    let stopper = b.stopper();
+    let (ctx2, ep2) = (ctx.clone(), endpoint.clone());
+    let driver = thread::spawn(move || -> Result<(), Error> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let w = echo_worker(&ctx2, &ep2, "echo", Arc::clone(&stop));
+        let mut c = Client::connect(&ctx2, &ep2)?;
+        let r = c.request("echo", ["in caller's thread"]);
+        stop.store(true, Ordering::Relaxed);
+        w.join().unwrap();
+        stopper.stop();
+        stopper.stop(); // twice is harmless
+        assert_eq!(r?.body()[0], "in caller's thread");
+        Ok(())
+    });
+    // run() blocks here until the stopper fires.
+    let stats = b.run()?;
+    driver.join().unwrap()?;
+    assert_eq!((stats.requests, stats.replies), (1, 1));
+    Ok(())
+}

@@ -19,9 +19,9 @@ use crate::socket::Socket;
 /// ```
 #[derive(Debug, Clone)]
 pub struct ClientOptions {
-    timeout: Duration,
-    attempts: u32,
-    framing: Framing,
+    pub(super) timeout: Duration,
+    pub(super) attempts: u32,
+    pub(super) framing: Framing,
 }
 
 impl Default for ClientOptions {
@@ -59,8 +59,8 @@ impl ClientOptions {
 /// order, and the body of the `FINAL` one.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Reply {
-    partials: Vec<Vec<Message>>,
-    body: Vec<Message>,
+    pub(super) partials: Vec<Vec<Message>>,
+    pub(super) body: Vec<Message>,
 }
 
 impl Reply {
@@ -173,15 +173,7 @@ impl Client {
         let framing = self.options.framing;
         let timeout = self.options.timeout;
         let socket = self.open()?;
-        let mut msg = Vec::with_capacity(body.len() + 4);
-        if framing.delimiter() {
-            msg.push(Message::new());
-        }
-        msg.push(Message::from(CLIENT_HEADER));
-        msg.push(Message::from(&[framing.client_codes()[0]][..]));
-        msg.push(Message::from(service));
-        msg.extend(body.iter().cloned());
-        match socket.send_multipart(msg) {
+        match socket.send_multipart(request_frames(framing, service, body)) {
             Ok(()) => {}
             Err(crate::Error::Again) => return Ok(None),
             Err(e) => return Err(e),
@@ -223,8 +215,21 @@ impl Client {
     }
 }
 
+/// A REQUEST command in `framing`.
+pub(super) fn request_frames(framing: Framing, service: &[u8], body: &[Message]) -> Vec<Message> {
+    let mut msg = Vec::with_capacity(body.len() + 4);
+    if framing.delimiter() {
+        msg.push(Message::new());
+    }
+    msg.push(Message::from(CLIENT_HEADER));
+    msg.push(Message::from(&[framing.client_codes()[0]][..]));
+    msg.push(Message::from(service));
+    msg.extend(body.iter().cloned());
+    msg
+}
+
 /// Checks a reply; returns whether it is FINAL and where its body starts.
-fn read_reply(
+pub(super) fn read_reply(
     frames: &[Message],
     framing: Framing,
     service: &[u8],

@@ -1,6 +1,8 @@
 //! Majordomo, MDP/0.2 (ZeroMQ RFC 18/MDP, with 8/MMI's `mmi.service`): a
 //! [`Broker`] routing requests by service name to [`Worker`]s, and the
-//! [`Client`] asking it.
+//! [`Client`] asking it; with the `tokio` feature (on by default) also
+//! [`AsyncClient`] and [`AsyncWorker`], which behave alike and interoperate
+//! with the blocking types.
 //!
 //! There is no counterpart in pyzmq or libzmq; the Python counterpart is
 //! majortomo 0.2 (`majortomo.Broker`, `Client`, `Worker`), which the
@@ -92,11 +94,16 @@
 //! but unexpected command with `DISCONNECT`, as the RFC says.
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "tokio")]
+mod asynchronous;
 mod broker;
 mod client;
 mod error;
 mod worker;
 
+#[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+pub use asynchronous::{AsyncClient, AsyncWorker};
 pub use broker::{Broker, BrokerOptions, BrokerStats, BrokerThread, Stopper};
 pub use client::{Client, ClientOptions, Reply};
 pub use error::{Error, Result};

@@ -22,9 +22,9 @@ use crate::socket::Socket;
 /// ```
 #[derive(Debug, Clone)]
 pub struct WorkerOptions {
-    heartbeat_interval: Duration,
-    heartbeat_liveness: u32,
-    framing: Framing,
+    pub(super) heartbeat_interval: Duration,
+    pub(super) heartbeat_liveness: u32,
+    pub(super) framing: Framing,
 }
 
 impl Default for WorkerOptions {
@@ -63,8 +63,8 @@ impl WorkerOptions {
 /// A request handed to a worker: the client's address and the body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
-    client: Message,
-    body: Vec<Message>,
+    pub(super) client: Message,
+    pub(super) body: Vec<Message>,
 }
 
 impl Request {
@@ -173,14 +173,7 @@ impl Worker {
         let Some(socket) = self.socket.as_ref() else {
             return Ok(());
         };
-        let mut msg = Vec::with_capacity(6);
-        if self.options.framing.delimiter() {
-            msg.push(Message::new());
-        }
-        msg.push(Message::from(WORKER_HEADER));
-        msg.push(Message::from(&[command][..]));
-        msg.extend(rest);
-        match socket.send_multipart(msg) {
+        match socket.send_multipart(worker_frames(self.options.framing, command, rest)) {
             // The broker is unreachable for a heartbeat interval: the
             // heartbeat logic will open a new socket.
             Ok(()) | Err(crate::Error::Again) => {}
@@ -298,12 +291,7 @@ impl Worker {
         let Some(socket) = self.socket.take() else {
             return;
         };
-        let mut msg = Vec::with_capacity(3);
-        if self.options.framing.delimiter() {
-            msg.push(Message::new());
-        }
-        msg.push(Message::from(WORKER_HEADER));
-        msg.push(Message::from(&[W_DISCONNECT][..]));
+        let msg = worker_frames(self.options.framing, W_DISCONNECT, []);
         // A short linger lets the command leave; closing does not wait.
         let _ = socket.set_linger(Some(Duration::from_millis(100)));
         let _ = socket.try_send_multipart(msg);
@@ -316,8 +304,24 @@ impl Drop for Worker {
     }
 }
 
+/// A worker command in `framing`.
+pub(super) fn worker_frames(
+    framing: Framing,
+    command: u8,
+    rest: impl IntoIterator<Item = Message>,
+) -> Vec<Message> {
+    let mut msg = Vec::with_capacity(6);
+    if framing.delimiter() {
+        msg.push(Message::new());
+    }
+    msg.push(Message::from(WORKER_HEADER));
+    msg.push(Message::from(&[command][..]));
+    msg.extend(rest);
+    msg
+}
+
 /// Checks a command from the broker; returns it and where its frames start.
-fn read_command(frames: &[Message]) -> Result<(u8, usize), String> {
+pub(super) fn read_command(frames: &[Message]) -> Result<(u8, usize), String> {
     let cmd = parse(frames)?;
     if !cmd.worker {
         return Err("a client command sent to a worker".into());
