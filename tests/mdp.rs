@@ -136,6 +136,7 @@ fn routes_100k_requests_while_a_worker_is_killed_and_restarted() {
     let restarted_pid = Arc::new(AtomicU32::new(0));
     let first_from_restarted: Arc<Mutex<Option<Instant>>> = Arc::default();
     let (done_tx, done_rx) = mpsc::channel();
+    let (fifth_tx, fifth_rx) = mpsc::channel::<()>();
     let start = Instant::now();
     for c in 0..CLIENTS {
         let ctx = ctx.clone();
@@ -144,6 +145,7 @@ fn routes_100k_requests_while_a_worker_is_killed_and_restarted() {
         let restarted_pid = Arc::clone(&restarted_pid);
         let first = Arc::clone(&first_from_restarted);
         let done_tx = done_tx.clone();
+        let fifth_tx = fifth_tx.clone();
         thread::spawn(move || {
             let opts = ClientOptions::default()
                 .timeout(Duration::from_millis(1000))
@@ -166,7 +168,9 @@ fn routes_100k_requests_while_a_worker_is_killed_and_restarted() {
                             first.lock().unwrap().get_or_insert_with(Instant::now);
                         }
                         max_latency = max_latency.max(t.elapsed());
-                        answered.fetch_add(1, Ordering::Relaxed);
+                        if answered.fetch_add(1, Ordering::Relaxed) + 1 == TOTAL / 5 {
+                            let _ = fifth_tx.send(());
+                        }
                     }
                     Err(e) => {
                         result = Err(format!("request {id} failed: {e}"));
@@ -177,14 +181,12 @@ fn routes_100k_requests_while_a_worker_is_killed_and_restarted() {
             let _ = done_tx.send((result, client.retries(), max_latency));
         });
     }
-    drop(done_tx);
+    drop((done_tx, fifth_tx));
 
     // Kill one worker process mid-run, without DISCONNECT, then restart it.
-    let got = eventually(Duration::from_secs(60), || {
-        (answered.load(Ordering::Relaxed) >= TOTAL / 5).then_some(())
-    });
+    let got = fifth_rx.recv_timeout(Duration::from_secs(60));
     assert!(
-        got.is_some(),
+        got.is_ok(),
         "the run stalled before the kill: {:?}",
         broker.stats()
     );
