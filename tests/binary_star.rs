@@ -7,9 +7,9 @@ mod common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::TIMEOUT;
@@ -50,14 +50,24 @@ fn table() -> Vec<(State, Event, bool, Outcome)> {
     let peer = Event::Peer;
     let req = Event::ClientRequest;
     vec![
-        (Primary, peer(Primary), false, Err(Conflict::SameRole(Role::Primary))),
+        (
+            Primary,
+            peer(Primary),
+            false,
+            Err(Conflict::SameRole(Role::Primary)),
+        ),
         (Primary, peer(Backup), false, Ok((Active, Serve))),
         (Primary, peer(Active), false, Ok((Passive, Serve))),
         (Primary, peer(Passive), false, Ok((Primary, Serve))),
         (Primary, req, false, Ok((Primary, Drop))),
         (Primary, req, true, Ok((Active, Serve))),
         (Backup, peer(Primary), false, Ok((Backup, Serve))),
-        (Backup, peer(Backup), false, Err(Conflict::SameRole(Role::Backup))),
+        (
+            Backup,
+            peer(Backup),
+            false,
+            Err(Conflict::SameRole(Role::Backup)),
+        ),
         (Backup, peer(Active), false, Ok((Passive, Serve))),
         (Backup, peer(Passive), false, Ok((Backup, Serve))),
         (Backup, req, false, Ok((Backup, Drop))),
@@ -88,7 +98,10 @@ fn every_transition_of_the_table() {
         let now = if expired { t0 + 2 * BEAT } else { t0 + BEAT };
         assert_eq!(fsm.peer_expired(now), expired, "{state:?} {event:?}");
         let got = fsm.handle(event, now).map(|v| (fsm.state(), v));
-        assert_eq!(got, expected, "{state:?} + {event:?} (peer expired: {expired})");
+        assert_eq!(
+            got, expected,
+            "{state:?} + {event:?} (peer expired: {expired})"
+        );
         if got.is_err() {
             assert_eq!(fsm.state(), state, "a conflict leaves the state alone");
         }
@@ -106,7 +119,10 @@ fn a_passive_backup_without_client_requests_stays_passive() {
     // A request just before the expiry (the primary may still be alive) is
     // dropped; the first one after it fails over.
     let just_before = fsm.peer_expiry() - Duration::from_millis(1);
-    assert_eq!(fsm.handle(Event::ClientRequest, just_before), Ok(Verdict::Drop));
+    assert_eq!(
+        fsm.handle(Event::ClientRequest, just_before),
+        Ok(Verdict::Drop)
+    );
     assert_eq!(fsm.state(), State::Passive);
     assert_eq!(
         fsm.handle(Event::ClientRequest, fsm.peer_expiry()),
@@ -151,7 +167,10 @@ fn a_restarted_primary_waits_for_its_peer_before_serving() {
     let mut fsm = machine(State::Primary, t0);
     // Within two heartbeats of its start it does not serve: the backup may
     // be active.
-    assert_eq!(fsm.handle(Event::ClientRequest, t0 + BEAT), Ok(Verdict::Drop));
+    assert_eq!(
+        fsm.handle(Event::ClientRequest, t0 + BEAT),
+        Ok(Verdict::Drop)
+    );
     // It hears the active backup and becomes passive.
     fsm.handle(Event::Peer(State::Active), t0 + BEAT).unwrap();
     assert_eq!(fsm.state(), State::Passive);
@@ -262,7 +281,10 @@ fn drive(peer: &zmqx::Socket, state: &[u8], server: &BinaryStar, expect: State) 
         if server.wait_for_state(expect, BEAT) {
             return;
         }
-        assert!(Instant::now() < deadline, "the server did not react to {state:?}");
+        assert!(
+            Instant::now() < deadline,
+            "the server did not react to {state:?}"
+        );
     }
 }
 
@@ -343,7 +365,10 @@ fn a_panicking_handler_stops_the_reactor() -> Result<(), Error> {
     let e = client.request(&["x"]).unwrap_err();
     assert!(matches!(e, Error::NoReply { attempts: 1, .. }), "{e}");
     let e = server.join(TIMEOUT).unwrap_err();
-    assert!(matches!(e, Error::Panicked { ref message } if message == "handler bug"), "{e}");
+    assert!(
+        matches!(e, Error::Panicked { ref message } if message == "handler bug"),
+        "{e}"
+    );
     Ok(())
 }
 
@@ -438,7 +463,12 @@ struct ChildPrimary {
 impl ChildPrimary {
     fn spawn(front: &str, state: &str, peer: &str) -> ChildPrimary {
         let mut child = Command::new(std::env::current_exe().expect("current_exe"))
-            .args(["--exact", "child_primary", "--nocapture", "--test-threads=1"])
+            .args([
+                "--exact",
+                "child_primary",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env(CHILD_ENV, format!("{front} {state} {peer}"))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -521,7 +551,11 @@ fn expect_answers(rx: &Receiver<Answered>, count: usize, next: &mut u64, server:
     for _ in 0..count {
         let a = rx.recv_timeout(TIMEOUT).expect("an answer");
         assert_eq!(a.n, *next, "answers come in order, none missing");
-        assert_eq!(a.server, server, "request {} answered by the wrong server", a.n);
+        assert_eq!(
+            a.server, server,
+            "request {} answered by the wrong server",
+            a.n
+        );
         *next += 1;
     }
 }
@@ -566,7 +600,9 @@ fn sigkill_of_the_primary_fails_over_without_losing_requests() -> Result<(), Err
     // Every request is answered: the ones the primary had not, by the
     // backup. Answers the primary sent before dying may still arrive first.
     let first_backup = loop {
-        let a = answers.recv_timeout(TIMEOUT).expect("an answer after the kill");
+        let a = answers
+            .recv_timeout(TIMEOUT)
+            .expect("an answer after the kill");
         assert_eq!(a.n, next, "answers come in order, none missing");
         next += 1;
         if a.server == "backup" {
@@ -576,7 +612,9 @@ fn sigkill_of_the_primary_fails_over_without_losing_requests() -> Result<(), Err
     };
     let client_failover = first_backup.at.saturating_duration_since(killed_at);
     let (from, to, active_at) = {
-        let c = b_changes.recv_timeout(TIMEOUT).expect("the backup's change");
+        let c = b_changes
+            .recv_timeout(TIMEOUT)
+            .expect("the backup's change");
         (c.from, c.to, c.at)
     };
     assert_eq!((from, to), (State::Passive, State::Active));
@@ -616,5 +654,72 @@ fn sigkill_of_the_primary_fails_over_without_losing_requests() -> Result<(), Err
         "failover took {client_failover:?}"
     );
     assert!(server_failover <= client_failover);
+    Ok(())
+}
+
+/// One async request, bounded by the test timeout.
+#[cfg(all(feature = "tokio", unix))]
+async fn ask(
+    client: &mut zmqx::patterns::binary_star::AsyncClient,
+    text: &str,
+) -> Result<Vec<Message>, tokio::time::error::Elapsed> {
+    tokio::time::timeout(TIMEOUT, client.request(&[text]))
+        .await
+        .map(|r| r.expect("the request"))
+}
+
+#[cfg(all(feature = "tokio", unix))]
+#[tokio::test]
+async fn async_client_fails_over() -> Result<(), Error> {
+    use zmqx::patterns::binary_star::AsyncClient;
+    let (primary, p_changes) = bound(Role::Primary, None);
+    let (backup, b_changes) = bound(Role::Backup, None);
+    let (p_front, p_state) = (primary.frontend_endpoint(), primary.state_endpoint());
+    let (b_front, b_state) = (backup.frontend_endpoint(), backup.state_endpoint());
+    let mut primary = primary.start(&b_state, tagged("primary"))?;
+    let mut backup = backup.start(&p_state, tagged("backup"))?;
+    assert_eq!(next_change(&p_changes), (State::Primary, State::Active));
+    assert_eq!(next_change(&b_changes), (State::Backup, State::Passive));
+
+    let ctx = Context::new();
+    let mut client = AsyncClient::new(&ctx, &p_front, &b_front)
+        .timeout(Duration::from_millis(250))
+        .settle(Duration::from_millis(100))
+        .max_attempts(8);
+    assert_eq!(
+        texts(&ask(&mut client, "one").await.expect("in time")),
+        ["primary", "one"]
+    );
+    assert!(primary.stop(TIMEOUT)?);
+    assert_eq!(
+        texts(&ask(&mut client, "two").await.expect("in time")),
+        ["backup", "two"]
+    );
+    assert_eq!(client.current_endpoint(), b_front);
+    assert_eq!(next_change(&b_changes), (State::Passive, State::Active));
+
+    // A request cancelled part-way leaves the client usable.
+    {
+        let mut fut = std::pin::pin!(client.request(&["lost?"]));
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        // One poll sends the request; the reply cannot be there yet.
+        assert!(fut.as_mut().poll(&mut cx).is_pending());
+    }
+    assert_eq!(
+        texts(&ask(&mut client, "three").await.expect("in time")),
+        ["backup", "three"]
+    );
+
+    // No server at all: a typed error after the attempts.
+    assert!(backup.stop(TIMEOUT)?);
+    let mut client = client
+        .timeout(Duration::from_millis(100))
+        .settle(Duration::ZERO)
+        .max_attempts(2);
+    let e = tokio::time::timeout(TIMEOUT, client.request(&["four"]))
+        .await
+        .expect("in time")
+        .unwrap_err();
+    assert!(matches!(e, Error::NoReply { attempts: 2, .. }), "{e}");
     Ok(())
 }

@@ -439,7 +439,10 @@ impl Builder {
     /// zguide's `bstar_new_active`/`bstar_new_passive`). It should return
     /// quickly: the reactor waits for it. A panic in it stops the reactor
     /// with [`Error::Panicked`].
-    pub fn on_state_change(mut self, callback: impl FnMut(StateChange) + Send + 'static) -> Builder {
+    pub fn on_state_change(
+        mut self,
+        callback: impl FnMut(StateChange) + Send + 'static,
+    ) -> Builder {
         self.on_change = Some(Box::new(callback));
         self
     }
@@ -455,9 +458,11 @@ impl Builder {
     /// [`InvalidInput`](crate::Error::InvalidInput).
     pub fn bind(self, frontend: &str, state: &str) -> Result<Bound> {
         if self.heartbeat.is_zero() {
-            return Err(
-                crate::Error::invalid("Builder::heartbeat", "the heartbeat must not be zero").into(),
-            );
+            return Err(crate::Error::invalid(
+                "Builder::heartbeat",
+                "the heartbeat must not be zero",
+            )
+            .into());
         }
         // Refuses a heartbeat poll timeouts cannot express.
         crate::options::duration_to_ms(Some(self.heartbeat), "Builder::heartbeat")?;
@@ -1020,6 +1025,112 @@ impl Client {
     }
 }
 
+/// The async [`Client`] (feature `tokio`, Unix): the same failover on an
+/// [`AsyncSocket`](crate::asynchronous::AsyncSocket), waiting with tokio's
+/// timers instead of blocking the thread.
+///
+/// Dropping a [`request`](AsyncClient::request) future part-way is safe:
+/// the socket of that attempt is closed and the next request starts on a
+/// new one (the dropped request may still have been handled: at least
+/// once, as always).
+#[cfg(all(feature = "tokio", unix))]
+#[cfg_attr(docsrs, doc(cfg(all(feature = "tokio", unix))))]
+#[derive(Debug)]
+pub struct AsyncClient {
+    ctx: Context,
+    endpoints: [String; 2],
+    current: usize,
+    socket: Option<crate::asynchronous::AsyncSocket>,
+    timeout: Duration,
+    settle: Duration,
+    max_attempts: u32,
+}
+
+#[cfg(all(feature = "tokio", unix))]
+impl AsyncClient {
+    /// As [`Client::new`]; the sockets are made at the first request, in
+    /// the tokio runtime running it.
+    pub fn new(ctx: &Context, primary: &str, backup: &str) -> AsyncClient {
+        let sync = Client::new(ctx, primary, backup);
+        AsyncClient {
+            ctx: sync.ctx,
+            endpoints: sync.endpoints,
+            current: 0,
+            socket: None,
+            timeout: sync.timeout,
+            settle: sync.settle,
+            max_attempts: sync.max_attempts,
+        }
+    }
+
+    /// As [`Client::timeout`].
+    pub fn timeout(mut self, timeout: Duration) -> AsyncClient {
+        self.timeout = timeout;
+        self
+    }
+
+    /// As [`Client::settle`].
+    pub fn settle(mut self, settle: Duration) -> AsyncClient {
+        self.settle = settle;
+        self
+    }
+
+    /// As [`Client::max_attempts`].
+    pub fn max_attempts(mut self, attempts: u32) -> AsyncClient {
+        self.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// The frontend the next request goes to.
+    pub fn current_endpoint(&self) -> &str {
+        &self.endpoints[self.current]
+    }
+
+    /// As [`Client::request`], awaiting instead of blocking.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::request`]; outside a tokio runtime,
+    /// [`zmqx::Error::Reactor`](crate::Error::Reactor).
+    pub async fn request<P: AsRef<[u8]>>(&mut self, parts: &[P]) -> Result<Vec<Message>> {
+        for attempt in 1..=self.max_attempts {
+            if attempt > 1 {
+                self.current ^= 1;
+                if !self.settle.is_zero() {
+                    tokio::time::sleep(self.settle).await;
+                }
+            }
+            let socket = match self.socket.take() {
+                Some(s) => s,
+                None => {
+                    let s = quiet_socket(&self.ctx, SocketType::Req)?;
+                    s.connect(&self.endpoints[self.current])?;
+                    crate::asynchronous::AsyncSocket::new(s)?
+                }
+            };
+            let exchange = async {
+                socket
+                    .send_multipart(parts.iter().map(|p| Message::from(p.as_ref())))
+                    .await?;
+                socket.recv_multipart().await
+            };
+            match tokio::time::timeout(self.timeout, exchange).await {
+                Ok(Ok(reply)) => {
+                    self.socket = Some(socket);
+                    return Ok(reply);
+                }
+                Ok(Err(e)) => return Err(e.into()),
+                // No reply: this socket is dropped (closed) here.
+                Err(_elapsed) => {}
+            }
+        }
+        Err(Error::NoReply {
+            attempts: self.max_attempts,
+            last_endpoint: self.endpoints[self.current].clone(),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1032,6 +1143,8 @@ mod tests {
         assert_send::<Bound>();
         assert_send::<Builder>();
         assert_send::<Client>();
+        #[cfg(all(feature = "tokio", unix))]
+        assert_send::<AsyncClient>();
         assert_send::<Error>();
     }
 
@@ -1053,10 +1166,7 @@ mod tests {
             .heartbeat(Duration::ZERO)
             .bind("inproc://a", "inproc://b")
             .unwrap_err();
-        assert!(matches!(
-            e,
-            Error::Zmq(crate::Error::InvalidInput { .. })
-        ));
+        assert!(matches!(e, Error::Zmq(crate::Error::InvalidInput { .. })));
     }
 
     #[test]
@@ -1068,6 +1178,9 @@ mod tests {
         .into();
         assert_eq!(e.kind(), std::io::ErrorKind::TimedOut);
         let e: std::io::Error = Error::Conflict(Conflict::DualActive).into();
-        assert_eq!(e.to_string(), "binary star conflict: both servers are active");
+        assert_eq!(
+            e.to_string(),
+            "binary star conflict: both servers are active"
+        );
     }
 }
