@@ -365,6 +365,8 @@ fn a_panicking_handler_stops_the_reactor() -> Result<(), Error> {
     let e = client.request(&["x"]).unwrap_err();
     assert!(matches!(e, Error::NoReply { attempts: 1, .. }), "{e}");
     let e = server.join(TIMEOUT).unwrap_err();
+    assert!(!server.is_running());
+    assert!(!server.wait_for_state(State::Active, TIMEOUT), "ended");
     assert!(
         matches!(e, Error::Panicked { ref message } if message == "handler bug"),
         "{e}"
@@ -387,6 +389,11 @@ fn client_gives_up_after_its_attempts() {
         .timeout(Duration::from_millis(100))
         .settle(Duration::ZERO)
         .max_attempts(3);
+    let e = client.request::<&str>(&[]).unwrap_err();
+    assert!(
+        matches!(e, Error::Zmq(zmqx::Error::InvalidInput { .. })),
+        "{e}"
+    );
     let started = Instant::now();
     let e = client.request(&["anyone?"]).unwrap_err();
     let Error::NoReply {
@@ -677,7 +684,18 @@ async fn async_client_fails_over() -> Result<(), Error> {
     let (p_front, p_state) = (primary.frontend_endpoint(), primary.state_endpoint());
     let (b_front, b_state) = (backup.frontend_endpoint(), backup.state_endpoint());
     let mut primary = primary.start(&b_state, tagged("primary"))?;
-    let mut backup = backup.start(&p_state, tagged("backup"))?;
+    // The backup holds the reply to "held" until the test opens the gate.
+    let (seen_tx, seen) = mpsc::channel();
+    let (gate, gate_rx) = mpsc::channel::<()>();
+    let mut tag = tagged("backup");
+    let handler = move |request: Vec<Message>| {
+        if request[0] == "held" {
+            let _ = seen_tx.send(());
+            let _ = gate_rx.recv_timeout(TIMEOUT);
+        }
+        tag(request)
+    };
+    let mut backup = backup.start(&p_state, handler)?;
     assert_eq!(next_change(&p_changes), (State::Primary, State::Active));
     assert_eq!(next_change(&b_changes), (State::Backup, State::Passive));
 
@@ -698,13 +716,16 @@ async fn async_client_fails_over() -> Result<(), Error> {
     assert_eq!(client.current_endpoint(), b_front);
     assert_eq!(next_change(&b_changes), (State::Passive, State::Active));
 
-    // A request cancelled part-way leaves the client usable.
+    // A request cancelled part-way leaves the client usable: the reply to
+    // the cancelled request never shows up as the reply to the next one.
     {
-        let mut fut = std::pin::pin!(client.request(&["lost?"]));
+        let mut fut = std::pin::pin!(client.request(&["held"]));
         let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-        // One poll sends the request; the reply cannot be there yet.
         assert!(fut.as_mut().poll(&mut cx).is_pending());
+        seen.recv_timeout(TIMEOUT)
+            .expect("the backup got the request");
     }
+    gate.send(()).expect("release the held reply");
     assert_eq!(
         texts(&ask(&mut client, "three").await.expect("in time")),
         ["backup", "three"]

@@ -576,6 +576,7 @@ impl Bound {
             stop: stop_rx,
         };
         let thread_ctx = self.ctx.clone();
+        let thread_watch = watch.clone();
         let thread = std::thread::Builder::new()
             .name("zmqx-binary-star".into())
             .spawn(move || {
@@ -588,6 +589,7 @@ impl Bound {
                     })
                 });
                 drop(sockets);
+                thread_watch.update(|st| st.ended = true);
                 let _ = done_tx.send(result);
                 // The context goes last: if this is its last handle, the
                 // sockets above are closed (linger 0), so it ends at once.
@@ -670,9 +672,7 @@ struct Reactor {
 impl Reactor {
     /// Runs until stopped, a conflict, an error or the context's end.
     fn run(mut self, s: &Sockets) -> Result<()> {
-        let result = self.serve(s);
-        self.watch.update(|st| st.ended = true);
-        match result {
+        match self.serve(s) {
             Err(Error::Zmq(crate::Error::ContextTerminated)) => Ok(()),
             other => other,
         }
@@ -694,8 +694,13 @@ impl Reactor {
             if has_input(&poller, &s.stop) {
                 return Ok(());
             }
+            // Batches keep the heartbeat and the stop request on time under
+            // a flood of requests.
             if has_input(&poller, &s.statesub) {
-                while let Some(parts) = s.statesub.try_recv_multipart()? {
+                for _ in 0..BATCH {
+                    let Some(parts) = s.statesub.try_recv_multipart()? else {
+                        break;
+                    };
                     let peer = match parts.as_slice() {
                         [frame] => State::from_wire(frame),
                         _ => None,
@@ -706,7 +711,10 @@ impl Reactor {
                 }
             }
             if has_input(&poller, &s.frontend) {
-                while let Some(parts) = s.frontend.try_recv_multipart()? {
+                for _ in 0..BATCH {
+                    let Some(parts) = s.frontend.try_recv_multipart()? else {
+                        break;
+                    };
                     if self.apply(s, Event::ClientRequest)? == Verdict::Serve {
                         self.serve_request(s, parts)?;
                     }
@@ -749,6 +757,9 @@ impl Reactor {
         Ok(())
     }
 }
+
+/// How many messages of one socket the reactor takes in a row.
+const BATCH: usize = 100;
 
 fn has_input(poller: &Poller<'_>, socket: &Socket) -> bool {
     poller
@@ -978,9 +989,16 @@ impl Client {
     ///
     /// # Errors
     ///
-    /// [`Error::NoReply`] when no attempt got a reply; socket errors
-    /// (a bad endpoint) as [`Error::Zmq`].
+    /// [`Error::NoReply`] when no attempt got a reply; no frames at all, or
+    /// socket errors (a bad endpoint), as [`Error::Zmq`].
     pub fn request<P: AsRef<[u8]>>(&mut self, parts: &[P]) -> Result<Vec<Message>> {
+        if parts.is_empty() {
+            return Err(crate::Error::invalid(
+                "Client::request",
+                "a request needs at least one (possibly empty) frame",
+            )
+            .into());
+        }
         // Refuses a timeout poll cannot express before sending anything.
         crate::options::duration_to_ms(Some(self.timeout), "Client::timeout")?;
         for attempt in 1..=self.max_attempts {
@@ -1093,6 +1111,13 @@ impl AsyncClient {
     /// As [`Client::request`]; outside a tokio runtime,
     /// [`zmqx::Error::Reactor`](crate::Error::Reactor).
     pub async fn request<P: AsRef<[u8]>>(&mut self, parts: &[P]) -> Result<Vec<Message>> {
+        if parts.is_empty() {
+            return Err(crate::Error::invalid(
+                "AsyncClient::request",
+                "a request needs at least one (possibly empty) frame",
+            )
+            .into());
+        }
         for attempt in 1..=self.max_attempts {
             if attempt > 1 {
                 self.current ^= 1;
