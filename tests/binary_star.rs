@@ -744,3 +744,19 @@ async fn async_client_fails_over() -> Result<(), Error> {
     assert!(matches!(e, Error::NoReply { attempts: 2, .. }), "{e}");
     Ok(())
 }
+
+#[test]
+fn bad_endpoints_are_typed_errors_naming_them() {
+    let e = BinaryStar::builder(Role::Primary)
+        .bind("tcp://nonsense", "tcp://127.0.0.1:*")
+        .unwrap_err();
+    assert!(e.to_string().contains("tcp://nonsense"), "{e}");
+    assert!(e.zmq().is_some());
+    let (b, _) = bound(Role::Backup, None);
+    let e = b.start("bogus://peer", tagged("backup")).unwrap_err();
+    assert!(e.to_string().contains("bogus://peer"), "{e}");
+    let ctx = Context::new();
+    let mut client = Client::new(&ctx, "tcp://nonsense", "tcp://nonsense");
+    let e = client.request(&["x"]).unwrap_err();
+    assert!(e.to_string().contains("tcp://nonsense"), "{e}");
+}
