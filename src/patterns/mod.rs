@@ -10,3 +10,4 @@
 #![forbid(unsafe_code)]
 
 // Components (one module each).
+pub mod binary_star;
