@@ -10,3 +10,5 @@
 #![forbid(unsafe_code)]
 
 // Components (one module each).
+pub mod lazy_pirate;
+pub mod paranoid_pirate;
