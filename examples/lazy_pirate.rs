@@ -39,9 +39,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             if served % 3 == 0 {
                 println!("server: crashing on request {request}");
                 drop(server);
-                server = server_ctx.socket(SocketType::Rep)?;
-                server.set_linger(Some(Duration::ZERO))?;
-                server.bind(&server_endpoint)?;
+                server = restart(&server_ctx, &server_endpoint)?;
                 println!("server: restarted");
                 continue;
             }
@@ -59,7 +57,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build()?;
     for sequence in 1..=6 {
         let reply = client.request([sequence.to_string()])?;
-        println!("client: server replied OK ({})", reply[0].as_str().unwrap_or("?"));
+        println!(
+            "client: server replied OK ({})",
+            reply[0].as_str().unwrap_or("?")
+        );
     }
     let stats = client.stats();
     println!(
@@ -71,4 +72,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     ctx.shutdown()?;
     server_thread.join().expect("server thread")?;
     Ok(())
+}
+
+/// A new server on the same endpoint. libzmq closes the old listener in
+/// the background, so the port may be busy for a moment.
+fn restart(ctx: &Context, endpoint: &str) -> zmqx::Result<zmqx::Socket> {
+    let server = ctx.socket(SocketType::Rep)?;
+    server.set_linger(Some(Duration::ZERO))?;
+    let mut tries = 0;
+    loop {
+        match server.bind(endpoint) {
+            Ok(()) => return Ok(server),
+            Err(e) if matches!(e.root(), zmqx::Error::AddressInUse) && tries < 100 => {
+                tries += 1;
+                thread::sleep(Duration::from_millis(10));
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }

@@ -28,7 +28,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let backend = queue.backend_endpoints()[0].clone();
     println!("queue: clients on {frontend}, workers on {backend}");
 
-    // A worker that dies on its third request, and a steady one.
+    // A worker that dies on its third request, and a steady one. (The
+    // panic hook keeps the simulated crash to one line.)
+    std::panic::set_hook(Box::new(|info| eprintln!("worker crashed: {info}")));
     let mut handled = 0;
     let mut fragile = Worker::builder(&backend)
         .heartbeat_interval(heartbeat)

@@ -312,10 +312,7 @@ fn processed(log: &Path) -> std::io::Result<HashMap<u64, u64>> {
 }
 
 fn temp_log(name: &str) -> PathBuf {
-    let path = std::env::temp_dir().join(format!(
-        "zmqx-pirate-{name}-{}.log",
-        std::process::id()
-    ));
+    let path = std::env::temp_dir().join(format!("zmqx-pirate-{name}-{}.log", std::process::id()));
     let _ = std::fs::remove_file(&path);
     path
 }

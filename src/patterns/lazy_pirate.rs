@@ -573,7 +573,10 @@ mod tests {
             .timeout(Duration::ZERO)
             .build()
             .unwrap_err();
-        assert!(matches!(e, Error::Zmq(crate::Error::InvalidInput { .. })), "{e}");
+        assert!(
+            matches!(e, Error::Zmq(crate::Error::InvalidInput { .. })),
+            "{e}"
+        );
         let e = Client::builder().endpoint("nonsense").build().unwrap_err();
         assert!(e.to_string().contains("nonsense"), "{e}");
     }

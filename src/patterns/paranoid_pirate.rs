@@ -164,10 +164,7 @@ impl Heartbeat {
         if self.interval < Duration::from_millis(1) {
             return Err(crate::Error::invalid(
                 what,
-                format!(
-                    "heartbeat interval {:?} is below 1 ms",
-                    self.interval
-                ),
+                format!("heartbeat interval {:?} is below 1 ms", self.interval),
             ));
         }
         crate::options::duration_to_ms(Some(self.interval), what)?;
