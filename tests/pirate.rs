@@ -524,7 +524,7 @@ fn lazy_pirate_gives_up_naming_endpoint_and_attempts() -> TestResult {
             attempts,
             ..
         } => {
-            assert_eq!(endpoints, &[endpoint.clone()]);
+            assert_eq!(endpoints.as_slice(), [endpoint.as_str()]);
             assert_eq!(*attempts, 3);
         }
         other => panic!("{other:?}"),
@@ -664,26 +664,26 @@ fn queue_drops_a_silent_worker() -> TestResult {
     Ok(())
 }
 
-/// A "queue" that never answers: the worker gives up after `liveness`
-/// intervals and reconnects with a new socket, waiting longer each time
-/// (exponential backoff).
-#[test]
-fn worker_reconnects_with_exponential_backoff() -> TestResult {
-    let ctx = Context::new();
-    let fake_queue = common::socket(&ctx, SocketType::Router)?;
-    let endpoint = common::bind_tcp(&fake_queue)?;
-    let interval = Duration::from_millis(20);
-    let liveness = 2;
-    let initial = Duration::from_millis(40);
-    let max = Duration::from_millis(160);
-    let mut worker = Worker::builder(&endpoint)
-        .heartbeat_interval(interval)
-        .liveness(liveness)
-        .reconnect(initial, max)
-        .context(&ctx)
-        .build()?
-        .spawn(|request| request)?;
-    // READY from five connections, each a new routing id.
+/// The backoff test's settings.
+const BO_INTERVAL: Duration = Duration::from_millis(20);
+const BO_LIVENESS: u32 = 2;
+const BO_INITIAL: Duration = Duration::from_millis(40);
+const BO_MAX: Duration = Duration::from_millis(160);
+
+fn backoff_worker(ctx: &Context, endpoint: &str) -> paranoid_pirate::Result<Worker> {
+    Worker::builder(endpoint)
+        .heartbeat_interval(BO_INTERVAL)
+        .liveness(BO_LIVENESS)
+        .reconnect(BO_INITIAL, BO_MAX)
+        .context(ctx)
+        .build()
+}
+
+/// Reads READYs from five connections of a worker to a "queue" that never
+/// answers: each is a new socket, and the gap between two is at least the
+/// silence (liveness intervals) plus the backoff, which doubles from the
+/// initial delay up to the cap.
+fn check_backoff(fake_queue: &zmqx::Socket) -> TestResult {
     let mut readies: Vec<(Vec<u8>, Instant)> = Vec::new();
     while readies.len() < 5 {
         let msg = fake_queue.recv_multipart()?;
@@ -696,19 +696,89 @@ fn worker_reconnects_with_exponential_backoff() -> TestResult {
     }
     let ids: std::collections::HashSet<_> = readies.iter().map(|(id, _)| id.clone()).collect();
     assert_eq!(ids.len(), 5, "each reconnection is a new socket");
-    // Between two READYs: the silence (liveness intervals) and the backoff,
-    // which doubles from `initial` up to `max`.
-    let expiry = interval * liveness;
-    let mut backoff = initial;
+    let expiry = BO_INTERVAL * BO_LIVENESS;
+    let mut backoff = BO_INITIAL;
+    // Each READY is received after a TCP handshake, whose time varies a bit.
+    let slack = Duration::from_millis(15);
     for pair in readies.windows(2) {
         let gap = pair[1].1 - pair[0].1;
         assert!(
-            gap >= expiry + backoff - Duration::from_millis(5),
+            gap + slack >= expiry + backoff,
             "gap {gap:?} shorter than {expiry:?} + backoff {backoff:?}"
         );
-        backoff = (backoff * 2).min(max);
+        backoff = (backoff * 2).min(BO_MAX);
     }
+    Ok(())
+}
+
+/// A "queue" that never answers: the worker gives up after `liveness`
+/// intervals and reconnects with a new socket, waiting longer each time
+/// (exponential backoff).
+#[test]
+fn worker_reconnects_with_exponential_backoff() -> TestResult {
+    let ctx = Context::new();
+    let fake_queue = common::socket(&ctx, SocketType::Router)?;
+    let endpoint = common::bind_tcp(&fake_queue)?;
+    let mut worker = backoff_worker(&ctx, &endpoint)?.spawn(|request| request)?;
+    check_backoff(&fake_queue)?;
     assert!(worker.stop(TIMEOUT)?);
+    Ok(())
+}
+
+/// The same with the async worker.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn async_worker_reconnects_with_exponential_backoff() -> TestResult {
+    let ctx = Context::new();
+    let fake_queue = common::socket(&ctx, SocketType::Router)?;
+    let endpoint = common::bind_tcp(&fake_queue)?;
+    let worker = backoff_worker(&ctx, &endpoint)?;
+    let task = tokio::spawn(worker.run_async(|request| async move { request }));
+    // The blocking reads run on this thread, the worker on the runtime's.
+    check_backoff(&fake_queue)?;
+    task.abort();
+    assert!(
+        tokio::time::timeout(TIMEOUT, task)
+            .await?
+            .is_err_and(|e| e.is_cancelled())
+    );
+    Ok(())
+}
+
+/// The async worker serves through the queue with an async handler, and
+/// ends with `Ok` when its context is shut down.
+#[tokio::test]
+async fn async_worker_serves_through_the_queue() -> TestResult {
+    let ctx = Context::new();
+    let mut queue = Queue::builder()
+        .frontend("tcp://127.0.0.1:*")
+        .backend("tcp://127.0.0.1:*")
+        .heartbeat_interval(Duration::from_millis(50))
+        .bind()?
+        .spawn()?;
+    let worker = Worker::builder(&queue.backend_endpoints()[0])
+        .heartbeat_interval(Duration::from_millis(50))
+        .context(&ctx)
+        .build()?;
+    let task = tokio::spawn(worker.run_async(|mut request| async move {
+        tokio::task::yield_now().await;
+        request.push(Message::from("served"));
+        request
+    }));
+    let mut client = Client::builder()
+        .endpoint(&queue.frontend_endpoints()[0])
+        .timeout(TIMEOUT)
+        .retries(0)
+        .build_async()?;
+    for n in 0..3 {
+        let id = n.to_string();
+        let reply = tokio::time::timeout(TIMEOUT, client.request([id.as_str()])).await??;
+        assert_eq!(reply.len(), 2);
+        assert_eq!(reply[0], id.as_str());
+        assert_eq!(reply[1], "served");
+    }
+    ctx.shutdown()?;
+    tokio::time::timeout(TIMEOUT, task).await???;
+    assert!(queue.stop(TIMEOUT)?);
     Ok(())
 }
 

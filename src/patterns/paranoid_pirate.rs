@@ -86,7 +86,9 @@
 //! at most `timeout`; dropping the handle only asks the loop to end and
 //! returns at once (like [`Device`](crate::devices::Device)).
 //! [`Queue::run`] and [`Worker::run`] run the loop in the caller's thread
-//! until the context is shut down ([`Context::shutdown`]).
+//! until the context is shut down ([`Context::shutdown`]). With the
+//! `tokio` feature, [`Worker::run_async`] runs a worker with an async
+//! handler as a future on tokio.
 //!
 //! There is no counterpart in pyzmq or libzmq: these are the zguide's
 //! `ppqueue` and `ppworker` as components.
@@ -496,7 +498,7 @@ impl QueueState {
     }
 
     /// One message from the backend.
-    fn from_worker(&mut self, msg: &[Message], frontend: &Socket) -> crate::Result<()> {
+    fn on_worker_message(&mut self, msg: &[Message], frontend: &Socket) -> crate::Result<()> {
         let [id, rest @ ..] = msg else {
             return Ok(());
         };
@@ -640,7 +642,7 @@ fn queue_loop(
         };
         if readable[0] {
             while let Some(msg) = backend.try_recv_multipart()? {
-                state.from_worker(&msg, frontend)?;
+                state.on_worker_message(&msg, frontend)?;
             }
         }
         if readable.get(1).copied().unwrap_or(false) {
@@ -771,18 +773,19 @@ impl WorkerBuilder {
             Some(ctx) => ctx,
             None => Context::try_new()?,
         };
-        let mut worker = Worker {
+        let settings = Settings {
             ctx,
             endpoint: self.endpoint,
             heartbeat: self.heartbeat,
             reconnect_initial: self.reconnect_initial,
             reconnect_max: self.reconnect_max,
-            first: None,
         };
-        let socket = worker.new_socket()?;
-        socket.connect(&worker.endpoint)?;
-        worker.first = Some(socket);
-        Ok(worker)
+        let socket = settings.new_socket()?;
+        socket.connect(&settings.endpoint)?;
+        Ok(Worker {
+            settings,
+            first: Some(socket),
+        })
     }
 }
 
@@ -794,13 +797,29 @@ impl WorkerBuilder {
 /// one empty frame (a `REQ` client needs at least one).
 #[derive(Debug)]
 pub struct Worker {
+    settings: Settings,
+    /// The socket `build` connected, used by the first connection.
+    first: Option<Socket>,
+}
+
+/// What a worker needs to make its connections.
+#[derive(Debug, Clone)]
+struct Settings {
     ctx: Context,
     endpoint: String,
     heartbeat: Heartbeat,
     reconnect_initial: Duration,
     reconnect_max: Duration,
-    /// The socket `build` connected, used by the first connection.
-    first: Option<Socket>,
+}
+
+impl Settings {
+    fn new_socket(&self) -> crate::Result<Socket> {
+        let socket = self.ctx.socket(SocketType::Dealer)?;
+        socket.set_linger(Some(Duration::ZERO))?;
+        // A reply that cannot leave within the expiry means a dead queue.
+        socket.set_sndtimeo(Some(self.heartbeat.expiry()))?;
+        Ok(socket)
+    }
 }
 
 /// Why a connection's loop ended.
@@ -828,15 +847,7 @@ impl Worker {
 
     /// The worker's context: shutting it down ends [`run`](Self::run).
     pub fn context(&self) -> &Context {
-        &self.ctx
-    }
-
-    fn new_socket(&self) -> crate::Result<Socket> {
-        let socket = self.ctx.socket(SocketType::Dealer)?;
-        socket.set_linger(Some(Duration::ZERO))?;
-        // A reply that cannot leave within the expiry means a dead queue.
-        socket.set_sndtimeo(Some(self.heartbeat.expiry()))?;
-        Ok(socket)
+        &self.settings.ctx
     }
 
     /// Runs the worker in the caller's thread until its context is shut
@@ -865,7 +876,7 @@ impl Worker {
     where
         F: FnMut(Vec<Message>) -> Vec<Message> + Send + 'static,
     {
-        let ctx = self.ctx.clone();
+        let ctx = self.settings.ctx.clone();
         let background = Background::spawn(&ctx, "zmqx-ppworker", move |stop| {
             self.serve(&mut handler, Some(stop))
         })?;
@@ -889,14 +900,14 @@ impl Worker {
         handler: &mut dyn FnMut(Vec<Message>) -> Vec<Message>,
         stop: Option<&Socket>,
     ) -> crate::Result<()> {
-        let mut backoff = self.reconnect_initial;
+        let mut backoff = self.settings.reconnect_initial;
         let mut next = self.first.take();
         loop {
             let socket = match next.take() {
                 Some(s) => s,
                 None => {
-                    let s = self.new_socket()?;
-                    s.connect(&self.endpoint)?;
+                    let s = self.settings.new_socket()?;
+                    s.connect(&self.settings.endpoint)?;
                     s
                 }
             };
@@ -906,13 +917,13 @@ impl Worker {
             drop(socket);
             // Wait out the backoff on the next socket (not connected yet),
             // so that a stop or the context's end cuts the wait short.
-            let waiting = self.new_socket()?;
+            let waiting = self.settings.new_socket()?;
             if wait_readable(&[&waiting], stop, backoff)?.is_none() {
                 return Ok(());
             }
-            waiting.connect(&self.endpoint)?;
+            waiting.connect(&self.settings.endpoint)?;
             next = Some(waiting);
-            backoff = backoff.saturating_mul(2).min(self.reconnect_max);
+            backoff = backoff.saturating_mul(2).min(self.settings.reconnect_max);
         }
     }
 
@@ -924,14 +935,14 @@ impl Worker {
         stop: Option<&Socket>,
         backoff: &mut Duration,
     ) -> crate::Result<Outcome> {
-        let expiry = self.heartbeat.expiry();
+        let expiry = self.settings.heartbeat.expiry();
         match socket.send(READY) {
             Ok(()) => {}
             Err(e) if is(&e, |e| matches!(e, crate::Error::Again)) => return Ok(Outcome::Lost),
             Err(e) => return Err(e),
         }
         let mut heard = Instant::now();
-        let mut next_heartbeat = heard + self.heartbeat.interval;
+        let mut next_heartbeat = heard + self.settings.heartbeat.interval;
         loop {
             let timeout = next_heartbeat.saturating_duration_since(Instant::now());
             let Some(readable) = wait_readable(&[socket], stop, timeout)? else {
@@ -941,14 +952,14 @@ impl Worker {
                 while let Some(mut msg) = socket.try_recv_multipart()? {
                     if msg.len() == 1 && msg[0][..] == *HEARTBEAT {
                         heard = Instant::now();
-                        *backoff = self.reconnect_initial;
+                        *backoff = self.settings.reconnect_initial;
                         continue;
                     }
                     // A request: envelope, empty delimiter, body.
                     let Some(delimiter) = msg.iter().position(|m| m.is_empty()) else {
                         continue;
                     };
-                    *backoff = self.reconnect_initial;
+                    *backoff = self.settings.reconnect_initial;
                     let body = msg.split_off(delimiter + 1);
                     let mut reply = handler(body);
                     if reply.is_empty() {
@@ -972,6 +983,151 @@ impl Worker {
             }
             if now >= next_heartbeat {
                 socket.try_send(HEARTBEAT)?;
+                next_heartbeat = now + self.settings.heartbeat.interval;
+            }
+        }
+    }
+}
+
+#[cfg(all(feature = "tokio", unix))]
+impl Worker {
+    /// Runs the worker on the current tokio runtime with an async
+    /// `handler`: the same protocol, heartbeats and backoff as
+    /// [`run`](Self::run), with the socket driven by an
+    /// [`AsyncSocket`](crate::AsyncSocket). It returns `Ok(())` when the
+    /// context is shut down; dropping the future (or aborting its task)
+    /// ends the worker at once, closing its socket (a request being handled
+    /// then goes unanswered, and the client's retry takes it elsewhere).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use zmqx::patterns::lazy_pirate;
+    /// use zmqx::patterns::paranoid_pirate::{Queue, Worker};
+    ///
+    /// #[tokio::main(flavor = "current_thread")]
+    /// async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    ///     let mut queue = Queue::builder()
+    ///         .frontend("tcp://127.0.0.1:*")
+    ///         .backend("tcp://127.0.0.1:*")
+    ///         .bind()?
+    ///         .spawn()?;
+    ///     let worker = Worker::builder(&queue.backend_endpoints()[0]).build()?;
+    ///     let task = tokio::spawn(worker.run_async(|request| async move { request }));
+    ///
+    ///     let mut client = lazy_pirate::Client::builder()
+    ///         .endpoint(&queue.frontend_endpoints()[0])
+    ///         .build_async()?;
+    ///     assert_eq!(client.request(["hello"]).await?[0], "hello");
+    ///
+    ///     task.abort();
+    ///     assert!(queue.stop(Duration::from_secs(5))?);
+    ///     Ok(())
+    /// }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// A socket error other than the context's end; outside a tokio
+    /// runtime, [`zmqx::Error::Reactor`](crate::Error::Reactor).
+    #[cfg_attr(docsrs, doc(cfg(all(feature = "tokio", unix))))]
+    pub async fn run_async<F, Fut>(mut self, mut handler: F) -> Result<()>
+    where
+        F: FnMut(Vec<Message>) -> Fut,
+        Fut: std::future::Future<Output = Vec<Message>>,
+    {
+        let first = self.first.take();
+        // Only the settings (`Sync`) are borrowed across awaits, so the
+        // future is `Send`.
+        match self.settings.connections_async(first, &mut handler).await {
+            Err(e) if terminated(&e) => Ok(()),
+            other => Ok(other?),
+        }
+    }
+}
+
+#[cfg(all(feature = "tokio", unix))]
+impl Settings {
+    async fn connections_async<F, Fut>(
+        &self,
+        first: Option<Socket>,
+        handler: &mut F,
+    ) -> crate::Result<()>
+    where
+        F: FnMut(Vec<Message>) -> Fut,
+        Fut: std::future::Future<Output = Vec<Message>>,
+    {
+        let mut backoff = self.reconnect_initial;
+        let mut next = first;
+        loop {
+            let socket = match next.take() {
+                Some(s) => s,
+                None => {
+                    let s = self.new_socket()?;
+                    s.connect(&self.endpoint)?;
+                    s
+                }
+            };
+            let socket = crate::AsyncSocket::new(socket)?;
+            self.connection_async(&socket, handler, &mut backoff)
+                .await?;
+            drop(socket);
+            tokio::time::sleep(backoff).await;
+            backoff = backoff.saturating_mul(2).min(self.reconnect_max);
+        }
+    }
+
+    /// Serves one connection until the queue goes silent (`Ok`) or an
+    /// error.
+    async fn connection_async<F, Fut>(
+        &self,
+        socket: &crate::AsyncSocket,
+        handler: &mut F,
+        backoff: &mut Duration,
+    ) -> crate::Result<()>
+    where
+        F: FnMut(Vec<Message>) -> Fut,
+        Fut: std::future::Future<Output = Vec<Message>>,
+    {
+        let expiry = self.heartbeat.expiry();
+        match tokio::time::timeout(expiry, socket.send(READY)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) if !is(&e, |e| matches!(e, crate::Error::Again)) => return Err(e),
+            // Could not even say READY: the queue is unreachable.
+            Ok(Err(_)) | Err(_) => return Ok(()),
+        }
+        let mut heard = Instant::now();
+        let mut next_heartbeat = heard + self.heartbeat.interval;
+        loop {
+            let wake = tokio::time::Instant::from_std(next_heartbeat);
+            if let Ok(received) = tokio::time::timeout_at(wake, socket.recv_multipart()).await {
+                let mut msg = received?;
+                if msg.len() == 1 && msg[0][..] == *HEARTBEAT {
+                    heard = Instant::now();
+                    *backoff = self.reconnect_initial;
+                } else if let Some(delimiter) = msg.iter().position(|m| m.is_empty()) {
+                    *backoff = self.reconnect_initial;
+                    let body = msg.split_off(delimiter + 1);
+                    let mut reply = handler(body).await;
+                    if reply.is_empty() {
+                        reply.push(Message::new());
+                    }
+                    let parts = msg.into_iter().chain(reply);
+                    match tokio::time::timeout(expiry, socket.send_multipart(parts)).await {
+                        Ok(Ok(())) => {}
+                        Ok(Err(e)) if !is(&e, |e| matches!(e, crate::Error::Again)) => {
+                            return Err(e);
+                        }
+                        Ok(Err(_)) | Err(_) => return Ok(()),
+                    }
+                    heard = Instant::now();
+                }
+            }
+            let now = Instant::now();
+            if now.duration_since(heard) > expiry {
+                return Ok(());
+            }
+            if now >= next_heartbeat {
+                socket.try_send(&mut Message::from(HEARTBEAT))?;
                 next_heartbeat = now + self.heartbeat.interval;
             }
         }
