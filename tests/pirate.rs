@@ -31,7 +31,7 @@ const ENDPOINT_ENV: &str = "ZMQX_PIRATE_ENDPOINT";
 const LOG_ENV: &str = "ZMQX_PIRATE_LOG";
 const READY_LINE: &str = "PIRATE-READY";
 /// How long the child servers and workers work on a request.
-const WORK: Duration = Duration::from_millis(2);
+const WORK: Duration = Duration::from_millis(5);
 /// The heartbeat of the Paranoid Pirate tests.
 const PP_HEARTBEAT: Duration = Duration::from_millis(100);
 
@@ -268,6 +268,7 @@ struct Figures {
     answered: u64,
     duplicates: u64,
     recoveries: Vec<Duration>,
+    restarts: Vec<Duration>,
     after_ready: Vec<Duration>,
     stats: lazy_pirate::Stats,
 }
@@ -278,10 +279,13 @@ impl Figures {
         r.sort();
         let mut a = self.after_ready.clone();
         a.sort();
+        let mut k = self.restarts.clone();
+        k.sort();
         let ms = |d: Duration| d.as_secs_f64() * 1e3;
         println!(
             "{what}: {} requests answered, none lost; {} processed twice; {} kills; \
              kill -> first reply from the new process: min {:.0} ms, median {:.0} ms, max {:.0} ms; \
+             kill -> new process ready: median {:.0} ms, max {:.0} ms; \
              new process ready -> first reply: median {:.0} ms, max {:.0} ms; \
              client retries {}, sockets {}",
             self.answered,
@@ -290,6 +294,8 @@ impl Figures {
             ms(r[0]),
             ms(r[r.len() / 2]),
             ms(r[r.len() - 1]),
+            ms(k[k.len() / 2]),
+            ms(k[k.len() - 1]),
             ms(a[a.len() / 2]),
             ms(a[a.len() - 1]),
             self.stats.retries,
@@ -309,6 +315,25 @@ fn processed(log: &Path) -> std::io::Result<HashMap<u64, u64>> {
         }
     }
     Ok(counts)
+}
+
+/// Waits until the child logs one more request than now (it is then
+/// working on it).
+fn wait_for_next_request(log: &Path) -> Result<(), String> {
+    let lines = |log: &Path| {
+        std::fs::read(log)
+            .map(|b| b.iter().filter(|&&c| c == b'\n').count())
+            .unwrap_or(0)
+    };
+    let now = lines(log);
+    let deadline = Instant::now() + TIMEOUT;
+    while lines(log) == now {
+        if Instant::now() >= deadline {
+            return Err("the child logged no new request".into());
+        }
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    Ok(())
 }
 
 fn temp_log(name: &str) -> PathBuf {
@@ -333,15 +358,23 @@ fn kill_and_restart(
 ) -> Result<Figures, Box<dyn std::error::Error>> {
     let mut recoveries = Vec::new();
     let mut after_ready = Vec::new();
-    for _ in 0..KILLS {
+    let mut restarts = Vec::new();
+    for cycle in 0..KILLS {
         for _ in 0..REPLIES_PER_LIFE {
             load.next()?;
+        }
+        if cycle % 2 == 0 {
+            // Every other kill lands while the child works on a request:
+            // it has logged the next request and not replied yet, so the
+            // retry makes it processed twice.
+            wait_for_next_request(log)?;
         }
         let killed_at = Instant::now();
         child.kill()?;
         child = ChildProc::spawn(mode, child_endpoint, log)?;
         child.ready()?;
         let ready_at = Instant::now();
+        restarts.push(ready_at - killed_at);
         let pid = child.pid();
         loop {
             let reply = load.next()?;
@@ -370,6 +403,7 @@ fn kill_and_restart(
         answered,
         duplicates,
         recoveries,
+        restarts,
         after_ready,
         stats,
     })
@@ -384,6 +418,10 @@ fn lazy_pirate_kills(mode: Mode, name: &str) -> TestResult {
     figures.print(&format!("Lazy Pirate ({mode:?})"));
     assert!(figures.answered >= ((KILLS + 1) * REPLIES_PER_LIFE) as u64);
     assert_eq!(figures.recoveries.len(), KILLS);
+    assert!(
+        figures.duplicates >= 1,
+        "kills during the work should make some requests processed twice"
+    );
     Ok(())
 }
 
@@ -424,6 +462,10 @@ fn paranoid_pirate_survives_ten_worker_kills() -> TestResult {
     let figures = kill_and_restart("pp-worker", &backend, first, load, &log)?;
     figures.print("Paranoid Pirate (worker killed)");
     assert!(figures.answered >= ((KILLS + 1) * REPLIES_PER_LIFE) as u64);
+    assert!(
+        figures.duplicates >= 1,
+        "kills during the work should make some requests processed twice"
+    );
     assert!(queue.stop(TIMEOUT)?, "the queue ends on stop");
     Ok(())
 }
