@@ -58,8 +58,8 @@
 //! | worker → queue | the same envelope…, `""`, reply… | the reply; the queue sends it to the client and counts the worker idle again |
 //!
 //! Any message from a worker proves it alive. A one-frame message other
-//! than `READY` or `HEARTBEAT` is ignored by both sides (counted as
-//! invalid); so is a request without an empty delimiter frame.
+//! than `READY` or `HEARTBEAT` is ignored by both sides; so is a request
+//! without an empty delimiter frame.
 //!
 //! ## Delivery and failure
 //!
@@ -195,10 +195,6 @@ impl Default for Heartbeat {
 /// cleanly).
 fn terminated(e: &crate::Error) -> bool {
     matches!(e.root(), crate::Error::ContextTerminated)
-}
-
-fn is(e: &crate::Error, kind: fn(&crate::Error) -> bool) -> bool {
-    kind(e.root())
 }
 
 // ---------------------------------------------------------------------------
@@ -527,7 +523,7 @@ impl QueueState {
                 // the idle list with its next message.
                 Ok(false) => {}
                 // Its connection is gone.
-                Err(e) if is(&e, |e| matches!(e, crate::Error::HostUnreachable)) => {}
+                Err(e) if matches!(e.root(), crate::Error::HostUnreachable) => {}
                 Err(e) => return Err(e),
             }
         }
@@ -540,7 +536,7 @@ impl QueueState {
         for worker in &self.idle {
             match backend.try_send_multipart([&worker.id[..], HEARTBEAT]) {
                 Ok(_) => {}
-                Err(e) if is(&e, |e| matches!(e, crate::Error::HostUnreachable)) => {
+                Err(e) if matches!(e.root(), crate::Error::HostUnreachable) => {
                     gone.push(worker.id.clone());
                 }
                 Err(e) => return Err(e),
@@ -938,7 +934,7 @@ impl Worker {
         let expiry = self.settings.heartbeat.expiry();
         match socket.send(READY) {
             Ok(()) => {}
-            Err(e) if is(&e, |e| matches!(e, crate::Error::Again)) => return Ok(Outcome::Lost),
+            Err(e) if matches!(e.root(), crate::Error::Again) => return Ok(Outcome::Lost),
             Err(e) => return Err(e),
         }
         let mut heard = Instant::now();
@@ -967,7 +963,7 @@ impl Worker {
                     }
                     match socket.send_multipart(msg.iter().chain(reply.iter())) {
                         Ok(()) => {}
-                        Err(e) if is(&e, |e| matches!(e, crate::Error::Again)) => {
+                        Err(e) if matches!(e.root(), crate::Error::Again) => {
                             return Ok(Outcome::Lost);
                         }
                         Err(e) => return Err(e),
@@ -1091,7 +1087,7 @@ impl Settings {
         let expiry = self.heartbeat.expiry();
         match tokio::time::timeout(expiry, socket.send(READY)).await {
             Ok(Ok(())) => {}
-            Ok(Err(e)) if !is(&e, |e| matches!(e, crate::Error::Again)) => return Err(e),
+            Ok(Err(e)) if !matches!(e.root(), crate::Error::Again) => return Err(e),
             // Could not even say READY: the queue is unreachable.
             Ok(Err(_)) | Err(_) => return Ok(()),
         }
@@ -1114,7 +1110,7 @@ impl Settings {
                     let parts = msg.into_iter().chain(reply);
                     match tokio::time::timeout(expiry, socket.send_multipart(parts)).await {
                         Ok(Ok(())) => {}
-                        Ok(Err(e)) if !is(&e, |e| matches!(e, crate::Error::Again)) => {
+                        Ok(Err(e)) if !matches!(e.root(), crate::Error::Again) => {
                             return Err(e);
                         }
                         Ok(Err(_)) | Err(_) => return Ok(()),
