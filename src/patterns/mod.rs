@@ -11,3 +11,5 @@
 
 // Components (one module each).
 pub mod binary_star;
+pub mod lazy_pirate;
+pub mod paranoid_pirate;
