@@ -88,7 +88,7 @@ fn lp_server(endpoint: &str, log: &Path) {
     let deadline = Instant::now() + TIMEOUT;
     loop {
         match rep.bind(endpoint) {
-            Ok(()) => break,
+            Ok(_) => break,
             Err(e) if Instant::now() < deadline => {
                 eprintln!("lp-server: bind {endpoint}: {e}; retrying");
                 std::thread::sleep(Duration::from_millis(20));
