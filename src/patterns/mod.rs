@@ -10,3 +10,6 @@
 #![forbid(unsafe_code)]
 
 // Components (one module each).
+#[cfg(feature = "beacon")]
+#[cfg_attr(docsrs, doc(cfg(feature = "beacon")))]
+pub mod beacon;
