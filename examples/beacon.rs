@@ -29,7 +29,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The service: a REP socket on the interface's address, announced as
     // "zmqx-echo <endpoint>" twice a second.
     let ctx = Context::new();
-    let mut service_beacon = Beacon::with_interface(PORT, &interface)?;
+    let service_beacon = Beacon::with_interface(PORT, &interface)?;
     let rep = ctx.socket(SocketType::Rep)?;
     let host = match service_beacon.address() {
         a if a.is_unspecified() => "127.0.0.1".to_string(),

@@ -325,6 +325,10 @@ struct Publisher {
 /// an interval from a background thread and receives peers' beacons
 /// matching a filter. See the [module docs](self).
 ///
+/// [`publish`](Beacon::publish), [`silence`](Beacon::silence) and
+/// [`recv`](Beacon::recv) take `&self`, so one thread can wait for beacons
+/// while another changes what is published (share it in an `Arc`).
+///
 /// Drop asks the thread to end and returns at once (the thread ends within
 /// microseconds: it waits on a condition variable, never on the network);
 /// [`stop`](Beacon::stop) also waits for it, for a bounded time.
@@ -335,7 +339,7 @@ pub struct Beacon {
     broadcast: SocketAddrV4,
     sender: Arc<UdpSocket>,
     shared: Arc<Shared>,
-    publisher: Option<Publisher>,
+    publisher: Mutex<Option<Publisher>>,
     /// The receiving socket and the filter, while subscribed.
     receiver: Option<(UdpSocket, Vec<u8>)>,
 }
@@ -394,7 +398,7 @@ impl Beacon {
             broadcast: SocketAddrV4::new(broadcast, port),
             sender: Arc::new(sender),
             shared,
-            publisher: None,
+            publisher: Mutex::new(None),
             receiver: None,
         })
     }
@@ -427,7 +431,7 @@ impl Beacon {
     ///
     /// Fails with [`Error::PayloadTooLong`], [`Error::ZeroInterval`] or
     /// [`Error::Socket`] (`send to`).
-    pub fn publish(&mut self, payload: impl AsRef<[u8]>, interval: Duration) -> Result<()> {
+    pub fn publish(&self, payload: impl AsRef<[u8]>, interval: Duration) -> Result<()> {
         let payload = payload.as_ref();
         if payload.len() > MAX_PAYLOAD {
             return Err(Error::PayloadTooLong { len: payload.len() });
@@ -435,8 +439,11 @@ impl Beacon {
         if interval.is_zero() {
             return Err(Error::ZeroInterval);
         }
-        if self.publisher.is_none() {
-            self.publisher = Some(self.spawn()?);
+        {
+            let mut publisher = self.publisher.lock().unwrap_or_else(|e| e.into_inner());
+            if publisher.is_none() {
+                *publisher = Some(self.spawn()?);
+            }
         }
         let mut state = self.shared.lock();
         state.payload = None;
@@ -453,7 +460,7 @@ impl Beacon {
 
     /// Stops broadcasting (czmq: `SILENCE`). No beacon leaves after this
     /// returns.
-    pub fn silence(&mut self) {
+    pub fn silence(&self) {
         self.shared.lock().payload = None;
         self.shared.wake.notify_all();
     }
@@ -584,7 +591,12 @@ impl Beacon {
     /// it ended in time (it always has when nothing was published).
     pub fn stop(mut self, timeout: Duration) -> bool {
         self.signal_stop();
-        let Some(publisher) = self.publisher.take() else {
+        let publisher = self
+            .publisher
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        let Some(publisher) = publisher else {
             return true;
         };
         match publisher.done.recv_timeout(timeout) {
