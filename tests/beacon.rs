@@ -320,7 +320,10 @@ impl Netns {
             .arg(program)
             .args(args)
             .env_remove("ZSYS_INTERFACE");
-        let side = Side::start(&format!("czmq {args:?} in {}", self.ns[which]), &mut command);
+        let side = Side::start(
+            &format!("czmq {args:?} in {}", self.ns[which]),
+            &mut command,
+        );
         let ready = side.wait_for("ready", common::TIMEOUT);
         assert_eq!(ready.extra, self.addr[which], "czmq's hostname");
         side
@@ -440,7 +443,9 @@ fn czmq_peer() -> Option<(TempDir, PathBuf)> {
         .args(["-E", "-x", "c", "-o", "/dev/null"])
         .arg(&source))
     {
-        skip(&format!("czmq cannot be used (apt install libczmq-dev): {why}"));
+        skip(&format!(
+            "czmq cannot be used (apt install libczmq-dev): {why}"
+        ));
         return None;
     }
     let program = dir.0.join("peer");
@@ -496,7 +501,10 @@ fn zmqx_beacons_cross_the_link_with_filter_interval_and_silence() {
     let lines = listener.collect(INTERVAL * 10);
     let beacons = heard(&lines);
     for (_, peer, payload) in &beacons {
-        assert_eq!((peer.as_str(), payload.as_str()), (netns.addr[0].as_str(), "NODE/1"));
+        assert_eq!(
+            (peer.as_str(), payload.as_str()),
+            (netns.addr[0].as_str(), "NODE/1")
+        );
     }
     assert!(
         (6..=14).contains(&beacons.len()),
@@ -531,7 +539,10 @@ fn a_beacon_does_not_hear_itself_but_its_hosts_other_beacons() {
     let listener = netns.zmqx(
         1,
         "listen",
-        &[("ZMQX_BEACON_FILTER", ""), ("ZMQX_BEACON_PAYLOAD", "B-self")],
+        &[
+            ("ZMQX_BEACON_FILTER", ""),
+            ("ZMQX_BEACON_PAYLOAD", "B-self"),
+        ],
     );
     let _b = netns.zmqx(1, "publish", &[("ZMQX_BEACON_PAYLOAD", "B")]);
     let _a = netns.zmqx(0, "publish", &[("ZMQX_BEACON_PAYLOAD", "A")]);
@@ -546,7 +557,9 @@ fn a_beacon_does_not_hear_itself_but_its_hosts_other_beacons() {
 #[test]
 fn czmq_publishes_zmqx_hears() {
     let Some(netns) = Netns::create() else { return };
-    let Some((_dir, peer)) = czmq_peer() else { return };
+    let Some((_dir, peer)) = czmq_peer() else {
+        return;
+    };
     let listener = netns.zmqx(1, "listen", &[("ZMQX_BEACON_FILTER", "CZ")]);
     let _czmq = netns.czmq(0, &peer, &["publish", "5670", "CZMQ/node-7", "100"]);
     let m = listener.wait_for("heard", common::TIMEOUT);
@@ -558,7 +571,9 @@ fn czmq_publishes_zmqx_hears() {
 #[test]
 fn zmqx_publishes_czmq_hears() {
     let Some(netns) = Netns::create() else { return };
-    let Some((_dir, peer)) = czmq_peer() else { return };
+    let Some((_dir, peer)) = czmq_peer() else {
+        return;
+    };
     let czmq = netns.czmq(1, &peer, &["listen", "5670", "RS/"]);
     let _other = netns.zmqx(0, "publish", &[("ZMQX_BEACON_PAYLOAD", "XX/skip")]);
     let _node = netns.zmqx(0, "publish", &[("ZMQX_BEACON_PAYLOAD", "RS/zmqx-1")]);

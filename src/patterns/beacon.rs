@@ -136,9 +136,7 @@ pub enum Error {
 
 fn no_interface(name: &Option<String>) -> String {
     match name {
-        Some(n) => format!(
-            "no network interface {n:?} that is up with an IPv4 broadcast address"
-        ),
+        Some(n) => format!("no network interface {n:?} that is up with an IPv4 broadcast address"),
         None => "no IPv4 interface that is up, can broadcast and is not loopback or \
                  point-to-point (set ZSYS_INTERFACE or pass an Interface)"
             .into(),
@@ -523,9 +521,7 @@ impl Beacon {
         socket
             .set_broadcast(true)
             .map_err(socket_error("set SO_BROADCAST on", at))?;
-        socket
-            .bind(&at.into())
-            .map_err(socket_error("bind", at))?;
+        socket.bind(&at.into()).map_err(socket_error("bind", at))?;
         Ok(socket.into())
     }
 
@@ -618,6 +614,120 @@ impl Beacon {
     }
 }
 
+/// A [`Beacon`] whose beacons are received with `.await` on tokio
+/// (features `beacon` and `tokio`).
+///
+/// Publishing is the [`Beacon`]'s ([`beacon`](AsyncBeacon::beacon)); only
+/// receiving differs: [`subscribe`](AsyncBeacon::subscribe) registers the
+/// receiving socket with the current tokio runtime, and
+/// [`recv`](AsyncBeacon::recv) waits without blocking a thread (wrap it in
+/// `tokio::time::timeout` for a deadline). Dropping the future of `recv`
+/// loses no beacon.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), zmqx::patterns::beacon::Error> {
+/// use std::time::Duration;
+/// use zmqx::patterns::beacon::{AsyncBeacon, Beacon};
+///
+/// let mut beacon = AsyncBeacon::from(Beacon::new(5670)?);
+/// beacon.subscribe(b"NODE/")?;
+/// beacon.beacon().publish(b"NODE/2", Duration::from_secs(1))?;
+/// let peer = beacon.recv().await?;
+/// println!("{} says {:?}", peer.peer, peer.payload);
+/// # Ok(())
+/// # }
+/// ```
+#[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+#[derive(Debug)]
+pub struct AsyncBeacon {
+    beacon: Beacon,
+    receiver: Option<(tokio::net::UdpSocket, Vec<u8>)>,
+}
+
+#[cfg(feature = "tokio")]
+impl From<Beacon> for AsyncBeacon {
+    /// Takes over a beacon; a subscription it had ends (subscribe again).
+    fn from(mut beacon: Beacon) -> AsyncBeacon {
+        beacon.unsubscribe();
+        AsyncBeacon {
+            beacon,
+            receiver: None,
+        }
+    }
+}
+
+#[cfg(feature = "tokio")]
+impl AsyncBeacon {
+    /// The beacon: publish, silence, its address.
+    pub fn beacon(&self) -> &Beacon {
+        &self.beacon
+    }
+
+    /// As [`Beacon::subscribe`], the socket registered with the current
+    /// tokio runtime (outside one: [`Error::Socket`]).
+    pub fn subscribe(&mut self, filter: impl AsRef<[u8]>) -> Result<()> {
+        let filter = filter.as_ref();
+        if filter.len() > MAX_PAYLOAD {
+            return Err(Error::FilterTooLong { len: filter.len() });
+        }
+        if let Some((_, f)) = &mut self.receiver {
+            f.clear();
+            f.extend_from_slice(filter);
+            return Ok(());
+        }
+        let at = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, self.beacon.port);
+        let socket = self.beacon.bind_receiver()?;
+        socket
+            .set_nonblocking(true)
+            .map_err(socket_error("set O_NONBLOCK on", at))?;
+        let socket = tokio::net::UdpSocket::from_std(socket)
+            .map_err(socket_error("register with tokio", at))?;
+        self.receiver = Some((socket, filter.to_vec()));
+        Ok(())
+    }
+
+    /// As [`Beacon::unsubscribe`].
+    pub fn unsubscribe(&mut self) {
+        self.receiver = None;
+    }
+
+    /// The next beacon from a peer that matches the filter.
+    ///
+    /// Fails with [`Error::NotSubscribed`] or [`Error::Socket`].
+    pub async fn recv(&self) -> Result<Received> {
+        let Some((socket, filter)) = &self.receiver else {
+            return Err(Error::NotSubscribed);
+        };
+        let mut buf = [0u8; MAX_PAYLOAD + 1];
+        loop {
+            match socket.recv_from(&mut buf).await {
+                Ok((len, from)) => {
+                    let data = &buf[..len];
+                    if self.beacon.accepts(data, filter) {
+                        return Ok(Received {
+                            peer: from.ip(),
+                            payload: data.to_vec(),
+                        });
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    let at = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, self.beacon.port);
+                    return Err(socket_error("receive on", at)(e));
+                }
+            }
+        }
+    }
+
+    /// As [`Beacon::stop`] (the wait is for a thread that ends within
+    /// microseconds once asked).
+    pub fn stop(self, timeout: Duration) -> bool {
+        drop(self.receiver);
+        self.beacon.stop(timeout)
+    }
+}
+
 impl Drop for Beacon {
     /// Asks the publishing thread to end and returns at once.
     fn drop(&mut self) {
@@ -629,18 +739,21 @@ impl Drop for Beacon {
 mod tests {
     use super::*;
 
-    /// A beacon on the loopback interface (nothing leaves this host) and a
-    /// port no other test uses.
+    /// The loopback interface: nothing leaves this host.
+    fn loopback() -> Interface {
+        Interface::Address {
+            address: Ipv4Addr::LOCALHOST,
+            broadcast: Ipv4Addr::new(127, 255, 255, 255),
+        }
+    }
+
+    /// A beacon on the loopback interface and a port no other test uses.
     fn local() -> Beacon {
         let port = UdpSocket::bind("127.0.0.1:0")
             .and_then(|s| s.local_addr())
             .expect("a free port")
             .port();
-        let iface = Interface::Address {
-            address: Ipv4Addr::LOCALHOST,
-            broadcast: Ipv4Addr::new(127, 255, 255, 255),
-        };
-        Beacon::with_interface(port, &iface).expect("loopback beacon")
+        Beacon::with_interface(port, &loopback()).expect("loopback beacon")
     }
 
     #[test]
@@ -686,6 +799,63 @@ mod tests {
     }
 
     #[test]
+    fn stop_ends_the_thread_and_the_beacons() -> Result<()> {
+        let t = Duration::from_secs(10);
+        let a = local();
+        let mut b = Beacon::with_interface(a.port(), &loopback())?;
+        b.subscribe(b"")?;
+        a.publish(b"A", Duration::from_millis(10))?;
+        assert_eq!(b.recv(t)?.expect("a beacon").payload, b"A");
+        let started = Instant::now();
+        assert!(a.stop(t), "the thread ends");
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "{:?}",
+            started.elapsed()
+        );
+        // Drain what was sent before the stop, then silence.
+        while b.recv(Duration::from_millis(50))?.is_some() {}
+        assert_eq!(b.recv(Duration::from_millis(100))?, None);
+        // Dropping a publishing beacon returns at once, and it goes quiet.
+        let c = Beacon::with_interface(b.port(), &loopback())?;
+        c.publish(b"C", Duration::from_millis(10))?;
+        assert_eq!(b.recv(t)?.expect("c's beacon").payload, b"C");
+        let started = Instant::now();
+        drop(c);
+        assert!(
+            started.elapsed() < Duration::from_millis(100),
+            "{:?}",
+            started.elapsed()
+        );
+        while b.recv(Duration::from_millis(50))?.is_some() {}
+        assert_eq!(b.recv(Duration::from_millis(100))?, None);
+        Ok(())
+    }
+
+    #[cfg(feature = "tokio")]
+    #[tokio::test]
+    async fn async_receive_with_filter() -> Result<()> {
+        let a = local();
+        let mut b = AsyncBeacon::from(Beacon::with_interface(a.port(), &loopback())?);
+        let e = b.recv().await.unwrap_err();
+        assert!(matches!(e, Error::NotSubscribed), "{e}");
+        b.subscribe(b"YES")?;
+        b.beacon().publish(b"YES-b", Duration::from_millis(10))?;
+        a.publish(b"NO", Duration::from_millis(10))?;
+        let t = Duration::from_secs(10);
+        // Filtered out: "NO"; discarded as our own: "YES-b"; a switches to
+        // a payload that passes, and only that one arrives.
+        a.publish(b"YES-a", Duration::from_millis(10))?;
+        for _ in 0..3 {
+            let m = tokio::time::timeout(t, b.recv()).await.expect("in time")?;
+            assert_eq!(m.payload, b"YES-a");
+        }
+        assert!(b.stop(t));
+        assert!(a.stop(t));
+        Ok(())
+    }
+
+    #[test]
     fn interface_spelling_is_czmqs() {
         assert_eq!(Interface::parse(""), Interface::First);
         assert_eq!(Interface::parse("*"), Interface::All);
@@ -711,11 +881,7 @@ mod tests {
     fn loopback_round_trip_with_filter_and_no_echo() -> Result<()> {
         let t = Duration::from_secs(10);
         let mut a = local();
-        let iface = Interface::Address {
-            address: Ipv4Addr::LOCALHOST,
-            broadcast: Ipv4Addr::new(127, 255, 255, 255),
-        };
-        let mut b = Beacon::with_interface(a.port(), &iface)?;
+        let mut b = Beacon::with_interface(a.port(), &loopback())?;
         a.subscribe(b"")?;
         b.subscribe(b"NODE/")?;
         a.publish(b"NODE/a", Duration::from_millis(20))?;
