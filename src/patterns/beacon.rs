@@ -424,8 +424,9 @@ impl Beacon {
 
     /// Starts broadcasting `payload` every `interval`, replacing what was
     /// published (czmq: `PUBLISH`). The first beacon is sent before this
-    /// returns, so a send error (no route, say) is returned here; later
-    /// failed sends are retried at the next interval.
+    /// returns, so a send error (no route, say) is returned here, and what
+    /// was published before goes on; later failed sends are retried at the
+    /// next interval.
     ///
     /// Fails with [`Error::PayloadTooLong`], [`Error::ZeroInterval`] or
     /// [`Error::Socket`] (`send to`).
@@ -443,8 +444,9 @@ impl Beacon {
                 *publisher = Some(self.spawn()?);
             }
         }
+        // The lock is held while sending, so the thread cannot send the
+        // old payload meanwhile; on an error what was published stays.
         let mut state = self.shared.lock();
-        state.payload = None;
         self.sender
             .send_to(payload, self.broadcast)
             .map_err(socket_error("send to", self.broadcast))?;
