@@ -567,17 +567,21 @@ fn czmq_publishes_zmqx_hears() {
 }
 
 /// zmqx publishes; czmq's zbeacon hears the payload and zmqx's address,
-/// through its filter.
+/// through its filter. A zmqx listener shares the port with it on the same
+/// host (SO_REUSEADDR/SO_REUSEPORT on both sides) and hears the same.
 #[test]
 fn zmqx_publishes_czmq_hears() {
     let Some(netns) = Netns::create() else { return };
     let Some((_dir, peer)) = czmq_peer() else {
         return;
     };
+    let zmqx = netns.zmqx(1, "listen", &[("ZMQX_BEACON_FILTER", "RS/")]);
     let czmq = netns.czmq(1, &peer, &["listen", "5670", "RS/"]);
     let _other = netns.zmqx(0, "publish", &[("ZMQX_BEACON_PAYLOAD", "XX/skip")]);
     let _node = netns.zmqx(0, "publish", &[("ZMQX_BEACON_PAYLOAD", "RS/zmqx-1")]);
     let m = czmq.wait_for("heard", common::TIMEOUT);
+    assert_eq!(m.extra, format!("{} RS/zmqx-1", netns.addr[0]));
+    let m = zmqx.wait_for("heard", common::TIMEOUT);
     assert_eq!(m.extra, format!("{} RS/zmqx-1", netns.addr[0]));
     // Its filter kept the other beacon out (both publish every 100 ms).
     let beacons = heard(&czmq.collect(INTERVAL * 5));
