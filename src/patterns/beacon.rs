@@ -857,6 +857,15 @@ mod tests {
         Ok(())
     }
 
+    /// One thread can receive while another publishes (`Arc<Beacon>`).
+    #[test]
+    fn beacon_is_send_and_sync() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<Beacon>();
+        #[cfg(feature = "tokio")]
+        send_sync::<AsyncBeacon>();
+    }
+
     #[test]
     fn interface_spelling_is_czmqs() {
         assert_eq!(Interface::parse(""), Interface::First);
