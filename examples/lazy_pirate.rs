@@ -82,7 +82,7 @@ fn restart(ctx: &Context, endpoint: &str) -> zmqx::Result<zmqx::Socket> {
     let mut tries = 0;
     loop {
         match server.bind(endpoint) {
-            Ok(()) => return Ok(server),
+            Ok(_) => return Ok(server),
             Err(e) if matches!(e.root(), zmqx::Error::AddressInUse) && tries < 100 => {
                 tries += 1;
                 thread::sleep(Duration::from_millis(10));
