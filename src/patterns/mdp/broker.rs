@@ -257,8 +257,7 @@ impl Broker {
     /// Binds the broker's socket and returns the endpoint bound (the real
     /// port for `tcp://…:*`). Call it as often as needed.
     pub fn bind(&self, endpoint: &str) -> Result<String> {
-        self.socket.bind(endpoint)?;
-        Ok(self.socket.last_endpoint()?)
+        Ok(self.socket.bind(endpoint)?)
     }
 
     /// A handle that ends [`run`](Broker::run) from another thread.
