@@ -626,3 +626,39 @@ fn broker_runs_in_the_callers_thread_until_stopped() -> Result<(), Error> {
     assert_eq!((stats.requests, stats.replies), (1, 1));
     Ok(())
 }
+
+#[test]
+fn unexpected_worker_commands_get_disconnect() -> Result<(), Error> {
+    let ctx = Context::new();
+    let (broker, endpoint) = broker(&ctx, fast_broker(), "tcp://127.0.0.1:*");
+    let disconnect = vec![b"MDPW02".to_vec(), vec![6]];
+    // A second READY: the broker forgets the worker and says so.
+    let raw = socket(&ctx, SocketType::Dealer)?;
+    raw.connect(&endpoint)?;
+    raw.send_multipart(["MDPW02", "\x01", "svc"])?;
+    await_workers(&broker, 1);
+    raw.send_multipart(["MDPW02", "\x01", "svc"])?;
+    let got = loop {
+        let m = raw.recv_multipart_bytes()?;
+        if m != vec![b"MDPW02".to_vec(), vec![5]] {
+            break m;
+        }
+    };
+    assert_eq!(got, disconnect);
+    assert_eq!(broker.stats().workers, 0);
+    // A heartbeat from a worker the broker does not know (say, after a
+    // broker restart), with majortomo's empty frame: DISCONNECT, framed alike.
+    let raw = socket(&ctx, SocketType::Dealer)?;
+    raw.connect(&endpoint)?;
+    raw.send_multipart(["", "MDPW02", "\x05"])?;
+    assert_eq!(
+        raw.recv_multipart_bytes()?,
+        vec![b"".to_vec(), b"MDPW02".to_vec(), vec![6]]
+    );
+    // READY for an mmi. service is refused.
+    raw.send_multipart(["MDPW02", "\x01", "mmi.service"])?;
+    assert_eq!(raw.recv_multipart_bytes()?, disconnect);
+    assert_eq!(broker.stats().workers, 0);
+    assert!(broker.stop(TIMEOUT)?);
+    Ok(())
+}
