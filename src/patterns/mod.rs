@@ -10,3 +10,10 @@
 #![forbid(unsafe_code)]
 
 // Components (one module each).
+#[cfg(feature = "beacon")]
+#[cfg_attr(docsrs, doc(cfg(feature = "beacon")))]
+pub mod beacon;
+pub mod binary_star;
+pub mod lazy_pirate;
+pub mod mdp;
+pub mod paranoid_pirate;
