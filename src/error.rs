@@ -259,7 +259,8 @@ pub enum Error {
     /// the panic was caught and the stream goes on.
     #[error("the {callback} callback panicked: {message}")]
     CallbackPanicked {
-        /// Which callback (`"on_recv"`, `"on_send"`, `"send completion"`).
+        /// Which callback (`"on_recv"`, `"on_recv_async"`, `"on_send"`,
+        /// `"send completion"`).
         callback: &'static str,
         /// The panic message.
         message: String,

@@ -40,7 +40,8 @@
 //! - [`MessageTracker`](crate::MessageTracker) can be awaited
 //!   ([`TrackerWait`]).
 //! - [`ZmqStream`]: pyzmq's callback interface (`on_recv`, `on_send`,
-//!   `flush`…), driven by a tokio task.
+//!   `flush`…), driven by a tokio task; async receive handlers
+//!   ([`ZmqStream::on_recv_async`]) with back-pressure.
 //! - [`AsyncMonitor`]: socket monitor events as a
 //!   [`Stream`](futures_core::Stream) ([`AsyncSocket::monitor_events`]).
 //! - [`send_queue`]: a cloneable `Send + Sync` [`SharedSender`] for many

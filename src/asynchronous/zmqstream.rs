@@ -210,6 +210,7 @@ impl std::fmt::Debug for ZmqStream {
         f.debug_struct("ZmqStream")
             .field("socket", &self.shared.socket)
             .field("receiving", &st.on_recv.f.is_some())
+            .field("handlers_running", &st.handlers_running)
             .field("queued", &st.queue.len())
             .field("closed", &st.closed)
             .finish()
@@ -704,7 +705,11 @@ impl Handlers {
     fn take_all(&mut self) -> Vec<HandlerFuture> {
         self.free.clear();
         self.len = 0;
-        self.ready.lock().slots.clear();
+        let mut r = self.ready.lock();
+        r.slots.clear();
+        // Wakers still held elsewhere no longer reach the finished task.
+        r.driver = None;
+        drop(r);
         std::mem::take(&mut self.slots)
             .into_iter()
             .flatten()
