@@ -9,6 +9,9 @@ use crate::constants::PollEvents;
 use crate::error::{Error, Result};
 use crate::message::Message;
 
+/// At most how many messages the owner takes from the channel at once.
+const BATCH: usize = 64;
+
 /// A message in the queue, with where to report its outcome.
 struct Outgoing {
     parts: Vec<Message>,
@@ -81,7 +84,8 @@ pub fn send_queue(capacity: usize) -> Result<(SharedSender, SendQueue)> {
         SharedSender { tx },
         SendQueue {
             rx,
-            pending: None,
+            pending: Vec::new(),
+            batch: capacity.min(BATCH),
             closed: false,
         },
     ))
@@ -182,6 +186,11 @@ where
 /// The owner's end of a [`send_queue`]: takes the queued messages and sends
 /// them through the owner's socket. Not cloneable; one task drains it.
 ///
+/// It takes messages from the queue in batches of up to `min(capacity, 64)`
+/// (one wake of waiting producers per batch instead of one per message), so
+/// up to that many more than `capacity` may be out of the producers' hands
+/// and not yet sent; [`len`](Self::len) counts them.
+///
 /// Dropping it never blocks and leaves nothing running: producers' sends
 /// fail with [`Error::NotSocket`] from then on (waiting ones are woken), and
 /// the messages still queued are dropped unsent (their `_confirmed` senders
@@ -190,9 +199,12 @@ where
 #[derive(Debug)]
 pub struct SendQueue {
     rx: mpsc::Receiver<Outgoing>,
-    /// The message being sent: out of the channel, not yet taken by
-    /// libzmq. Kept here so that a cancelled `forward` loses nothing.
-    pending: Option<Outgoing>,
+    /// Messages out of the channel, not yet taken by libzmq, the next one
+    /// last (taken in batches: one wake of the producers per batch). Kept
+    /// here so that a cancelled `forward` loses nothing.
+    pending: Vec<Outgoing>,
+    /// How many to take at once: `min(capacity, 64)`.
+    batch: usize,
     closed: bool,
 }
 
@@ -230,18 +242,14 @@ impl SendQueue {
     /// Errors as in [`forward`](Self::forward); cancel-safe likewise.
     pub async fn send_next(&mut self, socket: &AsyncSocket) -> Result<Option<()>> {
         loop {
-            if self.pending.is_none() {
-                // Take what is ready without a wait, else wait for one.
-                self.pending = match self.rx.try_recv() {
-                    Ok(out) => Some(out),
-                    Err(mpsc::error::TryRecvError::Disconnected) => return Ok(None),
-                    Err(mpsc::error::TryRecvError::Empty) => match self.rx.recv().await {
-                        Some(out) => Some(out),
-                        None => return Ok(None),
-                    },
-                };
+            if self.pending.is_empty() {
+                // Cancel-safe: recv_many takes nothing when dropped.
+                if self.rx.recv_many(&mut self.pending, self.batch).await == 0 {
+                    return Ok(None);
+                }
+                self.pending.reverse();
             }
-            let Some(out) = self.pending.as_mut() else {
+            let Some(out) = self.pending.last_mut() else {
                 continue;
             };
             let result = match socket.try_send_multipart(&mut out.parts) {
@@ -253,7 +261,7 @@ impl SendQueue {
                 }
                 Err(e) => Err(e),
             };
-            match (self.pending.take().and_then(|out| out.done), result) {
+            match (self.pending.pop().and_then(|out| out.done), result) {
                 (Some(done), result) => {
                     let _ = done.send(result);
                 }
@@ -277,9 +285,9 @@ impl SendQueue {
         self.closed
     }
 
-    /// How many messages are queued (including one being sent).
+    /// How many messages are queued or taken by the owner and not yet sent.
     pub fn len(&self) -> usize {
-        self.rx.len() + usize::from(self.pending.is_some())
+        self.rx.len() + self.pending.len()
     }
 
     /// Whether no message is queued.
