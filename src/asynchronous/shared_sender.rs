@@ -33,9 +33,10 @@ struct Outgoing {
 /// from different producers interleave, each multipart message whole.
 ///
 /// When to use it: [`AsyncSocket`]'s methods take `&self`, so tasks can
-/// also share an `Arc<AsyncSocket>` and send directly, which is faster (the
-/// queue costs about 0.4 µs per message on one thread, more across worker
-/// threads). The queue is for producers that should not touch the socket:
+/// also share an `Arc<AsyncSocket>` and send directly, which is faster
+/// (measured with 64 B messages, the queue reaches 60 to 100 % of the rate
+/// of one task sending alone). The queue is for producers that should not
+/// touch the socket:
 /// its owner keeps it (receiving on it too, in a `select!` with
 /// [`forward`](SendQueue::forward)), the number of waiting messages is
 /// bounded across all producers whatever the socket's high-water mark,
