@@ -70,8 +70,10 @@
 //!   ([`Socket::monitor_events`], [`parse_monitor_message`](monitor::parse_monitor_message)).
 //! - [`asynchronous`] (feature `tokio`, on by default; Unix): [`AsyncSocket`]
 //!   (pyzmq's `zmq.asyncio`) with `Send` cancel-safe futures, `Stream`/`Sink`
-//!   and split halves; an async poller, awaitable trackers, and
-//!   [`ZmqStream`](asynchronous::ZmqStream) callbacks.
+//!   and split halves; an async poller, awaitable trackers,
+//!   [`ZmqStream`](asynchronous::ZmqStream) callbacks (sync or async, with
+//!   back-pressure), and [`send_queue`](asynchronous::send_queue) for many
+//!   tasks sending through one socket.
 //! - [`txzmq`] (feature `txzmq`; Unix): txZMQ's patterns on async sockets,
 //!   wire-compatible with txZMQ 1.0: a [`Factory`](txzmq::Factory) that
 //!   shuts all its connections down, PUB/SUB with tags, PUSH/PULL, a
