@@ -56,7 +56,10 @@ async fn always_ready_socket_yields_to_other_tasks() -> Result<()> {
         }
     }
     let ran_at = ran_at.expect("the other task never ran while messages were ready");
-    assert!(ran_at < 1_000, "the other task waited for {ran_at} receives");
+    assert!(
+        ran_at < 1_000,
+        "the other task waited for {ran_at} receives"
+    );
     other.await.expect("join");
     Ok(())
 }

@@ -190,9 +190,8 @@ impl Socket {
     pub(crate) fn recv_nowait(&self, msg: &mut Message) -> Result<bool> {
         loop {
             // SAFETY: as in `recv_raw`.
-            let rc = unsafe {
-                zmq_sys::zmq_msg_recv(msg.as_raw_mut(), self.raw, zmq_sys::ZMQ_DONTWAIT)
-            };
+            let rc =
+                unsafe { zmq_sys::zmq_msg_recv(msg.as_raw_mut(), self.raw, zmq_sys::ZMQ_DONTWAIT) };
             if rc >= 0 {
                 return Ok(true);
             }
@@ -208,9 +207,8 @@ impl Socket {
     pub(crate) fn send_nowait(&self, msg: &mut Message) -> Result<bool> {
         loop {
             // SAFETY: as in `send_message`.
-            let rc = unsafe {
-                zmq_sys::zmq_msg_send(msg.as_raw_mut(), self.raw, zmq_sys::ZMQ_DONTWAIT)
-            };
+            let rc =
+                unsafe { zmq_sys::zmq_msg_send(msg.as_raw_mut(), self.raw, zmq_sys::ZMQ_DONTWAIT) };
             if rc >= 0 {
                 return Ok(true);
             }

@@ -130,10 +130,7 @@ fn block_on<T>(f: impl Future<Output = Result<T, BenchError>>) -> Result<T, Benc
         .block_on(f)
 }
 
-fn async_pairs(
-    ctx: &Context,
-    pairs: usize,
-) -> Result<Vec<(AsyncSocket, AsyncSocket)>, BenchError> {
+fn async_pairs(ctx: &Context, pairs: usize) -> Result<Vec<(AsyncSocket, AsyncSocket)>, BenchError> {
     make_pairs(ctx, pairs)?
         .into_iter()
         .map(|(push, pull)| Ok((AsyncSocket::new(push)?, AsyncSocket::new(pull)?)))
