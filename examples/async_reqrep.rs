@@ -13,8 +13,7 @@ async fn main() -> Result<()> {
 
     // The server: a ROUTER that answers every request with its upper case.
     let server = AsyncSocket::new(ctx.socket(SocketType::Router)?)?;
-    server.bind("tcp://127.0.0.1:*")?;
-    let endpoint = server.last_endpoint()?;
+    let endpoint = server.bind("tcp://127.0.0.1:*")?;
     let server_task = tokio::spawn(async move {
         loop {
             // [client id, request]

@@ -27,8 +27,7 @@ fn main() -> zmqx::Result<()> {
 fn request_reply(ctx: &Context) -> zmqx::Result<()> {
     println!("\n== request/reply over tcp");
     let server = ctx.socket(SocketType::Rep)?;
-    server.bind("tcp://127.0.0.1:*")?;
-    let endpoint = server.last_endpoint()?;
+    let endpoint = server.bind("tcp://127.0.0.1:*")?;
     println!("server bound to {endpoint}");
 
     let handle = thread::spawn(move || -> zmqx::Result<()> {

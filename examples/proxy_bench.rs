@@ -45,11 +45,9 @@ struct Sample {
 fn run(kind: Loop, transport: &str, size: usize, n: usize, round: usize) -> Result<Sample> {
     let ctx = Context::new();
     let frontend = ctx.socket(SocketType::Pull)?;
-    frontend.bind(&endpoint(transport, "in", round))?;
-    let front_ep = frontend.last_endpoint()?;
+    let front_ep = frontend.bind(&endpoint(transport, "in", round))?;
     let backend = ctx.socket(SocketType::Push)?;
-    backend.bind(&endpoint(transport, "out", round))?;
-    let back_ep = backend.last_endpoint()?;
+    let back_ep = backend.bind(&endpoint(transport, "out", round))?;
     let proxy = thread::spawn(move || {
         let before = thread_cpu_ns();
         let r = match kind {

@@ -17,8 +17,7 @@ const UPDATES: usize = 20;
 fn main() -> zmqx::Result<()> {
     let ctx = Context::new();
     let publisher = ctx.socket(SocketType::XPub)?;
-    publisher.bind("tcp://127.0.0.1:*")?;
-    let endpoint = publisher.last_endpoint()?;
+    let endpoint = publisher.bind("tcp://127.0.0.1:*")?;
 
     let subscriber = ctx.socket(SocketType::Sub)?;
     subscriber.set_rcvtimeo(Some(Duration::from_secs(5)))?;

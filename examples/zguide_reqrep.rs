@@ -12,8 +12,7 @@ fn main() -> zmqx::Result<()> {
     let ctx = Context::new();
 
     let server = ctx.socket(SocketType::Rep)?;
-    server.bind("tcp://127.0.0.1:*")?;
-    let endpoint = server.last_endpoint()?;
+    let endpoint = server.bind("tcp://127.0.0.1:*")?;
 
     let worker = thread::spawn(move || -> zmqx::Result<()> {
         for _ in 0..5 {

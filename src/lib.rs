@@ -5,18 +5,17 @@
 //! ships.
 //!
 //! ```
-//! use std::time::Duration;
-//! use zmqx::{Context, SocketType};
+//! use zmqx::prelude::*;
 //!
 //! fn main() -> zmqx::Result<()> {
 //!     let ctx = Context::new();
 //!
 //!     // Request/reply over TCP on a port the OS picks.
 //!     let server = ctx.socket(SocketType::Rep)?;
-//!     server.bind("tcp://127.0.0.1:*")?;
+//!     let endpoint = server.bind("tcp://127.0.0.1:*")?; // the port the OS picked
 //!     let client = ctx.socket(SocketType::Req)?;
 //!     client.set_rcvtimeo(Some(Duration::from_secs(5)))?;
-//!     client.connect(&server.last_endpoint()?)?;
+//!     client.connect(&endpoint)?;
 //!
 //!     client.send("hello")?;
 //!     let request = server.recv_msg()?;
@@ -31,12 +30,12 @@
 //!     let pull = ctx.socket(SocketType::Pull)?;
 //!     pull.set_curve_server(true)?;
 //!     pull.set_curve_secretkey(server_keys.secret.as_bytes())?;
-//!     pull.bind("tcp://127.0.0.1:*")?;
+//!     let endpoint = pull.bind("tcp://127.0.0.1:*")?;
 //!     let push = ctx.socket(SocketType::Push)?;
 //!     push.set_curve_serverkey(server_keys.public.to_z85())?;
 //!     push.set_curve_publickey(client_keys.public.as_bytes())?;
 //!     push.set_curve_secretkey(client_keys.secret.as_bytes())?;
-//!     push.connect(&pull.last_endpoint()?)?;
+//!     push.connect(&endpoint)?;
 //!     push.send("secret")?;
 //!     pull.set_rcvtimeo(Some(Duration::from_secs(5)))?;
 //!     assert_eq!(pull.recv_string()?, "secret");
@@ -85,17 +84,21 @@
 //!   as documented, in Rust), [`monitored_queue`]; a background
 //!   [`Device`](devices::Device) (pyzmq's `ThreadDevice`, `ThreadProxy`,
 //!   `ThreadProxySteerable` and `ThreadMonitoredQueue` in one type).
-//! - [`log`](mod@log) (feature `log`, on by default): logging over PUB, a
-//!   `log::Log` [`PubHandler`](log::PubHandler) and a
-//!   [`TopicLogger`](log::TopicLogger) (pyzmq's `zmq.log.handlers`); the
-//!   `zmqx` binary (feature `cli`) has `logwatch`, `keygen`, `proxy` and
-//!   `monitor` subcommands.
+//! - `log` (feature `log`): logging over PUB, a `log::Log` `PubHandler` and
+//!   a `TopicLogger` (pyzmq's `zmq.log.handlers`); the `zmqx` command-line
+//!   tool (crate `zmqx-cli`: `cargo install zmqx-cli`) has `logwatch`,
+//!   `keygen`, `proxy`, `device` and `monitor` subcommands.
 //! - `draft` (feature `draft`): libzmq's DRAFT API: thread-safe, `Sync`
 //!   SERVER/CLIENT/RADIO/DISH/GATHER/SCATTER/PEER/CHANNEL sockets
 //!   (`ThreadSafeSocket`, `Context::thread_safe_socket`) with routing ids,
 //!   groups and `connect_peer`; `ZmqPoller` (`zmq_poller_*`); version-2
 //!   monitor events; `AsyncThreadSafeSocket` on tokio.
-//! - [`Error`]: one error type; "would block" is `Ok(None)` on `try_*` calls.
+//! - [`patterns`]: the zguide's reliability patterns and discovery.
+//! - [`prelude`]: the names most programs use, in one import.
+//! - [`Error`]: libzmq's errors, naming the endpoint or option that failed;
+//!   add-ons ([`auth`], `ssh`, `txzmq`, [`devices`]) have their own error
+//!   types wrapping it. "Would block" is `Ok(None)` (or `Ok(false)`) on
+//!   `try_*` calls.
 //!
 //! ## Linger: zmqx never hangs on exit unless asked
 //!
@@ -141,6 +144,7 @@ pub mod monitor;
 pub mod options;
 pub mod patterns;
 mod poll;
+pub mod prelude;
 pub mod proxy;
 pub mod serialize;
 mod socket;

@@ -82,8 +82,7 @@ fn outcome(
     } else {
         let server = common::socket(&ctx, SocketType::Push)?;
         server.set_zap_domain("global")?;
-        server.bind(bind)?;
-        let endpoint = server.last_endpoint()?;
+        let endpoint = server.bind(bind)?;
         (server, endpoint)
     };
     // The monitor is attached after the bind, before any client connects.

@@ -282,7 +282,7 @@ fn terminated_context() -> Result<()> {
     assert!(term(s.recv_into(&mut [0u8; 4]).map(drop)));
     assert!(term(s.recv_multipart().map(drop)));
     assert!(term(s.send_multipart(["a", "b"])));
-    assert!(term(s.bind("inproc://other")));
+    assert!(term(s.bind("inproc://other").map(drop)));
     assert!(term(s.connect("inproc://other")));
     assert!(term(s.unbind(&ep)));
     assert!(term(s.disconnect(&ep)));
@@ -346,7 +346,7 @@ fn too_long_ipc_path_names_the_limit() -> Result<()> {
     };
     let too_long = fill(zmqx::IPC_PATH_MAX_LEN + 1);
     for r in [
-        s.bind(&format!("ipc://{too_long}")),
+        s.bind(&format!("ipc://{too_long}")).map(drop),
         s.connect(&format!("ipc://{too_long}")),
     ] {
         let e = r.expect_err("too long");

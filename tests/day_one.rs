@@ -33,6 +33,33 @@ fn programs() -> Vec<String> {
     names
 }
 
+/// Lines that count, as `count.sh` counts them: not blank and not only a
+/// comment (`//` in Rust, `#` in Python). CI's `cargo fmt --check` keeps the
+/// Rust laid out as `count.sh` assumes.
+fn counted_lines(path: &Path, comment: &str) -> usize {
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+        .lines()
+        .map(str::trim_start)
+        .filter(|l| !l.is_empty() && !l.starts_with(comment))
+        .count()
+}
+
+/// Issue 17's bound: each zmqx program at most 1.25× its pyzmq twin's lines.
+#[test]
+fn every_program_is_at_most_a_quarter_longer_than_its_twin() {
+    let mut over = Vec::new();
+    for name in programs() {
+        let rust = counted_lines(&day_one_dir().join(format!("{name}.rs")), "//");
+        let python = counted_lines(&day_one_dir().join(format!("py/{name}.py")), "#");
+        assert!(python > 0, "{name}.py is empty");
+        if rust * 4 > python * 5 {
+            over.push(format!("{name}: {rust} lines against {python}"));
+        }
+    }
+    assert!(over.is_empty(), "over 1.25× pyzmq: {over:?}");
+}
+
 #[test]
 fn every_program_has_a_twin_and_runs_under_cargo_test() {
     let names = programs();

@@ -33,8 +33,7 @@ fn recv_strings(s: &Socket) -> zmqx::Result<Vec<String>> {
 fn released_port() -> Result<u16> {
     let ctx = Context::new();
     let s = socket(&ctx, SocketType::Pair)?;
-    s.bind(&format!("{LOCAL}:*"))?;
-    let ep = s.last_endpoint()?;
+    let ep = s.bind(&format!("{LOCAL}:*"))?;
     Ok(ep
         .rsplit(':')
         .next()

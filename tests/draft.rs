@@ -295,8 +295,7 @@ fn dgram_over_udp() -> Result<()> {
 fn gather_scatter() -> Result<()> {
     let ctx = Context::new();
     let gather = ts(&ctx, SocketType::Gather)?;
-    gather.bind("tcp://127.0.0.1:*")?;
-    let ep = gather.last_endpoint()?;
+    let ep = gather.bind("tcp://127.0.0.1:*")?;
     let scatter = ts(&ctx, SocketType::Scatter)?;
     scatter.connect(&ep)?;
     for i in 0..20 {
@@ -565,8 +564,7 @@ fn monitor_v2_events() -> Result<()> {
     let ctx = Context::new();
     let server = ts(&ctx, SocketType::Server)?;
     let mut monitor = server.monitor_events_v2(Event::ALL | Event::PIPES_STATS)?;
-    server.bind("tcp://127.0.0.1:*")?;
-    let ep = server.last_endpoint()?;
+    let ep = server.bind("tcp://127.0.0.1:*")?;
 
     let listening = monitor
         .wait_for(EventKindV2::V1(EventKind::Listening), Some(TIMEOUT))?

@@ -279,8 +279,7 @@ fn errors_name_the_endpoint_and_the_option() -> Result<()> {
     // pyzmq: `Address already in use (addr='tcp://127.0.0.1:5599')`.
     let ctx = Context::new();
     let a = socket(&ctx, SocketType::Pull)?;
-    a.bind("tcp://127.0.0.1:*")?;
-    let ep = a.last_endpoint()?;
+    let ep = a.bind("tcp://127.0.0.1:*")?;
     let b = socket(&ctx, SocketType::Pull)?;
     let e = b.bind(&ep).unwrap_err();
     assert!(matches!(e.root(), Error::AddressInUse), "{e:?}");

@@ -240,8 +240,12 @@ fn wildcard_binds_report_the_real_endpoint() -> Result<()> {
         ("tcp://*:*", "tcp://0.0.0.0:"),
     ] {
         let s = socket(&ctx, SocketType::Rep)?;
-        s.bind(ep)?;
+        let bound = s.bind(ep)?;
         let last = s.last_endpoint()?;
+        assert_eq!(
+            bound, last,
+            "bind returns the endpoint last_endpoint reports"
+        );
         let port: u16 = last
             .strip_prefix(prefix)
             .unwrap_or_else(|| panic!("{last} for {ep}"))
@@ -252,8 +256,18 @@ fn wildcard_binds_report_the_real_endpoint() -> Result<()> {
     }
     // ipc wildcard: libzmq picks a unique path.
     let s = socket(&ctx, SocketType::Rep)?;
-    s.bind("ipc://*")?;
-    assert!(s.last_endpoint()?.starts_with("ipc://"));
+    let bound = s.bind("ipc://*")?;
+    assert!(
+        bound.starts_with("ipc://") && bound.len() > "ipc://".len(),
+        "{bound}"
+    );
+    assert_eq!(bound, s.last_endpoint()?);
+    // An explicit endpoint comes back as libzmq resolved it.
+    let s = socket(&ctx, SocketType::Rep)?;
+    assert_eq!(
+        s.bind("inproc://bind-returns-its-endpoint")?,
+        "inproc://bind-returns-its-endpoint"
+    );
     // Nothing bound or connected yet: empty.
     assert_eq!(socket(&ctx, SocketType::Rep)?.last_endpoint()?, "");
     Ok(())

@@ -33,7 +33,7 @@ pub fn run(session: &Session, args: MonitorArgs) -> Result<(), String> {
     // Monitor before binding or connecting, so LISTENING/CONNECTED show.
     let monitor = socket.monitor_events(Event::ALL).map_err(fail)?;
     let r = if spec.bind {
-        socket.bind(&spec.endpoint)
+        socket.bind(&spec.endpoint).map(drop)
     } else {
         socket.connect(&spec.endpoint)
     };

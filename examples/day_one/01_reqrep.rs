@@ -3,18 +3,18 @@
 //!
 //! `cargo run --example day_one_01_reqrep`; pyzmq twin: `py/01_reqrep.py`.
 
-use std::{thread, time::Duration};
+use std::thread;
 
-use zmqx::{Context, SocketType};
+use zmqx::prelude::*;
 
 fn main() -> zmqx::Result<()> {
     let ctx = Context::new();
     let server = ctx.socket(SocketType::Rep)?;
     server.set_rcvtimeo(Some(Duration::from_secs(5)))?;
-    server.bind("tcp://127.0.0.1:*")?;
+    let endpoint = server.bind("tcp://127.0.0.1:*")?;
     let client = ctx.socket(SocketType::Req)?;
     client.set_rcvtimeo(Some(Duration::from_secs(5)))?;
-    client.connect(&server.last_endpoint()?)?;
+    client.connect(&endpoint)?;
 
     let thread = thread::spawn(move || -> zmqx::Result<()> {
         for _ in 0..3 {

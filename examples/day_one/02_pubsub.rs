@@ -4,18 +4,15 @@
 //!
 //! `cargo run --example day_one_02_pubsub`; pyzmq twin: `py/02_pubsub.py`.
 
-use std::time::Duration;
-
-use zmqx::{Context, SocketType};
+use zmqx::prelude::*;
 
 fn main() -> zmqx::Result<()> {
     let ctx = Context::new();
     let publisher = ctx.socket(SocketType::XPub)?;
     publisher.set_rcvtimeo(Some(Duration::from_secs(5)))?;
-    publisher.bind("tcp://127.0.0.1:*")?;
     let subscriber = ctx.socket(SocketType::Sub)?;
     subscriber.set_rcvtimeo(Some(Duration::from_secs(5)))?;
-    subscriber.connect(&publisher.last_endpoint()?)?;
+    subscriber.connect(&publisher.bind("tcp://127.0.0.1:*")?)?;
     for topic in ["weather", "news"] {
         subscriber.subscribe(topic)?;
         publisher.recv_msg()?; // the subscription: b"\x01" + topic

@@ -4,9 +4,9 @@
 //!
 //! `cargo run --example day_one_03_pipeline`; pyzmq twin: `py/03_pipeline.py`.
 
-use std::{thread, time::Duration};
+use std::thread;
 
-use zmqx::{Context, PollEvents, Poller, SocketType};
+use zmqx::prelude::*;
 
 fn worker(n: usize) -> zmqx::Result<()> {
     let ctx = Context::instance();

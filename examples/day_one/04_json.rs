@@ -3,10 +3,8 @@
 //! `cargo run --features json --example day_one_04_json`; pyzmq twin:
 //! `py/04_json.py`.
 
-use std::time::Duration;
-
 use serde::{Deserialize, Serialize};
-use zmqx::{Context, SocketType};
+use zmqx::prelude::*;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Order {
@@ -19,15 +17,13 @@ fn main() -> zmqx::Result<()> {
     let ctx = Context::new();
     let pull = ctx.socket(SocketType::Pull)?;
     pull.set_rcvtimeo(Some(Duration::from_secs(5)))?;
-    pull.bind("tcp://127.0.0.1:*")?;
     let push = ctx.socket(SocketType::Push)?;
-    push.connect(&pull.last_endpoint()?)?;
+    push.connect(&pull.bind("tcp://127.0.0.1:*")?)?;
     for (id, item) in ["apple", "pear", "plum"].into_iter().enumerate() {
         push.send_json(&Order { id, item: item.into(), quantity: id + 1 })?;
     }
     for _ in 0..3 {
-        let order: Order = pull.recv_json()?;
-        println!("received {order:?}");
+        println!("received {:?}", pull.recv_json::<Order>()?);
     }
     Ok(())
 }

@@ -4,10 +4,8 @@
 //!
 //! `cargo run --example day_one_05_curve`; pyzmq twin: `py/05_curve.py`.
 
-use std::time::Duration;
-
 use zmqx::auth::{Certificate, ThreadAuthenticator, create_certificates};
-use zmqx::{Context, PollEvents, SocketType};
+use zmqx::prelude::*;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let base = std::env::temp_dir().join(format!("zmqx-day-one-{}", std::process::id()));
@@ -25,13 +23,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let server_keys = Certificate::load(&server_secret_file)?.keypair().ok_or("no secret key")?;
     let server = ctx.socket(SocketType::Pull)?;
     server.set_curve_server_keys(&server_keys)?;
-    server.bind("tcp://127.0.0.1:*")?;
+    let endpoint = server.bind("tcp://127.0.0.1:*")?;
 
     for secret_file in [client_secret_file, stranger_secret_file] {
         let client_keys = Certificate::load(&secret_file)?.keypair().ok_or("no secret key")?;
         let client = ctx.socket(SocketType::Push)?;
         client.set_curve_client(&server_keys.public, &client_keys)?;
-        client.connect(&server.last_endpoint()?)?;
+        client.connect(&endpoint)?;
         let name = &client_keys.public.to_z85()[..8];
         client.send(format!("hello from {name}"))?;
         let ready = server.poll(PollEvents::POLLIN, Some(Duration::from_secs(1)))?;

@@ -3,19 +3,16 @@
 //!
 //! `cargo run --example day_one_06_monitor`; pyzmq twin: `py/06_monitor.py`.
 
-use std::time::Duration;
-
 use zmqx::monitor::EventKind;
-use zmqx::{Context, Event, SocketType};
+use zmqx::{Event, prelude::*};
 
 fn main() -> zmqx::Result<()> {
     let ctx = Context::new();
     let server = ctx.socket(SocketType::Pull)?;
     server.set_rcvtimeo(Some(Duration::from_secs(5)))?;
     let monitor = server.monitor_events(Event::ALL)?;
-    server.bind("tcp://127.0.0.1:*")?;
     let client = ctx.socket(SocketType::Push)?;
-    client.connect(&server.last_endpoint()?)?;
+    client.connect(&server.bind("tcp://127.0.0.1:*")?)?;
     client.send("hello")?;
     println!("server got {:?}", server.recv_msg()?);
     drop(client);

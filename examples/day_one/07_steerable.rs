@@ -3,9 +3,9 @@
 //!
 //! `cargo run --example day_one_07_steerable`; pyzmq twin: `py/07_steerable.py`.
 
-use std::{thread, time::Duration};
+use std::thread;
 
-use zmqx::{Context, PollEvents, Socket, SocketType};
+use zmqx::prelude::*;
 
 fn command(steer: &Socket, name: &str) -> zmqx::Result<()> {
     steer.send(name)?;

@@ -3,10 +3,8 @@
 //!
 //! `cargo run --example day_one_08_async`; pyzmq twin: `py/08_async.py`.
 
-use std::time::Duration;
-
 use futures_util::future::try_join_all;
-use zmqx::{AsyncSocket, Context, SocketType};
+use zmqx::prelude::*;
 
 async fn serve(server: &AsyncSocket, requests: usize) -> zmqx::Result<()> {
     for _ in 0..requests {
@@ -29,8 +27,7 @@ async fn client(ctx: &Context, endpoint: &str, n: usize) -> zmqx::Result<String>
 async fn main() -> zmqx::Result<()> {
     let ctx = Context::new();
     let server = AsyncSocket::new(ctx.socket(SocketType::Router)?)?;
-    server.bind("tcp://127.0.0.1:*")?;
-    let endpoint = server.last_endpoint()?;
+    let endpoint = server.bind("tcp://127.0.0.1:*")?;
     let clients = try_join_all((0..50).map(|n| client(&ctx, &endpoint, n)));
     let ((), replies) = tokio::try_join!(serve(&server, 50), clients)?;
     println!("{} replies, the last: {}", replies.len(), replies[49]);

@@ -508,7 +508,7 @@ pub fn peer_main() -> PeerResult<()> {
             let deadline = Instant::now() + Duration::from_secs(10);
             loop {
                 match rep.bind(&endpoint) {
-                    Ok(()) => break,
+                    Ok(_) => break,
                     Err(e) if Instant::now() < deadline => {
                         let _ = e;
                         std::thread::sleep(Duration::from_millis(20));

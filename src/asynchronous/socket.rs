@@ -396,8 +396,9 @@ macro_rules! socket_access {
             self.inner.with_socket(f)
         }
 
-        /// `zmq_bind`, see [`Socket::bind`].
-        pub fn bind(&self, endpoint: &str) -> Result<()> {
+        /// `zmq_bind`, see [`Socket::bind`]: returns the endpoint actually
+        /// bound (with the port the OS picked for `:*`).
+        pub fn bind(&self, endpoint: &str) -> Result<String> {
             self.with_socket(|s| s.bind(endpoint))
         }
 

@@ -196,7 +196,7 @@ impl ThreadAuthenticator {
         // Bound last, so that a failure before this leaves the endpoint free;
         // from here on the guard unbinds it whatever happens.
         match zap.bind(ZAP_ENDPOINT) {
-            Ok(()) => {}
+            Ok(_) => {}
             Err(e) if matches!(e.root(), Error::AddressInUse) => {
                 return Err(Error::invalid(
                     "ThreadAuthenticator::start",

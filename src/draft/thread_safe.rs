@@ -145,7 +145,11 @@ impl ThreadSafeSocket {
     }
 
     /// Accepts connections on an endpoint (`zmq_bind`); see [`Socket::bind`].
-    pub fn bind(&self, endpoint: &str) -> Result<()> {
+    /// Returns the endpoint actually bound (with the port the OS picked for
+    /// `:*`), read from `ZMQ_LAST_ENDPOINT` right after the bind: if another
+    /// thread binds this socket at the same moment, bind from one thread or
+    /// use explicit ports to know which endpoint is whose.
+    pub fn bind(&self, endpoint: &str) -> Result<String> {
         self.socket.bind(endpoint)
     }
 

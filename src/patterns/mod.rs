@@ -10,3 +10,9 @@
 #![forbid(unsafe_code)]
 
 // Components (one module each).
+#[cfg(feature = "beacon")]
+#[cfg_attr(docsrs, doc(cfg(feature = "beacon")))]
+pub mod beacon;
+pub mod binary_star;
+pub mod lazy_pirate;
+pub mod paranoid_pirate;

@@ -387,17 +387,31 @@ impl Socket {
     }
 
     /// Accepts connections on an endpoint (`zmq_bind`): `tcp://127.0.0.1:5555`,
-    /// `tcp://*:*` (any free port; read [`last_endpoint`](Socket::last_endpoint)),
-    /// `tcp://lo:0`, `ipc:///tmp/sock`, `inproc://name`…
+    /// `tcp://*:*` (any free port), `tcp://lo:0`, `ipc:///tmp/sock`,
+    /// `inproc://name`… Returns the endpoint actually bound, with the port
+    /// the OS picked for `:*` / `:0` (what [`last_endpoint`](Socket::last_endpoint)
+    /// reports right after; pyzmq's `bind` returns nothing and you read
+    /// `socket.last_endpoint`), so a peer can connect to it directly:
+    ///
+    /// ```
+    /// # fn main() -> zmqx::Result<()> {
+    /// let ctx = zmqx::Context::new();
+    /// let pull = ctx.socket(zmqx::SocketType::Pull)?;
+    /// let push = ctx.socket(zmqx::SocketType::Push)?;
+    /// push.connect(&pull.bind("tcp://127.0.0.1:*")?)?;
+    /// # Ok(())
+    /// # }
+    /// ```
     ///
     /// A failure names the endpoint ([`Error::AtEndpoint`], as pyzmq's
     /// `Address already in use (addr='tcp://127.0.0.1:5555')`); match on
     /// [`Error::root`] for libzmq's error.
     #[doc(alias = "zmq_bind")]
-    pub fn bind(&self, endpoint: &str) -> Result<()> {
+    pub fn bind(&self, endpoint: &str) -> Result<String> {
         crate::endpoint::check_ipc_path(endpoint)?;
         crate::fdlimit::check_endpoint(endpoint, true)?;
-        self.endpoint_call(endpoint, true, zmq_sys::zmq_bind)
+        self.endpoint_call(endpoint, true, zmq_sys::zmq_bind)?;
+        self.last_endpoint().map_err(|e| e.at_endpoint(endpoint))
     }
 
     /// Connects to an endpoint (`zmq_connect`). A failure names the endpoint
@@ -444,8 +458,7 @@ impl Socket {
     /// Binds, returning a guard that unbinds when dropped. The guard knows the
     /// real endpoint, so wildcard binds (`tcp://127.0.0.1:*`) unbind correctly.
     pub fn bind_scoped(&self, endpoint: &str) -> Result<Bound<'_>> {
-        self.bind(endpoint)?;
-        let endpoint = self.last_endpoint()?;
+        let endpoint = self.bind(endpoint)?;
         Ok(Bound {
             socket: self,
             endpoint,
@@ -484,7 +497,7 @@ impl Socket {
         for _ in 0..max_tries {
             let port = ports.start + (random_u64() % span) as u16;
             match self.bind(&format!("{addr}:{port}")) {
-                Ok(()) => return Ok(port),
+                Ok(_) => return Ok(port),
                 Err(e) if matches!(e.root(), Error::AddressInUse) => continue,
                 Err(e) => return Err(e),
             }

@@ -568,7 +568,9 @@ impl Drop for Core {
 fn connect_or_bind(socket: &Socket, endpoints: &[Endpoint]) -> crate::Result<()> {
     for e in endpoints {
         match e.kind {
-            EndpointType::Bind => socket.bind(&e.address)?,
+            EndpointType::Bind => {
+                socket.bind(&e.address)?;
+            }
             EndpointType::Connect => socket.connect(&e.address)?,
         }
     }
