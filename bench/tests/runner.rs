@@ -101,3 +101,22 @@ fn bad_arguments_are_refused() {
     let (ok, stdout, _) = output(cmd);
     assert!(!ok && stdout.starts_with("usage: local_thr"), "{stdout}");
 }
+
+#[test]
+fn many_sockets_runs_every_mode() {
+    for imp in ["zmqx", "async", "tasks"] {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_many_sockets"));
+        cmd.args(["--impl", imp, "600", "8", "3"]);
+        let (ok, stdout, stderr) = output(cmd);
+        assert!(ok, "{imp}: {stdout}{stderr}");
+        let lines: Vec<&str> = stdout.lines().collect();
+        assert_eq!(lines.len(), 4, "{imp}: {stdout}");
+        assert_eq!(lines[0], "sockets: 1200");
+        assert_eq!(lines[2], "message count: 1800");
+        assert!(lines[3].starts_with("mean time per message: ") && lines[3].ends_with(" [ns]"));
+    }
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_many_sockets"));
+    cmd.args(["--impl", "async", "0", "1", "1"]);
+    let (ok, stdout, _) = output(cmd);
+    assert!(!ok && stdout.starts_with("usage: many_sockets"), "{stdout}");
+}

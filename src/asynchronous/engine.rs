@@ -5,9 +5,9 @@
 //! the comments here point back to it.
 
 use std::os::fd::{AsRawFd, RawFd};
-use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::task::{Context, Poll, Wake, Waker, ready};
+use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use tokio::io::Interest;
@@ -23,6 +23,14 @@ use crate::socket::Socket;
 /// `POLLOUT` when *any* peer has room, while the addressed peer may be full:
 /// trusting `ZMQ_EVENTS` forever there would spin at 100% CPU.)
 const TRUSTED_RETRIES: u32 = 2;
+
+/// How many operations on one socket may complete in a row, none of them
+/// having to wait, before the next one yields to the runtime once (tokio's
+/// task budget is 128 too). An always-ready socket then cannot starve the
+/// other tasks of its thread, and the count costs a relaxed load and store
+/// per operation, against two thread-local accesses and a guard for
+/// tokio's own budget.
+const BUDGET: u32 = 128;
 
 /// The `ZMQ_FD` of a socket as tokio sees it. It does not own the fd:
 /// libzmq does, and closes it in `zmq_close`.
@@ -394,6 +402,10 @@ pub struct Inner {
     /// [`UNKNOWN`]. Written under the socket's lock; `with_socket`, the only
     /// way to change options of a driven socket, forgets them.
     timeouts: [AtomicI64; 2],
+    /// Operations completed in a row without waiting (see [`BUDGET`]). A
+    /// plain load and store: a lost update between two threads only moves
+    /// the next yield by an operation or two.
+    streak: AtomicU32,
 }
 
 /// A cached timeout that is not known.
@@ -438,6 +450,7 @@ impl Inner {
             waiters,
             kind,
             timeouts: [AtomicI64::new(UNKNOWN), AtomicI64::new(UNKNOWN)],
+            streak: AtomicU32::new(0),
         })
     }
 
@@ -473,13 +486,19 @@ impl Inner {
 
     /// `RCVTIMEO` (`receiving`) or `SNDTIMEO`, `None` for no limit, read from
     /// the socket the first time and remembered until `with_socket`.
+    #[inline]
     pub(crate) fn timeout(&self, receiving: bool) -> Result<Option<Duration>> {
         let cached = &self.timeouts[usize::from(!receiving)];
         match cached.load(Ordering::Relaxed) {
-            UNKNOWN => {}
-            NO_TIMEOUT => return Ok(None),
-            ms => return Ok(Some(Duration::from_millis(ms.unsigned_abs()))),
+            UNKNOWN => self.read_timeout(receiving),
+            NO_TIMEOUT => Ok(None),
+            ms => Ok(Some(Duration::from_millis(ms.unsigned_abs()))),
         }
+    }
+
+    #[cold]
+    fn read_timeout(&self, receiving: bool) -> Result<Option<Duration>> {
+        let cached = &self.timeouts[usize::from(!receiving)];
         let s = self.lock();
         let t = if receiving {
             s.rcvtimeo()?
@@ -546,7 +565,7 @@ impl Inner {
     /// half-sent one. An `op` that waits for `POLLIN` must be a libzmq
     /// receive: when one would block, it has processed libzmq's pending
     /// commands, as a look at `ZMQ_EVENTS` would (see [`park`](Self::park)).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn poll_op<R>(
         &self,
         cx: &mut Context<'_>,
@@ -554,9 +573,13 @@ impl Inner {
         want: PollEvents,
         mut op: impl FnMut(&Socket) -> Result<Option<R>>,
     ) -> Poll<Result<R>> {
-        // Take part in tokio's cooperative scheduling: a socket that is always
-        // ready must not starve the other tasks of its worker thread.
-        let coop = ready!(tokio::task::coop::poll_proceed(cx));
+        // Cooperative scheduling: a socket that is always ready must not
+        // starve the other tasks of its worker thread. Checked before the
+        // operation, so a yield never holds a message.
+        let streak = self.streak.load(Ordering::Relaxed);
+        if streak >= BUDGET {
+            return self.yield_once(cx);
+        }
         // Try first: when data is flowing this is the only libzmq call.
         let s = self.lock();
         if slot.is_registered() {
@@ -565,16 +588,29 @@ impl Inner {
         }
         match op(&s) {
             Ok(Some(v)) => {
+                self.streak.store(streak + 1, Ordering::Relaxed);
                 self.done(s, slot);
-                coop.made_progress();
                 Poll::Ready(Ok(v))
             }
             Err(e) => {
                 self.done(s, slot);
                 Poll::Ready(Err(e))
             }
-            Ok(None) => self.poll_op_wait(cx, slot, want, op, coop, s),
+            Ok(None) => {
+                self.streak.store(0, Ordering::Relaxed);
+                self.poll_op_wait(cx, slot, want, op, s)
+            }
         }
+    }
+
+    /// The budget of [`BUDGET`] operations in a row is spent: give the
+    /// thread to the other tasks once, and start a new budget.
+    #[cold]
+    #[inline(never)]
+    fn yield_once<R>(&self, cx: &mut Context<'_>) -> Poll<R> {
+        self.streak.store(0, Ordering::Relaxed);
+        cx.waker().wake_by_ref();
+        Poll::Pending
     }
 
     /// Clears the fd's readiness that woke a waiter, when no waiter is
@@ -634,7 +670,6 @@ impl Inner {
         slot: &mut Slot,
         want: PollEvents,
         mut op: impl FnMut(&Socket) -> Result<Option<R>>,
-        coop: tokio::task::coop::RestoreOnPending,
         mut s: MutexGuard<'a, Socket>,
     ) -> Poll<Result<R>> {
         let mut tries = 0;
@@ -649,7 +684,6 @@ impl Inner {
             match op(&again) {
                 Ok(Some(v)) => {
                     self.done(again, slot);
-                    coop.made_progress();
                     return Poll::Ready(Ok(v));
                 }
                 Err(e) => {

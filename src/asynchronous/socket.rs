@@ -22,38 +22,23 @@ use crate::serialize::Serializer;
 use crate::socket::Socket;
 use crate::tracker::MessageTracker;
 
-/// The state of one operation future: its waiter slot and the socket's
-/// `RCVTIMEO`/`SNDTIMEO`, read the first time it has to wait.
+/// The state of one operation future: the socket, the event it waits for,
+/// and what it keeps once it has had to wait.
 ///
-/// Kept small (40 bytes): a future is moved at least twice before it is
-/// first polled (returned, then pinned by `.await`).
+/// An operation that completes in its first poll (the usual case when data
+/// flows) never fills `wait`, and its drop is then a single test.
 struct Op<'a> {
     inner: &'a Inner,
-    slot: Slot,
     want: PollEvents,
-    /// Whether `timeout` has been set up (the first time the op waited).
-    timeout_known: bool,
-    timeout: Deadline,
+    /// `None` until the operation first has to wait.
+    wait: Option<Waiting>,
 }
 
-/// The timer of an operation that waits with `RCVTIMEO`/`SNDTIMEO`; `None`:
-/// no timeout (or not known yet). Dropped out of line: most operations
-/// never wait, and their drop is then a single test.
-struct Deadline(Option<Pin<Box<tokio::time::Sleep>>>);
-
-impl Drop for Deadline {
-    #[inline]
-    fn drop(&mut self) {
-        if let Some(sleep) = self.0.take() {
-            drop_sleep(sleep);
-        }
-    }
-}
-
-#[cold]
-#[inline(never)]
-fn drop_sleep(sleep: Pin<Box<tokio::time::Sleep>>) {
-    drop(sleep);
+/// What an operation keeps across polls once it has had to wait: its waiter
+/// slot and the timer of `RCVTIMEO`/`SNDTIMEO` (`None`: no timeout).
+struct Waiting {
+    slot: Slot,
+    timer: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl<'a> Op<'a> {
@@ -61,10 +46,8 @@ impl<'a> Op<'a> {
     fn new(inner: &'a Inner, want: PollEvents) -> Op<'a> {
         Op {
             inner,
-            slot: Slot::default(),
             want,
-            timeout_known: false,
-            timeout: Deadline(None),
+            wait: None,
         }
     }
 
@@ -74,32 +57,60 @@ impl<'a> Op<'a> {
         cx: &mut Context<'_>,
         op: impl FnMut(&Socket) -> Result<Option<R>>,
     ) -> Poll<Result<R>> {
-        match self.inner.poll_op(cx, &mut self.slot, self.want, op) {
+        let Some(wait) = &mut self.wait else {
+            return self.poll_first(cx, op);
+        };
+        match self.inner.poll_op(cx, &mut wait.slot, self.want, op) {
             Poll::Ready(r) => Poll::Ready(r),
-            Poll::Pending => self.poll_timeout(cx),
+            Poll::Pending => poll_timer(&mut wait.timer, cx),
         }
     }
 
-    /// While the operation waits: `Error::Again` once `RCVTIMEO`/`SNDTIMEO`
-    /// has expired.
-    #[cold]
-    fn poll_timeout<R>(&mut self, cx: &mut Context<'_>) -> Poll<Result<R>> {
-        if !self.timeout_known {
-            let t = self.inner.timeout(self.want == PollEvents::POLLIN);
-            self.timeout_known = true;
-            match t {
-                Ok(Some(d)) if d.is_zero() => return Poll::Ready(Err(Error::Again)),
-                Ok(Some(d)) => self.timeout.0 = Some(Box::pin(tokio::time::sleep(d))),
-                _ => {}
-            }
+    /// The first poll: a slot on the stack, kept only if the operation has
+    /// to wait (then it holds a registration).
+    #[inline(always)]
+    fn poll_first<R>(
+        &mut self,
+        cx: &mut Context<'_>,
+        op: impl FnMut(&Socket) -> Result<Option<R>>,
+    ) -> Poll<Result<R>> {
+        let mut slot = Slot::default();
+        match self.inner.poll_op(cx, &mut slot, self.want, op) {
+            // A completed operation has released its slot: dropping it is
+            // a test.
+            Poll::Ready(r) => Poll::Ready(r),
+            Poll::Pending => self.start_waiting(cx, slot),
         }
-        if let Some(sleep) = &mut self.timeout.0 {
-            if sleep.as_mut().poll(cx).is_ready() {
-                return Poll::Ready(Err(Error::Again));
-            }
-        }
-        Poll::Pending
     }
+
+    /// The operation has to wait for the first time: keeps its slot, and
+    /// arms the timer of `RCVTIMEO`/`SNDTIMEO` (`Error::Again` at once for a
+    /// zero timeout).
+    #[cold]
+    #[inline(never)]
+    fn start_waiting<R>(&mut self, cx: &mut Context<'_>, slot: Slot) -> Poll<Result<R>> {
+        let timer = match self.inner.timeout(self.want == PollEvents::POLLIN) {
+            Ok(Some(d)) if d.is_zero() => return Poll::Ready(Err(Error::Again)),
+            Ok(Some(d)) => Some(Box::pin(tokio::time::sleep(d))),
+            _ => None,
+        };
+        let wait = self.wait.insert(Waiting { slot, timer });
+        poll_timer(&mut wait.timer, cx)
+    }
+}
+
+/// While an operation waits: `Error::Again` once its timer has expired.
+#[inline]
+fn poll_timer<R>(
+    timer: &mut Option<Pin<Box<tokio::time::Sleep>>>,
+    cx: &mut Context<'_>,
+) -> Poll<Result<R>> {
+    if let Some(sleep) = timer {
+        if sleep.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(Err(Error::Again));
+        }
+    }
+    Poll::Pending
 }
 
 /// The future of [`AsyncSocket::send`]: owns the message until libzmq
@@ -120,7 +131,7 @@ impl Future for SendMsg<'_> {
             // Polled again after completion: the message was sent.
             return Poll::Ready(Ok(()));
         };
-        let sent = me.op.poll(cx, |s| Ok(s.try_send(&mut *msg)?.then_some(())));
+        let sent = me.op.poll(cx, |s| Ok(s.send_nowait(msg)?.then_some(())));
         if let Poll::Ready(Ok(())) = sent {
             // libzmq has taken the content and left an empty message that
             // needs no `zmq_msg_close` (zmq_msg_send(3)): skip that call.
@@ -204,7 +215,7 @@ fn recv_msg_op(s: &Socket) -> Result<Option<Message>> {
 
 #[inline]
 fn recv_into_op(s: &Socket, msg: &mut Message) -> Result<Option<()>> {
-    Ok(s.try_recv_msg_into(msg)?.then_some(()))
+    Ok(s.recv_nowait(msg)?.then_some(()))
 }
 
 fn recv_multipart_op(s: &Socket) -> Result<Option<Vec<Message>>> {

@@ -279,18 +279,21 @@ impl fmt::Display for Message {
 }
 
 impl From<&[u8]> for Message {
+    #[inline]
     fn from(b: &[u8]) -> Message {
         Message::from_slice(b)
     }
 }
 
 impl<const N: usize> From<&[u8; N]> for Message {
+    #[inline]
     fn from(b: &[u8; N]) -> Message {
         Message::from_slice(b)
     }
 }
 
 impl From<&str> for Message {
+    #[inline]
     fn from(s: &str) -> Message {
         Message::from_slice(s.as_bytes())
     }

@@ -126,6 +126,19 @@ fn sent(r: Result<()>) -> Result<bool> {
     }
 }
 
+/// After a failed `ZMQ_DONTWAIT` call: `Ok(false)` for `EAGAIN`, `None` for
+/// `EINTR` (try again), the error otherwise. Out of line: the callers' fast
+/// path is the call that succeeds.
+#[cold]
+#[inline(never)]
+fn nowait_failed() -> Option<Result<bool>> {
+    match crate::error::errno() {
+        libc::EAGAIN => Some(Ok(false)),
+        libc::EINTR => None,
+        e => Some(Err(Error::from_errno(e))),
+    }
+}
+
 impl Socket {
     #[inline]
     pub(crate) fn send_slice(&self, data: &[u8], flags: i32) -> Result<()> {
@@ -166,6 +179,41 @@ impl Socket {
             match Error::last() {
                 Error::Interrupted => continue,
                 e => return Err(e),
+            }
+        }
+    }
+
+    /// `zmq_msg_recv` with `ZMQ_DONTWAIT`: `Ok(false)` when nothing is
+    /// there, without making an [`Error`] for it (the async receive path
+    /// meets `EAGAIN` on every wait).
+    #[inline(always)]
+    pub(crate) fn recv_nowait(&self, msg: &mut Message) -> Result<bool> {
+        loop {
+            // SAFETY: as in `recv_raw`.
+            let rc =
+                unsafe { zmq_sys::zmq_msg_recv(msg.as_raw_mut(), self.raw, zmq_sys::ZMQ_DONTWAIT) };
+            if rc >= 0 {
+                return Ok(true);
+            }
+            if let Some(r) = nowait_failed() {
+                return r;
+            }
+        }
+    }
+
+    /// `zmq_msg_send` of one part with `ZMQ_DONTWAIT`: `Ok(false)` when it
+    /// would block (`msg` is then untouched), without making an [`Error`].
+    #[inline(always)]
+    pub(crate) fn send_nowait(&self, msg: &mut Message) -> Result<bool> {
+        loop {
+            // SAFETY: as in `send_message`.
+            let rc =
+                unsafe { zmq_sys::zmq_msg_send(msg.as_raw_mut(), self.raw, zmq_sys::ZMQ_DONTWAIT) };
+            if rc >= 0 {
+                return Ok(true);
+            }
+            if let Some(r) = nowait_failed() {
+                return r;
             }
         }
     }
@@ -298,7 +346,7 @@ impl Socket {
     /// tries to receive, so `msg` may then be empty (never invalid).
     #[inline]
     pub fn try_recv_msg_into(&self, msg: &mut Message) -> Result<bool> {
-        sent(self.recv_raw(msg, zmq_sys::ZMQ_DONTWAIT))
+        self.recv_nowait(msg)
     }
 
     /// Receives one part as a [`Message`] (pyzmq's `recv(copy=False)`),
