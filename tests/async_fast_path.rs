@@ -120,3 +120,72 @@ async fn changed_rcvtimeo_applies_to_the_next_wait() -> Result<()> {
     assert!(r.is_err(), "no timeout: the receive waits on ({r:?})");
     Ok(())
 }
+
+/// Two tasks receive on one shared socket: one of them holds the socket's
+/// lock-free solo registration, the other arrives while it is held and
+/// waits in the table. Neither may lose a wakeup: every message is
+/// received exactly once, and at the end each receiver, parked, still gets
+/// the stop message meant for it (a receiver that missed its wakeup would
+/// leave its stop message in the socket and the join would time out).
+#[tokio::test(flavor = "multi_thread", worker_threads = 3)]
+async fn two_receivers_on_one_socket_lose_no_wakeup() -> Result<()> {
+    const N: u32 = 2_000;
+    let ctx = Context::new();
+    let pull = socket(&ctx, SocketType::Pull)?;
+    // No receive timeout: its timer would poll a receiver that missed its
+    // wakeup and hide the loss. `within` bounds every wait instead.
+    pull.set_rcvtimeo(None)?;
+    let pull = Arc::new(AsyncSocket::new(pull)?);
+    let push = AsyncSocket::new(socket(&ctx, SocketType::Push)?)?;
+    let ep = inproc("two-receivers");
+    pull.bind(&ep)?;
+    push.connect(&ep)?;
+
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(usize, u32)>();
+    let receivers: Vec<_> = (0..2)
+        .map(|who| {
+            let pull = pull.clone();
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                loop {
+                    let msg = pull.recv_msg().await?;
+                    if msg[..] == *b"stop" {
+                        return Ok::<_, Error>(());
+                    }
+                    let bytes: [u8; 4] = msg[..].try_into().expect("a 4-byte message");
+                    tx.send((who, u32::from_le_bytes(bytes)))
+                        .expect("the test is listening");
+                }
+            })
+        })
+        .collect();
+    drop(tx);
+
+    let mut seen = vec![false; N as usize];
+    let mut by = [0u32; 2];
+    let mut received = 0;
+    for i in 0..N {
+        within("send", push.send(&i.to_le_bytes())).await?;
+        // Every fourth message, wait until all sent so far arrived: both
+        // receivers are then parked again before the next send.
+        if i % 4 == 3 {
+            while received <= i {
+                let (who, v) = within("recv", rx.recv()).await.expect("receivers alive");
+                assert!(!seen[v as usize], "message {v} received twice");
+                seen[v as usize] = true;
+                by[who] += 1;
+                received += 1;
+            }
+        }
+    }
+    assert!(seen.iter().all(|&s| s), "every message received");
+    // One stop each: a receiver leaves after its first.
+    within("stop", push.send("stop")).await?;
+    within("stop", push.send("stop")).await?;
+    for r in receivers {
+        within("receiver ends", r).await.expect("no panic")?;
+    }
+    assert!(rx.recv().await.is_none(), "nothing received twice");
+    assert_eq!(by[0] + by[1], N);
+    Ok(())
+}

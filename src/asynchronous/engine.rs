@@ -6,6 +6,8 @@
 
 use std::os::fd::{AsRawFd, RawFd};
 use std::sync::atomic::{AtomicI64, AtomicU32, AtomicUsize, Ordering};
+
+use futures_util::task::AtomicWaker;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
@@ -46,6 +48,24 @@ impl AsRawFd for NotifyFd {
 /// "No key": a [`Slot`] that is not registered, or no waiter to leave out
 /// of [`Waiters::take`].
 const NO_KEY: u32 = u32::MAX;
+
+/// The key of the [`Slot`] that owns a socket's solo registration (see
+/// [`Waiters`]), never a key of the [`Table`].
+const SOLO_KEY: u32 = u32::MAX - 1;
+
+/// `PollEvents` as the low 16 bits of a `u32`.
+#[inline]
+fn event_bits(events: PollEvents) -> u32 {
+    u32::from(u16::from_ne_bytes(events.bits().to_ne_bytes()))
+}
+
+/// Bits of [`Waiters::solo_state`]: a [`Slot`] owns the solo registration.
+const SOLO_CLAIMED: u32 = 1;
+/// Bits of [`Waiters::solo_state`]: the owner is parked, for the events in
+/// bits 8 and up (`PollEvents` bits), its waker in [`Waiters::solo`].
+const SOLO_PARKED: u32 = 2;
+/// Where the wanted events sit in [`Waiters::solo_state`].
+const SOLO_WANT_SHIFT: u32 = 8;
 
 /// When the last registration leaves a table this large, its memory is
 /// given back (a burst of parked futures does not keep it forever).
@@ -99,7 +119,7 @@ impl Table {
             None => {
                 let key = u32::try_from(self.entries.len())
                     .ok()
-                    .filter(|&k| k != NO_KEY)
+                    .filter(|&k| k < SOLO_KEY)
                     .expect("fewer than 2^32 - 1 futures wait on one socket");
                 self.entries.push(Entry::Woken);
                 key
@@ -191,12 +211,30 @@ impl Table {
 /// The waiters of one socket. It is also the waker registered with tokio for
 /// the fd (the "fan-out" waker): an edge wakes every waiter, whatever it
 /// waits for, because libzmq's fd does not tell which state changed.
+///
+/// One waiter at a time (the usual case: one task per socket or per half)
+/// holds the *solo* registration, which needs no lock: an [`AtomicWaker`]
+/// and a state word. Only the waiters that come while the solo registration
+/// is held go to the locked [`Table`]. Both are woken alike.
+///
+/// The solo registration has one owner, which alone registers its waker
+/// (`AtomicWaker`'s contract); anyone may take it. Its owner parks by
+/// storing its waker, then setting `SOLO_PARKED`; a taker clears
+/// `SOLO_PARKED`, then takes the waker. A take that races a new park may
+/// take the newer waker (a wakeup of a task that has just parked: it is
+/// polled again and parks again), never none: whoever sees `SOLO_PARKED`
+/// finds the waker stored before it.
 #[derive(Default)]
 pub(crate) struct Waiters {
     table: Mutex<Table>,
-    /// How many waiters are parked, readable without the lock for the fast
-    /// path of operations: nobody parked, nothing to check.
+    /// How many waiters are parked in `table`, readable without the lock for
+    /// the fast path of operations: nobody parked, nothing to check.
     len: AtomicUsize,
+    /// The solo waiter's waker.
+    solo: AtomicWaker,
+    /// `SOLO_CLAIMED`, `SOLO_PARKED` and the wanted events (bits 8 and up);
+    /// 0: nobody holds the solo registration.
+    solo_state: AtomicU32,
 }
 
 impl Waiters {
@@ -219,6 +257,24 @@ impl Waiters {
             // touch the other table's keys.
             slot.release();
         }
+        if slot.waiters.is_none()
+            && self
+                .solo_state
+                .compare_exchange(0, SOLO_CLAIMED, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
+        {
+            slot.key = SOLO_KEY;
+            slot.waiters = Some(self.clone());
+        }
+        if slot.key == SOLO_KEY {
+            // Only the owner registers: the waker first, then the flag that
+            // tells takers it is there.
+            self.solo.register(waker);
+            let want = event_bits(want) << SOLO_WANT_SHIFT;
+            self.solo_state
+                .store(SOLO_CLAIMED | SOLO_PARKED | want, Ordering::SeqCst);
+            return;
+        }
         let replaced = {
             let mut table = self.lock();
             if slot.waiters.is_none() {
@@ -233,8 +289,19 @@ impl Waiters {
     }
 
     /// Frees a slot's key.
-    #[cold]
+    #[inline]
     fn remove(&self, key: u32) {
+        if key == SOLO_KEY {
+            let waker = self.solo.take();
+            self.solo_state.store(0, Ordering::Release);
+            drop(waker);
+            return;
+        }
+        self.remove_from_table(key);
+    }
+
+    #[cold]
+    fn remove_from_table(&self, key: u32) {
         let waker = {
             let mut table = self.lock();
             let waker = table.remove(key);
@@ -246,25 +313,68 @@ impl Waiters {
 
     #[inline]
     fn is_empty(&self) -> bool {
-        self.len.load(Ordering::Acquire) == 0
+        self.len.load(Ordering::Acquire) == 0 && !self.solo_parked()
+    }
+
+    #[inline]
+    fn solo_parked(&self) -> bool {
+        self.solo_state.load(Ordering::SeqCst) & SOLO_PARKED != 0
     }
 
     /// How many waiters are parked.
     fn len(&self) -> usize {
-        self.len.load(Ordering::Acquire)
+        self.len.load(Ordering::Acquire) + usize::from(self.solo_parked())
     }
 
     /// How many slots are registered, parked or not.
     #[cfg(test)]
     fn registered(&self) -> usize {
         self.lock().live
+            + usize::from(self.solo_state.load(Ordering::SeqCst) & SOLO_CLAIMED != 0)
+    }
+
+    /// Unparks the solo waiter, unless it is `except` or waits for none of
+    /// `ready` (any when `None`), adding its waker to `out`.
+    #[inline]
+    fn take_solo(&self, ready: Option<PollEvents>, except: u32, out: &mut Wakers) {
+        if except == SOLO_KEY {
+            return;
+        }
+        let mut state = self.solo_state.load(Ordering::SeqCst);
+        loop {
+            if state & SOLO_PARKED == 0 {
+                return;
+            }
+            let want = (state >> SOLO_WANT_SHIFT) & 0xffff;
+            if let Some(r) = ready {
+                if want & event_bits(r) == 0 {
+                    return;
+                }
+            }
+            match self.solo_state.compare_exchange_weak(
+                state,
+                state & !SOLO_PARKED,
+                Ordering::SeqCst,
+                Ordering::SeqCst,
+            ) {
+                Ok(_) => break,
+                Err(now) => state = now,
+            }
+        }
+        if let Some(waker) = self.solo.take() {
+            out.push(waker);
+        }
     }
 
     /// Unparks the waiters other than `except` that wait for any of `ready`
     /// (all of them when `ready` is `None`, an error), returning their wakers.
     fn take(&self, ready: Option<PollEvents>, except: u32) -> Wakers {
         let mut out = Wakers::None;
-        if self.is_empty() || ready.is_some_and(|r| r.is_empty()) {
+        if ready.is_some_and(|r| r.is_empty()) {
+            return out;
+        }
+        self.take_solo(ready, except, &mut out);
+        if self.len.load(Ordering::Acquire) == 0 {
             return out;
         }
         let mut table = self.lock();
