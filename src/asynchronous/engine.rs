@@ -329,8 +329,7 @@ impl Waiters {
     /// How many slots are registered, parked or not.
     #[cfg(test)]
     fn registered(&self) -> usize {
-        self.lock().live
-            + usize::from(self.solo_state.load(Ordering::SeqCst) & SOLO_CLAIMED != 0)
+        self.lock().live + usize::from(self.solo_state.load(Ordering::SeqCst) & SOLO_CLAIMED != 0)
     }
 
     /// Unparks the solo waiter, unless it is `except` or waits for none of

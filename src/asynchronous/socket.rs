@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 use std::future::{Future, poll_fn};
+use std::mem::ManuallyDrop;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -30,8 +31,27 @@ use crate::tracker::MessageTracker;
 struct Op<'a> {
     inner: &'a Inner,
     want: PollEvents,
-    /// `None` until the operation first has to wait.
-    wait: Option<Waiting>,
+    /// `None` until the operation first has to wait. Dropped by `Op`'s
+    /// `Drop`, so that the drop of an operation that never waited is one
+    /// inlined test instead of a call to the drop glue.
+    wait: ManuallyDrop<Option<Waiting>>,
+}
+
+impl Drop for Op<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        if self.wait.is_some() {
+            drop_waiting(&mut self.wait);
+        }
+    }
+}
+
+/// Drops what an operation kept while waiting (its slot: the registration
+/// leaves the socket; its timer). Leaves `None`, which owns nothing.
+#[cold]
+#[inline(never)]
+fn drop_waiting(wait: &mut Option<Waiting>) {
+    drop(wait.take());
 }
 
 /// What an operation keeps across polls once it has had to wait: its waiter
@@ -47,7 +67,7 @@ impl<'a> Op<'a> {
         Op {
             inner,
             want,
-            wait: None,
+            wait: ManuallyDrop::new(None),
         }
     }
 
@@ -57,7 +77,7 @@ impl<'a> Op<'a> {
         cx: &mut Context<'_>,
         op: impl FnMut(&Socket) -> Result<Option<R>>,
     ) -> Poll<Result<R>> {
-        let Some(wait) = &mut self.wait else {
+        let Some(wait) = &mut *self.wait else {
             return self.poll_first(cx, op);
         };
         match self.inner.poll_op(cx, &mut wait.slot, self.want, op) {
