@@ -157,8 +157,9 @@ impl Shared {
     }
 }
 
-/// Ends a broker's [`run`](Broker::run) from any thread: cloneable, `Send`
-/// and `Sync`, and [`stop`](Stopper::stop) never blocks.
+/// Ends a broker's [`run`](Broker::run) (or `run_async`) from any thread
+/// or task: cloneable, `Send` and `Sync`, and [`stop`](Stopper::stop) never
+/// blocks. A stop sent before the broker runs ends it as soon as it starts.
 #[derive(Debug, Clone)]
 pub struct Stopper {
     socket: Arc<Mutex<Socket>>,
@@ -203,7 +204,8 @@ struct Service {
 
 /// The Majordomo broker (majortomo's `Broker`): binds one ROUTER socket
 /// for clients and workers and runs in the caller's thread
-/// ([`run`](Broker::run)) or its own ([`spawn`](Broker::spawn)).
+/// ([`run`](Broker::run)), its own ([`spawn`](Broker::spawn)) or, with the
+/// `tokio` feature, as a future on the caller's runtime (`run_async`).
 ///
 /// See the [module docs](super) for an example.
 #[derive(Debug)]
@@ -270,7 +272,8 @@ impl Broker {
         Ok(self.socket.bind(endpoint)?)
     }
 
-    /// A handle that ends [`run`](Broker::run) from another thread.
+    /// A handle that ends [`run`](Broker::run) (or `run_async`) from
+    /// another thread or task.
     pub fn stopper(&self) -> Stopper {
         self.stopper.clone()
     }
