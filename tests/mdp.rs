@@ -729,6 +729,23 @@ mod asynchronous {
     }
 
     #[test]
+    fn async_broker_ends_with_its_context() -> Result<(), Error> {
+        let ctx = Context::new();
+        let rt = mt_rt();
+        let (task, _stopper, endpoint) = async_broker(&rt, &ctx, "tcp://127.0.0.1:*");
+        let mut c = Client::connect(&ctx, &endpoint)?;
+        assert_eq!(c.request("mmi.service", ["echo"])?.body()[0], "404");
+        drop(c);
+        ctx.shutdown()?;
+        let stats = rt
+            .block_on(async { tokio::time::timeout(TIMEOUT, task).await })
+            .expect("the broker ends in time")
+            .expect("broker task")?;
+        assert_eq!((stats.requests, stats.replies), (1, 1), "{stats:?}");
+        Ok(())
+    }
+
+    #[test]
     fn dropping_the_async_broker_closes_its_endpoint() -> Result<(), Error> {
         let ctx = Context::new();
         let rt = mt_rt();
