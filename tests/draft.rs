@@ -245,15 +245,15 @@ fn group_names_are_checked() -> Result<()> {
 /// Binds `bind` to a UDP port on 127.0.0.1 that was free a moment ago
 /// (libzmq's UDP transport cannot pick one itself), retrying when another
 /// process took it meanwhile. Returns the port.
-fn bind_udp(bind: impl Fn(&str) -> Result<()>) -> Result<u16> {
+fn bind_udp<T>(bind: impl Fn(&str) -> Result<T>) -> Result<u16> {
     for _ in 0..20 {
         let port = std::net::UdpSocket::bind("127.0.0.1:0")
             .and_then(|s| s.local_addr())
             .expect("a free UDP port")
             .port();
         match bind(&format!("udp://127.0.0.1:{port}")) {
-            Ok(()) => return Ok(port),
-            Err(Error::AddressInUse) => continue,
+            Ok(_) => return Ok(port),
+            Err(e) if matches!(e.root(), Error::AddressInUse) => continue,
             Err(e) => return Err(e),
         }
     }

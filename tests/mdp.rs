@@ -599,6 +599,187 @@ mod asynchronous {
         assert_ne!(again[0], first[0]);
         Ok(())
     }
+
+    fn mt_rt() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime")
+    }
+
+    /// A `run_async` broker on `rt`, bound to `endpoint`.
+    fn async_broker(
+        rt: &tokio::runtime::Runtime,
+        ctx: &Context,
+        endpoint: &str,
+    ) -> (
+        tokio::task::JoinHandle<Result<zmqx::patterns::mdp::BrokerStats, Error>>,
+        zmqx::patterns::mdp::Stopper,
+        String,
+    ) {
+        let b = Broker::with_options(ctx, fast_broker()).expect("broker");
+        let ep = b.bind(endpoint).expect("bind");
+        let stopper = b.stopper();
+        // Entered so that the sockets register with this runtime's reactor.
+        let _guard = rt.enter();
+        (rt.spawn(b.run_async()), stopper, ep)
+    }
+
+    /// Asks `mmi.service` until `service` has a worker.
+    fn await_service(c: &mut Client, service: &str) {
+        let got = eventually(TIMEOUT, || {
+            let reply = c.request("mmi.service", [service]).expect("mmi.service");
+            (reply.body()[0] == "200").then_some(())
+        });
+        assert!(got.is_some(), "{service} never had a worker");
+    }
+
+    #[test]
+    fn async_broker_routes_sync_and_async_peers_and_stops_with_stats() -> Result<(), Error> {
+        let ctx = Context::new();
+        let rt = mt_rt();
+        let (task, stopper, endpoint) = async_broker(&rt, &ctx, "tcp://127.0.0.1:*");
+        let stop = Arc::new(AtomicBool::new(false));
+        let sync_worker = echo_worker(&ctx, &endpoint, "sync-echo", Arc::clone(&stop));
+        let async_worker = {
+            let _guard = rt.enter();
+            let w = AsyncWorker::with_options(&ctx, &endpoint, "async-echo", fast_worker())?;
+            rt.spawn(serve(w, Arc::clone(&stop)))
+        };
+        let mut c = Client::connect(&ctx, &endpoint)?;
+        await_service(&mut c, "sync-echo");
+        await_service(&mut c, "async-echo");
+        assert_eq!(c.request("mmi.service", ["nobody"])?.body()[0], "404");
+        assert_eq!(c.request("mmi.unknown", ["x"])?.body()[0], "501");
+        for service in ["sync-echo", "async-echo"] {
+            assert_eq!(c.request(service, ["from sync"])?.body()[0], "from sync");
+        }
+        rt.block_on(async {
+            let mut ac = AsyncClient::connect(&ctx, &endpoint)?;
+            for service in ["sync-echo", "async-echo"] {
+                let reply = tokio::time::timeout(TIMEOUT, ac.request(service, ["from async"]))
+                    .await
+                    .expect("an answer in time")?;
+                assert_eq!(reply.body()[0], "from async");
+            }
+            Ok::<(), Error>(())
+        })?;
+        stop.store(true, Ordering::Relaxed);
+        sync_worker.join().expect("sync worker");
+        rt.block_on(async_worker).expect("async worker task")?;
+        stopper.stop();
+        let stats = rt
+            .block_on(async { tokio::time::timeout(TIMEOUT, task).await })
+            .expect("the broker stops in time")
+            .expect("broker task")?;
+        // 4 routed requests and at least 4 mmi ones, all answered.
+        assert!(stats.requests >= 8, "{stats:?}");
+        assert_eq!(stats.requests, stats.replies, "{stats:?}");
+        assert_eq!(stats.malformed, 0, "{stats:?}");
+        Ok(())
+    }
+
+    #[test]
+    fn async_broker_expires_a_silent_worker_and_tells_it() -> Result<(), Error> {
+        let ctx = Context::new();
+        let rt = mt_rt();
+        let (task, stopper, endpoint) = async_broker(&rt, &ctx, "tcp://127.0.0.1:*");
+        let raw = socket(&ctx, SocketType::Dealer)?;
+        raw.connect(&endpoint)?;
+        raw.send_multipart(["MDPW02", "\x01", "quiet"])?;
+        // Registered: it gets heartbeats…
+        assert_eq!(
+            raw.recv_multipart_bytes()?,
+            vec![b"MDPW02".to_vec(), vec![5]]
+        );
+        // …then DISCONNECT once 3 intervals passed without a word from it.
+        let started = Instant::now();
+        loop {
+            let msg = raw.recv_multipart_bytes()?;
+            if msg == vec![b"MDPW02".to_vec(), vec![6]] {
+                break;
+            }
+            assert_eq!(msg, vec![b"MDPW02".to_vec(), vec![5]]);
+            assert!(started.elapsed() < TIMEOUT);
+        }
+        stopper.stop();
+        let stats = rt
+            .block_on(async { tokio::time::timeout(TIMEOUT, task).await })
+            .expect("the broker stops in time")
+            .expect("broker task")?;
+        assert_eq!((stats.workers, stats.workers_expired), (0, 1), "{stats:?}");
+        assert_eq!(stats.disconnects_sent, 1, "{stats:?}");
+        Ok(())
+    }
+
+    #[test]
+    fn async_broker_stopped_before_it_runs_returns_at_once() -> Result<(), Error> {
+        let ctx = Context::new();
+        let b = Broker::with_options(&ctx, fast_broker())?;
+        b.bind("tcp://127.0.0.1:*")?;
+        b.stopper().stop();
+        let stats = rt().block_on(async {
+            tokio::time::timeout(TIMEOUT, b.run_async())
+                .await
+                .expect("the stop was kept")
+        })?;
+        assert_eq!(stats.requests, 0);
+        Ok(())
+    }
+
+    #[test]
+    fn async_broker_ends_with_its_context() -> Result<(), Error> {
+        let ctx = Context::new();
+        let rt = mt_rt();
+        let (task, _stopper, endpoint) = async_broker(&rt, &ctx, "tcp://127.0.0.1:*");
+        let mut c = Client::connect(&ctx, &endpoint)?;
+        assert_eq!(c.request("mmi.service", ["echo"])?.body()[0], "404");
+        drop(c);
+        ctx.shutdown()?;
+        let stats = rt
+            .block_on(async { tokio::time::timeout(TIMEOUT, task).await })
+            .expect("the broker ends in time")
+            .expect("broker task")?;
+        assert_eq!((stats.requests, stats.replies), (1, 1), "{stats:?}");
+        Ok(())
+    }
+
+    #[test]
+    fn dropping_the_async_broker_closes_its_endpoint() -> Result<(), Error> {
+        let ctx = Context::new();
+        let rt = mt_rt();
+        let (task, _stopper, endpoint) = async_broker(&rt, &ctx, "tcp://127.0.0.1:*");
+        let mut c = Client::connect(&ctx, &endpoint)?;
+        // It runs: it answers.
+        assert_eq!(c.request("mmi.service", ["echo"])?.body()[0], "404");
+        task.abort();
+        let ended = rt
+            .block_on(async { tokio::time::timeout(TIMEOUT, task).await })
+            .expect("the task ends in time");
+        assert!(ended.expect_err("aborted").is_cancelled());
+        // The future is dropped: its socket is closed and the port is free
+        // again (libzmq releases it in its I/O thread, hence the retry).
+        let again = eventually(TIMEOUT, || {
+            let b = Broker::with_options(&ctx, fast_broker()).expect("broker");
+            b.bind(&endpoint).ok().map(|_| b)
+        })
+        .expect("the endpoint can be bound again");
+        let stopper = again.stopper();
+        let task = {
+            let _guard = rt.enter();
+            rt.spawn(again.run_async())
+        };
+        // The same client, on its reconnected connection, reaches the new one.
+        assert_eq!(c.request("mmi.service", ["echo"])?.body()[0], "404");
+        stopper.stop();
+        let stats = rt
+            .block_on(async { tokio::time::timeout(TIMEOUT, task).await })
+            .expect("the broker stops in time")
+            .expect("broker task")?;
+        assert_eq!(stats.requests, 1, "{stats:?}");
+        Ok(())
+    }
 }
 
 #[test]

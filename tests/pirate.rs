@@ -824,6 +824,150 @@ async fn async_worker_serves_through_the_queue() -> TestResult {
     Ok(())
 }
 
+fn mt_rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+/// `Queue::run_async` on a runtime of its own, with the test's blocking
+/// peers on this thread: it drops a silent worker, serves a real one, and
+/// ends with `Ok` when its context is shut down.
+#[test]
+fn async_queue_drops_a_silent_worker_serves_a_real_one_and_ends() -> TestResult {
+    let ctx = Context::new();
+    let rt = mt_rt();
+    let interval = Duration::from_millis(50);
+    let queue = Queue::builder()
+        .frontend("tcp://127.0.0.1:*")
+        .backend("tcp://127.0.0.1:*")
+        .heartbeat_interval(interval)
+        .liveness(3)
+        .context(&ctx)
+        .bind()?;
+    let frontend = queue.frontend_endpoints()[0].clone();
+    let backend = queue.backend_endpoints()[0].clone();
+    let task = {
+        let _guard = rt.enter();
+        rt.spawn(queue.run_async())
+    };
+    let fake = common::socket(&ctx, SocketType::Dealer)?;
+    fake.connect(&backend)?;
+    fake.send(READY)?;
+    // The queue heartbeats it, then stops: a gap of 10 intervals ends it.
+    fake.set_rcvtimeo(Some(interval * 10))?;
+    let started = Instant::now();
+    let mut heartbeats = 0;
+    loop {
+        match fake.recv_multipart() {
+            Ok(msg) => {
+                assert_eq!(msg.len(), 1);
+                assert_eq!(msg[0][..], *HEARTBEAT);
+                heartbeats += 1;
+                assert!(
+                    started.elapsed() < TIMEOUT,
+                    "the queue keeps heartbeating a silent worker"
+                );
+            }
+            Err(zmqx::Error::Again) => break,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    assert!(
+        (1..=4).contains(&heartbeats),
+        "{heartbeats} heartbeats to a worker silent for 3 intervals"
+    );
+    let mut client = Client::builder()
+        .endpoint(&frontend)
+        .timeout(TIMEOUT)
+        .retries(0)
+        .context(&ctx)
+        .build()?;
+    let mut worker = Worker::builder(&backend)
+        .heartbeat_interval(interval)
+        .context(&ctx)
+        .build()?
+        .spawn(|request| request)?;
+    for n in 0..3 {
+        let id = n.to_string();
+        assert_eq!(client.request([id.as_str()])?[0], id.as_str());
+    }
+    assert!(fake.try_recv_multipart()?.is_none());
+    assert!(worker.stop(TIMEOUT)?);
+    ctx.shutdown()?;
+    rt.block_on(async { tokio::time::timeout(TIMEOUT, task).await })
+        .expect("the queue ends in time")
+        .expect("queue task")?;
+    Ok(())
+}
+
+/// Dropping `Queue::run_async`'s future closes both sockets: their
+/// endpoints can be bound again.
+#[test]
+fn dropping_the_async_queue_frees_its_endpoints() -> TestResult {
+    let ctx = Context::new();
+    let rt = mt_rt();
+    let interval = Duration::from_millis(50);
+    let queue = Queue::builder()
+        .frontend("tcp://127.0.0.1:*")
+        .backend("tcp://127.0.0.1:*")
+        .heartbeat_interval(interval)
+        .context(&ctx)
+        .bind()?;
+    let frontend = queue.frontend_endpoints()[0].clone();
+    let backend = queue.backend_endpoints()[0].clone();
+    let task = {
+        let _guard = rt.enter();
+        rt.spawn(queue.run_async())
+    };
+    let mut worker = Worker::builder(&backend)
+        .heartbeat_interval(interval)
+        .context(&ctx)
+        .build()?
+        .spawn(|request| request)?;
+    let mut client = Client::builder()
+        .endpoint(&frontend)
+        .timeout(TIMEOUT)
+        .retries(0)
+        .context(&ctx)
+        .build()?;
+    // It runs: it serves.
+    assert_eq!(client.request(["before"])?[0], "before");
+    task.abort();
+    let ended = rt.block_on(async { tokio::time::timeout(TIMEOUT, task).await });
+    assert!(
+        ended
+            .expect("the task ends in time")
+            .expect_err("aborted")
+            .is_cancelled()
+    );
+    // libzmq releases the ports in its I/O thread, hence the retry.
+    let again = common::eventually(TIMEOUT, || {
+        Queue::builder()
+            .frontend(frontend.as_str())
+            .backend(backend.as_str())
+            .heartbeat_interval(interval)
+            .context(&ctx)
+            .bind()
+            .ok()
+    })
+    .expect("both endpoints can be bound again");
+    let mut again = again.spawn()?;
+    // The worker, reconnected to the new queue, serves the client again.
+    let mut client = Client::builder()
+        .endpoint(&frontend)
+        .timeout(TIMEOUT)
+        .retries(0)
+        .context(&ctx)
+        .build()?;
+    assert_eq!(client.request(["after"])?[0], "after");
+    assert!(worker.stop(TIMEOUT)?);
+    assert!(again.stop(TIMEOUT)?);
+    Ok(())
+}
+
 /// `run` in the caller's thread ends when the context is shut down.
 #[test]
 fn queue_and_worker_run_in_the_callers_thread() -> TestResult {

@@ -87,8 +87,9 @@
 //! returns at once (like [`Device`](crate::devices::Device)).
 //! [`Queue::run`] and [`Worker::run`] run the loop in the caller's thread
 //! until the context is shut down ([`Context::shutdown`]). With the
-//! `tokio` feature, [`Worker::run_async`] runs a worker with an async
-//! handler as a future on tokio.
+//! `tokio` feature, [`Queue::run_async`] runs the queue as a future on
+//! tokio (ended by the context's shutdown or by dropping the future), and
+//! [`Worker::run_async`] runs a worker with an async handler.
 //!
 //! There is no counterpart in pyzmq or libzmq: these are the zguide's
 //! `ppqueue` and `ppworker` as components.
@@ -564,7 +565,8 @@ impl Queue {
         &self.backend_endpoints
     }
 
-    /// The queue's context: shutting it down ends [`run`](Self::run).
+    /// The queue's context: shutting it down ends [`run`](Self::run) (and
+    /// `run_async`).
     pub fn context(&self) -> &Context {
         &self.ctx
     }
@@ -636,25 +638,152 @@ fn queue_loop(
         let Some(readable) = wait_readable(sockets, stop, timeout)? else {
             return Ok(());
         };
-        if readable[0] {
+        let ready = Ready {
+            backend: readable[0],
+            frontend: readable.get(1).copied().unwrap_or(false),
+        };
+        state.step(frontend, backend, ready, &mut next_heartbeat)?;
+    }
+}
+
+/// Which of the queue's sockets a wait found readable.
+#[derive(Debug, Clone, Copy)]
+struct Ready {
+    backend: bool,
+    frontend: bool,
+}
+
+impl QueueState {
+    /// One turn of the queue after a wait (the blocking and the async
+    /// loops both call it): reads what `ready` says is there, sends the
+    /// heartbeats when `next_heartbeat` has passed, forgets expired workers.
+    /// Only non-blocking calls.
+    fn step(
+        &mut self,
+        frontend: &Socket,
+        backend: &Socket,
+        ready: Ready,
+        next_heartbeat: &mut Instant,
+    ) -> crate::Result<()> {
+        if ready.backend {
             while let Some(msg) = backend.try_recv_multipart()? {
-                state.on_worker_message(&msg, frontend)?;
+                self.on_worker_message(&msg, frontend)?;
             }
         }
-        if readable.get(1).copied().unwrap_or(false) {
-            while !state.idle.is_empty() {
+        if ready.frontend {
+            while !self.idle.is_empty() {
                 let Some(request) = frontend.try_recv_multipart()? else {
                     break;
                 };
-                state.dispatch(&request, backend)?;
+                self.dispatch(&request, backend)?;
             }
         }
         let now = Instant::now();
-        if now >= next_heartbeat {
-            state.send_heartbeats(backend)?;
-            next_heartbeat = now + heartbeat.interval;
+        if now >= *next_heartbeat {
+            self.send_heartbeats(backend)?;
+            *next_heartbeat = now + self.heartbeat.interval;
         }
-        state.purge(now);
+        self.purge(now);
+        Ok(())
+    }
+}
+
+#[cfg(all(feature = "tokio", unix))]
+impl Queue {
+    /// Runs the queue as a future on the caller's tokio runtime: the same
+    /// protocol and heartbeats as [`run`](Self::run), with its sockets
+    /// driven by [`AsyncSocket`](crate::AsyncSocket)s. It returns `Ok(())`
+    /// when its [context](Self::context) is shut down.
+    ///
+    /// Cancel-safe: it only awaits readiness, and each message is handled
+    /// whole between two awaits, so dropping the future (or aborting its
+    /// task) takes nothing half-way; it closes both sockets (linger 0),
+    /// which frees their endpoints, and requests libzmq still queued go
+    /// with them, as with a queue process that exits (the clients retry).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use zmqx::patterns::lazy_pirate;
+    /// use zmqx::patterns::paranoid_pirate::{Queue, Worker};
+    ///
+    /// #[tokio::main(flavor = "current_thread")]
+    /// async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    ///     let queue = Queue::builder()
+    ///         .frontend("tcp://127.0.0.1:*")
+    ///         .backend("tcp://127.0.0.1:*")
+    ///         .bind()?;
+    ///     let (frontend, backend) = (
+    ///         queue.frontend_endpoints()[0].clone(),
+    ///         queue.backend_endpoints()[0].clone(),
+    ///     );
+    ///     let queue = tokio::spawn(queue.run_async());
+    ///     let worker = Worker::builder(&backend).build()?;
+    ///     let worker = tokio::spawn(worker.run_async(|request| async move { request }));
+    ///
+    ///     let mut client = lazy_pirate::Client::builder()
+    ///         .endpoint(&frontend)
+    ///         .build_async()?;
+    ///     assert_eq!(client.request(["hello"]).await?[0], "hello");
+    ///
+    ///     worker.abort();
+    ///     queue.abort(); // dropping the future ends the queue
+    ///     Ok(())
+    /// }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// A socket error other than the context's end; outside a tokio
+    /// runtime, [`zmqx::Error::Reactor`](crate::Error::Reactor).
+    #[cfg_attr(docsrs, doc(cfg(all(feature = "tokio", unix))))]
+    pub async fn run_async(self) -> Result<()> {
+        let Queue {
+            ctx: _ctx,
+            frontend,
+            backend,
+            heartbeat,
+            ..
+        } = self;
+        let frontend = crate::AsyncSocket::new(frontend)?;
+        let backend = crate::AsyncSocket::new(backend)?;
+        match queue_loop_async(&frontend, &backend, heartbeat).await {
+            Err(e) if terminated(&e) => Ok(()),
+            other => Ok(other?),
+        }
+    }
+}
+
+/// [`queue_loop`] on async sockets: the same [`QueueState::step`], awaiting
+/// readiness instead of polling.
+#[cfg(all(feature = "tokio", unix))]
+async fn queue_loop_async(
+    frontend: &crate::AsyncSocket,
+    backend: &crate::AsyncSocket,
+    heartbeat: Heartbeat,
+) -> crate::Result<()> {
+    let mut state = QueueState {
+        idle: VecDeque::new(),
+        heartbeat,
+    };
+    let mut next_heartbeat = Instant::now() + heartbeat.interval;
+    loop {
+        let timeout = next_heartbeat.saturating_duration_since(Instant::now());
+        let read_frontend = !state.idle.is_empty();
+        // Readiness waits only: no message is taken until `step`.
+        let ready = tokio::select! {
+            biased;
+            events = backend.poll(PollEvents::POLLIN, Some(timeout)) => Ready {
+                backend: events?.contains(PollEvents::POLLIN),
+                frontend: false,
+            },
+            events = frontend.poll(PollEvents::POLLIN, None), if read_frontend => Ready {
+                backend: false,
+                frontend: events?.contains(PollEvents::POLLIN),
+            },
+        };
+        frontend.with_socket(|f| {
+            backend.with_socket(|b| state.step(f, b, ready, &mut next_heartbeat))
+        })?;
     }
 }
 

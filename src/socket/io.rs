@@ -204,6 +204,7 @@ impl Socket {
     /// `zmq_msg_send` of one part with `ZMQ_DONTWAIT`: `Ok(false)` when it
     /// would block (`msg` is then untouched), without making an [`Error`].
     #[inline(always)]
+    #[cfg_attr(not(all(feature = "tokio", unix)), allow(dead_code))]
     pub(crate) fn send_nowait(&self, msg: &mut Message) -> Result<bool> {
         loop {
             // SAFETY: as in `send_message`.

@@ -157,8 +157,9 @@ impl Shared {
     }
 }
 
-/// Ends a broker's [`run`](Broker::run) from any thread: cloneable, `Send`
-/// and `Sync`, and [`stop`](Stopper::stop) never blocks.
+/// Ends a broker's [`run`](Broker::run) (or `run_async`) from any thread
+/// or task: cloneable, `Send` and `Sync`, and [`stop`](Stopper::stop) never
+/// blocks. A stop sent before the broker runs ends it as soon as it starts.
 #[derive(Debug, Clone)]
 pub struct Stopper {
     socket: Arc<Mutex<Socket>>,
@@ -203,7 +204,8 @@ struct Service {
 
 /// The Majordomo broker (majortomo's `Broker`): binds one ROUTER socket
 /// for clients and workers and runs in the caller's thread
-/// ([`run`](Broker::run)) or its own ([`spawn`](Broker::spawn)).
+/// ([`run`](Broker::run)), its own ([`spawn`](Broker::spawn)) or, with the
+/// `tokio` feature, as a future on the caller's runtime (`run_async`).
 ///
 /// See the [module docs](super) for an example.
 #[derive(Debug)]
@@ -211,6 +213,14 @@ pub struct Broker {
     socket: Socket,
     stop_socket: Socket,
     stopper: Stopper,
+    core: Core,
+}
+
+/// The broker's protocol state and steps, shared by the blocking loop
+/// ([`Broker::run`]) and the async one (`Broker::run_async`). Each step
+/// only makes non-blocking calls on the ROUTER socket it is given.
+#[derive(Debug)]
+struct Core {
     options: BrokerOptions,
     shared: Arc<Shared>,
     workers: HashMap<Vec<u8>, WorkerEntry>,
@@ -247,10 +257,12 @@ impl Broker {
             stopper: Stopper {
                 socket: Arc::new(Mutex::new(remote)),
             },
-            options,
-            shared: Arc::default(),
-            workers: HashMap::new(),
-            services: HashMap::new(),
+            core: Core {
+                options,
+                shared: Arc::default(),
+                workers: HashMap::new(),
+                services: HashMap::new(),
+            },
         })
     }
 
@@ -260,19 +272,20 @@ impl Broker {
         Ok(self.socket.bind(endpoint)?)
     }
 
-    /// A handle that ends [`run`](Broker::run) from another thread.
+    /// A handle that ends [`run`](Broker::run) (or `run_async`) from
+    /// another thread or task.
     pub fn stopper(&self) -> Stopper {
         self.stopper.clone()
     }
 
     /// The broker's counters now.
     pub fn stats(&self) -> BrokerStats {
-        self.shared.snapshot()
+        self.core.shared.snapshot()
     }
 
     /// The options the broker runs with.
     pub fn options(&self) -> &BrokerOptions {
-        &self.options
+        &self.core.options
     }
 
     /// Runs the broker in this thread until a [`Stopper`] stops it (then
@@ -284,14 +297,14 @@ impl Broker {
             Err(crate::Error::ContextTerminated) => {}
             Err(e) => return Err(e.into()),
         }
-        Ok(self.shared.snapshot())
+        Ok(self.core.shared.snapshot())
     }
 
     /// Runs the broker in a thread of its own. End it with
     /// [`BrokerThread::stop`]; dropping the handle stops it without waiting.
     pub fn spawn(self) -> Result<BrokerThread> {
         let stopper = self.stopper();
-        let shared = Arc::clone(&self.shared);
+        let shared = Arc::clone(&self.core.shared);
         let (done_tx, done) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("zmqx-mdp-broker".into())
@@ -317,15 +330,11 @@ impl Broker {
     }
 
     fn run_loop(&mut self) -> crate::Result<()> {
-        let interval = self.options.heartbeat_interval;
+        let interval = self.core.options.heartbeat_interval;
         let mut next_tick = Instant::now() + interval;
         let mut frames: Vec<Message> = Vec::new();
         loop {
-            let now = Instant::now();
-            if now >= next_tick {
-                self.tick(now)?;
-                next_tick = now + interval;
-            }
+            self.core.tick_if_due(&self.socket, &mut next_tick)?;
             let wait = next_tick.saturating_duration_since(Instant::now());
             let (readable, stop) = {
                 let mut poller = Poller::new();
@@ -345,19 +354,127 @@ impl Broker {
                 return Ok(());
             }
             if readable {
-                // Drain a batch, then look at the clock and the stop socket.
-                for _ in 0..1024 {
-                    frames.clear();
-                    if !self.socket.try_recv_multipart_into(&mut frames)? {
-                        break;
+                self.core.drain(&self.socket, &mut frames)?;
+            }
+        }
+    }
+}
+
+#[cfg(all(feature = "tokio", unix))]
+impl Broker {
+    /// Runs the broker as a future on the caller's tokio runtime: the same
+    /// protocol, heartbeats and counters as [`run`](Broker::run), with its
+    /// sockets driven by [`AsyncSocket`](crate::AsyncSocket)s. It ends
+    /// when a [`Stopper`] stops it (`Ok` with the final counters) or its
+    /// context is shut down (also `Ok`).
+    ///
+    /// Cancel-safe: each message is handled whole between two awaits, so
+    /// dropping the future (or aborting its task) leaves no half-handled
+    /// message; it closes the broker's socket (linger 0), which frees its
+    /// endpoints, and what libzmq still queued for the broker goes with it
+    /// as with a broker process that exits (clients retry).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), zmqx::patterns::mdp::Error> {
+    /// use zmqx::Context;
+    /// use zmqx::patterns::mdp::Broker;
+    ///
+    /// let ctx = Context::new();
+    /// let broker = Broker::new(&ctx)?;
+    /// broker.bind("tcp://127.0.0.1:*")?;
+    /// let stopper = broker.stopper();
+    /// let task = tokio::spawn(broker.run_async());
+    /// stopper.stop();
+    /// let stats = task.await.expect("the broker task")?;
+    /// assert_eq!(stats.requests, 0);
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// A libzmq error other than the context's end; outside a tokio
+    /// runtime, [`zmqx::Error::Reactor`](crate::Error::Reactor).
+    #[cfg_attr(docsrs, doc(cfg(all(feature = "tokio", unix))))]
+    pub async fn run_async(self) -> Result<BrokerStats> {
+        let Broker {
+            socket,
+            stop_socket,
+            stopper: _stopper,
+            mut core,
+        } = self;
+        let socket = crate::AsyncSocket::new(socket)?;
+        let stop = crate::AsyncSocket::new(stop_socket)?;
+        match core.run_async(&socket, &stop).await {
+            Ok(()) => {}
+            Err(e) if matches!(e.root(), crate::Error::ContextTerminated) => {}
+            Err(e) => return Err(e.into()),
+        }
+        Ok(core.shared.snapshot())
+    }
+}
+
+#[cfg(all(feature = "tokio", unix))]
+impl Core {
+    /// The async loop: [`Broker::run_loop`]'s steps, awaiting readiness.
+    async fn run_async(
+        &mut self,
+        socket: &crate::AsyncSocket,
+        stop: &crate::AsyncSocket,
+    ) -> crate::Result<()> {
+        let interval = self.options.heartbeat_interval;
+        let mut next_tick = Instant::now() + interval;
+        let mut frames: Vec<Message> = Vec::new();
+        loop {
+            socket.with_socket(|s| self.tick_if_due(s, &mut next_tick))?;
+            let wait = next_tick.saturating_duration_since(Instant::now());
+            // Both waits only watch readiness (no message is taken), so
+            // either may be dropped by the other's completion or by the
+            // caller without losing anything.
+            tokio::select! {
+                biased;
+                ready = stop.poll(PollEvents::POLLIN, None) => {
+                    ready?;
+                    return Ok(());
+                }
+                ready = socket.poll(PollEvents::POLLIN, Some(wait)) => {
+                    if ready?.contains(PollEvents::POLLIN) {
+                        socket.with_socket(|s| self.drain(s, &mut frames))?;
                     }
-                    self.handle(std::mem::take(&mut frames))?;
                 }
             }
         }
     }
+}
 
-    fn handle(&mut self, mut frames: Vec<Message>) -> crate::Result<()> {
+impl Core {
+    /// Runs [`tick`](Core::tick) when `next_tick` has passed and sets the
+    /// next one.
+    fn tick_if_due(&mut self, socket: &Socket, next_tick: &mut Instant) -> crate::Result<()> {
+        let now = Instant::now();
+        if now >= *next_tick {
+            self.tick(socket, now)?;
+            *next_tick = now + self.options.heartbeat_interval;
+        }
+        Ok(())
+    }
+
+    /// Handles a batch of the messages waiting on `socket` (at most 1024,
+    /// so the clock and the stop socket are looked at in between).
+    fn drain(&mut self, socket: &Socket, frames: &mut Vec<Message>) -> crate::Result<()> {
+        for _ in 0..1024 {
+            frames.clear();
+            if !socket.try_recv_multipart_into(frames)? {
+                break;
+            }
+            self.handle(socket, std::mem::take(frames))?;
+        }
+        Ok(())
+    }
+}
+
+impl Core {
+    fn handle(&mut self, socket: &Socket, mut frames: Vec<Message>) -> crate::Result<()> {
         if frames.is_empty() {
             return Ok(());
         }
@@ -371,7 +488,7 @@ impl Broker {
         };
         let rest = frames.split_off(cmd.rest);
         if cmd.worker {
-            self.handle_worker(id, cmd.command, cmd.delimiter, rest)
+            self.handle_worker(socket, id, cmd.command, cmd.delimiter, rest)
         } else if cmd.command == C_REQUEST || cmd.command == W_REQUEST {
             let dialect = if cmd.command == C_REQUEST {
                 Framing::Rfc
@@ -399,7 +516,7 @@ impl Broker {
                 since: Instant::now(),
             };
             if pending.service.starts_with(b"mmi.") {
-                return self.mmi(pending);
+                return self.mmi(socket, pending);
             }
             let service = pending.service.clone();
             self.services
@@ -407,7 +524,7 @@ impl Broker {
                 .or_default()
                 .queue
                 .push_back(pending);
-            self.dispatch(&service)
+            self.dispatch(socket, &service)
         } else {
             self.shared.malformed(format!(
                 "client command {:#04x} (a client may only send REQUEST)",
@@ -419,6 +536,7 @@ impl Broker {
 
     fn handle_worker(
         &mut self,
+        socket: &Socket,
         id: Message,
         command: u8,
         delimiter: bool,
@@ -438,7 +556,7 @@ impl Broker {
                         "a worker READY for service {:?}, which cannot be offered",
                         String::from_utf8_lossy(&service)
                     ));
-                    return self.disconnect_peer(&key, delimiter);
+                    return self.disconnect_peer(socket, &key, delimiter);
                 }
                 self.workers.insert(
                     key.clone(),
@@ -455,7 +573,7 @@ impl Broker {
                 let svc = self.services.entry(service.clone()).or_default();
                 svc.workers += 1;
                 svc.idle.push_back(key);
-                self.dispatch(&service)
+                self.dispatch(socket, &service)
             }
             W_HEARTBEAT if known => {
                 self.shared.heartbeats.fetch_add(1, Ordering::Relaxed);
@@ -478,7 +596,7 @@ impl Broker {
                     } else {
                         "a worker reply without client address and empty frame".into()
                     });
-                    return self.drop_worker(&key, true);
+                    return self.drop_worker(socket, &key, true);
                 }
                 let Some(w) = self.workers.get_mut(&key) else {
                     return Ok(());
@@ -489,7 +607,7 @@ impl Broker {
                     // Forward a partial; the worker keeps the job.
                     if let Some(job) = w.job.as_ref() {
                         let head = client_head(job, 1);
-                        send_all(&self.socket, head.into_iter().chain(body))?;
+                        send_all(socket, head.into_iter().chain(body))?;
                     }
                     return Ok(());
                 }
@@ -497,7 +615,7 @@ impl Broker {
                     return Ok(());
                 };
                 let head = client_head(&job, 2);
-                send_all(&self.socket, head.into_iter().chain(body))?;
+                send_all(socket, head.into_iter().chain(body))?;
                 self.shared.replies.fetch_add(1, Ordering::Relaxed);
                 let service = job.service;
                 self.services
@@ -505,12 +623,12 @@ impl Broker {
                     .or_default()
                     .idle
                     .push_back(key);
-                self.dispatch(&service)
+                self.dispatch(socket, &service)
             }
             W_DISCONNECT => {
                 if known {
                     // The worker leaves; it gets nothing more, not even DISCONNECT.
-                    self.drop_worker(&key, false)
+                    self.drop_worker(socket, &key, false)
                 } else {
                     Ok(())
                 }
@@ -520,17 +638,17 @@ impl Broker {
                 // worker the broker does not know, say after a restart).
                 if known {
                     self.shared.malformed("a second READY from a worker".into());
-                    self.drop_worker(&key, true)
+                    self.drop_worker(socket, &key, true)
                 } else {
-                    self.disconnect_peer(&key, delimiter)
+                    self.disconnect_peer(socket, &key, delimiter)
                 }
             }
             W_REQUEST => {
                 self.shared.malformed("a worker sent REQUEST".into());
                 if known {
-                    self.drop_worker(&key, true)
+                    self.drop_worker(socket, &key, true)
                 } else {
-                    self.disconnect_peer(&key, delimiter)
+                    self.disconnect_peer(socket, &key, delimiter)
                 }
             }
             c => {
@@ -541,7 +659,7 @@ impl Broker {
         }
     }
 
-    fn mmi(&mut self, pending: Pending) -> crate::Result<()> {
+    fn mmi(&mut self, socket: &Socket, pending: Pending) -> crate::Result<()> {
         let code: &[u8] = if pending.service == b"mmi.service" {
             let known = pending
                 .body
@@ -553,13 +671,13 @@ impl Broker {
             b"501"
         };
         let head = client_head(&pending, 2);
-        send_all(&self.socket, head.into_iter().chain([Message::from(code)]))?;
+        send_all(socket, head.into_iter().chain([Message::from(code)]))?;
         self.shared.replies.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
 
     /// Hands queued requests of `service` to its idle workers.
-    fn dispatch(&mut self, service: &[u8]) -> crate::Result<()> {
+    fn dispatch(&mut self, socket: &Socket, service: &[u8]) -> crate::Result<()> {
         let Some(svc) = self.services.get_mut(service) else {
             return Ok(());
         };
@@ -584,27 +702,32 @@ impl Broker {
             msg.push(Message::new());
             msg.extend(job.body.iter().cloned());
             entry.job = Some(job);
-            send_all(&self.socket, msg)?;
+            send_all(socket, msg)?;
         }
         Ok(())
     }
 
     /// Sends DISCONNECT to a peer the broker does not (or no longer) track.
-    fn disconnect_peer(&mut self, id: &[u8], delimiter: bool) -> crate::Result<()> {
+    fn disconnect_peer(
+        &mut self,
+        socket: &Socket,
+        id: &[u8],
+        delimiter: bool,
+    ) -> crate::Result<()> {
         let mut msg = vec![Message::from(id)];
         if delimiter {
             msg.push(Message::new());
         }
         msg.push(Message::from(WORKER_HEADER));
         msg.push(Message::from(&[W_DISCONNECT][..]));
-        send_all(&self.socket, msg)?;
+        send_all(socket, msg)?;
         self.shared.disconnects_sent.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
 
     /// Forgets a worker, optionally telling it, and gives its request (if
     /// it held one) to the next worker of its service.
-    fn drop_worker(&mut self, id: &[u8], tell: bool) -> crate::Result<()> {
+    fn drop_worker(&mut self, socket: &Socket, id: &[u8], tell: bool) -> crate::Result<()> {
         let Some(entry) = self.workers.remove(id) else {
             return Ok(());
         };
@@ -612,7 +735,7 @@ impl Broker {
             .workers
             .store(self.workers.len(), Ordering::Relaxed);
         if tell {
-            self.disconnect_peer(id, entry.delimiter)?;
+            self.disconnect_peer(socket, id, entry.delimiter)?;
         }
         if let Some(svc) = self.services.get_mut(&entry.service) {
             svc.workers = svc.workers.saturating_sub(1);
@@ -622,12 +745,12 @@ impl Broker {
                 svc.queue.push_front(job);
             }
         }
-        self.dispatch(&entry.service)
+        self.dispatch(socket, &entry.service)
     }
 
     /// Once per heartbeat interval: expire silent workers and old requests
     /// for services nobody offers, and send HEARTBEAT to idle workers.
-    fn tick(&mut self, now: Instant) -> crate::Result<()> {
+    fn tick(&mut self, socket: &Socket, now: Instant) -> crate::Result<()> {
         let expiry = self.options.expiry();
         let busy = self.options.busy_timeout;
         let dead: Vec<Vec<u8>> = self
@@ -641,7 +764,7 @@ impl Broker {
             .collect();
         for id in dead {
             self.shared.workers_expired.fetch_add(1, Ordering::Relaxed);
-            self.drop_worker(&id, true)?;
+            self.drop_worker(socket, &id, true)?;
         }
         let ttl = self.options.request_ttl;
         let mut expired = 0;
@@ -670,7 +793,7 @@ impl Broker {
             }
             msg.push(Message::from(WORKER_HEADER));
             msg.push(Message::from(&[W_HEARTBEAT][..]));
-            send_all(&self.socket, msg)?;
+            send_all(socket, msg)?;
         }
         Ok(())
     }

@@ -2,7 +2,8 @@
 //! [`Broker`] routing requests by service name to [`Worker`]s, and the
 //! [`Client`] asking it; with the `tokio` feature (on by default) also
 //! [`AsyncClient`] and [`AsyncWorker`], which behave alike and interoperate
-//! with the blocking types.
+//! with the blocking types, and [`Broker::run_async`], the same broker as a
+//! future on tokio.
 //!
 //! There is no counterpart in pyzmq or libzmq; the Python counterpart is
 //! majortomo 0.2 (`majortomo.Broker`, `Client`, `Worker`), which the
