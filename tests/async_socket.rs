@@ -582,7 +582,11 @@ async fn timeout_around_recv_loses_nothing() -> Result<()> {
             for i in 0..N {
                 push.send(i.to_le_bytes().to_vec()).await?;
                 if i % 50 == 0 {
-                    tokio::time::sleep(Duration::from_millis(1)).await;
+                    // Well above tokio's 1 ms timer resolution, so the
+                    // receiver's 200 µs timeouts fire in these pauses even
+                    // on a loaded machine (1 ms pauses let a slow receiver
+                    // find a message every time).
+                    tokio::time::sleep(Duration::from_millis(5)).await;
                 }
             }
             Ok::<_, Error>(push)
