@@ -374,6 +374,26 @@ impl Context {
         Ok(socket)
     }
 
+    /// A background loop's stop pair over inproc, both ends with linger 0:
+    /// (the loop's end, the owner's end). One message from the owner's end
+    /// ends the loop at its next poll, wherever it waits. `name` makes the
+    /// endpoint readable in a debugger (`inproc://zmqx-NAME-stop-…`).
+    pub(crate) fn stop_pair(&self, name: &str) -> Result<(Socket, Socket)> {
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let endpoint = format!(
+            "inproc://zmqx-{name}-stop-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        let rx = self.socket(SocketType::Pair)?;
+        rx.set_linger(Some(Duration::ZERO))?;
+        rx.bind(&endpoint)?;
+        let tx = self.socket(SocketType::Pair)?;
+        tx.set_linger(Some(Duration::ZERO))?;
+        tx.connect(&endpoint)?;
+        Ok((rx, tx))
+    }
+
     /// Stores a socket option applied to every socket created afterwards
     /// (pyzmq's `ctx.setsockopt` / `ctx.linger = …`). Sockets that already
     /// exist are not changed.

@@ -2,10 +2,8 @@
 //! commands one at a time, runs the proxy loop, and reports how it ended.
 
 use std::ops::Range;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, Sender};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use super::error::{Error, Result};
 use super::{Kind, Side};
@@ -156,29 +154,6 @@ impl Sockets {
     }
 }
 
-/// A unique inproc name for a device's stop pair.
-fn stop_endpoint() -> String {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    format!(
-        "inproc://zmqx-device-stop-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
-/// The internal stop pair: (the loop's end, the owner's end). One message
-/// from the owner's end ends the loop at its next poll, wherever it waits.
-fn stop_pair(ctx: &Context) -> crate::Result<(Socket, Socket)> {
-    let endpoint = stop_endpoint();
-    let rx = ctx.socket(SocketType::Pair)?;
-    rx.set_linger(Some(Duration::ZERO))?;
-    rx.bind(&endpoint)?;
-    let tx = ctx.socket(SocketType::Pair)?;
-    tx.set_linger(Some(Duration::ZERO))?;
-    tx.connect(&endpoint)?;
-    Ok((rx, tx))
-}
-
 /// The device thread: creates the sockets, serves configuration commands
 /// until `Start`, runs the loop and reports how it ended (exactly once on
 /// `done`, unless it panics).
@@ -227,7 +202,7 @@ fn serve(
                 let prepared = sockets
                     .relay(&spec.kind, None)
                     .and_then(|relay| relay.check())
-                    .and_then(|()| stop_pair(ctx));
+                    .and_then(|()| ctx.stop_pair("device"));
                 match prepared {
                     Ok((rx, tx)) => {
                         if answers.send(Ok(Answer::Started(tx))).is_err() {

@@ -109,16 +109,15 @@
 //! There is no counterpart in pyzmq or libzmq; czmq's old `bstar` class and
 //! the zguide's `bstarsrv`/`bstarcli` are the models.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::mpsc;
 use std::sync::{Arc, Condvar, Mutex};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::constants::{PollEvents, SocketType};
 use crate::context::Context;
 use crate::error::panic_message;
 use crate::message::Message;
+use crate::patterns::Report;
 use crate::poll::Poller;
 use crate::socket::Socket;
 
@@ -551,7 +550,7 @@ impl Bound {
         F: FnMut(Vec<Message>) -> Vec<Message> + Send + 'static,
     {
         self.statesub.connect(peer_state)?;
-        let (stop_rx, stop_tx) = stop_pair(&self.ctx)?;
+        let (stop_rx, stop_tx) = self.ctx.stop_pair("binary-star")?;
         let started = Instant::now();
         let fsm = Fsm::new(self.role, self.heartbeat, started);
         let watch = Arc::new(Watch {
@@ -603,33 +602,11 @@ impl Bound {
             frontend_endpoint: self.frontend_endpoint,
             state_endpoint: self.state_endpoint,
             watch,
-            done,
-            thread: Some(thread),
-            finished: false,
+            report: Report::new(done, thread),
             stop: Some(stop_tx),
             ctx: self.ctx,
         })
     }
-}
-
-/// A unique inproc name for a reactor's stop pair.
-fn stop_endpoint() -> String {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    format!(
-        "inproc://zmqx-binary-star-stop-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
-/// (the reactor's end, the owner's end): one message ends the reactor.
-fn stop_pair(ctx: &Context) -> crate::Result<(Socket, Socket)> {
-    let endpoint = stop_endpoint();
-    let rx = quiet_socket(ctx, SocketType::Pair)?;
-    rx.bind(&endpoint)?;
-    let tx = quiet_socket(ctx, SocketType::Pair)?;
-    tx.connect(&endpoint)?;
-    Ok((rx, tx))
 }
 
 /// The state shared between the reactor and its owner.
@@ -784,9 +761,7 @@ pub struct BinaryStar {
     frontend_endpoint: String,
     state_endpoint: String,
     watch: Arc<Watch>,
-    done: Receiver<Result<()>>,
-    thread: Option<JoinHandle<()>>,
-    finished: bool,
+    report: Report<Error>,
     /// The owner's end of the stop pair; `None` once used.
     stop: Option<Socket>,
     // Last: dropped after the stop socket.
@@ -876,26 +851,9 @@ impl BinaryStar {
     /// What ended the reactor ([`Error::Conflict`], [`Error::Panicked`], a
     /// socket error), reported once.
     pub fn join(&mut self, timeout: Duration) -> Result<bool> {
-        if self.finished {
-            return Ok(true);
-        }
-        match self.done.recv_timeout(timeout) {
-            Ok(result) => {
-                self.finished = true;
-                if let Some(thread) = self.thread.take() {
-                    // It has sent its report: it is about to return.
-                    let _ = thread.join();
-                }
-                result.map(|()| true)
-            }
-            Err(RecvTimeoutError::Timeout) => Ok(false),
-            Err(RecvTimeoutError::Disconnected) => {
-                self.finished = true;
-                Err(Error::Panicked {
-                    message: "the reactor thread ended without a report".into(),
-                })
-            }
-        }
+        self.report.wait(timeout, || Error::Panicked {
+            message: "the reactor thread ended without a report".into(),
+        })
     }
 
     /// Ends the reactor (its sockets close; replies not sent yet are

@@ -96,16 +96,15 @@
 #![forbid(unsafe_code)]
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::constants::{PollEvents, SocketType};
 use crate::context::Context;
 use crate::error::panic_message;
 use crate::message::Message;
+use crate::patterns::Report;
 use crate::poll::Poller;
 use crate::socket::Socket;
 
@@ -211,27 +210,8 @@ type Parked = Arc<Mutex<Option<Vec<Socket>>>>;
 struct Background {
     /// The owner's end of the stop pair.
     stop: Option<Socket>,
-    done: Receiver<Result<()>>,
-    thread: Option<JoinHandle<()>>,
+    report: Report<Error>,
     parked: Parked,
-    finished: bool,
-}
-
-/// The stop pair: (the loop's end, the owner's end).
-fn stop_pair(ctx: &Context) -> crate::Result<(Socket, Socket)> {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let endpoint = format!(
-        "inproc://zmqx-pirate-stop-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    );
-    let rx = ctx.socket(SocketType::Pair)?;
-    rx.set_linger(Some(Duration::ZERO))?;
-    rx.bind(&endpoint)?;
-    let tx = ctx.socket(SocketType::Pair)?;
-    tx.set_linger(Some(Duration::ZERO))?;
-    tx.connect(&endpoint)?;
-    Ok((rx, tx))
 }
 
 impl Background {
@@ -239,7 +219,7 @@ impl Background {
     where
         F: FnOnce(&Socket) -> Result<()> + Send + 'static,
     {
-        let (rx, tx) = stop_pair(ctx)?;
+        let (rx, tx) = ctx.stop_pair("pirate")?;
         let (done_tx, done) = mpsc::channel();
         let parked: Parked = Arc::new(Mutex::new(Some(Vec::new())));
         let thread_parked = parked.clone();
@@ -264,42 +244,25 @@ impl Background {
             .map_err(|e| crate::Error::invalid(name, format!("cannot spawn the thread: {e}")))?;
         Ok(Background {
             stop: Some(tx),
-            done,
-            thread: Some(thread),
+            report: Report::new(done, thread),
             parked,
-            finished: false,
         })
     }
 
     fn stop(&mut self, timeout: Duration) -> Result<bool> {
-        if self.finished {
-            return Ok(true);
-        }
-        if let Some(stop) = &self.stop {
-            // Fails only when the loop has ended already, which is fine.
-            let _ = stop.try_send(&b""[..]);
-        }
-        match self.done.recv_timeout(timeout) {
-            Ok(result) => {
-                self.finished = true;
-                if let Some(thread) = self.thread.take() {
-                    // It has sent its report: it is about to return.
-                    let _ = thread.join();
-                }
-                result.map(|()| true)
-            }
-            Err(RecvTimeoutError::Timeout) => Ok(false),
-            Err(RecvTimeoutError::Disconnected) => {
-                self.finished = true;
-                Err(Error::Panicked {
-                    message: "the thread ended without a report".into(),
-                })
+        if !self.report.is_finished() {
+            if let Some(stop) = &self.stop {
+                // Fails only when the loop has ended already, which is fine.
+                let _ = stop.try_send(&b""[..]);
             }
         }
+        self.report.wait(timeout, || Error::Panicked {
+            message: "the thread ended without a report".into(),
+        })
     }
 
     fn is_finished(&self) -> bool {
-        self.finished || self.thread.as_ref().is_none_or(JoinHandle::is_finished)
+        self.report.is_finished()
     }
 }
 
