@@ -7,10 +7,11 @@ use tokio::time::{Instant, timeout_at};
 
 use super::client::{ClientOptions, Reply, read_reply, request_frames};
 use super::error::{Error, Result};
-use super::worker::{Request, WorkerOptions, read_command, worker_frames};
+use super::worker::{
+    Liveness, Next, Received, Request, WorkerOptions, answer_frames, worker_frames,
+};
 use super::{
-    W_DISCONNECT, W_FINAL, W_HEARTBEAT, W_PARTIAL, W_READY, W_REQUEST, check_service,
-    report_malformed,
+    W_DISCONNECT, W_FINAL, W_HEARTBEAT, W_PARTIAL, W_READY, check_service, report_malformed,
 };
 use crate::asynchronous::AsyncSocket;
 use crate::constants::SocketType;
@@ -186,10 +187,7 @@ pub struct AsyncWorker {
     service: Vec<u8>,
     options: WorkerOptions,
     socket: Option<AsyncSocket>,
-    next_heartbeat: Instant,
-    broker_seen: Instant,
-    reconnects: u64,
-    malformed: u64,
+    live: Liveness,
 }
 
 impl AsyncWorker {
@@ -212,17 +210,13 @@ impl AsyncWorker {
     ) -> Result<AsyncWorker> {
         let service = service.as_ref();
         check_service(service)?;
-        let now = Instant::now();
         let mut w = AsyncWorker {
             ctx: ctx.clone(),
             endpoint: endpoint.to_owned(),
             service: service.to_vec(),
             options,
             socket: None,
-            next_heartbeat: now,
-            broker_seen: now,
-            reconnects: 0,
-            malformed: 0,
+            live: Liveness::new(),
         };
         w.open()?;
         Ok(w)
@@ -230,12 +224,12 @@ impl AsyncWorker {
 
     /// How often the worker opened a new socket after losing the broker.
     pub fn reconnects(&self) -> u64 {
-        self.reconnects
+        self.live.reconnects
     }
 
     /// Messages from the broker dropped as malformed so far.
     pub fn malformed(&self) -> u64 {
-        self.malformed
+        self.live.malformed
     }
 
     /// Opens a new socket and queues READY (without waiting: a fresh
@@ -250,9 +244,9 @@ impl AsyncWorker {
         );
         s.try_send_multipart(&mut ready)?;
         self.socket = Some(s);
-        let now = Instant::now();
-        self.broker_seen = now;
-        self.next_heartbeat = now + self.options.heartbeat_interval;
+        let now = std::time::Instant::now();
+        self.live.broker_seen = now;
+        self.live.next_heartbeat = now + self.options.heartbeat_interval;
         Ok(())
     }
 
@@ -261,41 +255,39 @@ impl AsyncWorker {
         command: u8,
         rest: impl IntoIterator<Item = Message>,
     ) -> crate::Result<()> {
-        let Some(socket) = self.socket.as_ref() else {
-            return Ok(());
-        };
-        let msg = worker_frames(self.options.framing, command, rest);
-        let deadline = Instant::now() + self.options.heartbeat_interval;
-        // A broker unreachable for an interval: heartbeating reconnects.
-        if let Ok(r) = timeout_at(deadline, socket.send_multipart(msg)).await {
-            r?;
+        if let Some(socket) = self.socket.as_ref() {
+            let msg = worker_frames(self.options.framing, command, rest);
+            let deadline = Instant::now() + self.options.heartbeat_interval;
+            // A broker unreachable for an interval: heartbeating reconnects.
+            if let Ok(r) = timeout_at(deadline, socket.send_multipart(msg)).await {
+                r?;
+            }
         }
-        self.next_heartbeat = Instant::now() + self.options.heartbeat_interval;
+        self.live.next_heartbeat = std::time::Instant::now() + self.options.heartbeat_interval;
         Ok(())
     }
 
     /// [`Worker::recv`](super::Worker::recv), awaiting: the next request,
     /// or `Ok(None)` after `timeout` (`None`: wait until one comes).
     pub async fn recv(&mut self, timeout: Option<Duration>) -> Result<Option<Request>> {
-        let deadline = timeout.map(|t| Instant::now() + t);
-        let expiry = self.options.heartbeat_interval * self.options.heartbeat_liveness;
+        let deadline = timeout.map(|t| std::time::Instant::now() + t);
         loop {
-            let now = Instant::now();
-            if now.saturating_duration_since(self.broker_seen) > expiry {
-                self.reconnects += 1;
-                self.open()?;
-                continue;
-            }
-            if now >= self.next_heartbeat {
-                self.send(W_HEARTBEAT, []).await?;
-            }
-            let mut until = self.next_heartbeat.min(self.broker_seen + expiry);
-            if let Some(d) = deadline {
-                if now >= d {
-                    return Ok(None);
+            let until = match self
+                .live
+                .next(&self.options, std::time::Instant::now(), deadline)
+            {
+                Next::Reopen => {
+                    self.live.reconnects += 1;
+                    self.open()?;
+                    continue;
                 }
-                until = until.min(d);
-            }
+                Next::Heartbeat => {
+                    self.send(W_HEARTBEAT, []).await?;
+                    continue;
+                }
+                Next::TimedOut => return Ok(None),
+                Next::Wait(until) => Instant::from_std(until),
+            };
             let Some(socket) = self.socket.as_ref() else {
                 self.open()?;
                 continue;
@@ -304,34 +296,13 @@ impl AsyncWorker {
                 Ok(r) => r?,
                 Err(_) => continue,
             };
-            self.broker_seen = Instant::now();
-            match read_command(&frames) {
-                Ok((W_HEARTBEAT, _)) => {}
-                Ok((W_DISCONNECT, _)) => {
-                    self.reconnects += 1;
+            match self.live.received(frames) {
+                Some(Received::Request(request)) => return Ok(Some(request)),
+                Some(Received::Reopen) => {
+                    self.live.reconnects += 1;
                     self.open()?;
                 }
-                Ok((W_REQUEST, start)) => {
-                    let mut rest = frames.into_iter().skip(start);
-                    let (Some(client), Some(_empty)) = (rest.next(), rest.next()) else {
-                        continue;
-                    };
-                    return Ok(Some(Request {
-                        client,
-                        body: rest.collect(),
-                    }));
-                }
-                Ok((c, _)) => {
-                    report_malformed(
-                        "mdp worker",
-                        &format!("worker command {c:#04x} from the broker"),
-                    );
-                    self.malformed += 1;
-                }
-                Err(reason) => {
-                    report_malformed("mdp worker", &reason);
-                    self.malformed += 1;
-                }
+                None => {}
             }
         }
     }
@@ -359,11 +330,7 @@ impl AsyncWorker {
         I: IntoIterator,
         I::Item: Into<Message>,
     {
-        let head = [request.client.clone(), Message::new()];
-        let rest: Vec<Message> = head
-            .into_iter()
-            .chain(body.into_iter().map(Into::into))
-            .collect();
+        let rest: Vec<Message> = answer_frames(request, body).collect();
         Ok(self.send(command, rest).await?)
     }
 

@@ -103,10 +103,117 @@ pub struct Worker {
     service: Vec<u8>,
     options: WorkerOptions,
     socket: Option<Socket>,
-    next_heartbeat: Instant,
-    broker_seen: Instant,
-    reconnects: u64,
-    malformed: u64,
+    live: Liveness,
+}
+
+/// What a worker does next ([`Liveness::next`]).
+pub(super) enum Next {
+    /// The broker has been silent too long: open a new socket.
+    Reopen,
+    /// Time for a heartbeat.
+    Heartbeat,
+    /// The caller's time is up.
+    TimedOut,
+    /// Wait for a message from the broker until then.
+    Wait(Instant),
+}
+
+/// A message from the broker, as [`Liveness::received`] reads it.
+pub(super) enum Received {
+    Request(Request),
+    /// `DISCONNECT`: register again on a new socket.
+    Reopen,
+}
+
+/// The heartbeat clock and counters of a worker: the protocol logic that
+/// [`Worker`] and the async worker share (they differ only in how they
+/// wait and send).
+#[derive(Debug)]
+pub(super) struct Liveness {
+    pub(super) next_heartbeat: Instant,
+    pub(super) broker_seen: Instant,
+    pub(super) reconnects: u64,
+    pub(super) malformed: u64,
+}
+
+impl Liveness {
+    pub(super) fn new() -> Liveness {
+        let now = Instant::now();
+        Liveness {
+            next_heartbeat: now,
+            broker_seen: now,
+            reconnects: 0,
+            malformed: 0,
+        }
+    }
+
+    /// What to do at `now`, for a `recv` that ends at `deadline`.
+    pub(super) fn next(
+        &self,
+        options: &WorkerOptions,
+        now: Instant,
+        deadline: Option<Instant>,
+    ) -> Next {
+        let expiry = options.heartbeat_interval * options.heartbeat_liveness;
+        if now.saturating_duration_since(self.broker_seen) > expiry {
+            return Next::Reopen;
+        }
+        if now >= self.next_heartbeat {
+            return Next::Heartbeat;
+        }
+        let mut until = self.next_heartbeat.min(self.broker_seen + expiry);
+        if let Some(d) = deadline {
+            if now >= d {
+                return Next::TimedOut;
+            }
+            until = until.min(d);
+        }
+        Next::Wait(until)
+    }
+
+    /// Reads a message from the broker; a malformed one is counted and
+    /// reported, heartbeats only keep the broker alive.
+    pub(super) fn received(&mut self, frames: Vec<Message>) -> Option<Received> {
+        self.broker_seen = Instant::now();
+        match read_command(&frames) {
+            Ok((W_HEARTBEAT, _)) => None,
+            Ok((W_DISCONNECT, _)) => Some(Received::Reopen),
+            Ok((W_REQUEST, start)) => {
+                let mut rest = frames.into_iter().skip(start);
+                let (Some(client), Some(_empty)) = (rest.next(), rest.next()) else {
+                    return None;
+                };
+                Some(Received::Request(Request {
+                    client,
+                    body: rest.collect(),
+                }))
+            }
+            Ok((c, _)) => {
+                self.bad(&format!("worker command {c:#04x} from the broker"));
+                None
+            }
+            Err(reason) => {
+                self.bad(&reason);
+                None
+            }
+        }
+    }
+
+    fn bad(&mut self, reason: &str) {
+        report_malformed("mdp worker", reason);
+        self.malformed += 1;
+    }
+}
+
+/// The frames of a reply to `request` (after the command).
+pub(super) fn answer_frames<I>(request: &Request, body: I) -> impl Iterator<Item = Message>
+where
+    I: IntoIterator,
+    I::Item: Into<Message>,
+{
+    [request.client.clone(), Message::new()]
+        .into_iter()
+        .chain(body.into_iter().map(Into::into))
 }
 
 impl Worker {
@@ -125,17 +232,13 @@ impl Worker {
     ) -> Result<Worker> {
         let service = service.as_ref();
         check_service(service)?;
-        let now = Instant::now();
         let mut worker = Worker {
             ctx: ctx.clone(),
             endpoint: endpoint.to_owned(),
             service: service.to_vec(),
             options,
             socket: None,
-            next_heartbeat: now,
-            broker_seen: now,
-            reconnects: 0,
-            malformed: 0,
+            live: Liveness::new(),
         };
         worker.open()?;
         Ok(worker)
@@ -148,12 +251,12 @@ impl Worker {
 
     /// How often the worker opened a new socket after losing the broker.
     pub fn reconnects(&self) -> u64 {
-        self.reconnects
+        self.live.reconnects
     }
 
     /// Messages from the broker dropped as malformed so far.
     pub fn malformed(&self) -> u64 {
-        self.malformed
+        self.live.malformed
     }
 
     fn open(&mut self) -> crate::Result<()> {
@@ -165,21 +268,22 @@ impl Worker {
         self.socket = Some(s);
         let service = Message::from(&self.service[..]);
         self.send(W_READY, [service])?;
-        self.broker_seen = Instant::now();
+        self.live.broker_seen = Instant::now();
         Ok(())
     }
 
+    /// Sends a command; without a socket it goes nowhere (`recv` opens
+    /// one), but the heartbeat clock restarts all the same.
     fn send(&mut self, command: u8, rest: impl IntoIterator<Item = Message>) -> crate::Result<()> {
-        let Some(socket) = self.socket.as_ref() else {
-            return Ok(());
-        };
-        match socket.send_multipart(worker_frames(self.options.framing, command, rest)) {
-            // The broker is unreachable for a heartbeat interval: the
-            // heartbeat logic will open a new socket.
-            Ok(()) | Err(crate::Error::Again) => {}
-            Err(e) => return Err(e),
+        if let Some(socket) = self.socket.as_ref() {
+            match socket.send_multipart(worker_frames(self.options.framing, command, rest)) {
+                // The broker is unreachable for a heartbeat interval: the
+                // heartbeat logic will open a new socket.
+                Ok(()) | Err(crate::Error::Again) => {}
+                Err(e) => return Err(e),
+            }
         }
-        self.next_heartbeat = Instant::now() + self.options.heartbeat_interval;
+        self.live.next_heartbeat = Instant::now() + self.options.heartbeat_interval;
         Ok(())
     }
 
@@ -188,25 +292,21 @@ impl Worker {
     /// `Ok(None)` when the time is up.
     pub fn recv(&mut self, timeout: Option<Duration>) -> Result<Option<Request>> {
         let deadline = timeout.map(|t| Instant::now() + t);
-        let expiry = self.options.heartbeat_interval * self.options.heartbeat_liveness;
         loop {
-            let now = Instant::now();
-            if now.saturating_duration_since(self.broker_seen) > expiry {
-                self.reconnects += 1;
-                self.open()?;
-                continue;
-            }
-            if now >= self.next_heartbeat {
-                self.send(W_HEARTBEAT, [])?;
-            }
-            let mut until = self.next_heartbeat.min(self.broker_seen + expiry);
-            if let Some(d) = deadline {
-                if now >= d {
-                    return Ok(None);
+            let until = match self.live.next(&self.options, Instant::now(), deadline) {
+                Next::Reopen => {
+                    self.live.reconnects += 1;
+                    self.open()?;
+                    continue;
                 }
-                until = until.min(d);
-            }
-            let wait = until.saturating_duration_since(now);
+                Next::Heartbeat => {
+                    self.send(W_HEARTBEAT, [])?;
+                    continue;
+                }
+                Next::TimedOut => return Ok(None),
+                Next::Wait(until) => until,
+            };
+            let wait = until.saturating_duration_since(Instant::now());
             let frames = {
                 let Some(socket) = self.socket.as_ref() else {
                     self.open()?;
@@ -222,32 +322,15 @@ impl Worker {
                     None => continue,
                 }
             };
-            self.broker_seen = Instant::now();
-            match read_command(&frames) {
-                Ok((W_HEARTBEAT, _)) => {}
-                Ok((W_DISCONNECT, _)) => {
-                    self.reconnects += 1;
+            match self.live.received(frames) {
+                Some(Received::Request(request)) => return Ok(Some(request)),
+                Some(Received::Reopen) => {
+                    self.live.reconnects += 1;
                     self.open()?;
                 }
-                Ok((W_REQUEST, start)) => {
-                    let mut rest = frames.into_iter().skip(start);
-                    let (Some(client), Some(_empty)) = (rest.next(), rest.next()) else {
-                        continue;
-                    };
-                    return Ok(Some(Request {
-                        client,
-                        body: rest.collect(),
-                    }));
-                }
-                Ok((c, _)) => self.bad(&format!("worker command {c:#04x} from the broker")),
-                Err(reason) => self.bad(&reason),
+                None => {}
             }
         }
-    }
-
-    fn bad(&mut self, reason: &str) {
-        report_malformed("mdp worker", reason);
-        self.malformed += 1;
     }
 
     /// Sends a `PARTIAL` reply to `request`: the client gets it at once
@@ -275,9 +358,7 @@ impl Worker {
         I: IntoIterator,
         I::Item: Into<Message>,
     {
-        let head = [request.client.clone(), Message::new()];
-        let rest = head.into_iter().chain(body.into_iter().map(Into::into));
-        Ok(self.send(command, rest)?)
+        Ok(self.send(command, answer_frames(request, body))?)
     }
 
     /// Sends `DISCONNECT` and closes the socket: the broker forgets the
