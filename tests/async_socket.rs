@@ -289,12 +289,11 @@ async fn poll_with_timeouts() -> Result<()> {
             .await?
             .is_empty()
     );
+    // biased: the poll is polled (and parks) before the send starts.
     let (ev, sent) = tokio::join!(
+        biased;
         pull.poll(PollEvents::POLLIN, Some(Duration::from_secs(5))),
-        async {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-            push.send_multipart(["hi", "there"]).await
-        }
+        push.send_multipart(["hi", "there"])
     );
     sent?;
     assert_eq!(ev?, PollEvents::POLLIN);
@@ -319,10 +318,12 @@ async fn async_poller_over_sockets_and_fds() -> Result<()> {
     assert_eq!(poller.len(), 2);
     assert!(poller.poll(Some(Duration::ZERO)).await?.is_empty());
 
-    let (ready, sent) = tokio::join!(poller.poll(Some(TIMEOUT)), async {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-        push2.send_multipart(["hi", "there"]).await
-    });
+    // biased: the poller is polled (and parks) before the send starts.
+    let (ready, sent) = tokio::join!(
+        biased;
+        poller.poll(Some(TIMEOUT)),
+        push2.send_multipart(["hi", "there"])
+    );
     sent?;
     assert_eq!(ready?, vec![(k2, PollEvents::POLLIN)]);
     push.send("x").await?;

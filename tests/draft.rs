@@ -865,12 +865,13 @@ async fn async_cancelled_recv_loses_nothing() -> Result<()> {
 async fn async_recv_wakes_on_context_shutdown() -> Result<()> {
     let ctx = Context::new();
     let (_client, server) = async_pair(&ctx).await?;
-    let pending = {
+    let mut recv = Box::pin({
         let server = server.clone();
-        tokio::spawn(async move { server.recv_msg().await })
-    };
-    // Let the receive park.
-    tokio::time::sleep(Duration::from_millis(50)).await;
+        async move { server.recv_msg().await }
+    });
+    // Polled once with nothing to receive, the receive is parked.
+    assert!(futures_util::poll!(&mut recv).is_pending());
+    let pending = tokio::spawn(recv);
     ctx.shutdown()?;
     let r = within(pending).await.expect("task");
     assert!(
