@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use common::TIMEOUT;
 use zmqx::patterns::lazy_pirate::{self, Client, Mode};
 use zmqx::patterns::paranoid_pirate::{self, HEARTBEAT, Queue, READY, Worker};
-use zmqx::{Context, Message, SocketType};
+use zmqx::{Context, Message, Socket, SocketType};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -645,24 +645,16 @@ async fn async_lazy_pirate_retries_and_gives_up() -> TestResult {
 // ---------------------------------------------------------------------------
 // Paranoid Pirate, in process.
 
-/// A fake worker that says READY and then stays silent: the queue must
-/// stop heartbeating it after `liveness` intervals and never give it a
-/// request; a real worker then serves the request.
-#[test]
-fn queue_drops_a_silent_worker() -> TestResult {
-    let ctx = Context::new();
-    let interval = Duration::from_millis(50);
-    let mut queue = Queue::builder()
-        .frontend("tcp://127.0.0.1:*")
-        .backend("tcp://127.0.0.1:*")
-        .heartbeat_interval(interval)
-        .liveness(3)
-        .context(&ctx)
-        .bind()?
-        .spawn()?;
-    let backend = queue.backend_endpoints()[0].clone();
-    let fake = common::socket(&ctx, SocketType::Dealer)?;
-    fake.connect(&backend)?;
+/// A fake worker that says READY to the queue at `backend`, then stays
+/// silent: the queue heartbeats it for its liveness of 3 intervals, then
+/// drops it (no heartbeat within 10 intervals). Returns the fake.
+fn silent_worker_is_dropped(
+    ctx: &Context,
+    backend: &str,
+    interval: Duration,
+) -> Result<Socket, Box<dyn std::error::Error>> {
+    let fake = common::socket(ctx, SocketType::Dealer)?;
+    fake.connect(backend)?;
     fake.send(READY)?;
     // The queue heartbeats it, then stops: a gap of 10 intervals ends it.
     fake.set_rcvtimeo(Some(interval * 10))?;
@@ -687,6 +679,26 @@ fn queue_drops_a_silent_worker() -> TestResult {
         (1..=4).contains(&heartbeats),
         "{heartbeats} heartbeats to a worker silent for 3 intervals"
     );
+    Ok(fake)
+}
+
+/// A fake worker that says READY and then stays silent: the queue must
+/// stop heartbeating it after `liveness` intervals and never give it a
+/// request; a real worker then serves the request.
+#[test]
+fn queue_drops_a_silent_worker() -> TestResult {
+    let ctx = Context::new();
+    let interval = Duration::from_millis(50);
+    let mut queue = Queue::builder()
+        .frontend("tcp://127.0.0.1:*")
+        .backend("tcp://127.0.0.1:*")
+        .heartbeat_interval(interval)
+        .liveness(3)
+        .context(&ctx)
+        .bind()?
+        .spawn()?;
+    let backend = queue.backend_endpoints()[0].clone();
+    let fake = silent_worker_is_dropped(&ctx, &backend, interval)?;
     // A request now waits for a real worker; the fake never sees it.
     let mut client = Client::builder()
         .endpoint(&queue.frontend_endpoints()[0])
@@ -853,32 +865,7 @@ fn async_queue_drops_a_silent_worker_serves_a_real_one_and_ends() -> TestResult 
         let _guard = rt.enter();
         rt.spawn(queue.run_async())
     };
-    let fake = common::socket(&ctx, SocketType::Dealer)?;
-    fake.connect(&backend)?;
-    fake.send(READY)?;
-    // The queue heartbeats it, then stops: a gap of 10 intervals ends it.
-    fake.set_rcvtimeo(Some(interval * 10))?;
-    let started = Instant::now();
-    let mut heartbeats = 0;
-    loop {
-        match fake.recv_multipart() {
-            Ok(msg) => {
-                assert_eq!(msg.len(), 1);
-                assert_eq!(msg[0][..], *HEARTBEAT);
-                heartbeats += 1;
-                assert!(
-                    started.elapsed() < TIMEOUT,
-                    "the queue keeps heartbeating a silent worker"
-                );
-            }
-            Err(zmqx::Error::Again) => break,
-            Err(e) => return Err(e.into()),
-        }
-    }
-    assert!(
-        (1..=4).contains(&heartbeats),
-        "{heartbeats} heartbeats to a worker silent for 3 intervals"
-    );
+    let fake = silent_worker_is_dropped(&ctx, &backend, interval)?;
     let mut client = Client::builder()
         .endpoint(&frontend)
         .timeout(TIMEOUT)
