@@ -16,7 +16,7 @@ use common::{TIMEOUT, eventually, ipc, socket};
 use zmqx::patterns::mdp::{
     Broker, BrokerOptions, BrokerThread, Client, ClientOptions, Error, Worker, WorkerOptions,
 };
-use zmqx::{Context, Message, SocketType};
+use zmqx::{Context, Message, Socket, SocketType};
 
 const CHILD_ENV: &str = "ZMQX_MDP_CHILD";
 
@@ -230,6 +230,25 @@ fn routes_100k_requests_while_a_worker_is_killed_and_restarted() {
 
 // ---------------------------------------------------------------------------
 
+/// A raw worker that registered and then stayed silent: while registered
+/// it gets heartbeats, then DISCONNECT once 3 intervals passed without a
+/// word from it.
+fn heartbeats_then_disconnect(raw: &Socket) -> zmqx::Result<()> {
+    assert_eq!(
+        raw.recv_multipart_bytes()?,
+        vec![b"MDPW02".to_vec(), vec![5]]
+    );
+    let started = Instant::now();
+    loop {
+        let msg = raw.recv_multipart_bytes()?;
+        if msg == vec![b"MDPW02".to_vec(), vec![6]] {
+            return Ok(());
+        }
+        assert_eq!(msg, vec![b"MDPW02".to_vec(), vec![5]]);
+        assert!(started.elapsed() < TIMEOUT);
+    }
+}
+
 #[test]
 fn heartbeat_expiry_forgets_a_silent_worker_and_tells_it() -> Result<(), Error> {
     let ctx = Context::new();
@@ -239,21 +258,7 @@ fn heartbeat_expiry_forgets_a_silent_worker_and_tells_it() -> Result<(), Error> 
     raw.connect(&endpoint)?;
     raw.send_multipart(["MDPW02", "\x01", "quiet"])?;
     await_workers(&broker, 1);
-    // While registered it gets heartbeats…
-    assert_eq!(
-        raw.recv_multipart_bytes()?,
-        vec![b"MDPW02".to_vec(), vec![5]]
-    );
-    // …then DISCONNECT once 3 intervals passed without a word from it.
-    let started = Instant::now();
-    loop {
-        let msg = raw.recv_multipart_bytes()?;
-        if msg == vec![b"MDPW02".to_vec(), vec![6]] {
-            break;
-        }
-        assert_eq!(msg, vec![b"MDPW02".to_vec(), vec![5]]);
-        assert!(started.elapsed() < TIMEOUT);
-    }
+    heartbeats_then_disconnect(&raw)?;
     let stats = broker.stats();
     assert_eq!((stats.workers, stats.workers_expired), (0, 1));
     assert!(broker.stop(TIMEOUT)?);
@@ -688,21 +693,7 @@ mod asynchronous {
         let raw = socket(&ctx, SocketType::Dealer)?;
         raw.connect(&endpoint)?;
         raw.send_multipart(["MDPW02", "\x01", "quiet"])?;
-        // Registered: it gets heartbeats…
-        assert_eq!(
-            raw.recv_multipart_bytes()?,
-            vec![b"MDPW02".to_vec(), vec![5]]
-        );
-        // …then DISCONNECT once 3 intervals passed without a word from it.
-        let started = Instant::now();
-        loop {
-            let msg = raw.recv_multipart_bytes()?;
-            if msg == vec![b"MDPW02".to_vec(), vec![6]] {
-                break;
-            }
-            assert_eq!(msg, vec![b"MDPW02".to_vec(), vec![5]]);
-            assert!(started.elapsed() < TIMEOUT);
-        }
+        heartbeats_then_disconnect(&raw)?;
         stopper.stop();
         let stats = rt
             .block_on(async { tokio::time::timeout(TIMEOUT, task).await })
