@@ -18,6 +18,20 @@ fn start(args: &[&str], roles: &[&str]) -> (std::process::Child, Vec<String>) {
     (child, found)
 }
 
+/// Starts the device `args` (its endpoints for `roles`), runs `check`
+/// against it, then stops the device whatever `check` returned.
+fn with_device(
+    args: &[&str],
+    roles: &[&str],
+    check: impl FnOnce(&Context, &[String]) -> Result<()>,
+) -> Result<()> {
+    let (child, ends) = start(args, roles);
+    let ctx = Context::new();
+    let result = check(&ctx, &ends);
+    stop(child);
+    result
+}
+
 fn connect(ctx: &Context, kind: SocketType, endpoint: &str) -> Result<Socket> {
     let s = socket(ctx, kind)?;
     s.connect(endpoint)?;
@@ -43,7 +57,7 @@ fn first_delivery(mut publish: impl FnMut() -> Result<()>, sub: &Socket) -> Resu
 
 #[test]
 fn queue_device_carries_requests_and_replies() -> Result<()> {
-    let (child, ends) = start(
+    with_device(
         &[
             "device",
             "queue",
@@ -53,26 +67,23 @@ fn queue_device_carries_requests_and_replies() -> Result<()> {
             "tcp://127.0.0.1:*",
         ],
         &["in", "out"],
-    );
-    let ctx = Context::new();
-    let result = (|| -> Result<()> {
-        let req = connect(&ctx, SocketType::Req, &ends[0])?;
-        let rep = connect(&ctx, SocketType::Rep, &ends[1])?;
-        for i in 0..3 {
-            req.send(format!("ping {i}"))?;
-            assert_eq!(rep.recv_string()?, format!("ping {i}"));
-            rep.send(format!("pong {i}"))?;
-            assert_eq!(req.recv_string()?, format!("pong {i}"));
-        }
-        Ok(())
-    })();
-    stop(child);
-    result
+        |ctx, ends| {
+            let req = connect(ctx, SocketType::Req, &ends[0])?;
+            let rep = connect(ctx, SocketType::Rep, &ends[1])?;
+            for i in 0..3 {
+                req.send(format!("ping {i}"))?;
+                assert_eq!(rep.recv_string()?, format!("ping {i}"));
+                rep.send(format!("pong {i}"))?;
+                assert_eq!(req.recv_string()?, format!("pong {i}"));
+            }
+            Ok(())
+        },
+    )
 }
 
 #[test]
 fn forwarder_device_publishes_what_comes_in() -> Result<()> {
-    let (child, ends) = start(
+    with_device(
         &[
             "device",
             "forwarder",
@@ -82,23 +93,20 @@ fn forwarder_device_publishes_what_comes_in() -> Result<()> {
             "tcp://127.0.0.1:*",
         ],
         &["in", "out"],
-    );
-    let ctx = Context::new();
-    let result = (|| -> Result<()> {
-        let publisher = connect(&ctx, SocketType::Pub, &ends[0])?;
-        let subscriber = connect(&ctx, SocketType::Sub, &ends[1])?;
-        subscriber.subscribe(b"")?;
-        let got = first_delivery(|| publisher.send_multipart(["news", "rain"]), &subscriber)?;
-        assert_eq!(got, [&b"news"[..], b"rain"]);
-        Ok(())
-    })();
-    stop(child);
-    result
+        |ctx, ends| {
+            let publisher = connect(ctx, SocketType::Pub, &ends[0])?;
+            let subscriber = connect(ctx, SocketType::Sub, &ends[1])?;
+            subscriber.subscribe(b"")?;
+            let got = first_delivery(|| publisher.send_multipart(["news", "rain"]), &subscriber)?;
+            assert_eq!(got, [&b"news"[..], b"rain"]);
+            Ok(())
+        },
+    )
 }
 
 #[test]
 fn forwarder_device_with_xsub_xpub_forwards_subscriptions() -> Result<()> {
-    let (child, ends) = start(
+    with_device(
         &[
             "device",
             "forwarder",
@@ -108,26 +116,23 @@ fn forwarder_device_with_xsub_xpub_forwards_subscriptions() -> Result<()> {
             "xpub@tcp://127.0.0.1:*",
         ],
         &["in", "out"],
-    );
-    let ctx = Context::new();
-    let result = (|| -> Result<()> {
-        let publisher = connect(&ctx, SocketType::XPub, &ends[0])?;
-        let subscriber = connect(&ctx, SocketType::Sub, &ends[1])?;
-        subscriber.subscribe(b"weather")?;
-        // The subscription travels through the device to the publisher.
-        assert_eq!(publisher.recv_bytes()?, b"\x01weather");
-        publisher.send("sports: 2-1")?;
-        publisher.send("weather: rain")?;
-        assert_eq!(subscriber.recv_string()?, "weather: rain");
-        Ok(())
-    })();
-    stop(child);
-    result
+        |ctx, ends| {
+            let publisher = connect(ctx, SocketType::XPub, &ends[0])?;
+            let subscriber = connect(ctx, SocketType::Sub, &ends[1])?;
+            subscriber.subscribe(b"weather")?;
+            // The subscription travels through the device to the publisher.
+            assert_eq!(publisher.recv_bytes()?, b"\x01weather");
+            publisher.send("sports: 2-1")?;
+            publisher.send("weather: rain")?;
+            assert_eq!(subscriber.recv_string()?, "weather: rain");
+            Ok(())
+        },
+    )
 }
 
 #[test]
 fn streamer_device_passes_a_pipeline_on() -> Result<()> {
-    let (child, ends) = start(
+    with_device(
         &[
             "device",
             "streamer",
@@ -137,28 +142,25 @@ fn streamer_device_passes_a_pipeline_on() -> Result<()> {
             "tcp://127.0.0.1:*",
         ],
         &["in", "out"],
-    );
-    let ctx = Context::new();
-    let result = (|| -> Result<()> {
-        let push = connect(&ctx, SocketType::Push, &ends[0])?;
-        let pull = connect(&ctx, SocketType::Pull, &ends[1])?;
-        for i in 0..10 {
-            push.send_multipart([format!("task {i}"), "data".into()])?;
-        }
-        for i in 0..10 {
-            let got = pull.recv_multipart_bytes()?;
-            assert_eq!(got, [format!("task {i}").into_bytes(), b"data".to_vec()]);
-        }
-        Ok(())
-    })();
-    stop(child);
-    result
+        |ctx, ends| {
+            let push = connect(ctx, SocketType::Push, &ends[0])?;
+            let pull = connect(ctx, SocketType::Pull, &ends[1])?;
+            for i in 0..10 {
+                push.send_multipart([format!("task {i}"), "data".into()])?;
+            }
+            for i in 0..10 {
+                let got = pull.recv_multipart_bytes()?;
+                assert_eq!(got, [format!("task {i}").into_bytes(), b"data".to_vec()]);
+            }
+            Ok(())
+        },
+    )
 }
 
 /// pyzmq's defaults: a PUB monitor, prefixes `in` and `out`.
 #[test]
 fn monitored_queue_copies_both_directions_with_default_prefixes() -> Result<()> {
-    let (child, ends) = start(
+    with_device(
         &[
             "monitored-queue",
             "--in",
@@ -169,51 +171,48 @@ fn monitored_queue_copies_both_directions_with_default_prefixes() -> Result<()> 
             "tcp://127.0.0.1:*",
         ],
         &["in", "out", "mon"],
-    );
-    let ctx = Context::new();
-    let result = (|| -> Result<()> {
-        let req = connect(&ctx, SocketType::Req, &ends[0])?;
-        let rep = connect(&ctx, SocketType::Rep, &ends[1])?;
-        let mon = connect(&ctx, SocketType::Sub, &ends[2])?;
-        mon.subscribe(b"")?;
-        let round = |i: usize| -> Result<()> {
-            req.send(format!("ping {i}"))?;
-            assert_eq!(rep.recv_string()?, format!("ping {i}"));
-            rep.send(format!("pong {i}"))?;
-            assert_eq!(req.recv_string()?, format!("pong {i}"));
+        |ctx, ends| {
+            let req = connect(ctx, SocketType::Req, &ends[0])?;
+            let rep = connect(ctx, SocketType::Rep, &ends[1])?;
+            let mon = connect(ctx, SocketType::Sub, &ends[2])?;
+            mon.subscribe(b"")?;
+            let round = |i: usize| -> Result<()> {
+                req.send(format!("ping {i}"))?;
+                assert_eq!(rep.recv_string()?, format!("ping {i}"));
+                rep.send(format!("pong {i}"))?;
+                assert_eq!(req.recv_string()?, format!("pong {i}"));
+                Ok(())
+            };
+            // Requests until the monitor is subscribed (slow joiner)…
+            let mut i = 0;
+            let first = first_delivery(
+                || {
+                    i += 1;
+                    round(i)
+                },
+                &mon,
+            )?;
+            assert!(first[0] == b"in" || first[0] == b"out", "{first:?}");
+            // …then one round seen whole, after what is left of earlier ones.
+            round(1000)?;
+            let copy_in = loop {
+                let copy = mon.recv_multipart_bytes()?;
+                if copy.last().is_some_and(|body| body == b"ping 1000") {
+                    break copy;
+                }
+            };
+            let copy_out = mon.recv_multipart_bytes()?;
+            // [prefix, routing id (ROUTER side), empty delimiter, body]
+            assert_eq!(copy_in.len(), 4, "{copy_in:?}");
+            assert_eq!(copy_in[0], b"in");
+            assert_eq!(copy_in[2], b"");
+            assert_eq!(copy_in[3], b"ping 1000");
+            assert_eq!(copy_out[0], b"out");
+            assert_eq!(copy_out[1], copy_in[1], "the reply carries the same id");
+            assert_eq!(copy_out[3], b"pong 1000");
             Ok(())
-        };
-        // Requests until the monitor is subscribed (slow joiner)…
-        let mut i = 0;
-        let first = first_delivery(
-            || {
-                i += 1;
-                round(i)
-            },
-            &mon,
-        )?;
-        assert!(first[0] == b"in" || first[0] == b"out", "{first:?}");
-        // …then one round seen whole, after what is left of earlier ones.
-        round(1000)?;
-        let copy_in = loop {
-            let copy = mon.recv_multipart_bytes()?;
-            if copy.last().is_some_and(|body| body == b"ping 1000") {
-                break copy;
-            }
-        };
-        let copy_out = mon.recv_multipart_bytes()?;
-        // [prefix, routing id (ROUTER side), empty delimiter, body]
-        assert_eq!(copy_in.len(), 4, "{copy_in:?}");
-        assert_eq!(copy_in[0], b"in");
-        assert_eq!(copy_in[2], b"");
-        assert_eq!(copy_in[3], b"ping 1000");
-        assert_eq!(copy_out[0], b"out");
-        assert_eq!(copy_out[1], copy_in[1], "the reply carries the same id");
-        assert_eq!(copy_out[3], b"pong 1000");
-        Ok(())
-    })();
-    stop(child);
-    result
+        },
+    )
 }
 
 #[test]
