@@ -34,6 +34,28 @@ const TRUSTED_RETRIES: u32 = 2;
 /// tokio's own budget.
 const BUDGET: u32 = 128;
 
+/// The default of [`Inner::set_wait_here`]: how long an operation that
+/// would block waits for the socket's fd on its own thread before parking
+/// in the runtime, when the runtime has no other task (see
+/// [`Inner::wait_here`]).
+#[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
+pub(crate) const WAIT_HERE_DEFAULT: Duration = Duration::from_micros(100);
+/// See above: without `ppoll(2)`, never.
+#[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
+pub(crate) const WAIT_HERE_DEFAULT: Duration = Duration::ZERO;
+
+/// The longest [`Inner::set_wait_here`] accepts: a wait on the thread must
+/// stay short.
+pub(crate) const WAIT_HERE_MAX: Duration = Duration::from_millis(10);
+
+/// After a wait on the thread that ended without the socket becoming ready,
+/// the next this many would-block operations (doubling on each further
+/// miss, up to [`WAIT_HERE_BACKOFF_MAX`]) park at once: a socket whose peer
+/// is slow, or whose peer runs in the same task, pays for a miss rarely.
+const WAIT_HERE_BACKOFF_MIN: u32 = 16;
+/// See [`WAIT_HERE_BACKOFF_MIN`].
+const WAIT_HERE_BACKOFF_MAX: u32 = 4096;
+
 /// The `ZMQ_FD` of a socket as tokio sees it. It does not own the fd:
 /// libzmq does, and closes it in `zmq_close`.
 #[derive(Debug)]
@@ -515,6 +537,15 @@ pub struct Inner {
     /// plain load and store: a lost update between two threads only moves
     /// the next yield by an operation or two.
     streak: AtomicU32,
+    /// The runtime the fd is registered with: whether it has tasks.
+    runtime: tokio::runtime::RuntimeMetrics,
+    /// [`set_wait_here`](Self::set_wait_here), in microseconds (0: never).
+    wait_here_us: AtomicU32,
+    /// Would-block operations still to park at once after a missed wait on
+    /// the thread, and the length of the last such penalty (see
+    /// [`WAIT_HERE_BACKOFF_MIN`]). Plain loads and stores, like `streak`.
+    wait_here_skip: AtomicU32,
+    wait_here_penalty: AtomicU32,
 }
 
 /// A cached timeout that is not known.
@@ -540,9 +571,10 @@ impl Inner {
                 socket_type: kind.map_or_else(|| "thread-safe".to_string(), |k| k.to_string()),
             });
         }
-        if let Err(e) = tokio::runtime::Handle::try_current() {
-            return Err(Error::Reactor(std::io::Error::other(e)));
-        }
+        let runtime = match tokio::runtime::Handle::try_current() {
+            Ok(handle) => handle.metrics(),
+            Err(e) => return Err(Error::Reactor(std::io::Error::other(e))),
+        };
         let raw = socket.fd()?;
         // SAFETY: `raw` is the ZMQ_FD of `socket`, which libzmq keeps open
         // until `zmq_close`. The AsyncFd is a field of the same struct as the
@@ -560,6 +592,10 @@ impl Inner {
             kind,
             timeouts: [AtomicI64::new(UNKNOWN), AtomicI64::new(UNKNOWN)],
             streak: AtomicU32::new(0),
+            runtime,
+            wait_here_us: AtomicU32::new(micros(WAIT_HERE_DEFAULT)),
+            wait_here_skip: AtomicU32::new(0),
+            wait_here_penalty: AtomicU32::new(0),
         })
     }
 
@@ -597,18 +633,28 @@ impl Inner {
     /// the socket the first time and remembered until `with_socket`.
     #[inline]
     pub(crate) fn timeout(&self, receiving: bool) -> Result<Option<Duration>> {
+        self.timeout_of(receiving, None)
+    }
+
+    /// [`timeout`](Self::timeout), reading the option (when not cached)
+    /// from `locked`, the socket already locked by the caller, if given.
+    #[inline]
+    fn timeout_of(&self, receiving: bool, locked: Option<&Socket>) -> Result<Option<Duration>> {
         let cached = &self.timeouts[usize::from(!receiving)];
         match cached.load(Ordering::Relaxed) {
-            UNKNOWN => self.read_timeout(receiving),
+            UNKNOWN => match locked {
+                Some(s) => self.read_timeout(receiving, s),
+                None => self.read_timeout(receiving, &self.lock()),
+            },
             NO_TIMEOUT => Ok(None),
             ms => Ok(Some(Duration::from_millis(ms.unsigned_abs()))),
         }
     }
 
+    /// Reads and caches a timeout; `s` is the socket, locked.
     #[cold]
-    fn read_timeout(&self, receiving: bool) -> Result<Option<Duration>> {
+    fn read_timeout(&self, receiving: bool, s: &Socket) -> Result<Option<Duration>> {
         let cached = &self.timeouts[usize::from(!receiving)];
-        let s = self.lock();
         let t = if receiving {
             s.rcvtimeo()?
         } else {
@@ -807,19 +853,34 @@ impl Inner {
     /// After an operation for `want` would block, with the socket still
     /// locked (`s`) since: registers the waiter, then waits until the
     /// operation is worth trying again.
-    fn park(
-        &self,
+    fn park<'a>(
+        &'a self,
         cx: &mut Context<'_>,
         slot: &mut Slot,
         want: PollEvents,
         trust_events: bool,
-        s: MutexGuard<'_, Socket>,
+        mut s: MutexGuard<'a, Socket>,
     ) -> Poll<Result<()>> {
+        // Whether the socket was unlocked since the operation's try, without
+        // a registration: then a look at `ZMQ_EVENTS` is due after
+        // registering (someone may have processed the command meant for us).
+        let mut looked_away = false;
+        if trust_events && !slot.is_registered() && self.waiters.is_empty() {
+            if let Some(limit) = self.wait_here_allowed(want, &s) {
+                match self.wait_here(want, limit, s) {
+                    Ok(true) => return Poll::Ready(Ok(())),
+                    Ok(false) => {}
+                    Err(e) => return Poll::Ready(Err(e)),
+                }
+                s = self.lock();
+                looked_away = true;
+            }
+        }
         // Registered before the socket is unlocked: whoever changes its state
         // after our try holds the lock after us, and sees us.
         self.waiters.register(slot, want, cx.waker());
         let id = slot.key;
-        if want == PollEvents::POLLIN && self.waiters.len() == 1 {
+        if want == PollEvents::POLLIN && !looked_away && self.waiters.len() == 1 {
             // A receive that would block has just processed libzmq's pending
             // commands, as a look at `ZMQ_EVENTS` does: any later change
             // signals the fd. And no one else waits whose edge it may have
@@ -847,6 +908,104 @@ impl Inner {
             self.release(slot);
         }
         result.map_ok(drop)
+    }
+
+    /// How long an operation that would block may wait for the fd on its
+    /// own thread before parking in the runtime (zero: never).
+    pub(crate) fn wait_here_limit(&self) -> Duration {
+        Duration::from_micros(u64::from(self.wait_here_us.load(Ordering::Relaxed)))
+    }
+
+    /// Sets [`wait_here_limit`](Self::wait_here_limit); at most
+    /// [`WAIT_HERE_MAX`].
+    pub(crate) fn set_wait_here(&self, limit: Duration) -> Result<()> {
+        if limit > WAIT_HERE_MAX {
+            return Err(Error::invalid(
+                "set_blocking_wait",
+                format!(
+                    "{limit:?} is longer than the limit of {WAIT_HERE_MAX:?}: a wait on the \
+                     runtime's thread must stay short"
+                ),
+            ));
+        }
+        self.wait_here_us.store(micros(limit), Ordering::Relaxed);
+        self.wait_here_skip.store(0, Ordering::Relaxed);
+        self.wait_here_penalty.store(0, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Whether an operation for `want` that would block, with nobody else
+    /// waiting, may wait on this thread (see [`wait_here`](Self::wait_here)),
+    /// and for how many microseconds: not when disabled, in the backoff
+    /// after a miss, when the runtime has a spawned task the wait could
+    /// hold up, or when the timeout is shorter.
+    #[inline]
+    fn wait_here_allowed(&self, want: PollEvents, s: &Socket) -> Option<u32> {
+        let limit = self.wait_here_us.load(Ordering::Relaxed);
+        if limit == 0 {
+            return None;
+        }
+        let skip = self.wait_here_skip.load(Ordering::Relaxed);
+        if skip > 0 {
+            self.wait_here_skip.store(skip - 1, Ordering::Relaxed);
+            return None;
+        }
+        if self.runtime.num_alive_tasks() != 0 {
+            return None;
+        }
+        let limit = match self.timeout_of(want == PollEvents::POLLIN, Some(s)) {
+            Ok(Some(t)) => u32::try_from(t.as_micros()).map_or(limit, |t| t.min(limit)),
+            Ok(None) => limit,
+            Err(_) => return None,
+        };
+        (limit > 0).then_some(limit)
+    }
+
+    /// An operation for `want` would block and nobody else waits: waits on
+    /// this thread, up to `limit` microseconds, for the fd to signal.
+    /// `Ok(true)`: worth trying again (ready, or something changed);
+    /// `Ok(false)`: a miss, wait in the runtime.
+    ///
+    /// Parking in tokio and being woken by its reactor costs several times
+    /// what the libzmq call itself costs (the driver, the timer wheel, the
+    /// scheduler); a peer that answers within microseconds is better waited
+    /// for here, as a blocking socket waits. [`wait_here_allowed`](Self::wait_here_allowed)
+    /// says when; a miss makes the next [`WAIT_HERE_BACKOFF_MIN`] or more
+    /// waits park at once.
+    ///
+    /// No registration is made for so short a wait: nobody else waits (so
+    /// no one's edge can be consumed here), libzmq's mailbox is drained
+    /// first (a receive that would block has just done so, a send looks at
+    /// `ZMQ_EVENTS`), so the fd signals any later change (as for
+    /// `zmq_poll`). Should another thread consume that signal meanwhile (the
+    /// other half of a split socket), the wait only misses, and the caller
+    /// registers and looks at `ZMQ_EVENTS` before it parks.
+    #[inline(never)]
+    fn wait_here(&self, want: PollEvents, limit: u32, s: MutexGuard<'_, Socket>) -> Result<bool> {
+        if want != PollEvents::POLLIN {
+            // A send that would block may have left commands unprocessed
+            // (libzmq throttles that): drain them.
+            if s.events()?.intersects(want) {
+                return Ok(true);
+            }
+        }
+        drop(s);
+        if fd_signalled(self.fd.get_ref().0, limit) {
+            // Something changed: the caller tries its operation again, which
+            // processes the commands as a look at `ZMQ_EVENTS` would. A
+            // change for the other direction makes it come back here, at
+            // most `TRUSTED_RETRIES` times.
+            self.wait_here_penalty.store(0, Ordering::Relaxed);
+            return Ok(true);
+        }
+        let penalty = self
+            .wait_here_penalty
+            .load(Ordering::Relaxed)
+            .saturating_mul(2)
+            .clamp(WAIT_HERE_BACKOFF_MIN, WAIT_HERE_BACKOFF_MAX);
+        self.wait_here_penalty.store(penalty, Ordering::Relaxed);
+        self.wait_here_skip.store(penalty, Ordering::Relaxed);
+        Ok(false)
     }
 
     /// Waits until `ZMQ_EVENTS` shows any of `want` (returned), parking the
@@ -911,6 +1070,39 @@ impl Inner {
             }
         }
     }
+}
+
+/// `d` in whole microseconds, saturated (the limits are at most
+/// [`WAIT_HERE_MAX`]).
+fn micros(d: Duration) -> u32 {
+    u32::try_from(d.as_micros()).unwrap_or(u32::MAX)
+}
+
+/// Waits up to `micros` microseconds (less than a second) on this thread for
+/// `fd` to become readable.
+#[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
+fn fd_signalled(fd: RawFd, micros: u32) -> bool {
+    let mut pfd = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    let limit = libc::timespec {
+        tv_sec: libc::time_t::from(0u8),
+        tv_nsec: libc::c_long::from(micros.min(999_999)) * 1000,
+    };
+    // SAFETY: `pfd` is one valid, writable pollfd (count 1), `limit` a valid
+    // timespec, and a null signal mask leaves the thread's mask as it is.
+    // `fd` is the socket's ZMQ_FD, open while the socket (owned by the
+    // caller's `Inner`) lives; polling it only reads its state.
+    let n = unsafe { libc::ppoll(&raw mut pfd, 1, &raw const limit, std::ptr::null()) };
+    n > 0 && pfd.revents & libc::POLLIN != 0
+}
+
+/// Elsewhere no wait on the thread (`poll(2)` counts in milliseconds).
+#[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
+fn fd_signalled(_fd: RawFd, _micros: u32) -> bool {
+    false
 }
 
 #[cfg(test)]

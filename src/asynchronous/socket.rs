@@ -20,7 +20,7 @@ use crate::constants::PollEvents;
 use crate::error::{Error, Result};
 use crate::message::Message;
 use crate::serialize::Serializer;
-use crate::socket::Socket;
+use crate::socket::{Outgoing, Sendable, Socket};
 use crate::tracker::MessageTracker;
 
 /// The state of one operation future: the socket, the event it waits for,
@@ -133,12 +133,13 @@ fn poll_timer<R>(
     Poll::Pending
 }
 
-/// The future of [`AsyncSocket::send`]: owns the message until libzmq
-/// takes it. (`&mut Message` is left untouched when the send would block.)
+/// The future of [`AsyncSocket::send`]: keeps what it sends until libzmq
+/// takes it (a `&mut Message` is left untouched when the send would
+/// block).
 struct SendMsg<'a> {
     op: Op<'a>,
     /// `None` once sent.
-    msg: Option<Message>,
+    out: Option<Outgoing<'a>>,
 }
 
 impl Future for SendMsg<'_> {
@@ -147,15 +148,18 @@ impl Future for SendMsg<'_> {
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
         let me = self.get_mut();
-        let Some(msg) = me.msg.as_mut() else {
+        let Some(out) = me.out.as_mut() else {
             // Polled again after completion: the message was sent.
             return Poll::Ready(Ok(()));
         };
-        let sent = me.op.poll(cx, |s| Ok(s.send_nowait(msg)?.then_some(())));
+        let sent = me.op.poll(cx, |s| send_op(s, out));
         if let Poll::Ready(Ok(())) = sent {
-            // libzmq has taken the content and left an empty message that
-            // needs no `zmq_msg_close` (zmq_msg_send(3)): skip that call.
-            std::mem::forget(me.msg.take());
+            // libzmq has taken an owned message's content and left an empty
+            // message that needs no `zmq_msg_close` (zmq_msg_send(3)): skip
+            // that call.
+            if let Some(Outgoing::Owned(msg)) = me.out.take() {
+                std::mem::forget(msg);
+            }
         }
         sent
     }
@@ -228,6 +232,15 @@ impl Future for RecvParts<'_> {
     }
 }
 
+#[inline(always)]
+fn send_op(s: &Socket, out: &mut Outgoing<'_>) -> Result<Option<()>> {
+    let msg: &mut Message = match out {
+        Outgoing::Owned(msg) => msg,
+        Outgoing::Borrowed(msg) => msg,
+    };
+    Ok(s.send_nowait(msg)?.then_some(()))
+}
+
 #[inline]
 fn recv_msg_op(s: &Socket) -> Result<Option<Message>> {
     s.try_recv_msg()
@@ -276,9 +289,14 @@ fn from_json<T: DeserializeOwned>(msg: Message) -> Result<T> {
 impl Inner {
     #[inline]
     fn send_msg(&self, msg: Message) -> SendMsg<'_> {
+        self.send_outgoing(Outgoing::Owned(msg))
+    }
+
+    #[inline]
+    fn send_outgoing<'a>(&'a self, out: Outgoing<'a>) -> SendMsg<'a> {
         SendMsg {
             op: Op::new(self, PollEvents::POLLOUT),
-            msg: Some(msg),
+            out: Some(out),
         }
     }
 
@@ -436,6 +454,41 @@ macro_rules! socket_access {
         pub fn events(&self) -> Result<PollEvents> {
             self.with_socket(|s| s.events())
         }
+
+        /// Sets how long an operation that would block may wait for the
+        /// socket on its own thread, as a blocking [`Socket`] does, before
+        /// it parks its task in the runtime (default 100 µs; zero: never;
+        /// at most 10 ms, else [`Error::InvalidInput`]). Shared by the
+        /// halves of a split socket. No pyzmq counterpart (asyncio has no
+        /// such cost to save); in the spirit of Linux's `SO_BUSY_POLL`.
+        ///
+        /// Parking in tokio and being woken by its reactor costs several
+        /// times what libzmq's own wait costs, and a peer that answers
+        /// within microseconds (a REQ/REP round trip, a PULL keeping up
+        /// with its PUSH) is cheaper waited for where it is. The wait
+        /// happens only when it can hold up nothing else:
+        ///
+        /// - the runtime has no spawned task alive (the usual layout of a
+        ///   `block_on`/`#[tokio::main]` loop per thread); with any spawned
+        ///   task, operations park at once. A [`tokio::task::LocalSet`]'s
+        ///   tasks are not the runtime's: set zero there.
+        /// - it is the only waiter of the socket, and the socket's
+        ///   `RCVTIMEO`/`SNDTIMEO` is not shorter;
+        /// - a wait that ends without the socket ready (the peer was slow,
+        ///   or it runs in the same task, a branch of the same `select!`)
+        ///   makes the next 16 would-block operations park at once, then
+        ///   32, … up to 4,096, until a wait succeeds again.
+        ///
+        /// The wait is `ppoll(2)` on `ZMQ_FD`; on platforms without it
+        /// (macOS) operations always park at once.
+        pub fn set_blocking_wait(&self, limit: Duration) -> Result<()> {
+            self.inner.set_wait_here(limit)
+        }
+
+        /// See [`set_blocking_wait`](Self::set_blocking_wait).
+        pub fn blocking_wait(&self) -> Duration {
+            self.inner.wait_here_limit()
+        }
     };
 }
 
@@ -445,18 +498,19 @@ macro_rules! send_methods {
         /// waiting while the socket cannot send (high-water mark reached,
         /// no peer, REQ waiting for its reply…).
         ///
-        /// Anything that converts to a [`Message`] can be sent: `&[u8]` and
-        /// `&str` are copied once (as `zmq_send` would), owned buffers of
+        /// Takes any [`Sendable`], as [`Socket::send`] does: `&[u8]` and
+        /// `&str` are copied once into a [`Message`], owned buffers of
         /// [`copy_threshold`](crate::copy_threshold) bytes and more are not
-        /// copied. Honours `SNDTIMEO` like pyzmq: [`Error::Again`] when it
-        /// expires.
+        /// copied, a `&mut Message` is emptied once sent. Honours `SNDTIMEO`
+        /// like pyzmq: [`Error::Again`] when it expires.
         ///
-        /// Cancel-safe: dropping the future before it completes sends nothing.
-        pub fn send(
-            &self,
-            data: impl Into<Message>,
-        ) -> impl Future<Output = Result<()>> + Send + '_ {
-            self.inner.send_msg(data.into())
+        /// Cancel-safe: dropping the future before it completes sends nothing
+        /// (a `&mut Message` is then left as it was).
+        pub fn send<'a, D: Sendable + 'a>(
+            &'a self,
+            data: D,
+        ) -> impl Future<Output = Result<()>> + Send + 'a {
+            self.inner.send_outgoing(data.into_outgoing())
         }
 
         /// Sends a multipart message (pyzmq's `send_multipart`). The parts

@@ -26,6 +26,25 @@ mod sealed {
 pub trait Sendable: sealed::Sealed {
     #[doc(hidden)]
     fn send_on(self, socket: &Socket, flags: i32) -> Result<()>;
+
+    /// What an async send keeps until libzmq takes it.
+    #[doc(hidden)]
+    fn into_outgoing<'a>(self) -> Outgoing<'a>
+    where
+        Self: 'a;
+}
+
+/// What an async send keeps until libzmq takes it: a [`Message`] (borrowed
+/// bytes are copied into one at once: `zmq_msg_init_size`, a copy and
+/// `zmq_msg_send` cost less than `zmq_send`, which does the same and more),
+/// or the caller's `&mut Message`. Not nameable outside the crate.
+#[doc(hidden)]
+#[derive(Debug)]
+pub enum Outgoing<'a> {
+    /// An owned message, whose content libzmq takes.
+    Owned(Message),
+    /// The caller's message: emptied on success, untouched otherwise.
+    Borrowed(&'a mut Message),
 }
 
 macro_rules! sendable_borrowed {
@@ -36,6 +55,14 @@ macro_rules! sendable_borrowed {
             fn send_on(self, socket: &Socket, flags: i32) -> Result<()> {
                 let bytes: &[u8] = self.as_ref();
                 socket.send_slice(bytes, flags)
+            }
+
+            #[inline]
+            fn into_outgoing<'a>(self) -> Outgoing<'a>
+            where
+                Self: 'a,
+            {
+                Outgoing::Owned(Message::from_slice(self.as_ref()))
             }
         }
     )*};
@@ -48,6 +75,14 @@ impl<const N: usize> Sendable for &[u8; N] {
     #[inline]
     fn send_on(self, socket: &Socket, flags: i32) -> Result<()> {
         socket.send_slice(self, flags)
+    }
+
+    #[inline]
+    fn into_outgoing<'a>(self) -> Outgoing<'a>
+    where
+        Self: 'a,
+    {
+        Outgoing::Owned(Message::from_slice(self))
     }
 }
 
@@ -64,6 +99,14 @@ macro_rules! sendable_owned {
                 let mut msg = Message::from_owned_zero_copy(self);
                 socket.send_message(&mut msg, flags)
             }
+
+            #[inline]
+            fn into_outgoing<'a>(self) -> Outgoing<'a>
+            where
+                Self: 'a,
+            {
+                Outgoing::Owned(Message::from(self))
+            }
         }
     )*};
 }
@@ -76,6 +119,14 @@ impl Sendable for Message {
     fn send_on(mut self, socket: &Socket, flags: i32) -> Result<()> {
         socket.send_message(&mut self, flags)
     }
+
+    #[inline]
+    fn into_outgoing<'a>(self) -> Outgoing<'a>
+    where
+        Self: 'a,
+    {
+        Outgoing::Owned(self)
+    }
 }
 
 impl sealed::Sealed for &mut Message {}
@@ -83,6 +134,14 @@ impl Sendable for &mut Message {
     #[inline]
     fn send_on(self, socket: &Socket, flags: i32) -> Result<()> {
         socket.send_message(self, flags)
+    }
+
+    #[inline]
+    fn into_outgoing<'a>(self) -> Outgoing<'a>
+    where
+        Self: 'a,
+    {
+        Outgoing::Borrowed(self)
     }
 }
 
@@ -92,6 +151,14 @@ impl Sendable for &Message {
     #[inline]
     fn send_on(self, socket: &Socket, flags: i32) -> Result<()> {
         socket.send_message(&mut self.clone(), flags)
+    }
+
+    #[inline]
+    fn into_outgoing<'a>(self) -> Outgoing<'a>
+    where
+        Self: 'a,
+    {
+        Outgoing::Owned(self.clone())
     }
 }
 

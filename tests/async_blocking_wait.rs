@@ -1,0 +1,286 @@
+//! The short wait on the thread before parking in the runtime (issue 21,
+//! `AsyncSocket::set_blocking_wait`): a reply that comes within the limit is
+//! taken without parking, a reply that comes later is still heard, a peer in
+//! the same task costs only a few missed waits, the halves of a split socket
+//! on two threads lose no wakeup, and `RCVTIMEO` bounds the wait.
+#![cfg(all(feature = "tokio", unix))]
+
+mod common;
+
+use std::future::{Future, poll_fn};
+use std::pin::pin;
+use std::sync::mpsc;
+use std::task::Poll;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use common::{TIMEOUT, inproc, socket};
+use zmqx::{AsyncSocket, Context, Error, Result, SocketType};
+
+async fn within<T>(what: &str, f: impl Future<Output = T>) -> T {
+    match tokio::time::timeout(TIMEOUT, f).await {
+        Ok(v) => v,
+        Err(_) => panic!("{what}: no progress within {TIMEOUT:?} (lost wakeup?)"),
+    }
+}
+
+/// Awaits `f` and counts how often it was polled.
+async fn counting_polls<F: Future>(f: F) -> (F::Output, u32) {
+    let mut f = pin!(f);
+    let mut polls = 0;
+    let out = poll_fn(|cx| {
+        polls += 1;
+        f.as_mut().poll(cx)
+    })
+    .await;
+    (out, polls)
+}
+
+/// A blocking REP on its own thread that echoes `n` requests, each after
+/// 200 µs of work (spent on the CPU, so that the reply can never be there
+/// when the receive first looks, yet comes well within a 10 ms wait).
+fn echo_thread(ctx: &Context, ep: &str, n: u32) -> Result<thread::JoinHandle<Result<()>>> {
+    let rep = socket(ctx, SocketType::Rep)?;
+    rep.set_rcvtimeo(Some(TIMEOUT))?;
+    rep.bind(ep)?;
+    Ok(thread::spawn(move || {
+        for _ in 0..n {
+            let m = rep.recv_msg()?;
+            let work = Instant::now();
+            while work.elapsed() < Duration::from_micros(200) {
+                std::hint::spin_loop();
+            }
+            rep.send(m)?;
+        }
+        Ok(())
+    }))
+}
+
+/// How many of `n` replies from a thread were taken in the receive's first
+/// poll (that is, without parking in the runtime).
+async fn replies_without_parking(req: &AsyncSocket, n: u32) -> Result<u32> {
+    let mut first_poll = 0;
+    for i in 0..n {
+        req.send(&i.to_le_bytes()).await?;
+        let (reply, polls) = within("reply", counting_polls(req.recv_msg())).await;
+        assert_eq!(reply?[..], i.to_le_bytes());
+        if polls == 1 {
+            first_poll += 1;
+        }
+    }
+    Ok(first_poll)
+}
+
+/// With the wait on (a generous limit, for a loaded machine), most replies
+/// of a peer thread arrive while the receive waits on its thread; with it
+/// off, a receive that has to wait always parks (which shows the replies
+/// are not simply there before the receive looks).
+#[tokio::test(flavor = "current_thread")]
+async fn a_reply_within_the_limit_is_taken_without_parking() -> Result<()> {
+    const N: u32 = 100;
+    let ctx = Context::new();
+    let ep = inproc("wait-here-reply");
+    let peer = echo_thread(&ctx, &ep, 2 * N)?;
+    let req = AsyncSocket::new(socket(&ctx, SocketType::Req)?)?;
+    req.connect(&ep)?;
+
+    req.set_blocking_wait(Duration::ZERO)?;
+    let parked_off = N - replies_without_parking(&req, N).await?;
+    req.set_blocking_wait(Duration::from_millis(10))?;
+    assert_eq!(req.blocking_wait(), Duration::from_millis(10));
+    let taken_on = replies_without_parking(&req, N).await?;
+
+    peer.join().expect("peer thread")?;
+    assert!(
+        parked_off >= N / 2,
+        "without the wait only {parked_off} of {N} receives parked: the test proves nothing"
+    );
+    assert!(
+        taken_on >= N / 2,
+        "with a 10 ms wait only {taken_on} of {N} replies were taken without parking"
+    );
+    Ok(())
+}
+
+/// A reply that comes after the wait has given up (the peer answers only
+/// when told to, after the receive's first poll) is still delivered: the
+/// receive registers, looks again and parks.
+#[tokio::test(flavor = "current_thread")]
+async fn a_reply_after_the_limit_is_still_heard() -> Result<()> {
+    let ctx = Context::new();
+    let ep = inproc("wait-here-late");
+    let rep = socket(&ctx, SocketType::Rep)?;
+    rep.set_rcvtimeo(Some(TIMEOUT))?;
+    rep.bind(&ep)?;
+    let (go, wait_go) = mpsc::channel::<()>();
+    let peer = thread::spawn(move || -> Result<()> {
+        for _ in 0..3 {
+            let m = rep.recv_msg()?;
+            wait_go
+                .recv_timeout(TIMEOUT)
+                .expect("the test tells the peer to answer");
+            rep.send(m)?;
+        }
+        Ok(())
+    });
+    let req = AsyncSocket::new(socket(&ctx, SocketType::Req)?)?;
+    req.connect(&ep)?;
+    assert_eq!(req.blocking_wait(), Duration::from_micros(100));
+    for i in 0u32..3 {
+        req.send(&i.to_le_bytes()).await?;
+        let mut recv = pin!(req.recv_msg());
+        // The first poll waits its 100 µs on the thread, in vain.
+        let first = poll_fn(|cx| Poll::Ready(recv.as_mut().poll(cx))).await;
+        assert!(
+            first.is_pending(),
+            "reply {i} came before the peer was told"
+        );
+        go.send(()).expect("peer alive");
+        assert_eq!(within("late reply", recv).await?[..], i.to_le_bytes());
+    }
+    peer.join().expect("peer thread")?;
+    Ok(())
+}
+
+/// REQ and REP in the same task (`join!`): each wait on the thread is a
+/// miss (the peer cannot run while it lasts), and the backoff keeps the
+/// misses few. With 5 ms per miss, 100 round trips would take at least a
+/// second without the backoff.
+#[tokio::test(flavor = "current_thread")]
+async fn a_peer_in_the_same_task_costs_few_misses() -> Result<()> {
+    const N: u32 = 100;
+    let ctx = Context::new();
+    let ep = inproc("wait-here-same-task");
+    let rep = AsyncSocket::new(socket(&ctx, SocketType::Rep)?)?;
+    rep.bind(&ep)?;
+    let req = AsyncSocket::new(socket(&ctx, SocketType::Req)?)?;
+    req.connect(&ep)?;
+    for s in [&rep, &req] {
+        s.set_blocking_wait(Duration::from_millis(5))?;
+    }
+    let start = Instant::now();
+    let server = async {
+        for _ in 0..N {
+            let m = rep.recv_msg().await?;
+            rep.send(m).await?;
+        }
+        Ok::<(), Error>(())
+    };
+    let client = async {
+        for i in 0..N {
+            req.send(&i.to_le_bytes()).await?;
+            assert_eq!(req.recv_msg().await?[..], i.to_le_bytes());
+        }
+        Ok::<(), Error>(())
+    };
+    let (a, b) = within("same-task round trips", async {
+        tokio::join!(server, client)
+    })
+    .await;
+    a?;
+    b?;
+    let took = start.elapsed();
+    assert!(
+        took < Duration::from_millis(400),
+        "{N} round trips in one task took {took:?}: the misses are not backed off"
+    );
+    Ok(())
+}
+
+/// The halves of a split DEALER used from two threads (`Handle::block_on`
+/// on each, no spawned task, so both wait on their threads): the sender's
+/// calls may process the command meant for the receiver while it waits
+/// unregistered. Every echo still arrives.
+#[test]
+fn split_halves_on_two_threads_lose_no_wakeup() -> Result<()> {
+    const N: u32 = 2_000;
+    let ctx = Context::new();
+    let ep = inproc("wait-here-split");
+    let router = socket(&ctx, SocketType::Router)?;
+    router.set_rcvtimeo(Some(TIMEOUT))?;
+    router.bind(&ep)?;
+    let echo = thread::spawn(move || -> Result<()> {
+        for _ in 0..N {
+            let parts = router.recv_multipart()?;
+            router.send_multipart(parts)?;
+        }
+        Ok(())
+    });
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (tx, rx) = rt.block_on(async {
+        let dealer = AsyncSocket::new(socket(&ctx, SocketType::Dealer)?)?;
+        dealer.connect(&ep)?;
+        Ok::<_, Error>(dealer.split())
+    })?;
+    let handle = rt.handle().clone();
+    let receiver = thread::spawn(move || -> Result<()> {
+        handle.block_on(async {
+            for i in 0..N {
+                let m = within("echo", rx.recv_msg()).await?;
+                assert_eq!(m[..], i.to_le_bytes());
+            }
+            Ok(())
+        })
+    });
+    rt.block_on(async {
+        for i in 0..N {
+            within("send", tx.send(&i.to_le_bytes())).await?;
+        }
+        Ok::<(), Error>(())
+    })?;
+    receiver.join().expect("receiver thread")?;
+    echo.join().expect("echo thread")?;
+    Ok(())
+}
+
+/// A zero `RCVTIMEO` fails at once, and a short one bounds the wait on the
+/// thread: neither waits out the 10 ms limit.
+#[tokio::test(flavor = "current_thread")]
+async fn the_receive_timeout_bounds_the_wait() -> Result<()> {
+    let ctx = Context::new();
+    let pull = AsyncSocket::new(socket(&ctx, SocketType::Pull)?)?;
+    pull.bind(&inproc("wait-here-timeout"))?;
+    for (rcvtimeo, below) in [(0, Duration::from_millis(5)), (2, Duration::from_millis(9))] {
+        pull.set_rcvtimeo(Some(Duration::from_millis(rcvtimeo)))?;
+        let mut fastest = Duration::MAX;
+        for _ in 0..10 {
+            // Setting the limit again also ends any backoff of a miss.
+            pull.set_blocking_wait(Duration::from_millis(10))?;
+            let start = Instant::now();
+            let r = within("recv with a timeout", pull.recv_msg()).await;
+            assert!(
+                matches!(r, Err(Error::Again)),
+                "RCVTIMEO {rcvtimeo} ms: {r:?}"
+            );
+            fastest = fastest.min(start.elapsed());
+        }
+        assert!(
+            fastest < below,
+            "RCVTIMEO {rcvtimeo} ms: the fastest of 10 receives took {fastest:?}"
+        );
+    }
+    Ok(())
+}
+
+/// Longer than 10 ms is refused, naming the setter and the limit.
+#[tokio::test(flavor = "current_thread")]
+async fn a_limit_above_ten_milliseconds_is_refused() -> Result<()> {
+    let ctx = Context::new();
+    let s = AsyncSocket::new(socket(&ctx, SocketType::Pull)?)?;
+    let err = s
+        .set_blocking_wait(Duration::from_millis(11))
+        .expect_err("11 ms accepted");
+    let text = err.to_string();
+    assert!(
+        matches!(err, Error::InvalidInput { .. })
+            && text.contains("set_blocking_wait")
+            && text.contains("10ms"),
+        "{text}"
+    );
+    assert_eq!(s.blocking_wait(), Duration::from_micros(100));
+    Ok(())
+}
