@@ -284,3 +284,43 @@ async fn a_limit_above_ten_milliseconds_is_refused() -> Result<()> {
     assert_eq!(s.blocking_wait(), Duration::from_micros(100));
     Ok(())
 }
+
+/// The default is for in-process sockets: a tcp or ipc endpoint, bound or
+/// connected through the async socket or the last one before it was made,
+/// turns it off; a limit that was set stays.
+#[tokio::test(flavor = "current_thread")]
+async fn the_default_wait_is_for_in_process_sockets() -> Result<()> {
+    let ctx = Context::new();
+    let on = Duration::from_micros(100);
+
+    let s = AsyncSocket::new(socket(&ctx, SocketType::Pull)?)?;
+    s.bind(&inproc("wait-here-default"))?;
+    assert_eq!(s.blocking_wait(), on, "inproc only");
+    s.bind("tcp://127.0.0.1:*")?;
+    assert_eq!(s.blocking_wait(), Duration::ZERO, "after a tcp bind");
+
+    let s = AsyncSocket::new(socket(&ctx, SocketType::Push)?)?;
+    s.connect(&common::ipc("wait-here-default"))?;
+    assert_eq!(s.blocking_wait(), Duration::ZERO, "after an ipc connect");
+
+    let listener = socket(&ctx, SocketType::Pull)?;
+    let tcp = listener.bind("tcp://127.0.0.1:*")?;
+    let plain = socket(&ctx, SocketType::Push)?;
+    plain.connect(&tcp)?;
+    let s = AsyncSocket::new(plain)?;
+    assert_eq!(
+        s.blocking_wait(),
+        Duration::ZERO,
+        "tcp before AsyncSocket::new"
+    );
+
+    let s = AsyncSocket::new(socket(&ctx, SocketType::Push)?)?;
+    s.set_blocking_wait(Duration::from_micros(300))?;
+    s.connect(&tcp)?;
+    assert_eq!(
+        s.blocking_wait(),
+        Duration::from_micros(300),
+        "a set limit stays"
+    );
+    Ok(())
+}

@@ -27,10 +27,20 @@ fn block_on<T>(f: impl Future<Output = Result<T, BenchError>>) -> Result<T, Benc
 
 /// An async socket whose close waits for every queued message (libzmq's
 /// default, not zmqx's one-second linger). Must run inside the runtime.
+///
+/// `BENCH_BLOCKING_WAIT_US` sets [`AsyncSocket::set_blocking_wait`] (in
+/// microseconds; unset: zmqx's default).
 fn socket(ctx: &Context, kind: SocketType) -> Result<AsyncSocket, BenchError> {
     let s = ctx.socket(kind)?;
     s.set_linger(None)?;
-    Ok(AsyncSocket::new(s)?)
+    let s = AsyncSocket::new(s)?;
+    if let Some(us) = std::env::var("BENCH_BLOCKING_WAIT_US")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        s.set_blocking_wait(Duration::from_micros(us))?;
+    }
+    Ok(s)
 }
 
 #[inline]

@@ -124,8 +124,24 @@
 //!    (a `ROUTER_MANDATORY` socket reports `POLLOUT` when *any* peer has
 //!    room), the future waits for the next edge instead of spinning.
 //!
+//! 7. Before parking in tokio, an operation that would block, with nobody
+//!    else waiting on its socket and no spawned task alive in the runtime,
+//!    first waits on its own thread for the fd to signal (`ppoll(2)`, up to
+//!    [`AsyncSocket::set_blocking_wait`]: 100 µs by default for in-process
+//!    sockets, none once a socket has a tcp or ipc endpoint), as a blocking
+//!    socket waits: a peer that answers within microseconds costs no trip
+//!    through tokio's reactor and scheduler. Nothing is registered for so
+//!    short a wait; libzmq's mailbox has just been drained (step 2), so the
+//!    fd signals any change after it, as for `zmq_poll`. A wait that ends
+//!    without a signal parks as usual, after registering and looking at
+//!    `ZMQ_EVENTS` (someone else may have processed the command meant for
+//!    it), and makes the next 16 or more waits (doubling up to 4,096) park at
+//!    once. In a task that waits on several things at once (`select!` over
+//!    two sockets, a socket and a channel), a successful wait can hold the
+//!    others up by as much as the limit: set zero on such sockets.
+//!
 //! When nothing happens, nothing runs: an idle socket costs no CPU. The
-//! socket sits behind a mutex (a libzmq socket is not thread-safe, and the
+//! socket sits behind a lock (a libzmq socket is not thread-safe, and the
 //! halves of a split socket work from two threads), held only for the
 //! non-blocking libzmq call, never across an `.await`. A socket that is always
 //! ready does not starve the other tasks of its thread: after 128 operations

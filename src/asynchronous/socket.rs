@@ -437,12 +437,16 @@ macro_rules! socket_access {
         /// `zmq_bind`, see [`Socket::bind`]: returns the endpoint actually
         /// bound (with the port the OS picked for `:*`).
         pub fn bind(&self, endpoint: &str) -> Result<String> {
-            self.with_socket(|s| s.bind(endpoint))
+            let bound = self.with_socket(|s| s.bind(endpoint))?;
+            self.inner.note_endpoint(&bound);
+            Ok(bound)
         }
 
         /// `zmq_connect`, see [`Socket::connect`].
         pub fn connect(&self, endpoint: &str) -> Result<()> {
-            self.with_socket(|s| s.connect(endpoint))
+            self.with_socket(|s| s.connect(endpoint))?;
+            self.inner.note_endpoint(endpoint);
+            Ok(())
         }
 
         /// The last endpoint bound or connected (`ZMQ_LAST_ENDPOINT`).
@@ -457,16 +461,23 @@ macro_rules! socket_access {
 
         /// Sets how long an operation that would block may wait for the
         /// socket on its own thread, as a blocking [`Socket`] does, before
-        /// it parks its task in the runtime (default 100 µs; zero: never;
-        /// at most 10 ms, else [`Error::InvalidInput`]). Shared by the
-        /// halves of a split socket. No pyzmq counterpart (asyncio has no
-        /// such cost to save); in the spirit of Linux's `SO_BUSY_POLL`.
+        /// it parks its task in the runtime (zero: never; at most 10 ms,
+        /// else [`Error::InvalidInput`]). Shared by the halves of a split
+        /// socket. No pyzmq counterpart (asyncio has no such cost to save);
+        /// in the spirit of Linux's `SO_BUSY_POLL`.
         ///
-        /// Parking in tokio and being woken by its reactor costs several
-        /// times what libzmq's own wait costs, and a peer that answers
-        /// within microseconds (a REQ/REP round trip, a PULL keeping up
-        /// with its PUSH) is cheaper waited for where it is. The wait
-        /// happens only when it can hold up nothing else:
+        /// The default is 100 µs for an in-process socket and zero once it
+        /// has an endpoint that is not `inproc://` (bound or connected
+        /// through [`bind`](Self::bind)/[`connect`](Self::connect), or the
+        /// last endpoint before [`AsyncSocket::new`]); setting a limit fixes
+        /// it. In-process, a peer on another thread answers within
+        /// microseconds, and parking in tokio and being woken by its
+        /// reactor costs several times what libzmq's own wait costs (a
+        /// REQ/REP round trip: half the instructions). Over tcp and ipc,
+        /// messages come through libzmq's I/O thread, and parking measured
+        /// as quick as waiting here.
+        ///
+        /// The wait happens only when it can hold up nothing else:
         ///
         /// - the runtime has no spawned task alive (the usual layout of a
         ///   `block_on`/`#[tokio::main]` loop per thread); with any spawned
@@ -479,6 +490,9 @@ macro_rules! socket_access {
         ///   makes the next 16 would-block operations park at once, then
         ///   32, … up to 4,096, until a wait succeeds again.
         ///
+        /// A task that waits on several things at once (a `select!` over
+        /// two sockets, or a socket and a channel) can see the others held
+        /// up by as much as the limit while this one waits: set zero there.
         /// The wait is `ppoll(2)` on `ZMQ_FD`; on platforms without it
         /// (macOS) operations always park at once.
         pub fn set_blocking_wait(&self, limit: Duration) -> Result<()> {
