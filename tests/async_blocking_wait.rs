@@ -14,15 +14,8 @@ use std::task::Poll;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{TIMEOUT, inproc, socket};
+use common::{TIMEOUT, inproc, socket, within};
 use zmqx::{AsyncSocket, Context, Error, Result, SocketType};
-
-async fn within<T>(what: &str, f: impl Future<Output = T>) -> T {
-    match tokio::time::timeout(TIMEOUT, f).await {
-        Ok(v) => v,
-        Err(_) => panic!("{what}: no progress within {TIMEOUT:?} (lost wakeup?)"),
-    }
-}
 
 /// Awaits `f` and counts how often it was polled.
 async fn counting_polls<F: Future>(f: F) -> (F::Output, u32) {

@@ -18,13 +18,13 @@
 
 mod common;
 
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::pin::pin;
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
-use common::{TIMEOUT, bind_tcp, inproc};
+use common::{TIMEOUT, bind_tcp, inproc, within};
 use zmqx::asynchronous::{AsyncPoller, ZmqStream};
 use zmqx::{
     AsyncReceiver, AsyncSender, AsyncSocket, Context, Error, Message, PollEvents, Result,
@@ -35,14 +35,6 @@ use zmqx::{
 const CANCELLED: usize = 100_000;
 /// How many round trips measure the cost of later operations.
 const ROUND_TRIPS: u32 = 20_000;
-
-/// Fails the test instead of hanging when a wakeup is lost.
-async fn within<T>(what: &str, f: impl IntoFuture<Output = T>) -> T {
-    match tokio::time::timeout(TIMEOUT, f).await {
-        Ok(v) => v,
-        Err(_) => panic!("{what}: no progress within {TIMEOUT:?} (lost wakeup?)"),
-    }
-}
 
 /// A waker that does nothing but keep a clone of the token.
 struct Probe(#[allow(dead_code)] Arc<()>);

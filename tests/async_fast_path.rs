@@ -11,15 +11,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{TIMEOUT, inproc, socket};
+use common::{TIMEOUT, inproc, socket, within};
 use zmqx::{AsyncSocket, Context, Error, Message, Result, SocketType};
-
-async fn within<T>(what: &str, f: impl Future<Output = T>) -> T {
-    match tokio::time::timeout(TIMEOUT, f).await {
-        Ok(v) => v,
-        Err(_) => panic!("{what}: no progress within {TIMEOUT:?} (lost wakeup?)"),
-    }
-}
 
 /// A receive loop on a socket that always has a message never awaits
 /// anything else: only the socket's own budget lets the other task run

@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::os::fd::{AsRawFd, RawFd};
 use std::pin::pin;
 use std::sync::Arc;
@@ -14,19 +14,11 @@ use std::sync::mpsc;
 use std::task::{Context as TaskContext, Poll, Wake, Waker};
 use std::time::Duration;
 
-use common::{TIMEOUT, inproc, socket};
+use common::{TIMEOUT, inproc, socket, within};
 use tokio::io::Interest;
 use tokio::io::unix::AsyncFd;
 use zmqx::asynchronous::AsyncPoller;
 use zmqx::{AsyncSocket, Context, PollEvents, Result, Socket, SocketType};
-
-/// Fails the test instead of hanging when a wakeup is lost.
-async fn within<T>(what: &str, f: impl IntoFuture<Output = T>) -> T {
-    match tokio::time::timeout(TIMEOUT, f).await {
-        Ok(v) => v,
-        Err(_) => panic!("{what}: no progress within {TIMEOUT:?} (lost wakeup?)"),
-    }
-}
 
 /// A connected PUSH → PULL pair of plain sockets over inproc.
 fn plain_pair(ctx: &Context) -> Result<(Socket, Socket)> {

@@ -6,20 +6,11 @@
 
 mod common;
 
-use std::future::IntoFuture;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{TIMEOUT, bind_tcp, inproc, socket};
+use common::{TIMEOUT, bind_tcp, inproc, socket, within};
 use zmqx::{AsyncSocket, Context, Error, Message, Result, SocketType};
-
-/// Fails the test instead of hanging when a wakeup is lost.
-async fn within<T>(what: &str, f: impl IntoFuture<Output = T>) -> T {
-    match tokio::time::timeout(TIMEOUT, f).await {
-        Ok(v) => v,
-        Err(_) => panic!("{what}: no progress within {TIMEOUT:?} (lost wakeup?)"),
-    }
-}
 
 /// PUSH and PULL with the given high-water marks, over tcp or inproc, with
 /// no RCVTIMEO/SNDTIMEO (`within` bounds every step).

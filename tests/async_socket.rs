@@ -5,23 +5,14 @@
 
 mod common;
 
-use std::future::IntoFuture;
 use std::time::{Duration, Instant};
 
-use common::{TIMEOUT, bind_tcp, inproc, socket};
+use common::{TIMEOUT, bind_tcp, inproc, socket, within};
 #[cfg(feature = "json")]
 use serde::{Deserialize, Serialize};
 use zmqx::asynchronous::AsyncPoller;
 use zmqx::serialize::from_fns;
 use zmqx::{AsyncSocket, Context, Error, Message, PollEvents, Result, SocketType};
-
-/// Fails the test instead of hanging when a wakeup is lost.
-async fn within<T>(what: &str, f: impl IntoFuture<Output = T>) -> T {
-    match tokio::time::timeout(TIMEOUT, f).await {
-        Ok(v) => v,
-        Err(_) => panic!("{what}: no progress within {TIMEOUT:?} (lost wakeup?)"),
-    }
-}
 
 fn asock(ctx: &Context, kind: SocketType) -> Result<AsyncSocket> {
     AsyncSocket::new(socket(ctx, kind)?)

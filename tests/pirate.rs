@@ -844,6 +844,33 @@ fn mt_rt() -> tokio::runtime::Runtime {
         .expect("runtime")
 }
 
+/// A queue's frontend and backend endpoints and its `run_async` task.
+type AsyncQueue = (
+    String,
+    String,
+    tokio::task::JoinHandle<paranoid_pirate::Result<()>>,
+);
+
+/// A `Queue` on OS-assigned tcp ports (liveness 3, the default) whose
+/// `run_async` runs on `rt`: its frontend and backend endpoints, and the task.
+fn spawn_async_queue(
+    ctx: &Context,
+    rt: &tokio::runtime::Runtime,
+    interval: Duration,
+) -> Result<AsyncQueue, Box<dyn std::error::Error>> {
+    let queue = Queue::builder()
+        .frontend("tcp://127.0.0.1:*")
+        .backend("tcp://127.0.0.1:*")
+        .heartbeat_interval(interval)
+        .liveness(3)
+        .context(ctx)
+        .bind()?;
+    let frontend = queue.frontend_endpoints()[0].clone();
+    let backend = queue.backend_endpoints()[0].clone();
+    let _guard = rt.enter();
+    Ok((frontend, backend, rt.spawn(queue.run_async())))
+}
+
 /// `Queue::run_async` on a runtime of its own, with the test's blocking
 /// peers on this thread: it drops a silent worker, serves a real one, and
 /// ends with `Ok` when its context is shut down.
@@ -852,19 +879,7 @@ fn async_queue_drops_a_silent_worker_serves_a_real_one_and_ends() -> TestResult 
     let ctx = Context::new();
     let rt = mt_rt();
     let interval = Duration::from_millis(50);
-    let queue = Queue::builder()
-        .frontend("tcp://127.0.0.1:*")
-        .backend("tcp://127.0.0.1:*")
-        .heartbeat_interval(interval)
-        .liveness(3)
-        .context(&ctx)
-        .bind()?;
-    let frontend = queue.frontend_endpoints()[0].clone();
-    let backend = queue.backend_endpoints()[0].clone();
-    let task = {
-        let _guard = rt.enter();
-        rt.spawn(queue.run_async())
-    };
+    let (frontend, backend, task) = spawn_async_queue(&ctx, &rt, interval)?;
     let fake = silent_worker_is_dropped(&ctx, &backend, interval)?;
     let mut client = Client::builder()
         .endpoint(&frontend)
@@ -897,18 +912,7 @@ fn dropping_the_async_queue_frees_its_endpoints() -> TestResult {
     let ctx = Context::new();
     let rt = mt_rt();
     let interval = Duration::from_millis(50);
-    let queue = Queue::builder()
-        .frontend("tcp://127.0.0.1:*")
-        .backend("tcp://127.0.0.1:*")
-        .heartbeat_interval(interval)
-        .context(&ctx)
-        .bind()?;
-    let frontend = queue.frontend_endpoints()[0].clone();
-    let backend = queue.backend_endpoints()[0].clone();
-    let task = {
-        let _guard = rt.enter();
-        rt.spawn(queue.run_async())
-    };
+    let (frontend, backend, task) = spawn_async_queue(&ctx, &rt, interval)?;
     let mut worker = Worker::builder(&backend)
         .heartbeat_interval(interval)
         .context(&ctx)

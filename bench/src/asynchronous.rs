@@ -17,7 +17,7 @@ use zmqx::{AsyncSocket, Context, Message, SocketType};
 use crate::{Args, BenchError, report_endpoint, report_lat, report_thr};
 
 /// Runs `f` to completion on a fresh current-thread runtime.
-fn block_on<T>(f: impl Future<Output = Result<T, BenchError>>) -> Result<T, BenchError> {
+pub fn block_on<T>(f: impl Future<Output = Result<T, BenchError>>) -> Result<T, BenchError> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

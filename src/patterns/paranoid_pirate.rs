@@ -443,6 +443,15 @@ struct QueueState {
 }
 
 impl QueueState {
+    /// A queue with no idle worker, and when its first heartbeat is due.
+    fn start(heartbeat: Heartbeat) -> (QueueState, Instant) {
+        let state = QueueState {
+            idle: VecDeque::new(),
+            heartbeat,
+        };
+        (state, Instant::now() + heartbeat.interval)
+    }
+
     /// A worker showed a sign of life: it goes (back) to the end of the
     /// idle list with a fresh expiry.
     fn ready(&mut self, id: &[u8]) {
@@ -585,11 +594,7 @@ fn queue_loop(
     stop: Option<&Socket>,
     heartbeat: Heartbeat,
 ) -> crate::Result<()> {
-    let mut state = QueueState {
-        idle: VecDeque::new(),
-        heartbeat,
-    };
-    let mut next_heartbeat = Instant::now() + heartbeat.interval;
+    let (mut state, mut next_heartbeat) = QueueState::start(heartbeat);
     loop {
         // The frontend is read only while a worker is idle.
         let sockets: &[&Socket] = if state.idle.is_empty() {
@@ -724,11 +729,7 @@ async fn queue_loop_async(
     backend: &crate::AsyncSocket,
     heartbeat: Heartbeat,
 ) -> crate::Result<()> {
-    let mut state = QueueState {
-        idle: VecDeque::new(),
-        heartbeat,
-    };
-    let mut next_heartbeat = Instant::now() + heartbeat.interval;
+    let (mut state, mut next_heartbeat) = QueueState::start(heartbeat);
     loop {
         let timeout = next_heartbeat.saturating_duration_since(Instant::now());
         let read_frontend = !state.idle.is_empty();

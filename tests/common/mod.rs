@@ -11,6 +11,15 @@ use zmqx::{Context, Result, Socket, SocketType};
 /// The timeout every blocking step of a test gets: a bug fails fast.
 pub const TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Awaits `f` for at most [`TIMEOUT`]: fails the test instead of hanging
+/// when a wakeup is lost.
+pub async fn within<T>(what: &str, f: impl IntoFuture<Output = T>) -> T {
+    match tokio::time::timeout(TIMEOUT, f).await {
+        Ok(v) => v,
+        Err(_) => panic!("{what}: no progress within {TIMEOUT:?} (lost wakeup?)"),
+    }
+}
+
 /// A socket with send/receive timeouts and no linger, so a failing test
 /// neither hangs nor waits at exit.
 pub fn socket(ctx: &Context, kind: SocketType) -> Result<Socket> {

@@ -26,6 +26,7 @@ use std::time::{Duration, Instant};
 
 use zmqx::{AsyncSocket, Context, Message, Socket, SocketType};
 use zmqx_bench::BenchError;
+use zmqx_bench::asynchronous::block_on;
 
 const USAGE: &str = "usage: many_sockets [--impl zmqx|async|tasks] <pairs> <message-size> <rounds>";
 
@@ -120,14 +121,6 @@ fn sync(pairs: usize, size: usize, rounds: usize) -> Result<Duration, BenchError
         }
     }
     Ok(start.elapsed())
-}
-
-fn block_on<T>(f: impl Future<Output = Result<T, BenchError>>) -> Result<T, BenchError> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(BenchError::Io)?
-        .block_on(f)
 }
 
 fn async_pairs(ctx: &Context, pairs: usize) -> Result<Vec<(AsyncSocket, AsyncSocket)>, BenchError> {
