@@ -235,6 +235,7 @@ impl Future for RecvParts<'_> {
 #[inline(always)]
 fn send_op(s: &Socket, out: &mut Outgoing<'_>) -> Result<Option<()>> {
     let msg: &mut Message = match out {
+        Outgoing::Bytes(bytes) => return Ok(s.send_slice_nowait(bytes)?.then_some(())),
         Outgoing::Owned(msg) => msg,
         Outgoing::Borrowed(msg) => msg,
     };
@@ -513,7 +514,8 @@ macro_rules! send_methods {
         /// no peer, REQ waiting for its reply…).
         ///
         /// Takes any [`Sendable`], as [`Socket::send`] does: `&[u8]` and
-        /// `&str` are copied once into a [`Message`], owned buffers of
+        /// `&str` are borrowed by the future and copied once, by libzmq
+        /// (`zmq_send`), when the socket can take them; owned buffers of
         /// [`copy_threshold`](crate::copy_threshold) bytes and more are not
         /// copied, a `&mut Message` is emptied once sent. Honours `SNDTIMEO`
         /// like pyzmq: [`Error::Again`] when it expires.
