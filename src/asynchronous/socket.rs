@@ -148,11 +148,18 @@ impl Future for SendMsg<'_> {
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
         let me = self.get_mut();
-        let Some(out) = me.out.as_mut() else {
+        // One operation per kind of content, so that each inlines into
+        // this poll.
+        let sent = match me.out.as_mut() {
             // Polled again after completion: the message was sent.
-            return Poll::Ready(Ok(()));
+            None => return Poll::Ready(Ok(())),
+            Some(Outgoing::Bytes(bytes)) => {
+                let bytes: &[u8] = bytes;
+                me.op.poll(cx, |s| Ok(s.send_slice_nowait(bytes)?.then_some(())))
+            }
+            Some(Outgoing::Owned(msg)) => me.op.poll(cx, |s| send_op(s, msg)),
+            Some(Outgoing::Borrowed(msg)) => me.op.poll(cx, |s| send_op(s, msg)),
         };
-        let sent = me.op.poll(cx, |s| send_op(s, out));
         if let Poll::Ready(Ok(())) = sent {
             // libzmq has taken an owned message's content and left an empty
             // message that needs no `zmq_msg_close` (zmq_msg_send(3)): skip
@@ -233,12 +240,7 @@ impl Future for RecvParts<'_> {
 }
 
 #[inline(always)]
-fn send_op(s: &Socket, out: &mut Outgoing<'_>) -> Result<Option<()>> {
-    let msg: &mut Message = match out {
-        Outgoing::Bytes(bytes) => return Ok(s.send_slice_nowait(bytes)?.then_some(())),
-        Outgoing::Owned(msg) => msg,
-        Outgoing::Borrowed(msg) => msg,
-    };
+fn send_op(s: &Socket, msg: &mut Message) -> Result<Option<()>> {
     Ok(s.send_nowait(msg)?.then_some(()))
 }
 
