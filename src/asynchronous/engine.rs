@@ -744,7 +744,34 @@ impl Inner {
         cx: &mut Context<'_>,
         slot: &mut Slot,
         want: PollEvents,
+        op: impl FnMut(&Socket) -> Result<Option<R>>,
+    ) -> Poll<Result<R>> {
+        self.poll_op_from(cx, slot, want, op, false)
+    }
+
+    /// [`poll_op`](Self::poll_op) with a slot that has never been
+    /// registered (a future's first poll): the tries that only a registered
+    /// slot needs are left out.
+    #[inline(always)]
+    pub(crate) fn poll_op_fresh<R>(
+        &self,
+        cx: &mut Context<'_>,
+        slot: &mut Slot,
+        want: PollEvents,
+        op: impl FnMut(&Socket) -> Result<Option<R>>,
+    ) -> Poll<Result<R>> {
+        debug_assert!(!slot.is_registered());
+        self.poll_op_from(cx, slot, want, op, true)
+    }
+
+    #[inline(always)]
+    fn poll_op_from<R>(
+        &self,
+        cx: &mut Context<'_>,
+        slot: &mut Slot,
+        want: PollEvents,
         mut op: impl FnMut(&Socket) -> Result<Option<R>>,
+        fresh: bool,
     ) -> Poll<Result<R>> {
         // Cooperative scheduling: a socket that is always ready must not
         // starve the other tasks of its worker thread. Checked before the
@@ -755,18 +782,18 @@ impl Inner {
         }
         // Try first: when data is flowing this is the only libzmq call.
         let s = self.lock();
-        if slot.is_registered() {
+        if !fresh && slot.is_registered() {
             // Parked before, polled again: probably woken by an edge.
             self.forget_spent_edge();
         }
         match op(&s) {
             Ok(Some(v)) => {
                 self.streak.store(streak + 1, Ordering::Relaxed);
-                self.done(s, slot);
+                self.done(s, slot, fresh);
                 Poll::Ready(Ok(v))
             }
             Err(e) => {
-                self.done(s, slot);
+                self.done(s, slot, fresh);
                 Poll::Ready(Err(e))
             }
             Ok(None) => {
@@ -812,12 +839,13 @@ impl Inner {
     /// After an operation completed (or failed), with the socket still
     /// locked (`s`): releases `slot` and wakes the other waiters the call
     /// made ready. When nobody waits, that costs one atomic load.
+    /// `fresh`: `slot` is known never to have been registered.
     #[inline(always)]
-    fn done(&self, s: SocketGuard<'_>, slot: &mut Slot) {
+    fn done(&self, s: SocketGuard<'_>, slot: &mut Slot, fresh: bool) {
         // Checked under the socket's lock, which every waiter holds when it
         // registers or looks at `ZMQ_EVENTS`: a waiter that registers later
         // will see the state this call left.
-        if slot.is_registered() || !self.waiters.is_empty() {
+        if (!fresh && slot.is_registered()) || !self.waiters.is_empty() {
             let wake = self.settle(&s, slot);
             drop(s);
             wake_all(wake);
@@ -856,11 +884,11 @@ impl Inner {
             let again = self.lock();
             match op(&again) {
                 Ok(Some(v)) => {
-                    self.done(again, slot);
+                    self.done(again, slot, false);
                     return Poll::Ready(Ok(v));
                 }
                 Err(e) => {
-                    self.done(again, slot);
+                    self.done(again, slot, false);
                     return Poll::Ready(Err(e));
                 }
                 Ok(None) => s = again,

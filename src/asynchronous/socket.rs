@@ -71,7 +71,7 @@ impl<'a> Op<'a> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn poll<R>(
         &mut self,
         cx: &mut Context<'_>,
@@ -95,7 +95,7 @@ impl<'a> Op<'a> {
         op: impl FnMut(&Socket) -> Result<Option<R>>,
     ) -> Poll<Result<R>> {
         let mut slot = Slot::default();
-        match self.inner.poll_op(cx, &mut slot, self.want, op) {
+        match self.inner.poll_op_fresh(cx, &mut slot, self.want, op) {
             // A completed operation has released its slot: dropping it is
             // a test.
             Poll::Ready(r) => Poll::Ready(r),
@@ -145,7 +145,7 @@ struct SendMsg<'a> {
 impl Future for SendMsg<'_> {
     type Output = Result<()>;
 
-    #[inline]
+    #[inline(always)]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
         let me = self.get_mut();
         // One operation per kind of content, so that each inlines into
@@ -203,7 +203,7 @@ struct RecvMsg<'a> {
 impl Future for RecvMsg<'_> {
     type Output = Result<Message>;
 
-    #[inline]
+    #[inline(always)]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<Message>> {
         self.get_mut().op.poll(cx, recv_msg_op)
     }
@@ -218,7 +218,7 @@ struct RecvInto<'a> {
 impl Future for RecvInto<'_> {
     type Output = Result<()>;
 
-    #[inline]
+    #[inline(always)]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
         let me = self.get_mut();
         let msg = &mut *me.msg;
