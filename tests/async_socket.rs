@@ -5,6 +5,8 @@
 
 mod common;
 
+use std::future::Future;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use common::{TIMEOUT, bind_tcp, inproc, socket, within};
@@ -510,6 +512,45 @@ async fn hwm_rounds_single_thread() -> Result<()> {
     let ctx = Context::new();
     let (push, pull) = hwm_sockets(&ctx, true, 2)?;
     hwm_rounds(push, pull, 20_000).await
+}
+
+/// Borrowed bytes stay borrowed by the send future until libzmq takes them:
+/// a send that has to wait sends exactly those bytes once the pipe drains,
+/// and a send dropped while it waits sends nothing.
+#[tokio::test(flavor = "current_thread")]
+async fn borrowed_bytes_wait_for_room_and_a_dropped_send_sends_nothing() -> Result<()> {
+    let ctx = Context::new();
+    let (push, pull) = hwm_sockets(&ctx, false, 1)?;
+    let mut queued = 0;
+    while push.try_send(&mut Message::from(format!("queued {queued}")))? {
+        queued += 1;
+        assert!(queued < 100, "the pipe never filled");
+    }
+    assert!(queued > 0, "nothing could be queued");
+
+    let cancelled = b"cancelled".to_vec();
+    {
+        let mut send = std::pin::pin!(push.send(&cancelled[..]));
+        let first = std::future::poll_fn(|cx| Poll::Ready(send.as_mut().poll(cx))).await;
+        assert!(first.is_pending(), "a send into a full pipe must wait");
+    }
+
+    let payload: Vec<u8> = (0..300u32).map(|i| (i % 251) as u8).collect();
+    let mut send = std::pin::pin!(push.send(&payload[..]));
+    let first = std::future::poll_fn(|cx| Poll::Ready(send.as_mut().poll(cx))).await;
+    assert!(first.is_pending(), "a send into a full pipe must wait");
+    for i in 0..queued {
+        let m = within("drain", pull.recv_string()).await?;
+        assert_eq!(m, format!("queued {i}"));
+    }
+    within("send after waiting", send).await?;
+    let m = within("recv the waiting send", pull.recv_msg()).await?;
+    assert_eq!(&m[..], &payload[..], "the borrowed bytes, as they were");
+    // The dropped send never reached libzmq: nothing else is queued.
+    push.send("last").await?;
+    assert_eq!(within("recv last", pull.recv_string()).await?, "last");
+    assert!(pull.try_recv_msg()?.is_none());
+    Ok(())
 }
 
 /// Both directions of one socket at once, from two tasks each side, through

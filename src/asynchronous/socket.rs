@@ -155,7 +155,8 @@ impl Future for SendMsg<'_> {
             None => return Poll::Ready(Ok(())),
             Some(Outgoing::Bytes(bytes)) => {
                 let bytes: &[u8] = bytes;
-                me.op.poll(cx, |s| Ok(s.send_slice_nowait(bytes)?.then_some(())))
+                me.op
+                    .poll(cx, |s| Ok(s.send_slice_nowait(bytes)?.then_some(())))
             }
             Some(Outgoing::Owned(msg)) => me.op.poll(cx, |s| send_op(s, msg)),
             Some(Outgoing::Borrowed(msg)) => me.op.poll(cx, |s| send_op(s, msg)),
