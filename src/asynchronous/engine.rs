@@ -749,23 +749,11 @@ impl Inner {
         self.poll_op_from(cx, slot, want, op, false)
     }
 
-    /// [`poll_op`](Self::poll_op) with a slot that has never been
-    /// registered (a future's first poll): the tries that only a registered
-    /// slot needs are left out.
+    /// [`poll_op`](Self::poll_op); `fresh`: `slot` has never been
+    /// registered (a future's first poll), so the tries that only a
+    /// registered slot needs are left out.
     #[inline(always)]
-    pub(crate) fn poll_op_fresh<R>(
-        &self,
-        cx: &mut Context<'_>,
-        slot: &mut Slot,
-        want: PollEvents,
-        op: impl FnMut(&Socket) -> Result<Option<R>>,
-    ) -> Poll<Result<R>> {
-        debug_assert!(!slot.is_registered());
-        self.poll_op_from(cx, slot, want, op, true)
-    }
-
-    #[inline(always)]
-    fn poll_op_from<R>(
+    pub(crate) fn poll_op_from<R>(
         &self,
         cx: &mut Context<'_>,
         slot: &mut Slot,
@@ -773,6 +761,7 @@ impl Inner {
         mut op: impl FnMut(&Socket) -> Result<Option<R>>,
         fresh: bool,
     ) -> Poll<Result<R>> {
+        debug_assert!(!fresh || !slot.is_registered());
         // Cooperative scheduling: a socket that is always ready must not
         // starve the other tasks of its worker thread. Checked before the
         // operation, so a yield never holds a message.

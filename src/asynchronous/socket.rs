@@ -95,7 +95,7 @@ impl<'a> Op<'a> {
         op: impl FnMut(&Socket) -> Result<Option<R>>,
     ) -> Poll<Result<R>> {
         let mut slot = Slot::default();
-        match self.inner.poll_op_fresh(cx, &mut slot, self.want, op) {
+        match self.inner.poll_op_from(cx, &mut slot, self.want, op, true) {
             // A completed operation has released its slot: dropping it is
             // a test.
             Poll::Ready(r) => Poll::Ready(r),
