@@ -4,7 +4,7 @@
 //! Non-blocking `try_*` calls report "would block" as `Ok(None)` when they
 //! return a value and `Ok(false)` when they return nothing.
 
-use std::ffi::c_void;
+use std::ffi::{c_int, c_void};
 
 use super::Socket;
 use crate::constants::SendFlags;
@@ -212,6 +212,22 @@ fn nowait_failed() -> Option<Result<bool>> {
     }
 }
 
+/// Runs a libzmq call made with `ZMQ_DONTWAIT` (its return code) until it is
+/// not interrupted: `Ok(true)` when it succeeded, `Ok(false)` when it would
+/// block, without making an [`Error`] for that (the async paths meet
+/// `EAGAIN` on every wait).
+#[inline(always)]
+fn nowait(mut call: impl FnMut() -> c_int) -> Result<bool> {
+    loop {
+        if call() >= 0 {
+            return Ok(true);
+        }
+        if let Some(r) = nowait_failed() {
+            return r;
+        }
+    }
+}
+
 impl Socket {
     #[inline]
     pub(crate) fn send_slice(&self, data: &[u8], flags: i32) -> Result<()> {
@@ -261,17 +277,10 @@ impl Socket {
     /// meets `EAGAIN` on every wait).
     #[inline(always)]
     pub(crate) fn recv_nowait(&self, msg: &mut Message) -> Result<bool> {
-        loop {
-            // SAFETY: as in `recv_raw`.
-            let rc =
-                unsafe { zmq_sys::zmq_msg_recv(msg.as_raw_mut(), self.raw, zmq_sys::ZMQ_DONTWAIT) };
-            if rc >= 0 {
-                return Ok(true);
-            }
-            if let Some(r) = nowait_failed() {
-                return r;
-            }
-        }
+        // SAFETY: as in `recv_raw`.
+        nowait(|| unsafe {
+            zmq_sys::zmq_msg_recv(msg.as_raw_mut(), self.raw, zmq_sys::ZMQ_DONTWAIT)
+        })
     }
 
     /// `zmq_msg_send` of one part with `ZMQ_DONTWAIT`: `Ok(false)` when it
@@ -279,17 +288,10 @@ impl Socket {
     #[inline(always)]
     #[cfg_attr(not(all(feature = "tokio", unix)), allow(dead_code))]
     pub(crate) fn send_nowait(&self, msg: &mut Message) -> Result<bool> {
-        loop {
-            // SAFETY: as in `send_message`.
-            let rc =
-                unsafe { zmq_sys::zmq_msg_send(msg.as_raw_mut(), self.raw, zmq_sys::ZMQ_DONTWAIT) };
-            if rc >= 0 {
-                return Ok(true);
-            }
-            if let Some(r) = nowait_failed() {
-                return r;
-            }
-        }
+        // SAFETY: as in `send_message`.
+        nowait(|| unsafe {
+            zmq_sys::zmq_msg_send(msg.as_raw_mut(), self.raw, zmq_sys::ZMQ_DONTWAIT)
+        })
     }
 
     /// Sends `data` (copied by libzmq) if the socket can take it now:
@@ -297,23 +299,15 @@ impl Socket {
     #[inline(always)]
     #[cfg_attr(not(all(feature = "tokio", unix)), allow(dead_code))]
     pub(crate) fn send_slice_nowait(&self, data: &[u8]) -> Result<bool> {
-        loop {
-            // SAFETY: as in `send_slice`.
-            let rc = unsafe {
-                zmq_sys::zmq_send(
-                    self.raw,
-                    data.as_ptr() as *const c_void,
-                    data.len(),
-                    zmq_sys::ZMQ_DONTWAIT,
-                )
-            };
-            if rc >= 0 {
-                return Ok(true);
-            }
-            if let Some(r) = nowait_failed() {
-                return r;
-            }
-        }
+        // SAFETY: as in `send_slice`.
+        nowait(|| unsafe {
+            zmq_sys::zmq_send(
+                self.raw,
+                data.as_ptr() as *const c_void,
+                data.len(),
+                zmq_sys::ZMQ_DONTWAIT,
+            )
+        })
     }
 
     /// Sends one message part (`zmq_send` / `zmq_msg_send`; pyzmq's

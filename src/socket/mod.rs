@@ -13,6 +13,7 @@ use std::ops::Range;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+#[cfg(all(feature = "tokio", unix))]
 pub(crate) use io::Outgoing;
 pub use io::Sendable;
 pub(crate) use monitor_link::{MonitorLink, Released};
