@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicUsize, Ordering}
 use futures_util::task::AtomicWaker;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Wake, Waker};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::io::Interest;
 use tokio::io::unix::AsyncFd;
@@ -18,6 +18,8 @@ use tokio::io::unix::AsyncFd;
 use crate::constants::{PollEvents, SocketType};
 use crate::error::{Error, Result};
 use crate::socket::Socket;
+
+use super::lock::{BiasedLock, Guard};
 
 /// How many times an operation is retried while `ZMQ_EVENTS` claims the
 /// socket is ready but the operation would still block, before waiting for
@@ -28,11 +30,30 @@ const TRUSTED_RETRIES: u32 = 2;
 
 /// How many operations on one socket may complete in a row, none of them
 /// having to wait, before the next one yields to the runtime once (tokio's
-/// task budget is 128 too). An always-ready socket then cannot starve the
-/// other tasks of its thread, and the count costs a relaxed load and store
-/// per operation, against two thread-local accesses and a guard for
-/// tokio's own budget.
+/// task budget is 128 too), unless they have taken less than [`SLICE`]:
+/// an always-ready socket cannot starve the other tasks of its thread, nor
+/// its timers and I/O, for longer than both. At most 255 (the countdown is
+/// the low byte of [`Inner::streak`]).
 const BUDGET: u32 = 128;
+
+/// How long a streak goes on after its [`BUDGET`] is spent, at least, before
+/// it yields.
+///
+/// A yield costs the runtime a turn of its I/O driver (an `epoll_wait`
+/// system call, about a microsecond), which 128 in-process operations of
+/// 50 ns each cannot carry: yielding after every 128 took 10 % of a
+/// single-thread send-and-receive loop's time. Operations of 100 µs or more
+/// (large copies) yield after 129 or so, as tokio's do after 128.
+const SLICE: Duration = Duration::from_micros(100);
+
+/// Once its [`BUDGET`] is spent, a streak looks at the clock every this
+/// many operations: the first look starts its [`SLICE`], the others see
+/// whether it is spent.
+const SLICE_EVERY: u32 = 32;
+
+/// [`Inner::streak`] at the start of a streak: no look yet, [`BUDGET`]
+/// operations to go before the first.
+const STREAK_START: u32 = BUDGET;
 
 /// The default of [`Inner::set_wait_here`]: how long an operation that
 /// would block waits for the socket's fd on its own thread before parking
@@ -56,15 +77,15 @@ const WAIT_HERE_BACKOFF_MIN: u32 = 16;
 /// See [`WAIT_HERE_BACKOFF_MIN`].
 const WAIT_HERE_BACKOFF_MAX: u32 = 4096;
 
-/// The lock of a driven socket. It is held only for one non-blocking libzmq
-/// call (or a short `with_socket` closure), so a thread that finds it taken
-/// yields until it is free instead of sleeping on a futex; its release is a
-/// plain store. (`std::sync::Mutex` releases with an atomic swap and checks
-/// for poisoning on both ends: those two atomic operations were most of an
-/// async operation's cycles.)
-type SocketLock = spin::mutex::SpinMutex<Socket, spin::relax::Yield>;
+/// The lock of a driven socket, biased to the thread that uses it (see
+/// [`BiasedLock`]). It is held only for one non-blocking libzmq call (or a
+/// short `with_socket` closure), so a thread that finds it taken yields
+/// until it is free instead of sleeping on a futex. (`std::sync::Mutex`
+/// releases with an atomic swap and checks for poisoning on both ends: those
+/// two atomic operations were most of an async operation's cycles.)
+type SocketLock = BiasedLock<Socket>;
 /// See [`SocketLock`].
-type SocketGuard<'a> = spin::mutex::SpinMutexGuard<'a, Socket, spin::relax::Yield>;
+type SocketGuard<'a> = Guard<'a, Socket>;
 
 /// The `ZMQ_FD` of a socket as tokio sees it. It does not own the fd:
 /// libzmq does, and closes it in `zmq_close`.
@@ -543,10 +564,17 @@ pub struct Inner {
     /// [`UNKNOWN`]. Written under the socket's lock; `with_socket`, the only
     /// way to change options of a driven socket, forgets them.
     timeouts: [AtomicI64; 2],
-    /// Operations completed in a row without waiting (see [`BUDGET`]). A
-    /// plain load and store: a lost update between two threads only moves
-    /// the next yield by an operation or two.
+    /// The operations completed in a row without waiting (see [`BUDGET`]):
+    /// in the low byte, how many are left before the next look at the
+    /// clock, above it how many looks were made. An operation costs a
+    /// relaxed load, a test of the low byte and a relaxed store of one less;
+    /// a lost update between two threads only moves the next yield by an
+    /// operation or two.
     streak: AtomicU32,
+    /// When the current streak's slice started (its [`BUDGET`]th operation):
+    /// [`epoch_micros`], which wraps every 71 minutes (a slice is 100 µs).
+    /// Plain loads and stores.
+    slice_start: AtomicU32,
     /// The runtime the fd is registered with: whether it has tasks.
     runtime: tokio::runtime::RuntimeMetrics,
     /// [`set_wait_here`](Self::set_wait_here), in microseconds (0: never).
@@ -608,7 +636,8 @@ impl Inner {
             waiters,
             kind,
             timeouts: [AtomicI64::new(UNKNOWN), AtomicI64::new(UNKNOWN)],
-            streak: AtomicU32::new(0),
+            streak: AtomicU32::new(STREAK_START),
+            slice_start: AtomicU32::new(0),
             runtime,
             wait_here_us: AtomicU32::new(if remote { 0 } else { micros(WAIT_HERE_DEFAULT) }),
             wait_here_auto: AtomicBool::new(true),
@@ -765,9 +794,12 @@ impl Inner {
         // Cooperative scheduling: a socket that is always ready must not
         // starve the other tasks of its worker thread. Checked before the
         // operation, so a yield never holds a message.
-        let streak = self.streak.load(Ordering::Relaxed);
-        if streak >= BUDGET {
-            return self.yield_once(cx);
+        let mut streak = self.streak.load(Ordering::Relaxed);
+        if streak as u8 == 0 {
+            match self.look_at_clock(streak) {
+                Some(next) => streak = next,
+                None => return self.yield_once(cx),
+            }
         }
         // Try first: when data is flowing this is the only libzmq call.
         let s = self.lock();
@@ -777,7 +809,7 @@ impl Inner {
         }
         match op(&s) {
             Ok(Some(v)) => {
-                self.streak.store(streak + 1, Ordering::Relaxed);
+                self.streak.store(streak - 1, Ordering::Relaxed);
                 self.done(s, slot, fresh);
                 Poll::Ready(Ok(v))
             }
@@ -786,18 +818,37 @@ impl Inner {
                 Poll::Ready(Err(e))
             }
             Ok(None) => {
-                self.streak.store(0, Ordering::Relaxed);
+                self.streak.store(STREAK_START, Ordering::Relaxed);
                 self.poll_op_wait(cx, slot, want, op, s)
             }
         }
     }
 
-    /// The budget of [`BUDGET`] operations in a row is spent: give the
-    /// thread to the other tasks once, and start a new budget.
+    /// A streak's countdown is at zero (`streak`): `None` when the streak
+    /// is to yield, its [`BUDGET`] and its [`SLICE`] spent; else the
+    /// streak's next value. The first look (at the end of the budget) starts
+    /// the slice.
+    #[cold]
+    #[inline(never)]
+    fn look_at_clock(&self, streak: u32) -> Option<u32> {
+        let looks = streak >> 8;
+        let now = epoch_micros();
+        if looks == 0 {
+            self.slice_start.store(now, Ordering::Relaxed);
+        } else if u128::from(now.wrapping_sub(self.slice_start.load(Ordering::Relaxed)))
+            >= SLICE.as_micros()
+        {
+            return None;
+        }
+        Some(((looks + 1).min(0xff_ffff) << 8) | SLICE_EVERY)
+    }
+
+    /// The streak's [`BUDGET`] and [`SLICE`] are spent: give the thread to the other tasks
+    /// once, and start a new streak.
     #[cold]
     #[inline(never)]
     fn yield_once<R>(&self, cx: &mut Context<'_>) -> Poll<R> {
-        self.streak.store(0, Ordering::Relaxed);
+        self.streak.store(STREAK_START, Ordering::Relaxed);
         cx.waker().wake_by_ref();
         Poll::Pending
     }
@@ -1119,6 +1170,15 @@ impl Inner {
             }
         }
     }
+}
+
+/// Microseconds since the first call in the process, wrapping at 2^32 (71
+/// minutes): the clock of [`SLICE`].
+fn epoch_micros() -> u32 {
+    static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    let since = EPOCH.get_or_init(Instant::now).elapsed().as_micros();
+    // Truncated on purpose: only differences of a few slices are used.
+    (since & u128::from(u32::MAX)) as u32
 }
 
 /// Whether `endpoint` is an in-process one.
