@@ -549,21 +549,18 @@ impl Drop for Slot {
 /// A socket driven by tokio: the socket behind a mutex (it is `!Sync`, and
 /// the halves of a split socket work from two tasks), its fd registration,
 /// and its waiters.
+///
+/// In declaration order (`repr(C)`): what every operation touches (the
+/// streak, the waiters' counts, the lock and the socket) lies together,
+/// 80 bytes after the fd, in two cache lines where the compiler's order
+/// spread it over three: with 2,000 sockets on one thread, each operation
+/// finds its socket's state out of the cache.
+#[repr(C)]
 pub struct Inner {
-    /// Declared first so that it is dropped first: the fd leaves the reactor
-    /// before `zmq_close` closes it.
+    /// Declared before `socket` so that it is dropped first: the fd leaves
+    /// the reactor before `zmq_close` closes it.
     fd: AsyncFd<NotifyFd>,
-    /// Held only for non-blocking libzmq calls, never across an `.await`.
-    socket: SocketLock,
     waiters: Arc<Waiters>,
-    /// `waiters` as a waker, the only waker ever given to `fd`.
-    fanout: Waker,
-    kind: Option<SocketType>,
-    /// `RCVTIMEO` and `SNDTIMEO`, in that order, as last read by an
-    /// operation that had to wait: milliseconds, [`NO_TIMEOUT`] or
-    /// [`UNKNOWN`]. Written under the socket's lock; `with_socket`, the only
-    /// way to change options of a driven socket, forgets them.
-    timeouts: [AtomicI64; 2],
     /// The operations completed in a row without waiting (see [`BUDGET`]):
     /// in the low byte, how many are left before the next look at the
     /// clock, above it how many looks were made. An operation costs a
@@ -575,19 +572,29 @@ pub struct Inner {
     /// [`epoch_micros`], which wraps every 71 minutes (a slice is 100 µs).
     /// Plain loads and stores.
     slice_start: AtomicU32,
+    /// Held only for non-blocking libzmq calls, never across an `.await`.
+    socket: SocketLock,
+    /// `waiters` as a waker, the only waker ever given to `fd`.
+    fanout: Waker,
+    /// `RCVTIMEO` and `SNDTIMEO`, in that order, as last read by an
+    /// operation that had to wait: milliseconds, [`NO_TIMEOUT`] or
+    /// [`UNKNOWN`]. Written under the socket's lock; `with_socket`, the only
+    /// way to change options of a driven socket, forgets them.
+    timeouts: [AtomicI64; 2],
     /// The runtime the fd is registered with: whether it has tasks.
     runtime: tokio::runtime::RuntimeMetrics,
     /// [`set_wait_here`](Self::set_wait_here), in microseconds (0: never).
     wait_here_us: AtomicU32,
-    /// Whether `wait_here_us` is still the default, which
-    /// [`note_endpoint`](Self::note_endpoint) turns off for a socket with
-    /// an endpoint that is not `inproc://`.
-    wait_here_auto: AtomicBool,
     /// Would-block operations still to park at once after a missed wait on
     /// the thread, and the length of the last such penalty (see
     /// [`WAIT_HERE_BACKOFF_MIN`]). Plain loads and stores, like `streak`.
     wait_here_skip: AtomicU32,
     wait_here_penalty: AtomicU32,
+    /// Whether `wait_here_us` is still the default, which
+    /// [`note_endpoint`](Self::note_endpoint) turns off for a socket with
+    /// an endpoint that is not `inproc://`.
+    wait_here_auto: AtomicBool,
+    kind: Option<SocketType>,
 }
 
 /// A cached timeout that is not known.
