@@ -551,10 +551,10 @@ impl Drop for Slot {
 /// and its waiters.
 ///
 /// In declaration order (`repr(C)`): what every operation touches (the
-/// streak, the waiters' counts, the lock and the socket) lies together,
-/// 80 bytes after the fd, in two cache lines where the compiler's order
-/// spread it over three: with 2,000 sockets on one thread, each operation
-/// finds its socket's state out of the cache.
+/// streak, the waiters' pointer, the lock and the socket) lies together,
+/// 80 bytes after the fd, for the case where it is out of the cache at each
+/// operation (2,000 sockets on one thread: 474 ns per message, against 469
+/// in the compiler's order before the biased lock, medians of 15).
 #[repr(C)]
 pub struct Inner {
     /// Declared before `socket` so that it is dropped first: the fd leaves
