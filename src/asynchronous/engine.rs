@@ -43,7 +43,8 @@ const BUDGET: u32 = 128;
 /// system call, about a microsecond), which 128 in-process operations of
 /// 50 ns each cannot carry: yielding after every 128 took 10 % of a
 /// single-thread send-and-receive loop's time. Operations of 100 µs or more
-/// (large copies) yield after 129 or so, as tokio's do after 128.
+/// (large copies) yield after 160 (the clock is read at the 128th and every
+/// [`SLICE_EVERY`] after), tokio's after 128.
 const SLICE: Duration = Duration::from_micros(100);
 
 /// Once its [`BUDGET`] is spent, a streak looks at the clock every this
