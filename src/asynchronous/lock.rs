@@ -221,12 +221,17 @@ fn heavy_barrier() {
     {
         // Only called once `heavy_barrier_available` said yes (a lock that
         // was never biased never revokes), and a registered process's
-        // private expedited barrier does not fail.
-        let rc = membarrier(cmd::PRIVATE_EXPEDITED);
-        assert_eq!(
-            rc, 0,
-            "membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) failed after registration"
-        );
+        // private expedited barrier does not fail. A child of `fork(2)` may
+        // not have inherited the registration: register again and retry.
+        if membarrier(cmd::PRIVATE_EXPEDITED) != 0 {
+            let rc = membarrier(cmd::REGISTER_PRIVATE_EXPEDITED);
+            let again = membarrier(cmd::PRIVATE_EXPEDITED);
+            assert!(
+                rc == 0 && again == 0,
+                "membarrier(2) failed after it was registered: {}",
+                std::io::Error::last_os_error()
+            );
+        }
     }
 }
 
