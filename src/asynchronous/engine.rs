@@ -621,10 +621,16 @@ impl Inner {
                 socket_type: kind.map_or_else(|| "thread-safe".to_string(), |k| k.to_string()),
             });
         }
-        let runtime = match tokio::runtime::Handle::try_current() {
-            Ok(handle) => handle.metrics(),
+        let handle = match tokio::runtime::Handle::try_current() {
+            Ok(handle) => handle,
             Err(e) => return Err(Error::Reactor(std::io::Error::other(e))),
         };
+        // On a current-thread runtime every task runs on one thread: the
+        // lock is biased to it. A multi-thread runtime moves tasks between
+        // its workers, which would revoke the bias (a process-wide barrier)
+        // of nearly every socket: the spin lock from the start.
+        let biased = handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::CurrentThread;
+        let runtime = handle.metrics();
         let remote = socket
             .last_endpoint()
             .is_ok_and(|ep| !ep.is_empty() && !is_inproc(&ep));
@@ -639,7 +645,7 @@ impl Inner {
         let waiters = Arc::new(Waiters::default());
         Ok(Inner {
             fd,
-            socket: SocketLock::new(socket),
+            socket: SocketLock::new(socket, biased),
             fanout: Waker::from(waiters.clone()),
             waiters,
             kind,

@@ -20,7 +20,9 @@
 //! life of a socket.
 //!
 //! Where `membarrier(2)` is missing (not Linux, an old kernel, a sandbox that
-//! refuses it), there is no bias: the spin lock from the start.
+//! refuses it), there is no bias: the spin lock from the start. Nor on a
+//! multi-thread runtime, whose workers take tasks from each other: nearly
+//! every socket would pay a revocation there.
 
 use std::cell::{Cell, UnsafeCell};
 use std::marker::PhantomData;
@@ -66,10 +68,11 @@ pub(crate) struct Guard<'a, T> {
 }
 
 impl<T> BiasedLock<T> {
-    pub(crate) fn new(value: T) -> BiasedLock<T> {
+    /// A lock around `value`; `biased`: whether it may be biased (else, and
+    /// without the heavy barrier, it is the spin lock only).
+    pub(crate) fn new(value: T, biased: bool) -> BiasedLock<T> {
         BiasedLock {
-            // Without the heavy barrier, no bias: the spin lock only.
-            owner: AtomicU64::new(if heavy_barrier_available() {
+            owner: AtomicU64::new(if biased && heavy_barrier_available() {
                 NO_OWNER
             } else {
                 REVOKED
@@ -253,7 +256,7 @@ mod tests {
 
     #[test]
     fn the_first_thread_owns_the_lock_and_keeps_it_alone() {
-        let lock = BiasedLock::new(Cell::new(0u32));
+        let lock = BiasedLock::new(Cell::new(0u32), true);
         for _ in 0..3 {
             let g = lock.lock();
             g.set(g.get() + 1);
@@ -273,7 +276,7 @@ mod tests {
     #[test]
     fn owner_and_another_thread_exclude_each_other() {
         const N: u64 = 200_000;
-        let lock = Arc::new(BiasedLock::new(Cell::new(0u64)));
+        let lock = Arc::new(BiasedLock::new(Cell::new(0u64), true));
         // Biased to this thread.
         drop(lock.lock());
         let other = std::thread::spawn({
@@ -305,7 +308,7 @@ mod tests {
     /// owner lets go.
     #[test]
     fn a_revoker_waits_for_the_owner_to_let_go() {
-        let lock = Arc::new(BiasedLock::new(Cell::new(0u32)));
+        let lock = Arc::new(BiasedLock::new(Cell::new(0u32), true));
         drop(lock.lock());
         let held = lock.lock();
         let entered = Arc::new(AtomicBool::new(false));
@@ -335,6 +338,13 @@ mod tests {
         if heavy_barrier_available() {
             assert_eq!(lock.owner.load(Ordering::Relaxed), REVOKED);
         }
+    }
+
+    #[test]
+    fn an_unbiased_lock_is_the_spin_lock() {
+        let lock = BiasedLock::new(Cell::new(0u32), false);
+        drop(lock.lock());
+        assert_eq!(lock.owner.load(Ordering::Relaxed), REVOKED);
     }
 
     #[test]
