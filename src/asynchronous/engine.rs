@@ -56,6 +56,10 @@ const SLICE_EVERY: u32 = 32;
 /// operations to go before the first.
 const STREAK_START: u32 = BUDGET;
 
+/// The bit of [`Inner::streak`] above its countdown: the streak's
+/// [`SLICE`] has started.
+const SLICE_STARTED: u32 = 1 << 8;
+
 /// The default of [`Inner::set_wait_here`]: how long an operation that
 /// would block waits for the socket's fd on its own thread before parking
 /// in the runtime, when the runtime has no other task (see
@@ -564,7 +568,7 @@ pub struct Inner {
     waiters: Arc<Waiters>,
     /// The operations completed in a row without waiting (see [`BUDGET`]):
     /// in the low byte, how many are left before the next look at the
-    /// clock, above it how many looks were made. An operation costs a
+    /// clock; [`SLICE_STARTED`] once the first look was made. An operation costs a
     /// relaxed load, a test of the low byte and a relaxed store of one less;
     /// a lost update between two threads only moves the next yield by an
     /// operation or two.
@@ -845,16 +849,15 @@ impl Inner {
     #[cold]
     #[inline(never)]
     fn look_at_clock(&self, streak: u32) -> Option<u32> {
-        let looks = streak >> 8;
         let now = epoch_micros();
-        if looks == 0 {
+        if streak & SLICE_STARTED == 0 {
             self.slice_start.store(now, Ordering::Relaxed);
         } else if u128::from(now.wrapping_sub(self.slice_start.load(Ordering::Relaxed)))
             >= SLICE.as_micros()
         {
             return None;
         }
-        Some(((looks + 1).min(0xff_ffff) << 8) | SLICE_EVERY)
+        Some(SLICE_STARTED | SLICE_EVERY)
     }
 
     /// The streak's [`BUDGET`] and [`SLICE`] are spent: give the thread to the other tasks
