@@ -158,6 +158,18 @@ fn sshd() -> Option<Sshd> {
 }
 
 /// Starts an sshd with `AllowTcpForwarding` set as given.
+/// Whether the server on `stream` greets as an SSH server ("SSH-"), within
+/// two seconds.
+fn says_ssh(mut stream: TcpStream) -> bool {
+    use std::io::Read;
+    let mut banner = [0u8; 4];
+    stream
+        .set_read_timeout(Some(Duration::from_secs(2)))
+        .is_ok()
+        && stream.read_exact(&mut banner).is_ok()
+        && &banner == b"SSH-"
+}
+
 fn sshd_with(allow_tcp_forwarding: bool) -> Option<Sshd> {
     if !Path::new(SSHD).is_file() {
         return skip(&format!(
@@ -265,7 +277,9 @@ fn sshd_with(allow_tcp_forwarding: bool) -> Option<Sshd> {
             if child.try_wait().expect("sshd status").is_some() {
                 break false;
             }
-            if TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_ok() {
+            // Up when sshd itself answers: its banner, not just any
+            // listener (another test may hold the port sshd failed to bind).
+            if TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_ok_and(says_ssh) {
                 break true;
             }
             assert!(
