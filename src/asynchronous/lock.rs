@@ -62,8 +62,9 @@ unsafe impl<T: Send> Sync for BiasedLock<T> {}
 /// owner's fast path relies on its guards being dropped on its thread.
 pub(crate) struct Guard<'a, T> {
     lock: &'a BiasedLock<T>,
-    /// `Some` when taken through the spin lock.
-    slow: Option<spin::mutex::SpinMutexGuard<'a, (), spin::relax::Yield>>,
+    /// Taken through the spin lock (whose guard was forgotten: this guard
+    /// releases it).
+    slow: bool,
     _not_send: PhantomData<*const ()>,
 }
 
@@ -103,7 +104,7 @@ impl<T> BiasedLock<T> {
             if self.owner.load(Ordering::Relaxed) == me {
                 return Guard {
                     lock: self,
-                    slow: None,
+                    slow: false,
                     _not_send: PhantomData,
                 };
             }
@@ -117,7 +118,15 @@ impl<T> BiasedLock<T> {
     #[cold]
     #[inline(never)]
     fn lock_slow(&self) -> Guard<'_, T> {
-        let slow = self.slow.lock();
+        // Released by the guard's drop (a plain flag there, rather than the
+        // spin lock's guard in an `Option`, keeps the fast path's guard in a
+        // register), also if what follows panics.
+        std::mem::forget(self.slow.lock());
+        let guard = Guard {
+            lock: self,
+            slow: true,
+            _not_send: PhantomData,
+        };
         match self.owner.load(Ordering::Relaxed) {
             REVOKED => {}
             // The first lock: biased to this thread from the next one on
@@ -136,11 +145,7 @@ impl<T> BiasedLock<T> {
         while self.owner_busy.load(Ordering::Acquire) {
             std::thread::yield_now();
         }
-        Guard {
-            lock: self,
-            slow: Some(slow),
-            _not_send: PhantomData,
-        }
+        guard
     }
 }
 
@@ -159,11 +164,14 @@ impl<T> Deref for Guard<'_, T> {
 impl<T> Drop for Guard<'_, T> {
     #[inline]
     fn drop(&mut self) {
-        if self.slow.is_none() {
+        if self.slow {
+            // SAFETY: this guard took the spin lock and forgot its guard
+            // (`lock_slow`); this drop is the one release of that lock.
+            unsafe { self.lock.slow.force_unlock() }
+        } else {
             // Publishes what the owner did to a revoker waiting for it.
             self.lock.owner_busy.store(false, Ordering::Release);
         }
-        // A slow guard releases the spin lock as its field drops.
     }
 }
 

@@ -23,21 +23,21 @@ use crate::serialize::Serializer;
 use crate::socket::{Outgoing, Sendable, Socket};
 use crate::tracker::MessageTracker;
 
-/// The state of one operation future: the socket, the event it waits for,
-/// and what it keeps once it has had to wait.
+/// The state of one operation future: the socket and what it keeps once it
+/// has had to wait. `IN`: it waits for `POLLIN` (a receive), else for
+/// `POLLOUT` (a send); a constant, so that the future need not store it.
 ///
 /// An operation that completes in its first poll (the usual case when data
 /// flows) never fills `wait`, and its drop is then a single test.
-struct Op<'a> {
+struct Op<'a, const IN: bool> {
     inner: &'a Inner,
-    want: PollEvents,
     /// `None` until the operation first has to wait. Dropped by `Op`'s
     /// `Drop`, so that the drop of an operation that never waited is one
     /// inlined test instead of a call to the drop glue.
     wait: ManuallyDrop<Option<Waiting>>,
 }
 
-impl Drop for Op<'_> {
+impl<const IN: bool> Drop for Op<'_, IN> {
     #[inline]
     fn drop(&mut self) {
         if self.wait.is_some() {
@@ -61,12 +61,23 @@ struct Waiting {
     timer: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
-impl<'a> Op<'a> {
+/// A receive's [`Op`].
+type RecvOp<'a> = Op<'a, true>;
+/// A send's [`Op`].
+type SendOp<'a> = Op<'a, false>;
+
+impl<'a, const IN: bool> Op<'a, IN> {
+    /// The event the operation waits for.
+    const WANT: PollEvents = if IN {
+        PollEvents::POLLIN
+    } else {
+        PollEvents::POLLOUT
+    };
+
     #[inline]
-    fn new(inner: &'a Inner, want: PollEvents) -> Op<'a> {
+    fn new(inner: &'a Inner) -> Op<'a, IN> {
         Op {
             inner,
-            want,
             wait: ManuallyDrop::new(None),
         }
     }
@@ -80,27 +91,22 @@ impl<'a> Op<'a> {
         let Some(wait) = &mut *self.wait else {
             return self.poll_first(cx, op);
         };
-        match self.inner.poll_op(cx, &mut wait.slot, self.want, op) {
+        match self.inner.poll_op(cx, &mut wait.slot, Self::WANT, op) {
             Poll::Ready(r) => Poll::Ready(r),
             Poll::Pending => poll_timer(&mut wait.timer, cx),
         }
     }
 
-    /// The first poll: a slot on the stack, kept only if the operation has
-    /// to wait (then it holds a registration).
+    /// The first poll: no slot until the operation has to wait (then
+    /// `start_waiting` keeps it, with its registration).
     #[inline(always)]
     fn poll_first<R>(
         &mut self,
         cx: &mut Context<'_>,
         op: impl FnMut(&Socket) -> Result<Option<R>>,
     ) -> Poll<Result<R>> {
-        let mut slot = Slot::default();
-        match self.inner.poll_op_from(cx, &mut slot, self.want, op, true) {
-            // A completed operation has released its slot: dropping it is
-            // a test.
-            Poll::Ready(r) => Poll::Ready(r),
-            Poll::Pending => self.start_waiting(cx, slot),
-        }
+        let inner = self.inner;
+        inner.poll_op_first(cx, Self::WANT, op, |cx, slot| self.start_waiting(cx, slot))
     }
 
     /// The operation has to wait for the first time: keeps its slot, and
@@ -109,7 +115,7 @@ impl<'a> Op<'a> {
     #[cold]
     #[inline(never)]
     fn start_waiting<R>(&mut self, cx: &mut Context<'_>, slot: Slot) -> Poll<Result<R>> {
-        let timer = match self.inner.timeout(self.want == PollEvents::POLLIN) {
+        let timer = match self.inner.timeout(IN) {
             Ok(Some(d)) if d.is_zero() => return Poll::Ready(Err(Error::Again)),
             Ok(Some(d)) => Some(Box::pin(tokio::time::sleep(d))),
             _ => None,
@@ -137,7 +143,7 @@ fn poll_timer<R>(
 /// takes it (a `&mut Message` is left untouched when the send would
 /// block).
 struct SendMsg<'a> {
-    op: Op<'a>,
+    op: SendOp<'a>,
     /// `None` once sent.
     out: Option<Outgoing<'a>>,
 }
@@ -177,7 +183,7 @@ impl Future for SendMsg<'_> {
 /// libzmq has taken it, the others are taken in the same call, so a dropped
 /// future has sent all parts or none.
 struct SendParts<'a> {
-    op: Op<'a>,
+    op: SendOp<'a>,
     parts: Vec<Message>,
 }
 
@@ -198,7 +204,7 @@ impl Future for SendParts<'_> {
 
 /// The future of [`AsyncSocket::recv`].
 struct RecvMsg<'a> {
-    op: Op<'a>,
+    op: RecvOp<'a>,
 }
 
 impl Future for RecvMsg<'_> {
@@ -212,7 +218,7 @@ impl Future for RecvMsg<'_> {
 
 /// The future of [`AsyncSocket::recv_msg_into`].
 struct RecvInto<'a> {
-    op: Op<'a>,
+    op: RecvOp<'a>,
     msg: &'a mut Message,
 }
 
@@ -229,7 +235,7 @@ impl Future for RecvInto<'_> {
 
 /// The future of [`AsyncSocket::recv_multipart`].
 struct RecvParts<'a> {
-    op: Op<'a>,
+    op: RecvOp<'a>,
 }
 
 impl Future for RecvParts<'_> {
@@ -299,37 +305,33 @@ impl Inner {
     #[inline]
     fn send_outgoing<'a>(&'a self, out: Outgoing<'a>) -> SendMsg<'a> {
         SendMsg {
-            op: Op::new(self, PollEvents::POLLOUT),
+            op: Op::new(self),
             out: Some(out),
         }
     }
 
     fn send_parts(&self, parts: Vec<Message>) -> SendParts<'_> {
         SendParts {
-            op: Op::new(self, PollEvents::POLLOUT),
+            op: Op::new(self),
             parts,
         }
     }
 
     #[inline]
     fn recv_msg(&self) -> RecvMsg<'_> {
-        RecvMsg {
-            op: Op::new(self, PollEvents::POLLIN),
-        }
+        RecvMsg { op: Op::new(self) }
     }
 
     #[inline]
     fn recv_into<'a>(&'a self, msg: &'a mut Message) -> RecvInto<'a> {
         RecvInto {
-            op: Op::new(self, PollEvents::POLLIN),
+            op: Op::new(self),
             msg,
         }
     }
 
     fn recv_parts(&self) -> RecvParts<'_> {
-        RecvParts {
-            op: Op::new(self, PollEvents::POLLIN),
-        }
+        RecvParts { op: Op::new(self) }
     }
 
     async fn poll_events(
