@@ -72,6 +72,30 @@ fn client_server_routing_id() -> Result<()> {
     Ok(())
 }
 
+/// `recv_many` on a thread-safe socket: waits for the first message, takes
+/// up to the limit, each with its routing id.
+#[test]
+fn thread_safe_recv_many() -> Result<()> {
+    let ctx = Context::new();
+    let (client, server) = client_server(&ctx)?;
+    for i in 0..3 {
+        client.send(format!("r{i}").as_str())?;
+    }
+    let mut got = Vec::new();
+    while got.len() < 3 {
+        let mut batch = [Message::new(), Message::new()];
+        let n = server.recv_many(&mut batch)?;
+        assert!((1..=2).contains(&n), "{n} messages");
+        got.extend(batch.into_iter().take(n));
+    }
+    for (i, m) in got.iter().enumerate() {
+        assert_eq!(*m, format!("r{i}").as_str());
+        assert_ne!(m.routing_id(), 0);
+    }
+    assert_eq!(server.recv_many(&mut [])?, 0);
+    Ok(())
+}
+
 #[test]
 fn multipart_is_a_typed_error() -> Result<()> {
     let ctx = Context::new();
@@ -707,6 +731,27 @@ async fn async_client_server() -> Result<()> {
     assert!(AsyncThreadSafeSocket::new(ts(&ctx, SocketType::Radio)?).is_ok());
     let back = client.into_socket().expect("last clone");
     assert_eq!(back.socket_type(), SocketType::Client);
+    Ok(())
+}
+
+#[tokio::test]
+async fn async_thread_safe_recv_many() -> Result<()> {
+    let ctx = Context::new();
+    let (client, server) = async_pair(&ctx).await?;
+    for i in 0..3 {
+        within(client.send(format!("r{i}").as_str())).await?;
+    }
+    let mut got = Vec::new();
+    while got.len() < 3 {
+        let mut batch = [Message::new(), Message::new()];
+        let n = within(server.recv_many(&mut batch)).await?;
+        assert!((1..=2).contains(&n), "{n} messages");
+        got.extend(batch.into_iter().take(n));
+    }
+    for (i, m) in got.iter().enumerate() {
+        assert_eq!(*m, format!("r{i}").as_str());
+    }
+    assert_eq!(within(server.recv_many(&mut [])).await?, 0);
     Ok(())
 }
 

@@ -108,6 +108,16 @@ impl Impl {
     }
 }
 
+/// `BENCH_RECV_MANY`: when set to a count, the throughput receivers of
+/// zmqx (blocking and async) take batches of at most that many messages
+/// with `recv_many` instead of one `recv_msg_into` per message.
+pub fn recv_many_limit() -> Option<usize> {
+    std::env::var("BENCH_RECV_MANY")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n > 0)
+}
+
 /// The parsed arguments of a zmqx tool.
 #[derive(Clone, Debug)]
 pub struct Args {

@@ -17,6 +17,17 @@ fn receive_all(s: &Socket, size: usize, count: u32) -> Result<Duration, BenchErr
     s.recv_msg_into(&mut msg)?;
     check_size(&msg, size)?;
     let start = Instant::now();
+    if let Some(limit) = crate::recv_many_limit() {
+        // The rest in batches (`BENCH_RECV_MANY`).
+        let mut batch: Vec<Message> = (0..limit).map(|_| Message::new()).collect();
+        let mut left = count as usize - 1;
+        while left > 0 {
+            let n = s.recv_many(&mut batch[..limit.min(left)])?;
+            batch[..n].iter().try_for_each(|m| check_size(m, size))?;
+            left -= n;
+        }
+        return Ok(start.elapsed());
+    }
     for _ in 1..count {
         s.recv_msg_into(&mut msg)?;
         check_size(&msg, size)?;

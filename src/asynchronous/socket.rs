@@ -216,6 +216,27 @@ impl Future for RecvMsg<'_> {
     }
 }
 
+/// The future of [`AsyncSocket::recv_many`].
+struct RecvMany<'a> {
+    op: RecvOp<'a>,
+    buffer: &'a mut [Message],
+}
+
+impl Future for RecvMany<'_> {
+    type Output = Result<usize>;
+
+    #[inline(always)]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<usize>> {
+        let me = self.get_mut();
+        let Some((first, rest)) = me.buffer.split_first_mut() else {
+            return Poll::Ready(Ok(0));
+        };
+        me.op.poll(cx, |s| {
+            Ok(s.recv_nowait(first)?.then(|| 1 + s.recv_queued(rest)))
+        })
+    }
+}
+
 /// The future of [`AsyncSocket::recv_msg_into`].
 struct RecvInto<'a> {
     op: RecvOp<'a>,
@@ -320,6 +341,14 @@ impl Inner {
     #[inline]
     fn recv_msg(&self) -> RecvMsg<'_> {
         RecvMsg { op: Op::new(self) }
+    }
+
+    #[inline]
+    fn recv_many<'a>(&'a self, buffer: &'a mut [Message]) -> RecvMany<'a> {
+        RecvMany {
+            op: Op::new(self),
+            buffer,
+        }
     }
 
     #[inline]
@@ -674,6 +703,27 @@ macro_rules! recv_methods {
             msg: &'a mut Message,
         ) -> impl Future<Output = Result<()>> + Send + 'a {
             self.inner.recv_into(msg)
+        }
+
+        /// Receives a batch of parts into `buffer`, reusing its messages:
+        /// waits for the first part as [`recv_msg`](Self::recv_msg) does
+        /// (`RCVTIMEO` applies), then takes those already queued, without
+        /// waiting, until `buffer` is full. Resolves to how many parts it
+        /// received, into `buffer[..n]`: at least one, unless `buffer` is
+        /// empty (then 0, at once). As [`Socket::recv_many`] (see there for
+        /// multipart messages and errors after the first part).
+        ///
+        /// One future, one lock and one readiness check serve the whole
+        /// batch, so a receiver that keeps up with a fast sender spends
+        /// less per message than with [`recv_msg_into`](Self::recv_msg_into).
+        ///
+        /// Cancel-safe: the parts are taken from libzmq only in the poll
+        /// that completes the future.
+        pub fn recv_many<'a>(
+            &'a self,
+            buffer: &'a mut [Message],
+        ) -> impl Future<Output = Result<usize>> + Send + 'a {
+            self.inner.recv_many(buffer)
         }
 
         /// Receives all parts of one message (pyzmq's `recv_multipart`).

@@ -253,6 +253,19 @@ impl AsyncThreadSafeSocket {
             .await
     }
 
+    /// Receives a batch of messages into `buffer`, reusing its messages,
+    /// waiting for the first only; as [`AsyncSocket::recv_many`](crate::AsyncSocket::recv_many).
+    /// Cancel-safe: the messages are taken in the poll that completes it.
+    pub async fn recv_many(&self, buffer: &mut [Message]) -> Result<usize> {
+        let Some((first, rest)) = buffer.split_first_mut() else {
+            return Ok(0);
+        };
+        self.ready_op(PollEvents::POLLIN, |s| {
+            Ok(s.try_recv_msg_into(first)?.then(|| 1 + s.recv_queued(rest)))
+        })
+        .await
+    }
+
     /// Gives the socket back once this is the last clone (`Err(self)`
     /// otherwise), after leaving the reactor.
     pub fn into_socket(self) -> std::result::Result<ThreadSafeSocket, AsyncThreadSafeSocket> {

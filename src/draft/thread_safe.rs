@@ -240,6 +240,24 @@ impl ThreadSafeSocket {
         self.socket.try_recv_msg()
     }
 
+    /// Receives a batch of messages into `buffer`, reusing its messages,
+    /// waiting for the first only; as [`Socket::recv_many`].
+    pub fn recv_many(&self, buffer: &mut [Message]) -> Result<usize> {
+        self.socket.recv_many(buffer)
+    }
+
+    /// Receives one message into `msg` without blocking: `Ok(false)` when
+    /// none is there.
+    pub(crate) fn try_recv_msg_into(&self, msg: &mut Message) -> Result<bool> {
+        self.socket.try_recv_msg_into(msg)
+    }
+
+    /// The messages already queued, into `slots`, without waiting (the
+    /// rest of a `recv_many`).
+    pub(crate) fn recv_queued(&self, slots: &mut [Message]) -> usize {
+        self.socket.recv_queued(slots)
+    }
+
     /// Starts monitoring with version-2 events; see
     /// [`Socket::monitor_events_v2`].
     pub fn monitor_events_v2(&self, events: Event) -> Result<MonitorV2> {

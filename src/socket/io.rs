@@ -441,6 +441,66 @@ impl Socket {
         self.recv_nowait(msg)
     }
 
+    /// Receives a batch of parts into `buffer`, reusing its messages as
+    /// [`recv_msg_into`](Self::recv_msg_into) does: waits for the first
+    /// part as [`recv_msg`](Self::recv_msg) does (`RCVTIMEO` applies), then
+    /// takes those already queued, without waiting, until `buffer` is full.
+    /// Returns how many parts it received, into `buffer[..n]`: at least one,
+    /// unless `buffer` is empty (then 0, at once). zmqx's addition (pyzmq
+    /// has none; tokio's `mpsc::Receiver::recv_many` is the same idea, with
+    /// a `Vec` to append to: here the messages are reused, so a loop over
+    /// batches allocates nothing).
+    ///
+    /// Each part is its own [`Message`]; [`Message::more`] tells where a
+    /// multipart message goes on (a batch may end inside one: the next call
+    /// continues it). After the first part, the batch ends at the first part
+    /// that is not there yet, or at an error, which is left for the next
+    /// call to report (a REQ socket, for one, fails a second receive with
+    /// [`Error::InvalidState`]): a received part is never dropped for it.
+    /// libzmq releases the old content of a message when it tries to receive
+    /// into it, so `buffer[n]` may be empty afterwards.
+    ///
+    /// ```
+    /// # fn main() -> zmqx::Result<()> {
+    /// let ctx = zmqx::Context::new();
+    /// let pull = ctx.socket(zmqx::SocketType::Pull)?;
+    /// pull.bind("inproc://recv-many-doc")?;
+    /// let push = ctx.socket(zmqx::SocketType::Push)?;
+    /// push.connect("inproc://recv-many-doc")?;
+    /// for i in 0..3 {
+    ///     push.send(format!("job {i}").as_str())?;
+    /// }
+    /// let mut batch: Vec<zmqx::Message> = (0..64).map(|_| zmqx::Message::new()).collect();
+    /// let n = pull.recv_many(&mut batch)?;
+    /// assert_eq!(n, 3);
+    /// assert_eq!(batch[2], "job 2");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn recv_many(&self, buffer: &mut [Message]) -> Result<usize> {
+        let Some((first, rest)) = buffer.split_first_mut() else {
+            return Ok(0);
+        };
+        self.recv_msg_into(first)?;
+        Ok(1 + self.recv_queued(rest))
+    }
+
+    /// Receives the parts already queued into `slots`, in order, without
+    /// waiting: the rest of a [`recv_many`](Self::recv_many). Stops at the
+    /// first part that is not there or fails (see there); returns how many
+    /// slots it filled.
+    #[inline]
+    pub(crate) fn recv_queued(&self, slots: &mut [Message]) -> usize {
+        let mut n = 0;
+        for slot in slots {
+            match self.recv_nowait(slot) {
+                Ok(true) => n += 1,
+                Ok(false) | Err(_) => break,
+            }
+        }
+        n
+    }
+
     /// Receives one part as a [`Message`] (pyzmq's `recv(copy=False)`),
     /// without copying it.
     #[inline]
