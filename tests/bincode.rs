@@ -5,10 +5,10 @@
 
 mod common;
 
-use common::{inproc, socket};
+use common::push_pull;
 use serde::{Deserialize, Serialize};
 use zmqx::serialize::{Bincode, Serializer};
-use zmqx::{Context, Error, Message, Result, Socket, SocketType};
+use zmqx::{Context, Error, Message, Result};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Job {
@@ -27,15 +27,6 @@ fn job() -> Job {
     }
 }
 
-fn pipe(ctx: &Context, name: &str) -> Result<(Socket, Socket)> {
-    let pull = socket(ctx, SocketType::Pull)?;
-    let ep = inproc(name);
-    pull.bind(&ep)?;
-    let push = socket(ctx, SocketType::Push)?;
-    push.connect(&ep)?;
-    Ok((push, pull))
-}
-
 fn standard() -> bincode::config::Configuration {
     bincode::config::standard()
 }
@@ -43,7 +34,7 @@ fn standard() -> bincode::config::Configuration {
 #[test]
 fn the_bytes_are_bincode_2_standard_both_ways() -> Result<()> {
     let ctx = Context::new();
-    let (push, pull) = pipe(&ctx, "bincode-wire")?;
+    let (push, pull) = push_pull(&ctx, "bincode-wire")?;
     // zmqx encodes what bincode encodes...
     push.send_bincode(&job())?;
     let raw = pull.recv_msg()?;
@@ -62,7 +53,7 @@ fn the_bytes_are_bincode_2_standard_both_ways() -> Result<()> {
 #[test]
 fn bad_bytes_and_trailing_bytes_hand_the_part_back() -> Result<()> {
     let ctx = Context::new();
-    let (push, pull) = pipe(&ctx, "bincode-bad")?;
+    let (push, pull) = push_pull(&ctx, "bincode-bad")?;
     push.send(&[0xffu8, 0xff, 0xff][..])?;
     match pull.recv_bincode::<Job>() {
         Err(Error::Deserialize { format, frames, .. }) => {
@@ -99,7 +90,7 @@ async fn async_sockets_have_bincode_postcard_and_their_errors() -> Result<()> {
     use std::time::Duration;
     use zmqx::AsyncSocket;
     let ctx = Context::new();
-    let (push, pull) = pipe(&ctx, "bincode-async")?;
+    let (push, pull) = push_pull(&ctx, "bincode-async")?;
     let push = AsyncSocket::new(push)?;
     let pull = AsyncSocket::new(pull)?;
     let t = Duration::from_secs(10);

@@ -5,18 +5,8 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{TIMEOUT, inproc, socket};
+use common::{TIMEOUT, inproc, push_pull, socket};
 use zmqx::{Context, Error, Message, Result, Socket, SocketType};
-
-/// PUSH connected to PULL over inproc (both with the tests' timeouts).
-fn push_pull(ctx: &Context, name: &str) -> Result<(Socket, Socket)> {
-    let pull = socket(ctx, SocketType::Pull)?;
-    let ep = inproc(name);
-    pull.bind(&ep)?;
-    let push = socket(ctx, SocketType::Push)?;
-    push.connect(&ep)?;
-    Ok((push, pull))
-}
 
 /// Sends five messages: "m0" .. "m3" in one part each, then "a"+"b" in two.
 fn send_six_parts(push: &Socket) -> Result<()> {

@@ -43,6 +43,17 @@ pub fn inproc(name: &str) -> String {
     format!("inproc://{name}-{}", N.fetch_add(1, Ordering::Relaxed))
 }
 
+/// PUSH connected to PULL over a fresh inproc endpoint named after `name`,
+/// both made by [`socket`]: `(push, pull)`.
+pub fn push_pull(ctx: &Context, name: &str) -> Result<(Socket, Socket)> {
+    let pull = socket(ctx, SocketType::Pull)?;
+    let ep = inproc(name);
+    pull.bind(&ep)?;
+    let push = socket(ctx, SocketType::Push)?;
+    push.connect(&ep)?;
+    Ok((push, pull))
+}
+
 /// A unique ipc endpoint in the temp directory.
 pub fn ipc(name: &str) -> String {
     use std::sync::atomic::{AtomicUsize, Ordering};
