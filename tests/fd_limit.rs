@@ -13,7 +13,7 @@ mod common;
 
 use std::fs::File;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use zmqx::{Context, Error, SocketType};
 
@@ -27,24 +27,16 @@ fn in_child(test: &str, body: impl FnOnce()) {
         body();
         return;
     }
-    let mut child = Command::new(std::env::current_exe().expect("test binary"))
+    let child = Command::new(std::env::current_exe().expect("test binary"))
         .args(["--exact", test, "--nocapture", "--test-threads=1"])
         .env(CHILD, test)
         .stdout(Stdio::inherit())
         .stderr(Stdio::inherit())
         .spawn()
         .expect("re-run the test binary");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("the child of {test} hung");
-        }
-        std::thread::sleep(Duration::from_millis(20));
+    let status = match common::wait_child(child, Duration::from_secs(60)) {
+        Ok(output) => output.status,
+        Err(e) => panic!("the child of {test} hung: {e}"),
     };
     use std::os::unix::process::ExitStatusExt;
     if let Some(signal) = status.signal() {

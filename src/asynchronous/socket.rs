@@ -228,12 +228,11 @@ impl Future for RecvMany<'_> {
     #[inline(always)]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<usize>> {
         let me = self.get_mut();
-        let Some((first, rest)) = me.buffer.split_first_mut() else {
+        if me.buffer.is_empty() {
             return Poll::Ready(Ok(0));
-        };
-        me.op.poll(cx, |s| {
-            Ok(s.recv_nowait(first)?.then(|| 1 + s.recv_queued(rest)))
-        })
+        }
+        let buffer = &mut *me.buffer;
+        me.op.poll(cx, |s| s.try_recv_many(buffer))
     }
 }
 

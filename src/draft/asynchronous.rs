@@ -257,13 +257,11 @@ impl AsyncThreadSafeSocket {
     /// waiting for the first only; as [`AsyncSocket::recv_many`](crate::AsyncSocket::recv_many).
     /// Cancel-safe: the messages are taken in the poll that completes it.
     pub async fn recv_many(&self, buffer: &mut [Message]) -> Result<usize> {
-        let Some((first, rest)) = buffer.split_first_mut() else {
+        if buffer.is_empty() {
             return Ok(0);
-        };
-        self.ready_op(PollEvents::POLLIN, |s| {
-            Ok(s.try_recv_msg_into(first)?.then(|| 1 + s.recv_queued(rest)))
-        })
-        .await
+        }
+        self.ready_op(PollEvents::POLLIN, |s| s.try_recv_many(buffer))
+            .await
     }
 
     /// Gives the socket back once this is the last clone (`Err(self)`

@@ -246,16 +246,10 @@ impl ThreadSafeSocket {
         self.socket.recv_many(buffer)
     }
 
-    /// Receives one message into `msg` without blocking: `Ok(false)` when
-    /// none is there.
-    pub(crate) fn try_recv_msg_into(&self, msg: &mut Message) -> Result<bool> {
-        self.socket.try_recv_msg_into(msg)
-    }
-
-    /// The messages already queued, into `slots`, without waiting (the
-    /// rest of a `recv_many`).
-    pub(crate) fn recv_queued(&self, slots: &mut [Message]) -> usize {
-        self.socket.recv_queued(slots)
+    /// [`recv_many`](Self::recv_many) without waiting: `Ok(None)` when no
+    /// message is there.
+    pub(crate) fn try_recv_many(&self, buffer: &mut [Message]) -> Result<Option<usize>> {
+        self.socket.try_recv_many(buffer)
     }
 
     /// Starts monitoring with version-2 events; see

@@ -485,12 +485,26 @@ impl Socket {
         Ok(1 + self.recv_queued(rest))
     }
 
+    /// [`recv_many`](Self::recv_many) without waiting for the first part:
+    /// `Ok(None)` when none is there (the async sockets' batch receive).
+    #[inline]
+    #[cfg_attr(
+        not(any(all(feature = "tokio", unix), feature = "draft")),
+        allow(dead_code)
+    )]
+    pub(crate) fn try_recv_many(&self, buffer: &mut [Message]) -> Result<Option<usize>> {
+        let Some((first, rest)) = buffer.split_first_mut() else {
+            return Ok(Some(0));
+        };
+        Ok(self.recv_nowait(first)?.then(|| 1 + self.recv_queued(rest)))
+    }
+
     /// Receives the parts already queued into `slots`, in order, without
     /// waiting: the rest of a [`recv_many`](Self::recv_many). Stops at the
     /// first part that is not there or fails (see there); returns how many
     /// slots it filled.
     #[inline]
-    pub(crate) fn recv_queued(&self, slots: &mut [Message]) -> usize {
+    fn recv_queued(&self, slots: &mut [Message]) -> usize {
         let mut n = 0;
         for slot in slots {
             match self.recv_nowait(slot) {
