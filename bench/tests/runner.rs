@@ -49,7 +49,9 @@ fn runner_prints_a_full_table() {
     // Header plus 2 transports x 2 sizes.
     assert_eq!(rows.len(), 5, "{stdout}");
     assert!(
-        rows[0].contains("zmqx/C") && rows[0].contains("async/sync"),
+        rows[0].contains("zmqx/C")
+            && rows[0].contains("async/sync")
+            && rows[0].contains("lat async/sync"),
         "{stdout}"
     );
     for row in &rows[1..] {

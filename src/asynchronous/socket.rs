@@ -529,6 +529,17 @@ macro_rules! socket_access {
         /// up by as much as the limit while this one waits: set zero there.
         /// The wait is `ppoll(2)` on `ZMQ_FD`; on platforms without it
         /// (macOS) operations always park at once.
+        ///
+        /// On a virtual machine, arming a kernel timer for so short a wait
+        /// can cost more than the wait saves. On a 2-core KVM guest (Linux
+        /// 6.18, the `haltpoll` idle driver) an in-process round trip took
+        /// 1.21× a blocking socket's with the default 100 µs, and 1.06–1.09×
+        /// with a limit of 4–10 ms (`bench-runner` with
+        /// `BENCH_BLOCKING_WAIT_US`, 9 rounds each); limits of 250 µs to 3 ms
+        /// were no better than 100 µs. The default stays at 100 µs, tokio's
+        /// guidance for the time between two `.await`s. A thread that does
+        /// nothing but this socket's work can take the longer limit, since
+        /// nothing else can be held up.
         pub fn set_blocking_wait(&self, limit: Duration) -> Result<()> {
             self.inner.set_wait_here(limit)
         }

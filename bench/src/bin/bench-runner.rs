@@ -428,6 +428,10 @@ fn print_table(cfg: &Config, cases: &[(Transport, usize)], samples: &[Vec<Sample
         }
         header.push_str(" async lat µs |");
         rule.push_str("---:|");
+        if z.is_some() {
+            header.push_str(" lat async/sync |");
+            rule.push_str("---:|");
+        }
     }
     println!("{header}\n{rule}");
     for (ci, &(t, size)) in cases.iter().enumerate() {
@@ -463,6 +467,9 @@ fn print_table(cfg: &Config, cases: &[(Transport, usize)], samples: &[Vec<Sample
                 row.push_str(&format!(" {} |", fmt_f(ratio(&s[ai].thr, &s[z].thr), 3)));
             }
             row.push_str(&format!(" {} |", fmt_f(lat(a), 2)));
+            if let Some(z) = z {
+                row.push_str(&format!(" {} |", fmt_f(ratio(&s[ai].lat, &s[z].lat), 3)));
+            }
         }
         println!("{row}");
     }
