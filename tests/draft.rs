@@ -562,10 +562,12 @@ fn poller_wakes_a_blocked_thread() -> Result<()> {
     // another thread sends.
     let ctx = Context::new();
     let (client, server) = client_server(&ctx)?;
+    let (tid_tx, tid_rx) = std::sync::mpsc::channel();
     std::thread::scope(|s| {
         let waiter = s.spawn(|| -> Result<Option<String>> {
             let mut poller = ZmqPoller::new()?;
             poller.add(&server, PollEvents::POLLIN, ())?;
+            tid_tx.send(common::thread_id()).expect("main thread");
             let started = Instant::now();
             let ready = poller.wait(Some(TIMEOUT))?.is_some();
             assert!(started.elapsed() < TIMEOUT);
@@ -576,7 +578,11 @@ fn poller_wakes_a_blocked_thread() -> Result<()> {
                     .unwrap_or_default()
             }))
         });
-        std::thread::sleep(Duration::from_millis(50));
+        // Sent once the waiter sleeps in the poller's wait.
+        let tid = tid_rx
+            .recv_timeout(TIMEOUT)
+            .expect("the waiter's thread id");
+        common::wait_until_blocked(tid);
         client.send("wake up")?;
         assert_eq!(waiter.join().expect("waiter")?.as_deref(), Some("wake up"));
         Ok(())

@@ -128,3 +128,49 @@ pub fn wait_child(mut child: Child, timeout: Duration) -> std::io::Result<std::p
         std::thread::sleep(Duration::from_millis(10));
     }
 }
+
+/// The calling thread's kernel id, for [`wait_until_blocked`].
+#[cfg(target_os = "linux")]
+pub fn thread_id() -> i32 {
+    // SAFETY: gettid(2) takes no argument and cannot fail.
+    unsafe { libc::gettid() }
+}
+
+/// Waits until thread `tid` of this process sleeps in the kernel (state `S`
+/// in `/proc/self/task/<tid>/stat`): the sign that a waiter has reached its
+/// blocking call (a poll), so that what follows wakes it rather than
+/// arriving before it waits. Panics after [`TIMEOUT`].
+#[cfg(target_os = "linux")]
+pub fn wait_until_blocked(tid: i32) {
+    let path = format!("/proc/self/task/{tid}/stat");
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        let stat = std::fs::read_to_string(&path).unwrap_or_default();
+        // The state follows the command name, which is in parentheses.
+        let state = stat
+            .rsplit_once(") ")
+            .and_then(|(_, rest)| rest.chars().next());
+        if state == Some('S') {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "thread {tid} did not block within {TIMEOUT:?} (state {state:?})"
+        );
+        std::thread::yield_now();
+    }
+}
+
+/// Elsewhere there is no thread id to look at: 0.
+#[cfg(not(target_os = "linux"))]
+pub fn thread_id() -> i32 {
+    0
+}
+
+/// Elsewhere there is no `/proc` to look at: a pause that lets the waiter
+/// reach its blocking call (what follows is correct either way; it only
+/// less surely arrives while the waiter waits).
+#[cfg(not(target_os = "linux"))]
+pub fn wait_until_blocked(_tid: i32) {
+    std::thread::sleep(Duration::from_millis(50));
+}
