@@ -2,7 +2,8 @@
 //! `AsyncSocket::set_blocking_wait`): a reply that comes within the limit is
 //! taken without parking, a reply that comes later is still heard, a peer in
 //! the same task costs only a few missed waits, the halves of a split socket
-//! on two threads lose no wakeup, and `RCVTIMEO` bounds the wait.
+//! on two threads lose no wakeup, `RCVTIMEO` bounds the wait, and an
+//! in-process wait looks at the socket before it sleeps.
 #![cfg(all(feature = "tokio", unix))]
 
 mod common;
@@ -10,6 +11,11 @@ mod common;
 use std::future::{Future, poll_fn};
 use std::pin::pin;
 use std::sync::mpsc;
+#[cfg(target_os = "linux")]
+use std::sync::{
+    Arc,
+    atomic::{AtomicBool, Ordering},
+};
 use std::task::Poll;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -314,6 +320,108 @@ async fn the_default_wait_is_for_in_process_sockets() -> Result<()> {
         s.blocking_wait(),
         Duration::from_micros(300),
         "a set limit stays"
+    );
+    Ok(())
+}
+
+/// How often the calling thread has gone to sleep in the kernel so far
+/// (`voluntary_ctxt_switches` of `/proc/thread-self/status`).
+#[cfg(target_os = "linux")]
+fn sleeps_of_this_thread() -> u64 {
+    let status = std::fs::read_to_string("/proc/thread-self/status").expect("/proc/thread-self");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("voluntary_ctxt_switches:"))
+        .and_then(|n| n.trim().parse().ok())
+        .expect("voluntary_ctxt_switches in /proc/thread-self/status")
+}
+
+/// `n` round trips of `req` with a peer that answers at once; how many of
+/// them put this thread to sleep.
+#[cfg(target_os = "linux")]
+async fn sleeps_per_round_trips(req: &AsyncSocket, n: u32) -> Result<u64> {
+    let before = sleeps_of_this_thread();
+    for i in 0..n {
+        req.send(&i.to_le_bytes()).await?;
+        assert_eq!(within("reply", req.recv_msg()).await?[..], i.to_le_bytes());
+    }
+    Ok(sleeps_of_this_thread() - before)
+}
+
+/// A REP on its own thread, bound to `ep`, that looks for requests without
+/// ever sleeping (so that it answers within microseconds) and echoes them,
+/// until the returned flag is set or `TIMEOUT` passes; and the endpoint it
+/// bound.
+#[cfg(target_os = "linux")]
+fn eager_echo(ctx: &Context, ep: &str) -> Result<(String, EagerEcho)> {
+    let rep = socket(ctx, SocketType::Rep)?;
+    let bound = rep.bind(ep)?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let stopped = stop.clone();
+    let thread = thread::spawn(move || -> Result<()> {
+        let deadline = Instant::now() + TIMEOUT;
+        while !stopped.load(Ordering::Relaxed) && Instant::now() < deadline {
+            match rep.try_recv_msg()? {
+                Some(m) => rep.send(m)?,
+                None => thread::yield_now(),
+            }
+        }
+        Ok(())
+    });
+    Ok((bound, EagerEcho { stop, thread }))
+}
+
+/// See [`eager_echo`].
+#[cfg(target_os = "linux")]
+struct EagerEcho {
+    stop: Arc<AtomicBool>,
+    thread: thread::JoinHandle<Result<()>>,
+}
+
+#[cfg(target_os = "linux")]
+impl EagerEcho {
+    fn stop(self) -> Result<()> {
+        self.stop.store(true, Ordering::Relaxed);
+        self.thread.join().expect("echo thread")
+    }
+}
+
+/// In-process, the wait on the thread first looks at the fd without
+/// sleeping: replies of a peer that answers within microseconds are taken
+/// without this thread going to sleep in the kernel (each sleep is a
+/// wake-up through the scheduler, about 30 µs on a virtual machine). Over
+/// tcp, with the same limit, the wait sleeps at once (libzmq's I/O threads
+/// need the CPU there), which shows that the count sees the sleeps. The
+/// best of three batches counts, for a loaded machine.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "current_thread")]
+async fn an_in_process_wait_looks_before_it_sleeps() -> Result<()> {
+    const N: u32 = 200;
+    let ctx = Context::new();
+
+    let (ep, peer) = eager_echo(&ctx, &inproc("wait-here-spin"))?;
+    let req = AsyncSocket::new(socket(&ctx, SocketType::Req)?)?;
+    req.connect(&ep)?;
+    let mut in_process = u64::MAX;
+    for _ in 0..3 {
+        in_process = in_process.min(sleeps_per_round_trips(&req, N).await?);
+    }
+    peer.stop()?;
+
+    let (ep, peer) = eager_echo(&ctx, "tcp://127.0.0.1:*")?;
+    let req = AsyncSocket::new(socket(&ctx, SocketType::Req)?)?;
+    req.set_blocking_wait(Duration::from_micros(100))?;
+    req.connect(&ep)?;
+    let over_tcp = sleeps_per_round_trips(&req, N).await?;
+    peer.stop()?;
+
+    assert!(
+        over_tcp >= u64::from(N) / 4,
+        "over tcp only {over_tcp} of {N} round trips slept: the count proves nothing"
+    );
+    assert!(
+        in_process < u64::from(N) / 8,
+        "in-process, {in_process} of {N} round trips slept (best of three batches)"
     );
     Ok(())
 }

@@ -126,11 +126,14 @@
 //!
 //! 7. Before parking in tokio, an operation that would block, with nobody
 //!    else waiting on its socket and no spawned task alive in the runtime,
-//!    first waits on its own thread for the fd to signal (`ppoll(2)`, up to
+//!    first waits on its own thread for the fd to signal (up to
 //!    [`AsyncSocket::set_blocking_wait`]: 100 µs by default for in-process
 //!    sockets, none once a socket has a tcp or ipc endpoint), as a blocking
 //!    socket waits: a peer that answers within microseconds costs no trip
-//!    through tokio's reactor and scheduler. Nothing is registered for so
+//!    through tokio's reactor and scheduler. In-process, the first 20 µs
+//!    look at the fd without sleeping (yielding the CPU between looks), the
+//!    rest sleeps in `ppoll(2)`: a peer that answers that soon costs no
+//!    wake-up through the kernel's scheduler either. Nothing is registered for so
 //!    short a wait; libzmq's mailbox has just been drained (step 2), so the
 //!    fd signals any change after it, as for `zmq_poll`. A wait that ends
 //!    without a signal parks as usual, after registering and looking at
