@@ -201,10 +201,35 @@ pub fn inproc_thr(a: &Args) -> Result<(), BenchError> {
     Ok(())
 }
 
-/// `inproc_lat`, async.
+/// `inproc_lat`, async. With `BENCH_SYNC_PEER` set, the echo side is a
+/// blocking zmqx socket (an async client of a blocking worker thread).
 pub fn inproc_lat(a: &Args) -> Result<(), BenchError> {
     let ctx = Context::new();
     let (size, count) = (a.size, a.count);
+    if std::env::var_os("BENCH_SYNC_PEER").is_some() {
+        let elapsed = block_on(async {
+            let s = socket(&ctx, SocketType::Req)?;
+            s.bind("inproc://lat_test")?;
+            let worker = {
+                let ctx = ctx.clone();
+                thread::spawn(move || -> Result<(), BenchError> {
+                    let s = crate::sync::socket(&ctx, SocketType::Rep)?;
+                    s.connect("inproc://lat_test")?;
+                    crate::sync::echo_all(&s, size, count)
+                })
+            };
+            let elapsed = ping_all(&s, size, count).await;
+            if elapsed.is_err() {
+                // Unblock the worker so the join below cannot hang.
+                ctx.shutdown()?;
+            }
+            let worked = worker.join().map_err(|_| BenchError::WorkerPanicked)?;
+            worked?;
+            elapsed
+        })?;
+        report_lat(size, count, elapsed);
+        return Ok(());
+    }
     let elapsed = two_threads(
         &ctx,
         SocketType::Req,

@@ -45,7 +45,7 @@ fn send_all(s: &Socket, size: usize, count: u32) -> Result<(), BenchError> {
 }
 
 /// Echoes `roundtrips` messages back: the REP side.
-fn echo_all(s: &Socket, size: usize, roundtrips: u32) -> Result<(), BenchError> {
+pub(crate) fn echo_all(s: &Socket, size: usize, roundtrips: u32) -> Result<(), BenchError> {
     let mut msg = Message::new();
     for _ in 0..roundtrips {
         s.recv_msg_into(&mut msg)?;
@@ -78,7 +78,7 @@ fn check_size(msg: &Message, size: usize) -> Result<(), BenchError> {
 
 /// A socket whose close waits for every queued message, as libzmq's default
 /// does (zmqx's default linger is one second, too short for a slow peer).
-fn socket(ctx: &Context, kind: SocketType) -> Result<Socket, BenchError> {
+pub(crate) fn socket(ctx: &Context, kind: SocketType) -> Result<Socket, BenchError> {
     let s = ctx.socket(kind)?;
     s.set_linger(None)?;
     Ok(s)
