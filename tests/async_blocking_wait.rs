@@ -324,6 +324,54 @@ async fn the_default_wait_is_for_in_process_sockets() -> Result<()> {
     Ok(())
 }
 
+/// The looks before sleeping follow the same default: 20 µs in-process,
+/// zero once there is a tcp or ipc endpoint (bound, connected, or before
+/// `AsyncSocket::new`); a set limit stays; over 10 ms is refused.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "current_thread")]
+async fn the_default_busy_wait_is_for_in_process_sockets() -> Result<()> {
+    let ctx = Context::new();
+    let on = Duration::from_micros(20);
+
+    let s = AsyncSocket::new(socket(&ctx, SocketType::Pull)?)?;
+    assert_eq!(s.busy_wait(), on, "no endpoint yet");
+    s.bind(&inproc("busy-wait-default"))?;
+    assert_eq!(s.busy_wait(), on, "inproc only");
+    let tcp = s.bind("tcp://127.0.0.1:*")?;
+    assert_eq!(s.busy_wait(), Duration::ZERO, "after a tcp bind");
+
+    let s = AsyncSocket::new(socket(&ctx, SocketType::Push)?)?;
+    s.connect(&common::ipc("busy-wait-default"))?;
+    assert_eq!(s.busy_wait(), Duration::ZERO, "after an ipc connect");
+
+    let plain = socket(&ctx, SocketType::Push)?;
+    plain.connect(&tcp)?;
+    let s = AsyncSocket::new(plain)?;
+    assert_eq!(s.busy_wait(), Duration::ZERO, "tcp before AsyncSocket::new");
+
+    let s = AsyncSocket::new(socket(&ctx, SocketType::Push)?)?;
+    s.set_busy_wait(Duration::from_micros(50))?;
+    s.connect(&tcp)?;
+    assert_eq!(
+        s.busy_wait(),
+        Duration::from_micros(50),
+        "a set limit stays"
+    );
+
+    let err = s
+        .set_busy_wait(Duration::from_millis(11))
+        .expect_err("11 ms accepted");
+    let text = err.to_string();
+    assert!(
+        matches!(err, Error::InvalidInput { .. })
+            && text.contains("set_busy_wait")
+            && text.contains("10ms"),
+        "{text}"
+    );
+    assert_eq!(s.busy_wait(), Duration::from_micros(50));
+    Ok(())
+}
+
 /// How often the calling thread has gone to sleep in the kernel so far
 /// (`voluntary_ctxt_switches` of `/proc/thread-self/status`).
 #[cfg(target_os = "linux")]
@@ -349,26 +397,31 @@ async fn sleeps_per_round_trips(req: &AsyncSocket, n: u32) -> Result<u64> {
 }
 
 /// A REP on its own thread, bound to `ep`, that looks for requests without
-/// ever sleeping (so that it answers within microseconds) and echoes them,
-/// until the returned flag is set or `TIMEOUT` passes; and the endpoint it
-/// bound.
+/// ever sleeping and echoes each after `work` spent on the CPU, until the
+/// returned flag is set or `TIMEOUT` passes.
 #[cfg(target_os = "linux")]
-fn eager_echo(ctx: &Context, ep: &str) -> Result<(String, EagerEcho)> {
+fn eager_echo(ctx: &Context, ep: &str, work: Duration) -> Result<EagerEcho> {
     let rep = socket(ctx, SocketType::Rep)?;
-    let bound = rep.bind(ep)?;
+    rep.bind(ep)?;
     let stop = Arc::new(AtomicBool::new(false));
     let stopped = stop.clone();
     let thread = thread::spawn(move || -> Result<()> {
         let deadline = Instant::now() + TIMEOUT;
         while !stopped.load(Ordering::Relaxed) && Instant::now() < deadline {
             match rep.try_recv_msg()? {
-                Some(m) => rep.send(m)?,
+                Some(m) => {
+                    let started = Instant::now();
+                    while started.elapsed() < work {
+                        std::hint::spin_loop();
+                    }
+                    rep.send(m)?;
+                }
                 None => thread::yield_now(),
             }
         }
         Ok(())
     });
-    Ok((bound, EagerEcho { stop, thread }))
+    Ok(EagerEcho { stop, thread })
 }
 
 /// See [`eager_echo`].
@@ -386,42 +439,46 @@ impl EagerEcho {
     }
 }
 
-/// In-process, the wait on the thread first looks at the fd without
-/// sleeping: replies of a peer that answers within microseconds are taken
-/// without this thread going to sleep in the kernel (each sleep is a
-/// wake-up through the scheduler, about 30 µs on a virtual machine). Over
-/// tcp, with the same limit, the wait sleeps at once (libzmq's I/O threads
-/// need the CPU there), which shows that the count sees the sleeps. The
-/// best of three batches counts, for a loaded machine.
+/// The wait on the thread first looks at the fd without sleeping: the
+/// replies of a peer that answers within the looks' limit are taken without
+/// this thread going to sleep in the kernel (each sleep is a wake-up
+/// through the scheduler, about 30 µs on a virtual machine). The peer works
+/// 200 µs per request, so that even a debug build's wait has begun when the
+/// reply comes, and the looks and the wait are set to 1 and 2 ms to cover
+/// it on a loaded machine (the default looks, 20 µs, are for peers that
+/// answer within microseconds). With the looks off (`set_busy_wait(ZERO)`)
+/// the same wait sleeps, which shows that the count sees the sleeps. The
+/// best of three batches counts.
 #[cfg(target_os = "linux")]
 #[tokio::test(flavor = "current_thread")]
-async fn an_in_process_wait_looks_before_it_sleeps() -> Result<()> {
-    const N: u32 = 200;
+async fn a_wait_looks_before_it_sleeps() -> Result<()> {
+    const N: u32 = 100;
     let ctx = Context::new();
-
-    let (ep, peer) = eager_echo(&ctx, &inproc("wait-here-spin"))?;
+    let ep = inproc("wait-here-spin");
+    let peer = eager_echo(&ctx, &ep, Duration::from_micros(200))?;
     let req = AsyncSocket::new(socket(&ctx, SocketType::Req)?)?;
     req.connect(&ep)?;
-    let mut in_process = u64::MAX;
-    for _ in 0..3 {
-        in_process = in_process.min(sleeps_per_round_trips(&req, N).await?);
-    }
-    peer.stop()?;
-
-    let (ep, peer) = eager_echo(&ctx, "tcp://127.0.0.1:*")?;
-    let req = AsyncSocket::new(socket(&ctx, SocketType::Req)?)?;
-    req.set_blocking_wait(Duration::from_micros(100))?;
-    req.connect(&ep)?;
-    let over_tcp = sleeps_per_round_trips(&req, N).await?;
+    req.set_blocking_wait(Duration::from_millis(2))?;
+    req.set_busy_wait(Duration::from_millis(1))?;
+    let best_of_three = async |req: &AsyncSocket| -> Result<u64> {
+        let mut best = u64::MAX;
+        for _ in 0..3 {
+            best = best.min(sleeps_per_round_trips(req, N).await?);
+        }
+        Ok(best)
+    };
+    let looking = best_of_three(&req).await?;
+    req.set_busy_wait(Duration::ZERO)?;
+    let not_looking = best_of_three(&req).await?;
     peer.stop()?;
 
     assert!(
-        over_tcp >= u64::from(N) / 4,
-        "over tcp only {over_tcp} of {N} round trips slept: the count proves nothing"
+        not_looking >= u64::from(N) / 2,
+        "without looks only {not_looking} of {N} round trips slept: the count proves nothing"
     );
     assert!(
-        in_process < u64::from(N) / 8,
-        "in-process, {in_process} of {N} round trips slept (best of three batches)"
+        looking < u64::from(N) / 8,
+        "looking first, {looking} of {N} round trips slept (best of three batches)"
     );
     Ok(())
 }

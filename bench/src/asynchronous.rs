@@ -28,19 +28,28 @@ pub fn block_on<T>(f: impl Future<Output = Result<T, BenchError>>) -> Result<T, 
 /// An async socket whose close waits for every queued message (libzmq's
 /// default, not zmqx's one-second linger). Must run inside the runtime.
 ///
-/// `BENCH_BLOCKING_WAIT_US` sets [`AsyncSocket::set_blocking_wait`] (in
-/// microseconds; unset: zmqx's default).
+/// `BENCH_BLOCKING_WAIT_US` sets [`AsyncSocket::set_blocking_wait`] and
+/// `BENCH_BUSY_WAIT_US` [`AsyncSocket::set_busy_wait`] (in microseconds;
+/// unset: zmqx's defaults).
 fn socket(ctx: &Context, kind: SocketType) -> Result<AsyncSocket, BenchError> {
     let s = ctx.socket(kind)?;
     s.set_linger(None)?;
     let s = AsyncSocket::new(s)?;
-    if let Some(us) = std::env::var("BENCH_BLOCKING_WAIT_US")
-        .ok()
-        .and_then(|v| v.parse().ok())
-    {
-        s.set_blocking_wait(Duration::from_micros(us))?;
+    if let Some(us) = env_micros("BENCH_BLOCKING_WAIT_US") {
+        s.set_blocking_wait(us)?;
+    }
+    if let Some(us) = env_micros("BENCH_BUSY_WAIT_US") {
+        s.set_busy_wait(us)?;
     }
     Ok(s)
+}
+
+/// The environment variable `name` as a number of microseconds.
+fn env_micros(name: &str) -> Option<Duration> {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map(Duration::from_micros)
 }
 
 #[inline]

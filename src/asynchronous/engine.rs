@@ -70,9 +70,10 @@ pub(crate) const WAIT_HERE_DEFAULT: Duration = Duration::from_micros(100);
 #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
 pub(crate) const WAIT_HERE_DEFAULT: Duration = Duration::ZERO;
 
-/// How long a wait on the thread first looks at the fd without sleeping
-/// (at most its limit), when every endpoint of the socket is in-process;
-/// then it sleeps in the kernel for the rest of its limit.
+/// The default of [`Inner::set_busy_wait`]: how long a wait on the thread
+/// first looks at the fd without sleeping (at most its limit), while every
+/// endpoint of the socket is in-process; then it sleeps in the kernel for
+/// the rest of its limit.
 ///
 /// A thread that sleeps is woken by its peer's `eventfd` write through the
 /// scheduler: on a virtual machine an inter-processor interrupt and the
@@ -87,9 +88,13 @@ pub(crate) const WAIT_HERE_DEFAULT: Duration = Duration::ZERO;
 /// against 13.1 µs sleeping at once and 20 µs looking without yielding).
 /// Over tcp and ipc the message comes through libzmq's I/O threads, which
 /// need those CPUs: looking there measured slower (99 µs one way against
-/// 81 µs sleeping at once, with a 100 µs limit), so it is only done
-/// in-process.
-const WAIT_HERE_SPIN: u32 = 20;
+/// 81 µs sleeping at once, with a 100 µs limit), so by default it is only
+/// done in-process.
+#[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
+pub(crate) const BUSY_WAIT_DEFAULT: Duration = Duration::from_micros(20);
+/// See above: without `ppoll(2)`, never.
+#[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
+pub(crate) const BUSY_WAIT_DEFAULT: Duration = Duration::ZERO;
 
 /// The longest [`Inner::set_wait_here`] accepts: a wait on the thread must
 /// stay short.
@@ -620,10 +625,12 @@ pub struct Inner {
     /// [`note_endpoint`](Self::note_endpoint) turns off for a socket with
     /// an endpoint that is not `inproc://`.
     wait_here_auto: AtomicBool,
-    /// Whether every endpoint bound or connected so far is `inproc://`:
-    /// then a wait on the thread looks at the fd without sleeping first
-    /// (see [`WAIT_HERE_SPIN`]).
-    inproc_only: AtomicBool,
+    /// [`set_busy_wait`](Self::set_busy_wait), in microseconds (0: never).
+    busy_wait_us: AtomicU32,
+    /// Whether `busy_wait_us` is still the default, which
+    /// [`note_endpoint`](Self::note_endpoint) turns off like
+    /// `wait_here_auto`.
+    busy_wait_auto: AtomicBool,
     kind: Option<SocketType>,
 }
 
@@ -684,7 +691,8 @@ impl Inner {
             runtime,
             wait_here_us: AtomicU32::new(if remote { 0 } else { micros(WAIT_HERE_DEFAULT) }),
             wait_here_auto: AtomicBool::new(true),
-            inproc_only: AtomicBool::new(!remote),
+            busy_wait_us: AtomicU32::new(if remote { 0 } else { micros(BUSY_WAIT_DEFAULT) }),
+            busy_wait_auto: AtomicBool::new(true),
             wait_here_skip: AtomicU32::new(0),
             wait_here_penalty: AtomicU32::new(0),
         })
@@ -1123,8 +1131,32 @@ impl Inner {
         Ok(())
     }
 
-    /// After `endpoint` was bound or connected: while the limit is the
-    /// default, an endpoint that is not in-process turns the wait off.
+    /// How long a wait on the thread first looks at the fd without sleeping
+    /// (zero: never).
+    pub(crate) fn busy_wait_limit(&self) -> Duration {
+        Duration::from_micros(u64::from(self.busy_wait_us.load(Ordering::Relaxed)))
+    }
+
+    /// Sets [`busy_wait_limit`](Self::busy_wait_limit); at most
+    /// [`WAIT_HERE_MAX`].
+    pub(crate) fn set_busy_wait(&self, limit: Duration) -> Result<()> {
+        if limit > WAIT_HERE_MAX {
+            return Err(Error::invalid(
+                "set_busy_wait",
+                format!(
+                    "{limit:?} is longer than the limit of {WAIT_HERE_MAX:?}: a wait on the \
+                     runtime's thread must stay short"
+                ),
+            ));
+        }
+        self.busy_wait_auto.store(false, Ordering::Relaxed);
+        self.busy_wait_us.store(micros(limit), Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// After `endpoint` was bound or connected: while the limits are the
+    /// defaults, an endpoint that is not in-process turns the wait and its
+    /// looks off (see [`BUSY_WAIT_DEFAULT`] for the looks).
     /// Over tcp and ipc, messages come through libzmq's I/O thread, and
     /// parking in tokio measured as quick as waiting here (tcp REQ/REP,
     /// Linux: 47.6 µs per half round trip parked, 55.3 µs waiting here,
@@ -1134,7 +1166,9 @@ impl Inner {
         if is_inproc(endpoint) {
             return;
         }
-        self.inproc_only.store(false, Ordering::Relaxed);
+        if self.busy_wait_auto.load(Ordering::Relaxed) {
+            self.busy_wait_us.store(0, Ordering::Relaxed);
+        }
         if self.wait_here_auto.load(Ordering::Relaxed) {
             self.wait_here_us.store(0, Ordering::Relaxed);
         }
@@ -1196,11 +1230,7 @@ impl Inner {
             }
         }
         drop(s);
-        let spin = if self.inproc_only.load(Ordering::Relaxed) {
-            WAIT_HERE_SPIN.min(limit)
-        } else {
-            0
-        };
+        let spin = self.busy_wait_us.load(Ordering::Relaxed).min(limit);
         if fd_signalled(self.fd.get_ref().0, limit, spin) {
             // Something changed: the caller tries its operation again, which
             // processes the commands as a look at `ZMQ_EVENTS` would. A
@@ -1306,7 +1336,7 @@ fn micros(d: Duration) -> u32 {
 /// Waits up to `micros` microseconds (less than a second) on this thread for
 /// `fd` to become readable: the first `spin` of them (at most `micros`)
 /// looking at it without sleeping, yielding the CPU between looks, the rest
-/// asleep in `ppoll(2)` (see [`WAIT_HERE_SPIN`]).
+/// asleep in `ppoll(2)` (see [`BUSY_WAIT_DEFAULT`]).
 #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
 fn fd_signalled(fd: RawFd, micros: u32, spin: u32) -> bool {
     let mut spun = 0;

@@ -131,9 +131,10 @@
 //!    sockets, none once a socket has a tcp or ipc endpoint), as a blocking
 //!    socket waits: a peer that answers within microseconds costs no trip
 //!    through tokio's reactor and scheduler. In-process, the first 20 µs
-//!    look at the fd without sleeping (yielding the CPU between looks), the
-//!    rest sleeps in `ppoll(2)`: a peer that answers that soon costs no
-//!    wake-up through the kernel's scheduler either. Nothing is registered for so
+//!    look at the fd without sleeping (yielding the CPU between looks;
+//!    [`AsyncSocket::set_busy_wait`]), the rest sleeps in `ppoll(2)`: a
+//!    peer that answers that soon costs no wake-up through the kernel's
+//!    scheduler either. Nothing is registered for so
 //!    short a wait; libzmq's mailbox has just been drained (step 2), so the
 //!    fd signals any change after it, as for `zmq_poll`. A wait that ends
 //!    without a signal parks as usual, after registering and looking at

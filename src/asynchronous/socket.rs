@@ -534,19 +534,10 @@ macro_rules! socket_access {
         /// two sockets, or a socket and a channel) can see the others held
         /// up by as much as the limit while this one waits: set zero there.
         /// The wait is on `ZMQ_FD`; on platforms without `ppoll(2)`
-        /// (macOS) operations always park at once. While every endpoint of
-        /// the socket is in-process, its first 20 µs (the whole limit if
-        /// shorter) look at the fd without sleeping, yielding the CPU
-        /// between looks (`sched_yield(2)`) so that a peer on the same CPU
-        /// runs; the rest sleeps in `ppoll(2)`. A thread that sleeps is woken
-        /// through the scheduler, which on a virtual machine costs exits to
-        /// the hypervisor (an interrupt to the other CPU, a re-armed timer):
-        /// on a 2-core KVM guest (Linux 6.18), `inproc_lat` took 4.0 µs one
-        /// way with an async socket against 32.5 µs with a blocking one
-        /// (1 B, 20,000 round trips, three runs each), and 0.30 s of CPU
-        /// time against 0.95 s. Over tcp and ipc the wait only sleeps:
-        /// libzmq's I/O threads need the CPUs there, and looking first
-        /// measured slower (99 µs one way against 81 µs).
+        /// (macOS) operations always park at once. Its first part looks at
+        /// the fd without sleeping ([`set_busy_wait`](Self::set_busy_wait):
+        /// 20 µs by default for an in-process socket), the rest sleeps in
+        /// `ppoll(2)`.
         pub fn set_blocking_wait(&self, limit: Duration) -> Result<()> {
             self.inner.set_wait_here(limit)
         }
@@ -554,6 +545,59 @@ macro_rules! socket_access {
         /// See [`set_blocking_wait`](Self::set_blocking_wait).
         pub fn blocking_wait(&self) -> Duration {
             self.inner.wait_here_limit()
+        }
+
+        /// Sets how much of a wait on the thread
+        /// ([`set_blocking_wait`](Self::set_blocking_wait)) looks at the
+        /// socket without sleeping before it sleeps in the kernel for the
+        /// rest (zero: never; at most 10 ms, else [`Error::InvalidInput`];
+        /// never longer than the wait itself). Shared by the halves of a
+        /// split socket. No pyzmq counterpart; what Linux's `SO_BUSY_POLL`
+        /// does for a network socket's wait (not libzmq's `ZMQ_BUSY_POLL`,
+        /// [`set_busy_poll`](Self::set_busy_poll), which sets that option on
+        /// the socket's tcp connections).
+        ///
+        /// The default is 20 µs for an in-process socket and zero once it
+        /// has an endpoint that is not `inproc://` (as for
+        /// `set_blocking_wait`); setting a limit fixes it. Each look is a
+        /// `ppoll(2)` that does not sleep, then `sched_yield(2)`, so that a
+        /// peer waiting for the same CPU runs.
+        ///
+        /// A thread that sleeps is woken through the kernel's scheduler,
+        /// which on a virtual machine costs exits to the hypervisor (an
+        /// interrupt to the other CPU, a re-armed timer). On a 2-core KVM
+        /// guest (Linux 6.18), `inproc_lat` (1 B, 20,000 round trips, three
+        /// runs each) took 4.0 µs one way with async sockets against 36 µs
+        /// with the looks off and 32.5 µs with blocking sockets, and 15–21 µs
+        /// of CPU time per round trip (user and system) against 68–70 µs
+        /// and 36–38 µs; an async client of a blocking echo thread, 11 µs
+        /// one way against 35 µs with the looks off. Over tcp and ipc,
+        /// libzmq's I/O threads need the CPUs: looking there measured
+        /// slower (99 µs one way against 81 µs sleeping at once), hence the
+        /// default. Set zero where CPU time matters more than latency (a
+        /// peer that takes longer than the looks to answer costs up to the
+        /// limit in CPU time per wait).
+        ///
+        /// ```
+        /// # #[tokio::main(flavor = "current_thread")]
+        /// # async fn main() -> zmqx::Result<()> {
+        /// use std::time::Duration;
+        /// let ctx = zmqx::Context::new();
+        /// let s = zmqx::AsyncSocket::new(ctx.socket(zmqx::SocketType::Req)?)?;
+        /// s.connect("inproc://worker")?;
+        /// // In-process: looks for 20 µs (on Linux), then sleeps. Sleep at
+        /// // once instead, for less CPU time:
+        /// s.set_busy_wait(Duration::ZERO)?;
+        /// assert_eq!(s.busy_wait(), Duration::ZERO);
+        /// # Ok(()) }
+        /// ```
+        pub fn set_busy_wait(&self, limit: Duration) -> Result<()> {
+            self.inner.set_busy_wait(limit)
+        }
+
+        /// See [`set_busy_wait`](Self::set_busy_wait).
+        pub fn busy_wait(&self) -> Duration {
+            self.inner.busy_wait_limit()
         }
     };
 }
