@@ -553,8 +553,8 @@ macro_rules! socket_access {
         /// rest (zero: never; at most 10 ms, else [`Error::InvalidInput`];
         /// never longer than the wait itself). Shared by the halves of a
         /// split socket. No pyzmq counterpart; what Linux's `SO_BUSY_POLL`
-        /// does for a network socket's wait (not libzmq's `ZMQ_BUSY_POLL`,
-        /// [`set_busy_poll`](Self::set_busy_poll), which sets that option on
+        /// does for a network socket's wait (not libzmq's DRAFT option
+        /// `ZMQ_BUSY_POLL`, `set_busy_poll`, which sets `SO_BUSY_POLL` on
         /// the socket's tcp connections).
         ///
         /// The default is 20 µs for an in-process socket and zero once it
