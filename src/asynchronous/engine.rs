@@ -1115,17 +1115,9 @@ impl Inner {
     /// Sets [`wait_here_limit`](Self::wait_here_limit); at most
     /// [`WAIT_HERE_MAX`].
     pub(crate) fn set_wait_here(&self, limit: Duration) -> Result<()> {
-        if limit > WAIT_HERE_MAX {
-            return Err(Error::invalid(
-                "set_blocking_wait",
-                format!(
-                    "{limit:?} is longer than the limit of {WAIT_HERE_MAX:?}: a wait on the \
-                     runtime's thread must stay short"
-                ),
-            ));
-        }
+        let us = limit_micros("set_blocking_wait", limit)?;
         self.wait_here_auto.store(false, Ordering::Relaxed);
-        self.wait_here_us.store(micros(limit), Ordering::Relaxed);
+        self.wait_here_us.store(us, Ordering::Relaxed);
         self.wait_here_skip.store(0, Ordering::Relaxed);
         self.wait_here_penalty.store(0, Ordering::Relaxed);
         Ok(())
@@ -1140,17 +1132,9 @@ impl Inner {
     /// Sets [`busy_wait_limit`](Self::busy_wait_limit); at most
     /// [`WAIT_HERE_MAX`].
     pub(crate) fn set_busy_wait(&self, limit: Duration) -> Result<()> {
-        if limit > WAIT_HERE_MAX {
-            return Err(Error::invalid(
-                "set_busy_wait",
-                format!(
-                    "{limit:?} is longer than the limit of {WAIT_HERE_MAX:?}: a wait on the \
-                     runtime's thread must stay short"
-                ),
-            ));
-        }
+        let us = limit_micros("set_busy_wait", limit)?;
         self.busy_wait_auto.store(false, Ordering::Relaxed);
-        self.busy_wait_us.store(micros(limit), Ordering::Relaxed);
+        self.busy_wait_us.store(us, Ordering::Relaxed);
         Ok(())
     }
 
@@ -1325,6 +1309,21 @@ fn epoch_micros() -> u32 {
 /// Whether `endpoint` is an in-process one.
 fn is_inproc(endpoint: &str) -> bool {
     endpoint.starts_with("inproc://")
+}
+
+/// A limit given to `setter`, in whole microseconds: at most
+/// [`WAIT_HERE_MAX`], else [`Error::InvalidInput`] naming the setter.
+fn limit_micros(setter: &str, limit: Duration) -> Result<u32> {
+    if limit > WAIT_HERE_MAX {
+        return Err(Error::invalid(
+            setter,
+            format!(
+                "{limit:?} is longer than the limit of {WAIT_HERE_MAX:?}: a wait on the \
+                 runtime's thread must stay short"
+            ),
+        ));
+    }
+    Ok(micros(limit))
 }
 
 /// `d` in whole microseconds, saturated (the limits are at most
