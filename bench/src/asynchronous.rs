@@ -172,26 +172,38 @@ fn two_threads<T: Send + 'static>(
     block_on(async {
         let s = socket(ctx, bind)?;
         s.bind(endpoint)?;
-        let worker = {
-            let ctx = ctx.clone();
-            thread::spawn(move || {
-                block_on(async {
-                    let s = socket(&ctx, connect)?;
-                    s.connect(endpoint)?;
-                    worker(s).await
-                })
+        beside(ctx, main(s), move |ctx| {
+            block_on(async {
+                let s = socket(&ctx, connect)?;
+                s.connect(endpoint)?;
+                worker(s).await
             })
-        };
-        let result = main(s).await;
-        if result.is_err() {
-            // Unblock the worker so the join below cannot hang.
-            ctx.shutdown()?;
-        }
-        let worked = worker.join().map_err(|_| BenchError::WorkerPanicked)?;
-        let value = result?;
-        worked?;
-        Ok(value)
+        })
+        .await
     })
+}
+
+/// Awaits `main` here while `worker` runs on another thread with a clone of
+/// `ctx`; when `main` fails, shuts `ctx` down so that the worker cannot hang
+/// the join. `main`'s error comes first, then the worker's.
+async fn beside<T>(
+    ctx: &Context,
+    main: impl Future<Output = Result<T, BenchError>>,
+    worker: impl FnOnce(Context) -> Result<(), BenchError> + Send + 'static,
+) -> Result<T, BenchError> {
+    let worker = {
+        let ctx = ctx.clone();
+        thread::spawn(move || worker(ctx))
+    };
+    let result = main.await;
+    if result.is_err() {
+        // Unblock the worker so the join below cannot hang.
+        ctx.shutdown()?;
+    }
+    let worked = worker.join().map_err(|_| BenchError::WorkerPanicked)?;
+    let value = result?;
+    worked?;
+    Ok(value)
 }
 
 /// `inproc_thr`, async.
@@ -219,22 +231,12 @@ pub fn inproc_lat(a: &Args) -> Result<(), BenchError> {
         let elapsed = block_on(async {
             let s = socket(&ctx, SocketType::Req)?;
             s.bind("inproc://lat_test")?;
-            let worker = {
-                let ctx = ctx.clone();
-                thread::spawn(move || -> Result<(), BenchError> {
-                    let s = crate::sync::socket(&ctx, SocketType::Rep)?;
-                    s.connect("inproc://lat_test")?;
-                    crate::sync::echo_all(&s, size, count)
-                })
-            };
-            let elapsed = ping_all(&s, size, count).await;
-            if elapsed.is_err() {
-                // Unblock the worker so the join below cannot hang.
-                ctx.shutdown()?;
-            }
-            let worked = worker.join().map_err(|_| BenchError::WorkerPanicked)?;
-            worked?;
-            elapsed
+            beside(&ctx, ping_all(&s, size, count), move |ctx| {
+                let s = crate::sync::socket(&ctx, SocketType::Rep)?;
+                s.connect("inproc://lat_test")?;
+                crate::sync::echo_all(&s, size, count)
+            })
+            .await
         })?;
         report_lat(size, count, elapsed);
         return Ok(());

@@ -1438,13 +1438,18 @@ mod tests {
         }
 
         // Written while the wait looks (a limit of almost a second, all of
-        // it looking; the writer lets the wait begin first): seen long
-        // before the limit.
-        let writer = std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(2));
-            tx.write_all(b"x").expect("write");
-            tx
+        // it looking; the writer starts when the wait is about to begin):
+        // seen long before the limit.
+        let go = std::sync::Arc::new(std::sync::Barrier::new(2));
+        let writer = std::thread::spawn({
+            let go = go.clone();
+            move || {
+                go.wait();
+                tx.write_all(b"x").expect("write");
+                tx
+            }
         });
+        go.wait();
         let start = Instant::now();
         assert!(fd_signalled(fd, 999_000, 999_000), "the write was not seen");
         assert!(start.elapsed() < Duration::from_millis(500));

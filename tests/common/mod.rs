@@ -167,10 +167,10 @@ pub fn thread_id() -> i32 {
     0
 }
 
-/// Elsewhere there is no `/proc` to look at: a pause that lets the waiter
-/// reach its blocking call (what follows is correct either way; it only
-/// less surely arrives while the waiter waits).
+/// Elsewhere there is no `/proc` to look at: gives the waiter the CPU once
+/// (what follows is correct either way; it only less surely arrives while
+/// the waiter waits).
 #[cfg(not(target_os = "linux"))]
 pub fn wait_until_blocked(_tid: i32) {
-    std::thread::sleep(Duration::from_millis(50));
+    std::thread::yield_now();
 }
