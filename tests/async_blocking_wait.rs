@@ -265,20 +265,25 @@ async fn the_receive_timeout_bounds_the_wait() -> Result<()> {
     Ok(())
 }
 
+/// `set` (a limit of 11 ms) was refused as invalid input naming `setter`
+/// and the 10 ms limit.
+fn refused_over_ten_milliseconds(set: Result<()>, setter: &str) {
+    let err = set.expect_err("11 ms accepted");
+    let text = err.to_string();
+    assert!(
+        matches!(err, Error::InvalidInput { .. }) && text.contains(setter) && text.contains("10ms"),
+        "{text}"
+    );
+}
+
 /// Longer than 10 ms is refused, naming the setter and the limit.
 #[tokio::test(flavor = "current_thread")]
 async fn a_limit_above_ten_milliseconds_is_refused() -> Result<()> {
     let ctx = Context::new();
     let s = AsyncSocket::new(socket(&ctx, SocketType::Pull)?)?;
-    let err = s
-        .set_blocking_wait(Duration::from_millis(11))
-        .expect_err("11 ms accepted");
-    let text = err.to_string();
-    assert!(
-        matches!(err, Error::InvalidInput { .. })
-            && text.contains("set_blocking_wait")
-            && text.contains("10ms"),
-        "{text}"
+    refused_over_ten_milliseconds(
+        s.set_blocking_wait(Duration::from_millis(11)),
+        "set_blocking_wait",
     );
     assert_eq!(s.blocking_wait(), Duration::from_micros(100));
     Ok(())
@@ -358,16 +363,7 @@ async fn the_default_busy_wait_is_for_in_process_sockets() -> Result<()> {
         "a set limit stays"
     );
 
-    let err = s
-        .set_busy_wait(Duration::from_millis(11))
-        .expect_err("11 ms accepted");
-    let text = err.to_string();
-    assert!(
-        matches!(err, Error::InvalidInput { .. })
-            && text.contains("set_busy_wait")
-            && text.contains("10ms"),
-        "{text}"
-    );
+    refused_over_ten_milliseconds(s.set_busy_wait(Duration::from_millis(11)), "set_busy_wait");
     assert_eq!(s.busy_wait(), Duration::from_micros(50));
     Ok(())
 }
