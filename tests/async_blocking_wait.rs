@@ -478,3 +478,53 @@ async fn a_wait_looks_before_it_sleeps() -> Result<()> {
     );
     Ok(())
 }
+
+/// The CPU time the calling thread has used so far.
+#[cfg(target_os = "linux")]
+fn cpu_time_of_this_thread() -> Duration {
+    let mut t = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `t` is a valid, writable timespec, and the clock is one every
+    // Linux kernel has.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &raw mut t) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
+    Duration::new(
+        u64::try_from(t.tv_sec).expect("seconds"),
+        u32::try_from(t.tv_nsec).expect("nanoseconds"),
+    )
+}
+
+/// Looks that do not pay off back off: with a peer that answers each
+/// request after 2 ms of work and 0.5 ms of looks, after four misses in a row
+/// a wait whose looks missed makes the next one, then two, four… (up to 64)
+/// waits sleep at once. Sixty round trips then look in about ten waits: some
+/// 5 ms of CPU time, where looking every time spends 30 ms.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "current_thread")]
+async fn looks_that_miss_back_off() -> Result<()> {
+    const N: u32 = 60;
+    let ctx = Context::new();
+    let ep = inproc("wait-here-slow-peer");
+    let peer = eager_echo(&ctx, &ep, Duration::from_millis(2))?;
+    let req = AsyncSocket::new(socket(&ctx, SocketType::Req)?)?;
+    req.connect(&ep)?;
+    req.set_blocking_wait(Duration::from_millis(5))?;
+    req.set_busy_wait(Duration::from_micros(500))?;
+    let (started, cpu_before) = (Instant::now(), cpu_time_of_this_thread());
+    sleeps_per_round_trips(&req, N).await?;
+    let (took, cpu) = (started.elapsed(), cpu_time_of_this_thread() - cpu_before);
+    peer.stop()?;
+
+    assert!(
+        took >= Duration::from_millis(2) * N,
+        "{N} round trips in {took:?}: the peer did not work 2 ms per request"
+    );
+    assert!(
+        cpu < Duration::from_millis(15),
+        "{cpu:?} of CPU time for {N} round trips with a peer that answers after 2 ms and \
+         0.5 ms of looks: the looks did not back off"
+    );
+    Ok(())
+}

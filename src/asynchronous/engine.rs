@@ -101,12 +101,101 @@ pub(crate) const BUSY_WAIT_DEFAULT: Duration = Duration::ZERO;
 pub(crate) const WAIT_HERE_MAX: Duration = Duration::from_millis(10);
 
 /// After a wait on the thread that ended without the socket becoming ready,
-/// the next this many would-block operations (doubling on each further
-/// miss, up to [`WAIT_HERE_BACKOFF_MAX`]) park at once: a socket whose peer
-/// is slow, or whose peer runs in the same task, pays for a miss rarely.
-const WAIT_HERE_BACKOFF_MIN: u32 = 16;
-/// See [`WAIT_HERE_BACKOFF_MIN`].
-const WAIT_HERE_BACKOFF_MAX: u32 = 4096;
+/// the next 16 would-block operations (doubling on each further miss, up to
+/// 4,096) park at once: a socket whose peer is slow, or whose peer runs in
+/// the same task, pays for a miss rarely.
+const WAIT_HERE_BACKOFF: BackoffPolicy = BackoffPolicy {
+    tolerated: 0,
+    min: 16,
+    max: 4096,
+};
+
+/// After a wait on the thread whose looks ([`BUSY_WAIT_DEFAULT`]) missed a
+/// slow peer (the fd signalled [`LOOK_SLOW_FACTOR`] times the looks' length
+/// after the wait began, or never), the next wait sleeps at once, then two,
+/// four… (up to 64) after each further miss: looks that do not pay off are
+/// CPU time lost (a peer that answers after 200 µs costs the whole look per
+/// wait). A wait whose looks see the signal ends the backoff; a socket whose
+/// peer is slow still looks once in 65 waits, to notice a quick peer again.
+/// Four misses in a row are tolerated first: a burst of them (the thread
+/// preempted) should not make a quick pair sleep.
+const LOOK_BACKOFF: BackoffPolicy = BackoffPolicy {
+    tolerated: 4,
+    min: 1,
+    max: 64,
+};
+
+/// See [`LOOK_BACKOFF`]: a signal that comes after the looks but within
+/// three times their length is not a miss. The peer was quick but had
+/// itself to wake up first (about 30 µs on a virtual machine): counting those
+/// made two async sockets in ping-pong, once one backed off and slept, miss
+/// each other's looks in turn and sleep for good.
+const LOOK_SLOW_FACTOR: u32 = 3;
+
+/// How a [`Backoff`] answers misses: the first `tolerated` misses in a row
+/// skip nothing, the next skips `min` attempts, each further one twice as
+/// many as the last, up to `max`.
+#[derive(Debug)]
+struct BackoffPolicy {
+    tolerated: u32,
+    min: u32,
+    max: u32,
+}
+
+/// An exponential backoff after misses (see [`BackoffPolicy`]):
+/// [`skip`](Self::skip) says whether to skip the attempt this time; a hit
+/// resets it. Plain loads and stores: the socket's operations do not race on
+/// it, and a lost update only shifts the backoff by one.
+#[derive(Debug, Default)]
+struct Backoff {
+    /// Attempts still to skip.
+    skip: AtomicU32,
+    /// The length of the last penalty.
+    penalty: AtomicU32,
+    /// Misses since the last hit.
+    misses: AtomicU32,
+}
+
+impl Backoff {
+    /// Whether this attempt is skipped (counts it).
+    #[inline]
+    fn skip(&self) -> bool {
+        let skip = self.skip.load(Ordering::Relaxed);
+        if skip == 0 {
+            return false;
+        }
+        self.skip.store(skip - 1, Ordering::Relaxed);
+        true
+    }
+
+    #[inline]
+    fn hit(&self) {
+        if self.misses.load(Ordering::Relaxed) != 0 {
+            self.reset();
+        }
+    }
+
+    fn miss(&self, policy: &BackoffPolicy) {
+        let misses = self.misses.load(Ordering::Relaxed).saturating_add(1);
+        self.misses.store(misses, Ordering::Relaxed);
+        if misses <= policy.tolerated {
+            return;
+        }
+        let penalty = self
+            .penalty
+            .load(Ordering::Relaxed)
+            .saturating_mul(2)
+            .clamp(policy.min, policy.max);
+        self.penalty.store(penalty, Ordering::Relaxed);
+        self.skip.store(penalty, Ordering::Relaxed);
+    }
+
+    fn reset(&self) {
+        self.skip.store(0, Ordering::Relaxed);
+        self.penalty.store(0, Ordering::Relaxed);
+        self.misses.store(0, Ordering::Relaxed);
+    }
+}
 
 /// The lock of a driven socket, biased to the thread that uses it (see
 /// [`BiasedLock`]). It is held only for one non-blocking libzmq call (or a
@@ -616,11 +705,9 @@ pub struct Inner {
     runtime: tokio::runtime::RuntimeMetrics,
     /// [`set_wait_here`](Self::set_wait_here), in microseconds (0: never).
     wait_here_us: AtomicU32,
-    /// Would-block operations still to park at once after a missed wait on
-    /// the thread, and the length of the last such penalty (see
-    /// [`WAIT_HERE_BACKOFF_MIN`]). Plain loads and stores, like `streak`.
-    wait_here_skip: AtomicU32,
-    wait_here_penalty: AtomicU32,
+    /// Would-block operations to park at once after a missed wait on the
+    /// thread (see [`WAIT_HERE_BACKOFF`]).
+    wait_here_backoff: Backoff,
     /// Whether `wait_here_us` is still the default, which
     /// [`note_endpoint`](Self::note_endpoint) turns off for a socket with
     /// an endpoint that is not `inproc://`.
@@ -631,6 +718,9 @@ pub struct Inner {
     /// [`note_endpoint`](Self::note_endpoint) turns off like
     /// `wait_here_auto`.
     busy_wait_auto: AtomicBool,
+    /// Waits on the thread to sleep at once after looks that missed (see
+    /// [`LOOK_BACKOFF`]).
+    look_backoff: Backoff,
     kind: Option<SocketType>,
 }
 
@@ -693,8 +783,8 @@ impl Inner {
             wait_here_auto: AtomicBool::new(true),
             busy_wait_us: AtomicU32::new(if remote { 0 } else { micros(BUSY_WAIT_DEFAULT) }),
             busy_wait_auto: AtomicBool::new(true),
-            wait_here_skip: AtomicU32::new(0),
-            wait_here_penalty: AtomicU32::new(0),
+            wait_here_backoff: Backoff::default(),
+            look_backoff: Backoff::default(),
         })
     }
 
@@ -1118,8 +1208,7 @@ impl Inner {
         let us = limit_micros("set_blocking_wait", limit)?;
         self.wait_here_auto.store(false, Ordering::Relaxed);
         self.wait_here_us.store(us, Ordering::Relaxed);
-        self.wait_here_skip.store(0, Ordering::Relaxed);
-        self.wait_here_penalty.store(0, Ordering::Relaxed);
+        self.wait_here_backoff.reset();
         Ok(())
     }
 
@@ -1135,6 +1224,7 @@ impl Inner {
         let us = limit_micros("set_busy_wait", limit)?;
         self.busy_wait_auto.store(false, Ordering::Relaxed);
         self.busy_wait_us.store(us, Ordering::Relaxed);
+        self.look_backoff.reset();
         Ok(())
     }
 
@@ -1169,9 +1259,7 @@ impl Inner {
         if limit == 0 {
             return None;
         }
-        let skip = self.wait_here_skip.load(Ordering::Relaxed);
-        if skip > 0 {
-            self.wait_here_skip.store(skip - 1, Ordering::Relaxed);
+        if self.wait_here_backoff.skip() {
             return None;
         }
         if self.runtime.num_alive_tasks() != 0 {
@@ -1194,7 +1282,7 @@ impl Inner {
     /// what the libzmq call itself costs (the driver, the timer wheel, the
     /// scheduler); a peer that answers within microseconds is better waited
     /// for here, as a blocking socket waits. [`wait_here_allowed`](Self::wait_here_allowed)
-    /// says when; a miss makes the next [`WAIT_HERE_BACKOFF_MIN`] or more
+    /// says when; a miss makes the next [`WAIT_HERE_BACKOFF`] or more
     /// waits park at once.
     ///
     /// No registration is made for so short a wait: nobody else waits (so
@@ -1214,22 +1302,32 @@ impl Inner {
             }
         }
         drop(s);
-        let spin = self.busy_wait_us.load(Ordering::Relaxed).min(limit);
-        if fd_signalled(self.fd.get_ref().0, limit, spin) {
+        let looks = self.busy_wait_us.load(Ordering::Relaxed).min(limit);
+        let spin = if looks == 0 || self.look_backoff.skip() {
+            0
+        } else {
+            looks
+        };
+        let signalled = fd_signalled(self.fd.get_ref().0, limit, spin);
+        if spin > 0 {
+            match signalled {
+                // A signal soon after the looks: the peer was quick, but
+                // could not answer sooner (it had itself slept, or this
+                // thread's looks kept it from the CPU).
+                Some(Signal::Looking) => self.look_backoff.hit(),
+                Some(Signal::Asleep(after)) if after / LOOK_SLOW_FACTOR < spin => {}
+                _ => self.look_backoff.miss(&LOOK_BACKOFF),
+            }
+        }
+        if signalled.is_some() {
             // Something changed: the caller tries its operation again, which
             // processes the commands as a look at `ZMQ_EVENTS` would. A
             // change for the other direction makes it come back here, at
             // most `TRUSTED_RETRIES` times.
-            self.wait_here_penalty.store(0, Ordering::Relaxed);
+            self.wait_here_backoff.hit();
             return Ok(true);
         }
-        let penalty = self
-            .wait_here_penalty
-            .load(Ordering::Relaxed)
-            .saturating_mul(2)
-            .clamp(WAIT_HERE_BACKOFF_MIN, WAIT_HERE_BACKOFF_MAX);
-        self.wait_here_penalty.store(penalty, Ordering::Relaxed);
-        self.wait_here_skip.store(penalty, Ordering::Relaxed);
+        self.wait_here_backoff.miss(&WAIT_HERE_BACKOFF);
         Ok(false)
     }
 
@@ -1332,27 +1430,39 @@ fn micros(d: Duration) -> u32 {
     u32::try_from(d.as_micros()).unwrap_or(u32::MAX)
 }
 
+/// When [`fd_signalled`] saw the fd readable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Signal {
+    /// While looking at it without sleeping.
+    Looking,
+    /// After it went to sleep, this many microseconds after the wait began
+    /// (measured only after looks; 0 otherwise).
+    Asleep(u32),
+}
+
 /// Waits up to `micros` microseconds (less than a second) on this thread for
 /// `fd` to become readable: the first `spin` of them (at most `micros`)
 /// looking at it without sleeping, yielding the CPU between looks, the rest
-/// asleep in `ppoll(2)` (see [`BUSY_WAIT_DEFAULT`]).
+/// asleep in `ppoll(2)` (see [`BUSY_WAIT_DEFAULT`]). `None`: not readable
+/// within the limit.
 #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
-fn fd_signalled(fd: RawFd, micros: u32, spin: u32) -> bool {
-    let mut spun = 0;
-    if spin > 0 {
-        let start = Instant::now();
-        loop {
-            if fd_readable_within(fd, 0) {
-                return true;
-            }
-            spun = u32::try_from(start.elapsed().as_micros()).unwrap_or(u32::MAX);
-            if spun >= spin {
-                break;
-            }
-            std::thread::yield_now();
-        }
+fn fd_signalled(fd: RawFd, micros: u32, spin: u32) -> Option<Signal> {
+    if spin == 0 {
+        return fd_readable_within(fd, micros).then_some(Signal::Asleep(0));
     }
-    spun < micros && fd_readable_within(fd, micros - spun)
+    let start = Instant::now();
+    let elapsed = || u32::try_from(start.elapsed().as_micros()).unwrap_or(u32::MAX);
+    loop {
+        if fd_readable_within(fd, 0) {
+            return Some(Signal::Looking);
+        }
+        let spun = elapsed();
+        if spun >= spin {
+            let asleep = spun < micros && fd_readable_within(fd, micros - spun);
+            return asleep.then(|| Signal::Asleep(elapsed()));
+        }
+        std::thread::yield_now();
+    }
 }
 
 /// One `ppoll(2)` of `fd` for `POLLIN`, for up to `micros` microseconds
@@ -1378,8 +1488,8 @@ fn fd_readable_within(fd: RawFd, micros: u32) -> bool {
 
 /// Elsewhere no wait on the thread (`poll(2)` counts in milliseconds).
 #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
-fn fd_signalled(_fd: RawFd, _micros: u32, _spin: u32) -> bool {
-    false
+fn fd_signalled(_fd: RawFd, _micros: u32, _spin: u32) -> Option<Signal> {
+    None
 }
 
 #[cfg(test)]
@@ -1423,13 +1533,13 @@ mod tests {
         use std::os::unix::net::UnixStream;
         use std::time::Instant;
 
-        use super::fd_signalled;
+        use super::{Signal, fd_signalled};
 
         let (mut tx, rx) = UnixStream::pair().expect("socket pair");
         let fd = rx.as_raw_fd();
         for (limit, spin) in [(3_000, 0), (3_000, 1_000), (2_000, 2_000)] {
             let start = Instant::now();
-            assert!(!fd_signalled(fd, limit, spin), "nothing was written");
+            assert_eq!(fd_signalled(fd, limit, spin), None, "nothing was written");
             let took = start.elapsed();
             assert!(
                 took >= Duration::from_micros(limit.into()) && took < Duration::from_secs(1),
@@ -1451,12 +1561,53 @@ mod tests {
         });
         go.wait();
         let start = Instant::now();
-        assert!(fd_signalled(fd, 999_000, 999_000), "the write was not seen");
+        assert_eq!(
+            fd_signalled(fd, 999_000, 999_000),
+            Some(Signal::Looking),
+            "the write was not seen while looking"
+        );
         assert!(start.elapsed() < Duration::from_millis(500));
         let _tx = writer.join().expect("writer");
         // Still readable: seen at once, looking first or not.
-        assert!(fd_signalled(fd, 1_000, 0));
-        assert!(fd_signalled(fd, 1_000, 1_000));
+        assert_eq!(fd_signalled(fd, 1_000, 0), Some(Signal::Asleep(0)));
+        assert_eq!(fd_signalled(fd, 1_000, 1_000), Some(Signal::Looking));
+    }
+
+    #[test]
+    fn a_backoff_doubles_on_each_miss_up_to_its_max_and_a_hit_ends_it() {
+        use super::{Backoff, BackoffPolicy};
+
+        let skipped_in_a_row = |b: &Backoff| (0..).take_while(|_| b.skip()).count();
+        for tolerated in [0, 2] {
+            let policy = BackoffPolicy {
+                tolerated,
+                min: 3,
+                max: 20,
+            };
+            let b = Backoff::default();
+            assert_eq!(skipped_in_a_row(&b), 0, "nothing missed yet");
+            let mut runs = Vec::new();
+            for _ in 0..tolerated + 5 {
+                b.miss(&policy);
+                runs.push(skipped_in_a_row(&b));
+            }
+            let mut expected = vec![0; tolerated as usize];
+            expected.extend([3, 6, 12, 20, 20]);
+            assert_eq!(runs, expected, "{tolerated} misses tolerated");
+            b.hit();
+            assert_eq!(skipped_in_a_row(&b), 0);
+            for _ in 0..=tolerated {
+                b.miss(&policy);
+            }
+            assert_eq!(skipped_in_a_row(&b), 3, "a hit starts the backoff over");
+            b.miss(&policy);
+            b.reset();
+            assert_eq!(skipped_in_a_row(&b), 0, "reset forgets the misses");
+            for _ in 0..=tolerated {
+                b.miss(&policy);
+            }
+            assert_eq!(skipped_in_a_row(&b), 3);
+        }
     }
 
     #[test]

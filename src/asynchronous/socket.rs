@@ -574,9 +574,17 @@ macro_rules! socket_access {
         /// one way against 35 µs with the looks off. Over tcp and ipc,
         /// libzmq's I/O threads need the CPUs: looking there measured
         /// slower (99 µs one way against 81 µs sleeping at once), hence the
-        /// default. Set zero where CPU time matters more than latency (a
-        /// peer that takes longer than the looks to answer costs up to the
-        /// limit in CPU time per wait).
+        /// default.
+        ///
+        /// Looks that do not pay off back off: after four waits in a row
+        /// whose peer answered later than three times the looks (or not
+        /// within the wait), the next wait sleeps at once, then the next
+        /// two, four… up to 64 after each further miss, until a look sees
+        /// the answer again; a slow peer then costs about one look in 65
+        /// waits (measured: 60 round trips with a peer that answers after
+        /// 2 ms, 0.5 ms of looks, under 15 ms of CPU time against 32 ms
+        /// without the backoff). Set zero where CPU time matters more than
+        /// latency.
         ///
         /// ```
         /// # #[tokio::main(flavor = "current_thread")]
