@@ -7,6 +7,10 @@
 #   bench/run.sh --rounds 9 --sizes 1,64 --transports tcp --impls c,zmqx
 #   bench/run.sh --scale 0.2             # shorter runs (fewer messages)
 #   bench/run.sh --raw                   # also print every sample (stderr)
+#   bench/run.sh --no-pin                # tcp processes placed by the scheduler
+#
+# With two CPUs or more, a tcp run's two processes are pinned to two
+# different CPUs (BENCH_CPU; see bench/src/bin/bench-runner.rs for why).
 #
 # Run it on a quiet machine: every other process competes for the cores.
 # When allowed (root, or a raised RLIMIT_NICE), the runner and the tools run

@@ -17,6 +17,11 @@
 //! A bind endpoint with a wildcard port (`tcp://127.0.0.1:*` or `:0`) makes
 //! the binding tool print `endpoint: <real endpoint>` first, so the peer can
 //! be started with it.
+//!
+//! `BENCH_CPU=<n>` pins the tool, before it starts anything (so libzmq's I/O
+//! threads and tokio's too), to CPU `n` (Linux; elsewhere it is an error).
+//! `bench-runner` uses it to put the two processes of a tcp run on two
+//! different CPUs (see [`allowed_cpus`]).
 
 use std::fmt;
 use std::process::ExitCode;
@@ -242,9 +247,72 @@ fn run_async(tool: Tool, a: &Args) -> Result<(), BenchError> {
     }
 }
 
+/// The CPUs this process may run on, in order (`sched_getaffinity(2)`);
+/// empty where that is not known (not Linux, or the call failed).
+pub fn allowed_cpus() -> Vec<usize> {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: an all-zero cpu_set_t is a valid, empty set.
+        let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+        // SAFETY: `set` is a writable cpu_set_t of the size passed; pid 0 is
+        // this thread.
+        let rc = unsafe { libc::sched_getaffinity(0, size_of::<libc::cpu_set_t>(), &raw mut set) };
+        if rc != 0 {
+            return Vec::new();
+        }
+        (0..libc::CPU_SETSIZE as usize)
+            // SAFETY: `cpu` is below CPU_SETSIZE, within the set.
+            .filter(|&cpu| unsafe { libc::CPU_ISSET(cpu, &set) })
+            .collect()
+    }
+    #[cfg(not(target_os = "linux"))]
+    Vec::new()
+}
+
+/// `BENCH_CPU`: pins this thread, and every thread it starts from now on, to
+/// the CPU it names.
+fn pin_from_env() -> Result<(), String> {
+    let Some(value) = std::env::var_os("BENCH_CPU") else {
+        return Ok(());
+    };
+    let cpu: usize = value
+        .to_str()
+        .and_then(|v| v.trim().parse().ok())
+        .ok_or_else(|| format!("BENCH_CPU={}: not a CPU number", value.to_string_lossy()))?;
+    #[cfg(target_os = "linux")]
+    {
+        if cpu >= libc::CPU_SETSIZE as usize {
+            return Err(format!("BENCH_CPU={cpu}: above the largest CPU number"));
+        }
+        // SAFETY: an all-zero cpu_set_t is a valid, empty set.
+        let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+        // SAFETY: `cpu` is below CPU_SETSIZE, within the set.
+        unsafe { libc::CPU_SET(cpu, &mut set) };
+        // SAFETY: `set` is a valid cpu_set_t of the size passed; pid 0 is
+        // this thread, which has started no other yet.
+        let rc =
+            unsafe { libc::sched_setaffinity(0, size_of::<libc::cpu_set_t>(), &raw const set) };
+        if rc != 0 {
+            return Err(format!(
+                "BENCH_CPU={cpu}: sched_setaffinity failed ({}): is it one of the CPUs \
+                 this process may use ({:?})?",
+                std::io::Error::last_os_error(),
+                allowed_cpus()
+            ));
+        }
+        Ok(())
+    }
+    #[cfg(not(target_os = "linux"))]
+    Err(format!("BENCH_CPU={cpu}: pinning is only done on Linux"))
+}
+
 /// The `main` of every tool binary: parses `[--impl I] <libzmq's arguments>`
 /// from the command line and runs the chosen implementation.
 pub fn main_for(tool: Tool) -> ExitCode {
+    if let Err(e) = pin_from_env() {
+        println!("{}: {e}", tool.name());
+        return ExitCode::FAILURE;
+    }
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (imp, rest) = match args.first().map(String::as_str) {
         Some("--impl") => match args.get(1).and_then(|s| Impl::parse(s)) {

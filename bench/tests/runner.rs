@@ -58,6 +58,39 @@ fn runner_prints_a_full_table() {
         // No cell is missing: every implementation produced its numbers.
         assert!(!row.contains('–'), "missing result in {row}\n{stderr}");
     }
+    // The tcp runs' placement is stated: pinned to two CPUs where there are.
+    let pinned = zmqx_bench::allowed_cpus().len() >= 2;
+    let placement = if pinned {
+        "tcp: the binding tool pinned to CPU"
+    } else {
+        "tcp: not pinned"
+    };
+    assert!(stdout.contains(placement), "{stdout}");
+}
+
+#[test]
+fn bench_cpu_pins_a_tool_or_names_what_is_wrong() {
+    let cpus = zmqx_bench::allowed_cpus();
+    if cfg!(target_os = "linux") {
+        assert!(!cpus.is_empty(), "sched_getaffinity gave no CPU");
+    }
+    for bad in ["x", "4096"] {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_inproc_lat"));
+        cmd.env("BENCH_CPU", bad)
+            .args(["--impl", "zmqx", "1", "10"]);
+        let (ok, stdout, _) = output(cmd);
+        assert!(!ok, "BENCH_CPU={bad} was accepted: {stdout}");
+        assert!(stdout.contains(&format!("BENCH_CPU={bad}")), "{stdout}");
+    }
+    if let Some(&last) = cpus.last() {
+        for imp in ["c", "zmqx", "async"] {
+            let mut cmd = Command::new(env!("CARGO_BIN_EXE_inproc_lat"));
+            cmd.env("BENCH_CPU", last.to_string())
+                .args(["--impl", imp, "1", "50"]);
+            let (ok, stdout, stderr) = output(cmd);
+            assert!(ok, "{imp} on CPU {last}: {stdout}{stderr}");
+        }
+    }
 }
 
 #[test]

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! bench-runner [--rounds N] [--sizes 1,64,...] [--transports inproc,tcp]
-//!              [--impls c,zmqx,async] [--scale F] [--raw]
+//!              [--impls c,zmqx,async] [--scale F] [--raw] [--no-pin]
 //! ```
 //!
 //! For every round, transport and size it runs the throughput tool and then
@@ -13,6 +13,17 @@
 //! start the peer on the endpoint the binding tool prints. The ratio columns
 //! are medians of per-round ratios, each taken between runs made seconds
 //! apart.
+//!
+//! On a machine with two CPUs or more, the two processes of a tcp run are
+//! pinned to two different CPUs (`BENCH_CPU`): the binding one to the first
+//! CPU this runner may use, the connecting one to the second; each keeps its
+//! libzmq I/O thread beside it. Left to the scheduler, all four threads
+//! sometimes share one CPU and sometimes not, which on a 2-core machine
+//! halves or doubles a run's rate at random (1 B over tcp: about 4 or
+//! about 8 million messages per second, for C, zmqx and async alike), and
+//! the medians then tell more about the scheduler than the code. `--no-pin`
+//! leaves the placement to the scheduler. inproc runs are not pinned (one
+//! process, its threads placed by the scheduler).
 //!
 //! The tool binaries are looked up next to this one (`cargo build --release
 //! -p zmqx-bench` builds them all).
@@ -50,6 +61,8 @@ struct Config {
     impls: Vec<Impl>,
     scale: f64,
     raw: bool,
+    /// The CPUs of a tcp run's binding and connecting tools, if pinned.
+    pin: Option<(usize, usize)>,
     dir: PathBuf,
 }
 
@@ -90,6 +103,10 @@ fn parse_config() -> Result<Config, String> {
         impls: vec![Impl::C, Impl::Zmqx, Impl::Async],
         scale: 1.0,
         raw: false,
+        pin: match zmqx_bench::allowed_cpus()[..] {
+            [first, second, ..] => Some((first, second)),
+            _ => None,
+        },
         dir: std::env::current_exe()
             .map_err(|e| format!("cannot find this program: {e}"))?
             .parent()
@@ -100,6 +117,10 @@ fn parse_config() -> Result<Config, String> {
     while let Some(flag) = args.next() {
         if flag == "--raw" {
             cfg.raw = true;
+            continue;
+        }
+        if flag == "--no-pin" {
+            cfg.pin = None;
             continue;
         }
         let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
@@ -152,9 +173,13 @@ struct Samples {
     lat: Vec<f64>,
 }
 
-fn command(cfg: &Config, tool: Tool, imp: Impl, args: &[String]) -> Command {
+/// The command that runs `tool`, on `cpu` if given.
+fn command(cfg: &Config, tool: Tool, imp: Impl, args: &[String], cpu: Option<usize>) -> Command {
     let mut cmd = Command::new(cfg.dir.join(tool.name()));
     cmd.arg("--impl").arg(imp.name()).args(args);
+    if let Some(cpu) = cpu {
+        cmd.env("BENCH_CPU", cpu.to_string());
+    }
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
@@ -210,7 +235,7 @@ fn run_once(
         } else {
             Tool::InprocThr
         };
-        let child = command(cfg, tool, imp, &numbers)
+        let child = command(cfg, tool, imp, &numbers, None)
             .spawn()
             .map_err(|e| format!("cannot start {}: {e}", tool.name()))?;
         return finish(child, deadline, tool.name());
@@ -222,7 +247,7 @@ fn run_once(
     };
     let mut args = vec!["tcp://127.0.0.1:*".to_string()];
     args.extend(numbers.iter().cloned());
-    let mut server = command(cfg, local, imp, &args)
+    let mut server = command(cfg, local, imp, &args, cfg.pin.map(|p| p.0))
         .spawn()
         .map_err(|e| format!("cannot start {}: {e}", local.name()))?;
     // The first line is the endpoint the OS picked.
@@ -240,7 +265,7 @@ fn run_once(
     server.stdout = None;
     let mut args = vec![endpoint];
     args.extend(numbers.iter().cloned());
-    let client = match command(cfg, remote, imp, &args).spawn() {
+    let client = match command(cfg, remote, imp, &args, cfg.pin.map(|p| p.1)).spawn() {
         Ok(c) => c,
         Err(e) => {
             let _ = server.kill();
@@ -368,6 +393,14 @@ fn main() -> ExitCode {
         }
     }
     print_table(&cfg, &cases, &samples);
+    if cfg.transports.contains(&Transport::Tcp) {
+        match cfg.pin {
+            Some((bind, connect)) => println!(
+                "\ntcp: the binding tool pinned to CPU {bind}, the connecting one to CPU {connect}"
+            ),
+            None => println!("\ntcp: not pinned (placed by the scheduler)"),
+        }
+    }
     eprintln!(
         "{} rounds in {:.0} s{}",
         cfg.rounds,
