@@ -117,8 +117,9 @@ const WAIT_HERE_BACKOFF: BackoffPolicy = BackoffPolicy {
 /// CPU time lost (a peer that answers after 200 µs costs the whole look per
 /// wait). A wait whose looks see the signal ends the backoff; a socket whose
 /// peer is slow still looks once in 65 waits, to notice a quick peer again.
-/// Four misses in a row are tolerated first: a burst of them (the thread
-/// preempted) should not make a quick pair sleep.
+/// Four misses are tolerated first (counted until a look sees the signal):
+/// a burst of them (the thread preempted) should not make a quick pair
+/// sleep.
 const LOOK_BACKOFF: BackoffPolicy = BackoffPolicy {
     tolerated: 4,
     min: 1,
@@ -132,8 +133,8 @@ const LOOK_BACKOFF: BackoffPolicy = BackoffPolicy {
 /// each other's looks in turn and sleep for good.
 const LOOK_SLOW_FACTOR: u32 = 3;
 
-/// How a [`Backoff`] answers misses: the first `tolerated` misses in a row
-/// skip nothing, the next skips `min` attempts, each further one twice as
+/// How a [`Backoff`] answers misses: the first `tolerated` misses since the
+/// last hit skip nothing, the next skips `min` attempts, each further one twice as
 /// many as the last, up to `max`.
 #[derive(Debug)]
 struct BackoffPolicy {
@@ -1432,6 +1433,10 @@ fn micros(d: Duration) -> u32 {
 
 /// When [`fd_signalled`] saw the fd readable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(
+    not(any(target_os = "linux", target_os = "android", target_os = "freebsd")),
+    allow(dead_code, reason = "no wait on the thread there")
+)]
 enum Signal {
     /// While looking at it without sleeping.
     Looking,
