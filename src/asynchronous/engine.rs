@@ -86,10 +86,11 @@ pub(crate) const WAIT_HERE_DEFAULT: Duration = Duration::ZERO;
 /// wake-ups are system time). Every look yields the CPU (`sched_yield(2)`),
 /// so that a peer on the same CPU runs (both pinned to one CPU: 7.0 µs,
 /// against 13.1 µs sleeping at once and 20 µs looking without yielding).
-/// Over tcp and ipc the message comes through libzmq's I/O threads, which
-/// need those CPUs: looking there measured slower (99 µs one way against
-/// 81 µs sleeping at once, with a 100 µs limit), so by default it is only
-/// done in-process.
+/// Over tcp and ipc the message comes through libzmq's I/O threads, and the
+/// measurements were mixed (see `AsyncSocket::set_busy_wait`): 20 µs of
+/// looks then a sleep made the round trip slower, looks for the whole limit
+/// halved it but cost 1 KiB streams a sixth of their throughput; so by
+/// default the looks are only done in-process.
 #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
 pub(crate) const BUSY_WAIT_DEFAULT: Duration = Duration::from_micros(20);
 /// See above: without `ppoll(2)`, never.

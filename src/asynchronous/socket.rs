@@ -571,10 +571,16 @@ macro_rules! socket_access {
         /// with the looks off and 32.5 µs with blocking sockets, and 15–21 µs
         /// of CPU time per round trip (user and system) against 68–70 µs
         /// and 36–38 µs; an async client of a blocking echo thread, 11 µs
-        /// one way against 35 µs with the looks off. Over tcp and ipc,
-        /// libzmq's I/O threads need the CPUs: looking there measured
-        /// slower (99 µs one way against 81 µs sleeping at once), hence the
-        /// default.
+        /// one way against 35 µs with the looks off. Over tcp and ipc the
+        /// default is off, from mixed measurements on the same machine (two
+        /// processes over 127.0.0.1): 20 µs of looks, then a sleep, made the
+        /// round trip slower (99 µs one way against 81 µs parked); a wait
+        /// of 100 µs that is all looks (`set_blocking_wait` and
+        /// `set_busy_wait` both 100 µs) halved it (30–37 µs against
+        /// 70–77 µs parked and 63–71 µs for blocking sockets, each process
+        /// pinned to its own CPU; 30–59 µs unpinned), but cost a pinned
+        /// receiver of 1 KiB messages a sixth of its throughput. Set both
+        /// where a tcp round trip's latency matters and the peer is near.
         ///
         /// Looks that do not pay off back off: after four waits whose peer
         /// answered later than three times the looks (or not within the
