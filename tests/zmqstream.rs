@@ -53,19 +53,51 @@ async fn on_recv_basic() -> Result<()> {
     Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn on_recv_wake() -> Result<()> {
-    // The callback is set first; the message comes later.
-    let ctx = Context::new();
-    let (push, pull) = push_pull(&ctx)?;
-    let mut rx = collect(&pull);
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    push.send_multipart(["wake"])?;
-    assert_eq!(
-        within("on_recv", rx.recv()).await.expect("message"),
-        ["wake"]
-    );
-    Ok(())
+#[test]
+fn on_recv_wake() -> Result<()> {
+    // The callback is set first; the message comes once the receive loop
+    // waits: once every worker of the runtime sleeps in the kernel.
+    let workers = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .on_thread_start({
+            let workers = workers.clone();
+            move || {
+                workers
+                    .lock()
+                    .expect("worker list")
+                    .push(common::thread_id())
+            }
+        })
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let ctx = Context::new();
+        let (push, pull) = push_pull(&ctx)?;
+        let mut rx = collect(&pull);
+        let deadline = std::time::Instant::now() + TIMEOUT;
+        let tids = loop {
+            let tids = workers.lock().expect("worker list").clone();
+            if tids.len() == 2 {
+                break tids;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "workers did not start"
+            );
+            std::thread::yield_now();
+        };
+        for tid in tids {
+            common::wait_until_blocked(tid);
+        }
+        push.send_multipart(["wake"])?;
+        assert_eq!(
+            within("on_recv", rx.recv()).await.expect("message"),
+            ["wake"]
+        );
+        Ok(())
+    })
 }
 
 #[tokio::test]

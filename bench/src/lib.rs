@@ -252,8 +252,7 @@ fn run_async(tool: Tool, a: &Args) -> Result<(), BenchError> {
 pub fn allowed_cpus() -> Vec<usize> {
     #[cfg(target_os = "linux")]
     {
-        // SAFETY: an all-zero cpu_set_t is a valid, empty set.
-        let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+        let mut set = empty_cpu_set();
         // SAFETY: `set` is a writable cpu_set_t of the size passed; pid 0 is
         // this thread.
         let rc = unsafe { libc::sched_getaffinity(0, size_of::<libc::cpu_set_t>(), &raw mut set) };
@@ -267,6 +266,13 @@ pub fn allowed_cpus() -> Vec<usize> {
     }
     #[cfg(not(target_os = "linux"))]
     Vec::new()
+}
+
+/// A CPU set with no CPU in it.
+#[cfg(target_os = "linux")]
+fn empty_cpu_set() -> libc::cpu_set_t {
+    // SAFETY: an all-zero cpu_set_t is a valid, empty set.
+    unsafe { std::mem::zeroed() }
 }
 
 /// `BENCH_CPU`: pins this thread, and every thread it starts from now on, to
@@ -284,8 +290,7 @@ fn pin_from_env() -> Result<(), String> {
         if cpu >= libc::CPU_SETSIZE as usize {
             return Err(format!("BENCH_CPU={cpu}: above the largest CPU number"));
         }
-        // SAFETY: an all-zero cpu_set_t is a valid, empty set.
-        let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+        let mut set = empty_cpu_set();
         // SAFETY: `cpu` is below CPU_SETSIZE, within the set.
         unsafe { libc::CPU_SET(cpu, &mut set) };
         // SAFETY: `set` is a valid cpu_set_t of the size passed; pid 0 is

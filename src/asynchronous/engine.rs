@@ -199,6 +199,56 @@ impl Backoff {
     }
 }
 
+/// A limit of the wait on the thread or of its looks, in microseconds (0:
+/// never), with the backoff after its misses.
+#[derive(Debug)]
+struct WaitLimit {
+    micros: AtomicU32,
+    /// Whether `micros` is still the default, which
+    /// [`Inner::note_endpoint`] turns off for a socket with an endpoint that
+    /// is not `inproc://`.
+    auto: AtomicBool,
+    backoff: Backoff,
+}
+
+impl WaitLimit {
+    /// The default limit; off for a socket that already has an endpoint
+    /// that is not in-process (`remote`).
+    fn new(default: Duration, remote: bool) -> WaitLimit {
+        WaitLimit {
+            micros: AtomicU32::new(if remote { 0 } else { micros(default) }),
+            auto: AtomicBool::new(true),
+            backoff: Backoff::default(),
+        }
+    }
+
+    #[inline]
+    fn micros(&self) -> u32 {
+        self.micros.load(Ordering::Relaxed)
+    }
+
+    fn get(&self) -> Duration {
+        Duration::from_micros(u64::from(self.micros()))
+    }
+
+    /// Fixes the limit (at most [`WAIT_HERE_MAX`], else
+    /// [`Error::InvalidInput`] naming `setter`) and starts its backoff over.
+    fn set(&self, setter: &str, limit: Duration) -> Result<()> {
+        let us = limit_micros(setter, limit)?;
+        self.auto.store(false, Ordering::Relaxed);
+        self.micros.store(us, Ordering::Relaxed);
+        self.backoff.reset();
+        Ok(())
+    }
+
+    /// Turns the limit off while it is the default.
+    fn off_unless_set(&self) {
+        if self.auto.load(Ordering::Relaxed) {
+            self.micros.store(0, Ordering::Relaxed);
+        }
+    }
+}
+
 /// The lock of a driven socket, biased to the thread that uses it (see
 /// [`BiasedLock`]). It is held only for one non-blocking libzmq call (or a
 /// short `with_socket` closure), so a thread that finds it taken yields
@@ -705,24 +755,14 @@ pub struct Inner {
     timeouts: [AtomicI64; 2],
     /// The runtime the fd is registered with: whether it has tasks.
     runtime: tokio::runtime::RuntimeMetrics,
-    /// [`set_wait_here`](Self::set_wait_here), in microseconds (0: never).
-    wait_here_us: AtomicU32,
-    /// Would-block operations to park at once after a missed wait on the
-    /// thread (see [`WAIT_HERE_BACKOFF`]).
-    wait_here_backoff: Backoff,
-    /// Whether `wait_here_us` is still the default, which
-    /// [`note_endpoint`](Self::note_endpoint) turns off for a socket with
-    /// an endpoint that is not `inproc://`.
-    wait_here_auto: AtomicBool,
-    /// [`set_busy_wait`](Self::set_busy_wait), in microseconds (0: never).
-    busy_wait_us: AtomicU32,
-    /// Whether `busy_wait_us` is still the default, which
-    /// [`note_endpoint`](Self::note_endpoint) turns off like
-    /// `wait_here_auto`.
-    busy_wait_auto: AtomicBool,
-    /// Waits on the thread to sleep at once after looks that missed (see
+    /// [`set_wait_here`](Self::set_wait_here); its backoff makes
+    /// would-block operations park at once after a missed wait (see
+    /// [`WAIT_HERE_BACKOFF`]).
+    wait_here: WaitLimit,
+    /// [`set_busy_wait`](Self::set_busy_wait); its backoff makes waits on
+    /// the thread sleep at once after looks that missed (see
     /// [`LOOK_BACKOFF`]).
-    look_backoff: Backoff,
+    looks: WaitLimit,
     kind: Option<SocketType>,
 }
 
@@ -781,12 +821,8 @@ impl Inner {
             streak: AtomicU32::new(STREAK_START),
             slice_start: AtomicU32::new(0),
             runtime,
-            wait_here_us: AtomicU32::new(if remote { 0 } else { micros(WAIT_HERE_DEFAULT) }),
-            wait_here_auto: AtomicBool::new(true),
-            busy_wait_us: AtomicU32::new(if remote { 0 } else { micros(BUSY_WAIT_DEFAULT) }),
-            busy_wait_auto: AtomicBool::new(true),
-            wait_here_backoff: Backoff::default(),
-            look_backoff: Backoff::default(),
+            wait_here: WaitLimit::new(WAIT_HERE_DEFAULT, remote),
+            looks: WaitLimit::new(BUSY_WAIT_DEFAULT, remote),
         })
     }
 
@@ -1201,33 +1237,25 @@ impl Inner {
     /// How long an operation that would block may wait for the fd on its
     /// own thread before parking in the runtime (zero: never).
     pub(crate) fn wait_here_limit(&self) -> Duration {
-        Duration::from_micros(u64::from(self.wait_here_us.load(Ordering::Relaxed)))
+        self.wait_here.get()
     }
 
     /// Sets [`wait_here_limit`](Self::wait_here_limit); at most
     /// [`WAIT_HERE_MAX`].
     pub(crate) fn set_wait_here(&self, limit: Duration) -> Result<()> {
-        let us = limit_micros("set_blocking_wait", limit)?;
-        self.wait_here_auto.store(false, Ordering::Relaxed);
-        self.wait_here_us.store(us, Ordering::Relaxed);
-        self.wait_here_backoff.reset();
-        Ok(())
+        self.wait_here.set("set_blocking_wait", limit)
     }
 
     /// How long a wait on the thread first looks at the fd without sleeping
     /// (zero: never).
     pub(crate) fn busy_wait_limit(&self) -> Duration {
-        Duration::from_micros(u64::from(self.busy_wait_us.load(Ordering::Relaxed)))
+        self.looks.get()
     }
 
     /// Sets [`busy_wait_limit`](Self::busy_wait_limit); at most
     /// [`WAIT_HERE_MAX`].
     pub(crate) fn set_busy_wait(&self, limit: Duration) -> Result<()> {
-        let us = limit_micros("set_busy_wait", limit)?;
-        self.busy_wait_auto.store(false, Ordering::Relaxed);
-        self.busy_wait_us.store(us, Ordering::Relaxed);
-        self.look_backoff.reset();
-        Ok(())
+        self.looks.set("set_busy_wait", limit)
     }
 
     /// After `endpoint` was bound or connected: while the limits are the
@@ -1242,12 +1270,8 @@ impl Inner {
         if is_inproc(endpoint) {
             return;
         }
-        if self.busy_wait_auto.load(Ordering::Relaxed) {
-            self.busy_wait_us.store(0, Ordering::Relaxed);
-        }
-        if self.wait_here_auto.load(Ordering::Relaxed) {
-            self.wait_here_us.store(0, Ordering::Relaxed);
-        }
+        self.looks.off_unless_set();
+        self.wait_here.off_unless_set();
     }
 
     /// Whether an operation for `want` that would block, with nobody else
@@ -1257,11 +1281,11 @@ impl Inner {
     /// hold up, or when the timeout is shorter.
     #[inline]
     fn wait_here_allowed(&self, want: PollEvents, s: &Socket) -> Option<u32> {
-        let limit = self.wait_here_us.load(Ordering::Relaxed);
+        let limit = self.wait_here.micros();
         if limit == 0 {
             return None;
         }
-        if self.wait_here_backoff.skip() {
+        if self.wait_here.backoff.skip() {
             return None;
         }
         if self.runtime.num_alive_tasks() != 0 {
@@ -1304,8 +1328,8 @@ impl Inner {
             }
         }
         drop(s);
-        let looks = self.busy_wait_us.load(Ordering::Relaxed).min(limit);
-        let spin = if looks == 0 || self.look_backoff.skip() {
+        let looks = self.looks.micros().min(limit);
+        let spin = if looks == 0 || self.looks.backoff.skip() {
             0
         } else {
             looks
@@ -1316,9 +1340,9 @@ impl Inner {
                 // A signal soon after the looks: the peer was quick, but
                 // could not answer sooner (it had itself slept, or this
                 // thread's looks kept it from the CPU).
-                Some(Signal::Looking) => self.look_backoff.hit(),
+                Some(Signal::Looking) => self.looks.backoff.hit(),
                 Some(Signal::Asleep(after)) if after / LOOK_SLOW_FACTOR < spin => {}
-                _ => self.look_backoff.miss(&LOOK_BACKOFF),
+                _ => self.looks.backoff.miss(&LOOK_BACKOFF),
             }
         }
         if signalled.is_some() {
@@ -1326,10 +1350,10 @@ impl Inner {
             // processes the commands as a look at `ZMQ_EVENTS` would. A
             // change for the other direction makes it come back here, at
             // most `TRUSTED_RETRIES` times.
-            self.wait_here_backoff.hit();
+            self.wait_here.backoff.hit();
             return Ok(true);
         }
-        self.wait_here_backoff.miss(&WAIT_HERE_BACKOFF);
+        self.wait_here.backoff.miss(&WAIT_HERE_BACKOFF);
         Ok(false)
     }
 
