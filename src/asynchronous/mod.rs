@@ -139,8 +139,8 @@
 //!    fd signals any change after it, as for `zmq_poll`. A wait that ends
 //!    without a signal parks as usual, after registering and looking at
 //!    `ZMQ_EVENTS` (someone else may have processed the command meant for
-//!    it), and makes the next 16 or more waits (doubling up to 4,096) park at
-//!    once. In a task that waits on several things at once (`select!` over
+//!    it); the third such miss since the last wait that succeeded makes the
+//!    next 16 or more waits (doubling up to 4,096) park at once. In a task that waits on several things at once (`select!` over
 //!    two sockets, a socket and a channel), a successful wait can hold the
 //!    others up by as much as the limit: set zero on such sockets.
 //!

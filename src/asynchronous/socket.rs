@@ -525,10 +525,11 @@ macro_rules! socket_access {
         ///   tasks are not the runtime's: set zero there.
         /// - it is the only waiter of the socket, and the socket's
         ///   `RCVTIMEO`/`SNDTIMEO` is not shorter;
-        /// - a wait that ends without the socket ready (the peer was slow,
-        ///   or it runs in the same task, a branch of the same `select!`)
-        ///   makes the next 16 would-block operations park at once, then
-        ///   32, … up to 4,096, until a wait succeeds again.
+        /// - the third wait since the last that succeeded to end without
+        ///   the socket ready (the peer was slow, or it runs in the same
+        ///   task, a branch of the same `select!`) makes the next 16
+        ///   would-block operations park at once, then 32, … up to 4,096,
+        ///   until a wait succeeds again.
         ///
         /// A task that waits on several things at once (a `select!` over
         /// two sockets, or a socket and a channel) can see the others held
