@@ -107,6 +107,52 @@ async fn a_reply_within_the_limit_is_taken_without_parking() -> Result<()> {
     Ok(())
 }
 
+/// A blocking REP bound at `ep` on its own thread: answers its first `late`
+/// requests only when told to (one `()` on the returned sender each), then
+/// echoes `quick` more after 200 µs of work each.
+fn late_echo_thread(
+    ctx: &Context,
+    ep: &str,
+    late: u32,
+    quick: u32,
+) -> Result<(mpsc::Sender<()>, thread::JoinHandle<Result<()>>)> {
+    let rep = socket(ctx, SocketType::Rep)?;
+    rep.set_rcvtimeo(Some(TIMEOUT))?;
+    rep.bind(ep)?;
+    let (go, wait_go) = mpsc::channel::<()>();
+    let peer = thread::spawn(move || -> Result<()> {
+        for i in 0..late + quick {
+            let m = rep.recv_msg()?;
+            if i < late {
+                wait_go
+                    .recv_timeout(TIMEOUT)
+                    .expect("the test tells the peer to answer");
+            } else {
+                work_200_micros();
+            }
+            rep.send(m)?;
+        }
+        Ok(())
+    });
+    Ok((go, peer))
+}
+
+/// Sends `request` and receives its late reply: the receive's first poll
+/// waits on the thread in vain (asserted), then `go` tells the peer to
+/// answer.
+async fn late_reply(req: &AsyncSocket, go: &mpsc::Sender<()>, request: &[u8]) -> Result<()> {
+    req.send(request).await?;
+    let mut recv = pin!(req.recv_msg());
+    let first = poll_fn(|cx| Poll::Ready(recv.as_mut().poll(cx))).await;
+    assert!(
+        first.is_pending(),
+        "the reply to {request:?} came before the peer was told"
+    );
+    go.send(()).expect("peer alive");
+    assert_eq!(within("late reply", recv).await?[..], request[..]);
+    Ok(())
+}
+
 /// A reply that comes after the wait has given up (the peer answers only
 /// when told to, after the receive's first poll) is still delivered: the
 /// receive registers, looks again and parks.
@@ -114,34 +160,13 @@ async fn a_reply_within_the_limit_is_taken_without_parking() -> Result<()> {
 async fn a_reply_after_the_limit_is_still_heard() -> Result<()> {
     let ctx = Context::new();
     let ep = inproc("wait-here-late");
-    let rep = socket(&ctx, SocketType::Rep)?;
-    rep.set_rcvtimeo(Some(TIMEOUT))?;
-    rep.bind(&ep)?;
-    let (go, wait_go) = mpsc::channel::<()>();
-    let peer = thread::spawn(move || -> Result<()> {
-        for _ in 0..3 {
-            let m = rep.recv_msg()?;
-            wait_go
-                .recv_timeout(TIMEOUT)
-                .expect("the test tells the peer to answer");
-            rep.send(m)?;
-        }
-        Ok(())
-    });
+    let (go, peer) = late_echo_thread(&ctx, &ep, 3, 0)?;
     let req = AsyncSocket::new(socket(&ctx, SocketType::Req)?)?;
     req.connect(&ep)?;
     assert_eq!(req.blocking_wait(), Duration::from_micros(100));
     for i in 0u32..3 {
-        req.send(&i.to_le_bytes()).await?;
-        let mut recv = pin!(req.recv_msg());
         // The first poll waits its 100 µs on the thread, in vain.
-        let first = poll_fn(|cx| Poll::Ready(recv.as_mut().poll(cx))).await;
-        assert!(
-            first.is_pending(),
-            "reply {i} came before the peer was told"
-        );
-        go.send(()).expect("peer alive");
-        assert_eq!(within("late reply", recv).await?[..], i.to_le_bytes());
+        late_reply(&req, &go, &i.to_le_bytes()).await?;
     }
     peer.join().expect("peer thread")?;
     Ok(())
@@ -157,35 +182,11 @@ async fn one_late_reply_does_not_turn_the_wait_off() -> Result<()> {
     const N: u32 = 20;
     let ctx = Context::new();
     let ep = inproc("wait-here-one-late");
-    let rep = socket(&ctx, SocketType::Rep)?;
-    rep.set_rcvtimeo(Some(TIMEOUT))?;
-    rep.bind(&ep)?;
-    let (go, wait_go) = mpsc::channel::<()>();
-    let peer = thread::spawn(move || -> Result<()> {
-        let m = rep.recv_msg()?;
-        wait_go
-            .recv_timeout(TIMEOUT)
-            .expect("the test tells the peer to answer");
-        rep.send(m)?;
-        for _ in 0..N {
-            let m = rep.recv_msg()?;
-            work_200_micros();
-            rep.send(m)?;
-        }
-        Ok(())
-    });
+    let (go, peer) = late_echo_thread(&ctx, &ep, 1, N)?;
     let req = AsyncSocket::new(socket(&ctx, SocketType::Req)?)?;
     req.connect(&ep)?;
     req.set_blocking_wait(Duration::from_millis(10))?;
-    req.send("late").await?;
-    let mut recv = pin!(req.recv_msg());
-    let first = poll_fn(|cx| Poll::Ready(recv.as_mut().poll(cx))).await;
-    assert!(
-        first.is_pending(),
-        "the late reply came before the peer was told"
-    );
-    go.send(()).expect("peer alive");
-    assert_eq!(within("late reply", recv).await?[..], b"late"[..]);
+    late_reply(&req, &go, b"late").await?;
     let taken = replies_without_parking(&req, N).await?;
     peer.join().expect("peer thread")?;
     assert!(
