@@ -762,7 +762,7 @@ pub struct Inner {
     /// The runtime the fd is registered with: whether it has tasks.
     runtime: tokio::runtime::RuntimeMetrics,
     /// [`set_wait_here`](Self::set_wait_here); its backoff makes
-    /// would-block operations park at once after a missed wait (see
+    /// would-block operations park at once after missed waits (see
     /// [`WAIT_HERE_BACKOFF`]).
     wait_here: WaitLimit,
     /// [`set_busy_wait`](Self::set_busy_wait); its backoff makes waits on
@@ -1288,7 +1288,7 @@ impl Inner {
     /// Whether an operation for `want` that would block, with nobody else
     /// waiting, may wait on this thread (see [`wait_here`](Self::wait_here)),
     /// and for how many microseconds: not when disabled, in the backoff
-    /// after a miss, when the runtime has a spawned task the wait could
+    /// after misses, when the runtime has a spawned task the wait could
     /// hold up, or when the timeout is shorter.
     #[inline]
     fn wait_here_allowed(&self, want: PollEvents, s: &Socket) -> Option<u32> {
@@ -1319,8 +1319,8 @@ impl Inner {
     /// what the libzmq call itself costs (the driver, the timer wheel, the
     /// scheduler); a peer that answers within microseconds is better waited
     /// for here, as a blocking socket waits. [`wait_here_allowed`](Self::wait_here_allowed)
-    /// says when; a miss makes the next [`WAIT_HERE_BACKOFF`] or more
-    /// waits park at once.
+    /// says when; misses make the next waits park at once (see
+    /// [`WAIT_HERE_BACKOFF`]).
     ///
     /// No registration is made for so short a wait: nobody else waits (so
     /// no one's edge can be consumed here), libzmq's mailbox is drained

@@ -140,9 +140,10 @@
 //!    without a signal parks as usual, after registering and looking at
 //!    `ZMQ_EVENTS` (someone else may have processed the command meant for
 //!    it); the third such miss since the last wait that succeeded makes the
-//!    next 16 or more waits (doubling up to 4,096) park at once. In a task that waits on several things at once (`select!` over
-//!    two sockets, a socket and a channel), a successful wait can hold the
-//!    others up by as much as the limit: set zero on such sockets.
+//!    next 16 or more waits (doubling up to 4,096) park at once. In a task
+//!    that waits on several things at once (`select!` over two sockets, a
+//!    socket and a channel), a successful wait can hold the others up by as
+//!    much as the limit: set zero on such sockets.
 //!
 //! When nothing happens, nothing runs: an idle socket costs no CPU. The
 //! socket sits behind a lock (a libzmq socket is not thread-safe, and the
