@@ -113,9 +113,22 @@ async fn ping_all(s: &AsyncSocket, size: usize, roundtrips: u32) -> Result<Durat
     Ok(start.elapsed())
 }
 
-/// `local_thr`, async.
+/// `local_thr`, async. With `BENCH_MINIMAL_FUTURE` set (unix), the
+/// receiver is [`minimal`]'s instead of an [`AsyncSocket`].
 pub fn local_thr(a: &Args) -> Result<(), BenchError> {
     let ctx = Context::new();
+    #[cfg(unix)]
+    if std::env::var_os("BENCH_MINIMAL_FUTURE").is_some() {
+        eprintln!("receiving through the minimal future (BENCH_MINIMAL_FUTURE)");
+        let elapsed = block_on(async {
+            let s = crate::sync::socket(&ctx, SocketType::Pull)?;
+            s.bind(&a.endpoint)?;
+            report_endpoint(&a.endpoint, || s.last_endpoint())?;
+            minimal::receive_all(&s, a.size, a.count).await
+        })?;
+        report_thr(a.size, a.count, elapsed);
+        return Ok(());
+    }
     let elapsed = block_on(async {
         let s = socket(&ctx, SocketType::Pull)?;
         s.bind(&a.endpoint)?;
@@ -251,4 +264,91 @@ pub fn inproc_lat(a: &Args) -> Result<(), BenchError> {
     )?;
     report_lat(size, count, elapsed);
     Ok(())
+}
+
+/// The least a future per message over libzmq can be, for comparison with
+/// [`AsyncSocket`] (`BENCH_MINIMAL_FUTURE=1 local_thr --impl async`): a
+/// `poll_fn` around the blocking socket's non-blocking receive that waits
+/// on `ZMQ_FD` through tokio's `AsyncFd`, with no lock, no fairness count
+/// and no waiter list (so one task only, and not cancel-safe beyond what
+/// libzmq gives). What [`AsyncSocket::recv_msg_into`] costs beyond it is
+/// zmqx's; what it costs beyond a blocking receive is any future's.
+#[cfg(unix)]
+mod minimal {
+    use std::future::poll_fn;
+    use std::os::fd::{AsRawFd, RawFd};
+    use std::task::Poll;
+    use std::time::{Duration, Instant};
+
+    use tokio::io::Interest;
+    use tokio::io::unix::AsyncFd;
+    use zmqx::{Message, PollEvents, Socket};
+
+    use super::check_size;
+    use crate::BenchError;
+
+    /// The socket's `ZMQ_FD`, owned by the socket (never closed here).
+    struct ZmqFd(RawFd);
+
+    impl AsRawFd for ZmqFd {
+        fn as_raw_fd(&self) -> RawFd {
+            self.0
+        }
+    }
+
+    /// [`super::receive_all`] with [`recv`].
+    pub(super) async fn receive_all(
+        s: &Socket,
+        size: usize,
+        count: u32,
+    ) -> Result<Duration, BenchError> {
+        let raw = s.fd()?;
+        // SAFETY: `raw` is the ZMQ_FD of `s`, which libzmq keeps open until
+        // the socket closes; `s` is borrowed for this whole call, and `fd`
+        // is dropped (deregistered) when it returns. `ZmqFd` always returns
+        // that same fd.
+        let fd = unsafe { AsyncFd::register_with_interest(ZmqFd(raw), Interest::READABLE) }
+            .map_err(|e| BenchError::Io(e.into_parts().1))?;
+        let mut msg = Message::new();
+        recv(s, &fd, &mut msg).await?;
+        check_size(&msg, size)?;
+        let start = Instant::now();
+        for _ in 1..count {
+            recv(s, &fd, &mut msg).await?;
+            check_size(&msg, size)?;
+        }
+        Ok(start.elapsed())
+    }
+
+    /// One receive: try, and when nothing is there wait for an edge of
+    /// the fd after `ZMQ_EVENTS` (which drains libzmq's mailbox) says
+    /// nothing can be received; readiness is cleared after that look, so
+    /// an edge that comes later is kept.
+    async fn recv(s: &Socket, fd: &AsyncFd<ZmqFd>, msg: &mut Message) -> Result<(), BenchError> {
+        poll_fn(|cx| {
+            loop {
+                match s.try_recv_msg_into(msg) {
+                    Ok(true) => return Poll::Ready(Ok(())),
+                    Ok(false) => {}
+                    Err(e) => return Poll::Ready(Err(e.into())),
+                }
+                loop {
+                    let mut guard = match fd.poll_read_ready(cx) {
+                        Poll::Pending => return Poll::Pending,
+                        Poll::Ready(Ok(guard)) => guard,
+                        Poll::Ready(Err(e)) => return Poll::Ready(Err(BenchError::Io(e))),
+                    };
+                    let events = match s.events() {
+                        Ok(events) => events,
+                        Err(e) => return Poll::Ready(Err(e.into())),
+                    };
+                    guard.clear_ready();
+                    if events.contains(PollEvents::POLLIN) {
+                        break;
+                    }
+                }
+            }
+        })
+        .await
+    }
 }

@@ -18,6 +18,10 @@
 //! the binding tool print `endpoint: <real endpoint>` first, so the peer can
 //! be started with it.
 //!
+//! `BENCH_MINIMAL_FUTURE=1` makes the async `local_thr` receive through
+//! the least a future over libzmq can be (see `asynchronous::minimal`), to
+//! tell what `AsyncSocket` adds from what any future per message adds.
+//!
 //! `BENCH_CPU=<n>` pins the tool, before it starts anything (so libzmq's I/O
 //! threads and tokio's too), to CPU `n` (Linux; elsewhere it is an error).
 //! `bench-runner` uses it to put the two processes of a tcp run on two

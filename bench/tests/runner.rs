@@ -1,6 +1,7 @@
 //! The tools and the runner work end to end: every implementation over
 //! inproc and tcp, with tiny message counts (a few seconds in all).
 
+use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::thread;
@@ -154,4 +155,69 @@ fn many_sockets_runs_every_mode() {
     cmd.args(["--impl", "async", "0", "1", "1"]);
     let (ok, stdout, _) = output(cmd);
     assert!(!ok && stdout.starts_with("usage: many_sockets"), "{stdout}");
+}
+
+/// `BENCH_MINIMAL_FUTURE=1` makes the async `local_thr` receive through the
+/// minimal future (a blocking socket, its fd in tokio), and say so on
+/// stderr: it prints the endpoint it bound, takes every message of a blocking `remote_thr` over
+/// tcp and reports as libzmq's tool does.
+#[cfg(unix)]
+#[test]
+fn the_minimal_future_receives_a_tcp_stream() {
+    let mut local = Command::new(env!("CARGO_BIN_EXE_local_thr"))
+        .env("BENCH_MINIMAL_FUTURE", "1")
+        .args(["--impl", "async", "tcp://127.0.0.1:*", "64", "20000"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start local_thr");
+    let stdout = local.stdout.take().expect("piped");
+    let mut stderr = local.stderr.take().expect("piped");
+    let said = thread::spawn(move || {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut stderr, &mut s).map(|_| s)
+    });
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            if tx.send(line.expect("read local_thr")).is_err() {
+                break;
+            }
+        }
+    });
+    let Ok(first) = rx.recv_timeout(TIMEOUT) else {
+        let _ = local.kill();
+        panic!("local_thr printed no endpoint within {TIMEOUT:?}");
+    };
+    let endpoint = first
+        .strip_prefix("endpoint: ")
+        .unwrap_or_else(|| panic!("not an endpoint line: {first}"))
+        .to_owned();
+    let mut remote = Command::new(env!("CARGO_BIN_EXE_remote_thr"));
+    remote.args(["--impl", "zmqx", &endpoint, "64", "20000"]);
+    let (ok, out, err) = output(remote);
+    assert!(ok, "remote_thr: {out}{err}");
+    let mut lines = Vec::new();
+    while lines.len() < 4 {
+        match rx.recv_timeout(TIMEOUT) {
+            Ok(line) => lines.push(line),
+            Err(_) => {
+                let _ = local.kill();
+                panic!("local_thr printed {lines:?} and then nothing within {TIMEOUT:?}");
+            }
+        }
+    }
+    assert!(local.wait().expect("wait local_thr").success());
+    let said = said.join().expect("stderr reader").expect("read stderr");
+    assert!(
+        said.contains("minimal future"),
+        "local_thr did not say it used the minimal future: {said:?}"
+    );
+    assert_eq!(lines[0], "message size: 64 [B]");
+    assert_eq!(lines[1], "message count: 20000");
+    assert!(
+        lines[2].ends_with(" [msg/s]") && lines[3].ends_with(" [Mb/s]"),
+        "{lines:?}"
+    );
 }
