@@ -114,7 +114,8 @@ async fn ping_all(s: &AsyncSocket, size: usize, roundtrips: u32) -> Result<Durat
 }
 
 /// `local_thr`, async. With `BENCH_MINIMAL_FUTURE` set (unix), the
-/// receiver is [`minimal`]'s instead of an [`AsyncSocket`].
+/// receiver is the minimal future of the private `minimal` module instead
+/// of an [`AsyncSocket`].
 pub fn local_thr(a: &Args) -> Result<(), BenchError> {
     let ctx = Context::new();
     #[cfg(unix)]
