@@ -36,31 +36,6 @@ async fn counting_polls<F: Future>(f: F) -> (F::Output, u32) {
     (out, polls)
 }
 
-/// A blocking REP on its own thread that echoes `n` requests, each after
-/// 200 µs of work (spent on the CPU, so that the reply can never be there
-/// when the receive first looks, yet comes well within a 10 ms wait).
-fn echo_thread(ctx: &Context, ep: &str, n: u32) -> Result<thread::JoinHandle<Result<()>>> {
-    let rep = socket(ctx, SocketType::Rep)?;
-    rep.set_rcvtimeo(Some(TIMEOUT))?;
-    rep.bind(ep)?;
-    Ok(thread::spawn(move || {
-        for _ in 0..n {
-            let m = rep.recv_msg()?;
-            work_200_micros();
-            rep.send(m)?;
-        }
-        Ok(())
-    }))
-}
-
-/// 200 µs of work on the CPU (see [`echo_thread`]).
-fn work_200_micros() {
-    let work = Instant::now();
-    while work.elapsed() < Duration::from_micros(200) {
-        std::hint::spin_loop();
-    }
-}
-
 /// How many of `n` replies from a thread were taken in the receive's first
 /// poll (that is, without parking in the runtime).
 async fn replies_without_parking(req: &AsyncSocket, n: u32) -> Result<u32> {
@@ -85,7 +60,7 @@ async fn a_reply_within_the_limit_is_taken_without_parking() -> Result<()> {
     const N: u32 = 100;
     let ctx = Context::new();
     let ep = inproc("wait-here-reply");
-    let peer = echo_thread(&ctx, &ep, 2 * N)?;
+    let (_go, peer) = echo_thread(&ctx, &ep, 0, 2 * N)?;
     let req = AsyncSocket::new(socket(&ctx, SocketType::Req)?)?;
     req.connect(&ep)?;
 
@@ -109,8 +84,10 @@ async fn a_reply_within_the_limit_is_taken_without_parking() -> Result<()> {
 
 /// A blocking REP bound at `ep` on its own thread: answers its first `late`
 /// requests only when told to (one `()` on the returned sender each), then
-/// echoes `quick` more after 200 µs of work each.
-fn late_echo_thread(
+/// echoes `quick` more, each after 200 µs of work (spent on the CPU, so
+/// that the reply can never be there when the receive first looks, yet
+/// comes well within a 10 ms wait).
+fn echo_thread(
     ctx: &Context,
     ep: &str,
     late: u32,
@@ -128,7 +105,10 @@ fn late_echo_thread(
                     .recv_timeout(TIMEOUT)
                     .expect("the test tells the peer to answer");
             } else {
-                work_200_micros();
+                let work = Instant::now();
+                while work.elapsed() < Duration::from_micros(200) {
+                    std::hint::spin_loop();
+                }
             }
             rep.send(m)?;
         }
@@ -160,7 +140,7 @@ async fn late_reply(req: &AsyncSocket, go: &mpsc::Sender<()>, request: &[u8]) ->
 async fn a_reply_after_the_limit_is_still_heard() -> Result<()> {
     let ctx = Context::new();
     let ep = inproc("wait-here-late");
-    let (go, peer) = late_echo_thread(&ctx, &ep, 3, 0)?;
+    let (go, peer) = echo_thread(&ctx, &ep, 3, 0)?;
     let req = AsyncSocket::new(socket(&ctx, SocketType::Req)?)?;
     req.connect(&ep)?;
     assert_eq!(req.blocking_wait(), Duration::from_micros(100));
@@ -182,7 +162,7 @@ async fn one_late_reply_does_not_turn_the_wait_off() -> Result<()> {
     const N: u32 = 20;
     let ctx = Context::new();
     let ep = inproc("wait-here-one-late");
-    let (go, peer) = late_echo_thread(&ctx, &ep, 1, N)?;
+    let (go, peer) = echo_thread(&ctx, &ep, 1, N)?;
     let req = AsyncSocket::new(socket(&ctx, SocketType::Req)?)?;
     req.connect(&ep)?;
     req.set_blocking_wait(Duration::from_millis(10))?;
