@@ -17,6 +17,19 @@ pub fn median(values: &[f64]) -> Option<f64> {
     })
 }
 
+/// The first and third quartiles of the finite `values`: the medians of
+/// their lower and upper halves (the middle value of an odd count in
+/// neither; one value is both quartiles). `None` when there are none.
+pub fn quartiles(values: &[f64]) -> Option<(f64, f64)> {
+    let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+    if v.len() < 2 {
+        return v.first().map(|&x| (x, x));
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    let half = v.len() / 2;
+    Some((median(&v[..half])?, median(&v[v.len() - half..])?))
+}
+
 /// The number in a `<label>: <number> [<unit>]` line of libzmq's output,
 /// e.g. `mean throughput: 123 [msg/s]`.
 pub fn field(output: &str, label: &str, unit: &str) -> Option<f64> {
@@ -52,6 +65,16 @@ mod tests {
         assert_eq!(median(&[3.0, 1.0, 2.0]), Some(2.0));
         assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), Some(2.5));
         assert_eq!(median(&[f64::NAN, 1.0, 2.0, 3.0]), Some(2.0));
+    }
+
+    #[test]
+    fn quartiles_are_the_medians_of_the_halves() {
+        assert_eq!(quartiles(&[]), None);
+        assert_eq!(quartiles(&[f64::NAN]), None);
+        assert_eq!(quartiles(&[2.0]), Some((2.0, 2.0)));
+        assert_eq!(quartiles(&[3.0, 1.0]), Some((1.0, 3.0)));
+        assert_eq!(quartiles(&[5.0, 1.0, 3.0, 2.0, 4.0]), Some((1.5, 4.5)));
+        assert_eq!(quartiles(&[4.0, 1.0, 2.0, 3.0, f64::NAN]), Some((1.5, 3.5)));
     }
 
     #[test]

@@ -12,7 +12,8 @@
 //! hit every implementation alike. tcp runs bind `tcp://127.0.0.1:*` and
 //! start the peer on the endpoint the binding tool prints. The ratio columns
 //! are medians of per-round ratios, each taken between runs made seconds
-//! apart.
+//! apart, followed by the interquartile range of those ratios in brackets:
+//! a median whose range holds 1 is within the run's noise.
 //!
 //! On a machine with two CPUs or more, the two processes of a tcp run are
 //! pinned to two different CPUs (`BENCH_CPU`): the binding one to the first
@@ -307,10 +308,21 @@ fn fmt_size(size: usize) -> String {
     }
 }
 
-/// Median of per-round ratios `a[i] / b[i]`.
-fn ratio(a: &[f64], b: &[f64]) -> Option<f64> {
-    let r: Vec<f64> = a.iter().zip(b).map(|(x, y)| x / y).collect();
-    median(&r)
+/// The per-round ratios `a[i] / b[i]`.
+fn ratios(a: &[f64], b: &[f64]) -> Vec<f64> {
+    a.iter().zip(b).map(|(x, y)| x / y).collect()
+}
+
+/// A ratio cell: the median of the per-round ratios `a[i] / b[i]`, then
+/// their interquartile range in brackets (half of the rounds lie in it), so
+/// that a reader sees whether a median's distance from 1 is more than the
+/// run's noise; `–` when a side has no result.
+fn ratio_cell(a: &[f64], b: &[f64]) -> String {
+    let r = ratios(a, b);
+    match (median(&r), stats::quartiles(&r)) {
+        (Some(m), Some((q1, q3))) => format!("{m:.3} [{q1:.2}, {q3:.2}]"),
+        _ => fmt_f(None, 3),
+    }
 }
 
 fn main() -> ExitCode {
@@ -479,7 +491,7 @@ fn print_table(cfg: &Config, cases: &[(Transport, usize)], samples: &[Vec<Sample
             row.push_str(&format!(" {} |", fmt_rate(thr(z))));
         }
         if let (Some(c), Some(z)) = (c, z) {
-            row.push_str(&format!(" {} |", fmt_f(ratio(&s[z].thr, &s[c].thr), 3)));
+            row.push_str(&format!(" {} |", ratio_cell(&s[z].thr, &s[c].thr)));
         }
         if z.is_some() {
             let mbs = thr(z).map(|v| v * size as f64 / 1e6);
@@ -492,16 +504,16 @@ fn print_table(cfg: &Config, cases: &[(Transport, usize)], samples: &[Vec<Sample
             row.push_str(&format!(" {} |", fmt_f(lat(z), 2)));
         }
         if let (Some(c), Some(z)) = (c, z) {
-            row.push_str(&format!(" {} |", fmt_f(ratio(&s[z].lat, &s[c].lat), 3)));
+            row.push_str(&format!(" {} |", ratio_cell(&s[z].lat, &s[c].lat)));
         }
         if let Some(ai) = a {
             row.push_str(&format!(" {} |", fmt_rate(thr(a))));
             if let Some(z) = z {
-                row.push_str(&format!(" {} |", fmt_f(ratio(&s[ai].thr, &s[z].thr), 3)));
+                row.push_str(&format!(" {} |", ratio_cell(&s[ai].thr, &s[z].thr)));
             }
             row.push_str(&format!(" {} |", fmt_f(lat(a), 2)));
             if let Some(z) = z {
-                row.push_str(&format!(" {} |", fmt_f(ratio(&s[ai].lat, &s[z].lat), 3)));
+                row.push_str(&format!(" {} |", ratio_cell(&s[ai].lat, &s[z].lat)));
             }
         }
         println!("{row}");
