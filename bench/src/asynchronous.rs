@@ -220,18 +220,49 @@ async fn beside<T>(
     Ok(value)
 }
 
-/// `inproc_thr`, async.
+/// `inproc_thr`, async. With `BENCH_SYNC_PEER` set, the receiver is a
+/// blocking zmqx socket, and says so on stderr (the async sender alone is
+/// measured: in-process, a sender of small messages is the slower side). With
+/// `BENCH_MINIMAL_FUTURE` set (unix), the sender is the minimal future of
+/// the private `minimal` module instead of an [`AsyncSocket`].
 pub fn inproc_thr(a: &Args) -> Result<(), BenchError> {
     let ctx = Context::new();
     let (size, count) = (a.size, a.count);
-    let elapsed = two_threads(
-        &ctx,
-        SocketType::Pull,
-        SocketType::Push,
-        "inproc://thr_test",
-        async move |s| receive_all(&s, size, count).await,
-        async move |s| send_all(&s, size, count).await,
-    )?;
+    let minimal = cfg!(unix) && std::env::var_os("BENCH_MINIMAL_FUTURE").is_some();
+    if minimal {
+        eprintln!("sending through the minimal future (BENCH_MINIMAL_FUTURE)");
+    }
+    let sender = move |ctx: Context| {
+        block_on(async {
+            #[cfg(unix)]
+            if minimal {
+                let s = crate::sync::socket(&ctx, SocketType::Push)?;
+                s.connect("inproc://thr_test")?;
+                return minimal::send_all(&s, size, count).await;
+            }
+            let s = socket(&ctx, SocketType::Push)?;
+            s.connect("inproc://thr_test")?;
+            send_all(&s, size, count).await
+        })
+    };
+    let elapsed = block_on(async {
+        if std::env::var_os("BENCH_SYNC_PEER").is_some() {
+            eprintln!("receiving through a blocking socket (BENCH_SYNC_PEER)");
+            let s = crate::sync::socket(&ctx, SocketType::Pull)?;
+            s.bind("inproc://thr_test")?;
+            // Blocks this thread's runtime, which has nothing else to do.
+            beside(
+                &ctx,
+                async { crate::sync::receive_all(&s, size, count) },
+                sender,
+            )
+            .await
+        } else {
+            let s = socket(&ctx, SocketType::Pull)?;
+            s.bind("inproc://thr_test")?;
+            beside(&ctx, receive_all(&s, size, count), sender).await
+        }
+    })?;
     report_thr(size, count, elapsed);
     Ok(())
 }
@@ -268,17 +299,20 @@ pub fn inproc_lat(a: &Args) -> Result<(), BenchError> {
 }
 
 /// The least a future per message over libzmq can be, for comparison with
-/// [`AsyncSocket`] (`BENCH_MINIMAL_FUTURE=1 local_thr --impl async`): a
-/// `poll_fn` around the blocking socket's non-blocking receive that waits
-/// on `ZMQ_FD` through tokio's `AsyncFd`, with no lock, no fairness count
-/// and no waiter list (so one task only, and not cancel-safe beyond what
-/// libzmq gives). What [`AsyncSocket::recv_msg_into`] costs beyond it is
-/// zmqx's; what it costs beyond a blocking receive is any future's.
+/// [`AsyncSocket`] (`BENCH_MINIMAL_FUTURE=1`, the receiver of `local_thr
+/// --impl async` and the sender of `inproc_thr --impl async`): a `poll_fn`
+/// around the blocking socket's non-blocking receive or send that waits on
+/// `ZMQ_FD` through tokio's `AsyncFd`, with no lock, no fairness count and
+/// no waiter list (so one task only, none of the others' timers or I/O
+/// served while it streams, and not cancel-safe beyond what libzmq gives).
+/// What [`AsyncSocket::recv_msg_into`] and [`AsyncSocket::send`] cost
+/// beyond it is zmqx's; what it costs beyond a blocking call is any
+/// future's.
 #[cfg(unix)]
 mod minimal {
     use std::future::poll_fn;
     use std::os::fd::{AsRawFd, RawFd};
-    use std::task::Poll;
+    use std::task::{Context, Poll};
     use std::time::{Duration, Instant};
 
     use tokio::io::Interest;
@@ -297,59 +331,124 @@ mod minimal {
         }
     }
 
-    /// [`super::receive_all`] with [`recv`].
+    /// The socket's `ZMQ_FD` registered with the current runtime, for as
+    /// long as the socket is borrowed.
+    struct Registered<'s> {
+        socket: &'s Socket,
+        fd: AsyncFd<ZmqFd>,
+    }
+
+    impl<'s> Registered<'s> {
+        fn new(socket: &'s Socket) -> Result<Registered<'s>, BenchError> {
+            let raw = socket.fd()?;
+            // SAFETY: `raw` is the ZMQ_FD of `socket`, which libzmq keeps
+            // open until the socket closes; the socket is borrowed for the
+            // life of this value, so `fd` is dropped (deregistered) before
+            // the socket can close. `ZmqFd` always returns that same fd.
+            let fd = unsafe { AsyncFd::register_with_interest(ZmqFd(raw), Interest::READABLE) }
+                .map_err(|e| BenchError::Io(e.into_parts().1))?;
+            Ok(Registered { socket, fd })
+        }
+
+        /// Waits for an edge of the fd until `ZMQ_EVENTS` (which drains
+        /// libzmq's mailbox) shows `want`; readiness is cleared after that
+        /// look, so an edge that comes later is kept. Call after an
+        /// operation for `want` would block, which drained the mailbox
+        /// itself (a receive) or after a look at `ZMQ_EVENTS` (a send).
+        fn poll_edge(
+            &self,
+            cx: &mut Context<'_>,
+            want: PollEvents,
+        ) -> Poll<Result<(), BenchError>> {
+            loop {
+                let mut guard = match self.fd.poll_read_ready(cx) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(Ok(guard)) => guard,
+                    Poll::Ready(Err(e)) => return Poll::Ready(Err(BenchError::Io(e))),
+                };
+                let events = match self.socket.events() {
+                    Ok(events) => events,
+                    Err(e) => return Poll::Ready(Err(e.into())),
+                };
+                guard.clear_ready();
+                if events.intersects(want) {
+                    return Poll::Ready(Ok(()));
+                }
+            }
+        }
+
+        /// One receive: try, and when nothing is there wait for an edge.
+        async fn recv(&self, msg: &mut Message) -> Result<(), BenchError> {
+            poll_fn(|cx| {
+                loop {
+                    match self.socket.try_recv_msg_into(msg) {
+                        Ok(true) => return Poll::Ready(Ok(())),
+                        Ok(false) => {}
+                        Err(e) => return Poll::Ready(Err(e.into())),
+                    }
+                    match self.poll_edge(cx, PollEvents::POLLIN) {
+                        Poll::Ready(Ok(())) => {}
+                        not_ready => return not_ready,
+                    }
+                }
+            })
+            .await
+        }
+
+        /// One send: try, and when the socket cannot take it look at
+        /// `ZMQ_EVENTS` (a send that would block leaves libzmq's commands
+        /// unprocessed, among them the receiver's "room again"), then
+        /// wait for an edge.
+        async fn send(&self, data: &[u8]) -> Result<(), BenchError> {
+            poll_fn(|cx| {
+                loop {
+                    match self.socket.try_send(data) {
+                        Ok(true) => return Poll::Ready(Ok(())),
+                        Ok(false) => {}
+                        Err(e) => return Poll::Ready(Err(e.into())),
+                    }
+                    let events = match self.socket.events() {
+                        Ok(events) => events,
+                        Err(e) => return Poll::Ready(Err(e.into())),
+                    };
+                    if events.contains(PollEvents::POLLOUT) {
+                        continue;
+                    }
+                    match self.poll_edge(cx, PollEvents::POLLOUT) {
+                        Poll::Ready(Ok(())) => {}
+                        not_ready => return not_ready,
+                    }
+                }
+            })
+            .await
+        }
+    }
+
+    /// [`super::receive_all`] through [`Registered::recv`].
     pub(super) async fn receive_all(
         s: &Socket,
         size: usize,
         count: u32,
     ) -> Result<Duration, BenchError> {
-        let raw = s.fd()?;
-        // SAFETY: `raw` is the ZMQ_FD of `s`, which libzmq keeps open until
-        // the socket closes; `s` is borrowed for this whole call, and `fd`
-        // is dropped (deregistered) when it returns. `ZmqFd` always returns
-        // that same fd.
-        let fd = unsafe { AsyncFd::register_with_interest(ZmqFd(raw), Interest::READABLE) }
-            .map_err(|e| BenchError::Io(e.into_parts().1))?;
+        let s = Registered::new(s)?;
         let mut msg = Message::new();
-        recv(s, &fd, &mut msg).await?;
+        s.recv(&mut msg).await?;
         check_size(&msg, size)?;
         let start = Instant::now();
         for _ in 1..count {
-            recv(s, &fd, &mut msg).await?;
+            s.recv(&mut msg).await?;
             check_size(&msg, size)?;
         }
         Ok(start.elapsed())
     }
 
-    /// One receive: try, and when nothing is there wait for an edge of
-    /// the fd after `ZMQ_EVENTS` (which drains libzmq's mailbox) says
-    /// nothing can be received; readiness is cleared after that look, so
-    /// an edge that comes later is kept.
-    async fn recv(s: &Socket, fd: &AsyncFd<ZmqFd>, msg: &mut Message) -> Result<(), BenchError> {
-        poll_fn(|cx| {
-            loop {
-                match s.try_recv_msg_into(msg) {
-                    Ok(true) => return Poll::Ready(Ok(())),
-                    Ok(false) => {}
-                    Err(e) => return Poll::Ready(Err(e.into())),
-                }
-                loop {
-                    let mut guard = match fd.poll_read_ready(cx) {
-                        Poll::Pending => return Poll::Pending,
-                        Poll::Ready(Ok(guard)) => guard,
-                        Poll::Ready(Err(e)) => return Poll::Ready(Err(BenchError::Io(e))),
-                    };
-                    let events = match s.events() {
-                        Ok(events) => events,
-                        Err(e) => return Poll::Ready(Err(e.into())),
-                    };
-                    guard.clear_ready();
-                    if events.contains(PollEvents::POLLIN) {
-                        break;
-                    }
-                }
-            }
-        })
-        .await
+    /// [`super::send_all`] through [`Registered::send`].
+    pub(super) async fn send_all(s: &Socket, size: usize, count: u32) -> Result<(), BenchError> {
+        let s = Registered::new(s)?;
+        let buf = vec![0u8; size];
+        for _ in 0..count {
+            s.send(&buf).await?;
+        }
+        Ok(())
     }
 }

@@ -18,9 +18,12 @@
 //! the binding tool print `endpoint: <real endpoint>` first, so the peer can
 //! be started with it.
 //!
-//! `BENCH_MINIMAL_FUTURE=1` makes the async `local_thr` receive through
-//! the least a future over libzmq can be (see `asynchronous::minimal`), to
-//! tell what `AsyncSocket` adds from what any future per message adds.
+//! `BENCH_MINIMAL_FUTURE=1` makes the async `local_thr` receive, and the
+//! async `inproc_thr` send, through the least a future over libzmq can be
+//! (see `asynchronous::minimal`), to tell what `AsyncSocket` adds from what
+//! any future per message adds. `BENCH_SYNC_PEER=1` gives the async
+//! `inproc_thr` a blocking receiver (the async sender alone is measured)
+//! and the async `inproc_lat` a blocking echo thread.
 //!
 //! `BENCH_CPU=<n>` pins the tool, before it starts anything (so libzmq's I/O
 //! threads and tokio's too), to CPU `n` (Linux; elsewhere it is an error).

@@ -12,7 +12,7 @@ use crate::{Args, BenchError, report_endpoint, report_lat, report_thr};
 
 /// Receives `count` messages of `size` bytes; the clock starts after the
 /// first one, as in libzmq's tools.
-fn receive_all(s: &Socket, size: usize, count: u32) -> Result<Duration, BenchError> {
+pub(crate) fn receive_all(s: &Socket, size: usize, count: u32) -> Result<Duration, BenchError> {
     let mut msg = Message::new();
     s.recv_msg_into(&mut msg)?;
     check_size(&msg, size)?;

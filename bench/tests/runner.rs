@@ -221,3 +221,41 @@ fn the_minimal_future_receives_a_tcp_stream() {
         "{lines:?}"
     );
 }
+
+/// `inproc_thr --impl async` with a blocking receiver (`BENCH_SYNC_PEER`),
+/// its sender an `AsyncSocket` or the minimal future
+/// (`BENCH_MINIMAL_FUTURE`); each says so on stderr, and the output is
+/// libzmq's either way.
+#[cfg(unix)]
+#[test]
+fn an_async_sender_feeds_a_blocking_receiver_in_process() {
+    for minimal in [false, true] {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_inproc_thr"));
+        cmd.env("BENCH_SYNC_PEER", "1")
+            .args(["--impl", "async", "64", "20000"]);
+        if minimal {
+            cmd.env("BENCH_MINIMAL_FUTURE", "1");
+        } else {
+            cmd.env_remove("BENCH_MINIMAL_FUTURE");
+        }
+        let (ok, out, err) = output(cmd);
+        assert!(ok, "inproc_thr (minimal: {minimal}): {out}{err}");
+        assert!(
+            err.contains("receiving through a blocking socket"),
+            "stderr: {err:?}"
+        );
+        assert_eq!(
+            err.contains("sending through the minimal future"),
+            minimal,
+            "stderr: {err:?}"
+        );
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 4, "{out}");
+        assert_eq!(lines[0], "message size: 64 [B]");
+        assert_eq!(lines[1], "message count: 20000");
+        assert!(
+            lines[2].ends_with(" [msg/s]") && lines[3].ends_with(" [Mb/s]"),
+            "{lines:?}"
+        );
+    }
+}
