@@ -83,6 +83,12 @@
 //! is due), as libzmq does. The command is the last frame of the control
 //! message; earlier frames are the envelope.
 //!
+//! Commands are served before forwarding: when the proxy is waiting, a
+//! command queued before a message (say `PAUSE`, then a message, sent from
+//! one thread) takes effect before the proxy forwards that message. While
+//! messages stream, the control socket is served between bursts of at most
+//! [`BURST`] messages per direction.
+//!
 //! ### How statistics count
 //!
 //! zmqx counts **whole messages**: a multipart message is one message, its
@@ -554,10 +560,15 @@ impl<'a> Engine<'a> {
                     return Ok(());
                 }
             }
-            if let Some(c) = self.relay.control {
-                if ready(&poller, c, PollEvents::POLLIN) && self.handle_control()?.is_break() {
-                    return Ok(());
-                }
+            // The control socket is looked at after every wait, whether the
+            // poll saw it ready or not: `zmq_poll` looks at the sockets one
+            // after the other, so a command queued just before a message may
+            // reach its socket after that socket was looked at, and the
+            // message's socket be seen ready alone. A receive processes the
+            // socket's pending commands, so it finds the command, and it is
+            // served before the message.
+            if self.relay.control.is_some() && self.handle_control()?.is_break() {
+                return Ok(());
             }
             if self.paused {
                 continue;
