@@ -566,7 +566,8 @@ impl<'a> Engine<'a> {
             // reach its socket after that socket was looked at, and the
             // message's socket be seen ready alone. A receive processes the
             // socket's pending commands, so it finds the command, and it is
-            // served before the message.
+            // served before the message. (One non-blocking receive per wait,
+            // not per message: a burst forwards up to `BURST`.)
             if self.relay.control.is_some() && self.handle_control()?.is_break() {
                 return Ok(());
             }

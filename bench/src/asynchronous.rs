@@ -377,16 +377,31 @@ mod minimal {
             }
         }
 
-        /// One receive: try, and when nothing is there wait for an edge.
-        async fn recv(&self, msg: &mut Message) -> Result<(), BenchError> {
+        /// One operation for `want`: try it, and when it would block wait
+        /// for an edge. A send looks at `ZMQ_EVENTS` first (a send that
+        /// would block leaves libzmq's commands unprocessed, among them the
+        /// receiver's "room again"); a receive that would block has
+        /// processed them itself.
+        async fn op(
+            &self,
+            want: PollEvents,
+            mut try_op: impl FnMut(&Socket) -> zmqx::Result<bool>,
+        ) -> Result<(), BenchError> {
             poll_fn(|cx| {
                 loop {
-                    match self.socket.try_recv_msg_into(msg) {
+                    match try_op(self.socket) {
                         Ok(true) => return Poll::Ready(Ok(())),
                         Ok(false) => {}
                         Err(e) => return Poll::Ready(Err(e.into())),
                     }
-                    match self.poll_edge(cx, PollEvents::POLLIN) {
+                    if want == PollEvents::POLLOUT {
+                        match self.socket.events() {
+                            Ok(events) if events.contains(want) => continue,
+                            Ok(_) => {}
+                            Err(e) => return Poll::Ready(Err(e.into())),
+                        }
+                    }
+                    match self.poll_edge(cx, want) {
                         Poll::Ready(Ok(())) => {}
                         not_ready => return not_ready,
                     }
@@ -395,32 +410,15 @@ mod minimal {
             .await
         }
 
-        /// One send: try, and when the socket cannot take it look at
-        /// `ZMQ_EVENTS` (a send that would block leaves libzmq's commands
-        /// unprocessed, among them the receiver's "room again"), then
-        /// wait for an edge.
+        /// One receive into `msg`.
+        async fn recv(&self, msg: &mut Message) -> Result<(), BenchError> {
+            self.op(PollEvents::POLLIN, |s| s.try_recv_msg_into(msg))
+                .await
+        }
+
+        /// One send of `data`.
         async fn send(&self, data: &[u8]) -> Result<(), BenchError> {
-            poll_fn(|cx| {
-                loop {
-                    match self.socket.try_send(data) {
-                        Ok(true) => return Poll::Ready(Ok(())),
-                        Ok(false) => {}
-                        Err(e) => return Poll::Ready(Err(e.into())),
-                    }
-                    let events = match self.socket.events() {
-                        Ok(events) => events,
-                        Err(e) => return Poll::Ready(Err(e.into())),
-                    };
-                    if events.contains(PollEvents::POLLOUT) {
-                        continue;
-                    }
-                    match self.poll_edge(cx, PollEvents::POLLOUT) {
-                        Poll::Ready(Ok(())) => {}
-                        not_ready => return not_ready,
-                    }
-                }
-            })
-            .await
+            self.op(PollEvents::POLLOUT, |s| s.try_send(data)).await
         }
     }
 
